@@ -5,7 +5,7 @@
 // source: portico/config/v1/config.proto
 
 // The schema of Portico's YAML config file. The YAML is read into Config
-// (proto3 JSON field names, snake_case as written in the file) and checked
+// (keys are the proto field names, snake_case) and checked
 // with the buf.validate rules below before anything is built from it.
 
 package configv1
@@ -41,7 +41,9 @@ type Config struct {
 	// The backends.
 	Integrations []*Integration `protobuf:"bytes,4,rep,name=integrations,proto3" json:"integrations,omitempty"`
 	// Which services are exposed, and through which integration.
-	Apis          []*Api `protobuf:"bytes,5,rep,name=apis,proto3" json:"apis,omitempty"`
+	Apis []*Api `protobuf:"bytes,5,rep,name=apis,proto3" json:"apis,omitempty"`
+	// How the REST door maps requests.
+	Rest          *Rest `protobuf:"bytes,6,opt,name=rest,proto3" json:"rest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -111,6 +113,62 @@ func (x *Config) GetApis() []*Api {
 	return nil
 }
 
+func (x *Config) GetRest() *Rest {
+	if x != nil {
+		return x.Rest
+	}
+	return nil
+}
+
+// Rest tunes the REST door.
+type Rest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// HTTP request headers forwarded to backends as metadata under their
+	// lower-cased name, in addition to grpc-gateway's default set (the
+	// permanent HTTP headers as grpcgateway-<name>, and Authorization).
+	// Default none: a client cannot set arbitrary backend metadata.
+	ForwardHeaders []string `protobuf:"bytes,1,rep,name=forward_headers,json=forwardHeaders,proto3" json:"forward_headers,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Rest) Reset() {
+	*x = Rest{}
+	mi := &file_portico_config_v1_config_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Rest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Rest) ProtoMessage() {}
+
+func (x *Rest) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_config_v1_config_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Rest.ProtoReflect.Descriptor instead.
+func (*Rest) Descriptor() ([]byte, []int) {
+	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Rest) GetForwardHeaders() []string {
+	if x != nil {
+		return x.ForwardHeaders
+	}
+	return nil
+}
+
 // Listen gives the listen addresses (host:port).
 type Listen struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -126,7 +184,7 @@ type Listen struct {
 
 func (x *Listen) Reset() {
 	*x = Listen{}
-	mi := &file_portico_config_v1_config_proto_msgTypes[1]
+	mi := &file_portico_config_v1_config_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -138,7 +196,7 @@ func (x *Listen) String() string {
 func (*Listen) ProtoMessage() {}
 
 func (x *Listen) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_config_proto_msgTypes[1]
+	mi := &file_portico_config_v1_config_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -151,7 +209,7 @@ func (x *Listen) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Listen.ProtoReflect.Descriptor instead.
 func (*Listen) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{1}
+	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Listen) GetHttp() string {
@@ -190,7 +248,7 @@ type Integration struct {
 
 func (x *Integration) Reset() {
 	*x = Integration{}
-	mi := &file_portico_config_v1_config_proto_msgTypes[2]
+	mi := &file_portico_config_v1_config_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -202,7 +260,7 @@ func (x *Integration) String() string {
 func (*Integration) ProtoMessage() {}
 
 func (x *Integration) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_config_proto_msgTypes[2]
+	mi := &file_portico_config_v1_config_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -215,7 +273,7 @@ func (x *Integration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Integration.ProtoReflect.Descriptor instead.
 func (*Integration) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{2}
+	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Integration) GetName() string {
@@ -266,7 +324,7 @@ type GrpcIntegration struct {
 
 func (x *GrpcIntegration) Reset() {
 	*x = GrpcIntegration{}
-	mi := &file_portico_config_v1_config_proto_msgTypes[3]
+	mi := &file_portico_config_v1_config_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -278,7 +336,7 @@ func (x *GrpcIntegration) String() string {
 func (*GrpcIntegration) ProtoMessage() {}
 
 func (x *GrpcIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_config_proto_msgTypes[3]
+	mi := &file_portico_config_v1_config_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -291,7 +349,7 @@ func (x *GrpcIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrpcIntegration.ProtoReflect.Descriptor instead.
 func (*GrpcIntegration) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{3}
+	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GrpcIntegration) GetTarget() string {
@@ -324,7 +382,7 @@ type Api struct {
 
 func (x *Api) Reset() {
 	*x = Api{}
-	mi := &file_portico_config_v1_config_proto_msgTypes[4]
+	mi := &file_portico_config_v1_config_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -336,7 +394,7 @@ func (x *Api) String() string {
 func (*Api) ProtoMessage() {}
 
 func (x *Api) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_config_proto_msgTypes[4]
+	mi := &file_portico_config_v1_config_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -349,7 +407,7 @@ func (x *Api) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Api.ProtoReflect.Descriptor instead.
 func (*Api) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{4}
+	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Api) GetServices() []string {
@@ -377,20 +435,23 @@ var File_portico_config_v1_config_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\x88\x02\n" +
+	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\xb5\x02\n" +
 	"\x06Config\x121\n" +
 	"\x06listen\x18\x01 \x01(\v2\x19.portico.config.v1.ListenR\x06listen\x12.\n" +
 	"\vdescriptors\x18\x02 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\vdescriptors\x12+\n" +
 	"\n" +
 	"http_rules\x18\x03 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\thttpRules\x12B\n" +
 	"\fintegrations\x18\x04 \x03(\v2\x1e.portico.config.v1.IntegrationR\fintegrations\x12*\n" +
-	"\x04apis\x18\x05 \x03(\v2\x16.portico.config.v1.ApiR\x04apis\"F\n" +
+	"\x04apis\x18\x05 \x03(\v2\x16.portico.config.v1.ApiR\x04apis\x12+\n" +
+	"\x04rest\x18\x06 \x01(\v2\x17.portico.config.v1.RestR\x04rest\"W\n" +
+	"\x04Rest\x12O\n" +
+	"\x0fforward_headers\x18\x01 \x03(\tB&\xbaH#\x92\x01 \"\x1er\x1c2\x1a^[A-Za-z0-9][A-Za-z0-9-]*$R\x0eforwardHeaders\"F\n" +
 	"\x06Listen\x12\x12\n" +
 	"\x04http\x18\x01 \x01(\tR\x04http\x12\x12\n" +
 	"\x04grpc\x18\x02 \x01(\tR\x04grpc\x12\x14\n" +
-	"\x05admin\x18\x03 \x01(\tR\x05admin\"\x8b\x01\n" +
-	"\vIntegration\x123\n" +
-	"\x04name\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[a-zA-Z][a-zA-Z0-9_-]*$R\x04name\x128\n" +
+	"\x05admin\x18\x03 \x01(\tR\x05admin\"\x8e\x01\n" +
+	"\vIntegration\x126\n" +
+	"\x04name\x18\x01 \x01(\tB\"\xbaH\x1f\xc8\x01\x01r\x1a2\x18^[a-zA-Z][a-zA-Z0-9_-]*$R\x04name\x128\n" +
 	"\x04grpc\x18\x02 \x01(\v2\".portico.config.v1.GrpcIntegrationH\x00R\x04grpcB\r\n" +
 	"\x04kind\x12\x05\xbaH\x02\b\x01\"q\n" +
 	"\x0fGrpcIntegration\x12\x1f\n" +
@@ -413,26 +474,28 @@ func file_portico_config_v1_config_proto_rawDescGZIP() []byte {
 	return file_portico_config_v1_config_proto_rawDescData
 }
 
-var file_portico_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_portico_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_portico_config_v1_config_proto_goTypes = []any{
 	(*Config)(nil),              // 0: portico.config.v1.Config
-	(*Listen)(nil),              // 1: portico.config.v1.Listen
-	(*Integration)(nil),         // 2: portico.config.v1.Integration
-	(*GrpcIntegration)(nil),     // 3: portico.config.v1.GrpcIntegration
-	(*Api)(nil),                 // 4: portico.config.v1.Api
-	(*durationpb.Duration)(nil), // 5: google.protobuf.Duration
+	(*Rest)(nil),                // 1: portico.config.v1.Rest
+	(*Listen)(nil),              // 2: portico.config.v1.Listen
+	(*Integration)(nil),         // 3: portico.config.v1.Integration
+	(*GrpcIntegration)(nil),     // 4: portico.config.v1.GrpcIntegration
+	(*Api)(nil),                 // 5: portico.config.v1.Api
+	(*durationpb.Duration)(nil), // 6: google.protobuf.Duration
 }
 var file_portico_config_v1_config_proto_depIdxs = []int32{
-	1, // 0: portico.config.v1.Config.listen:type_name -> portico.config.v1.Listen
-	2, // 1: portico.config.v1.Config.integrations:type_name -> portico.config.v1.Integration
-	4, // 2: portico.config.v1.Config.apis:type_name -> portico.config.v1.Api
-	3, // 3: portico.config.v1.Integration.grpc:type_name -> portico.config.v1.GrpcIntegration
-	5, // 4: portico.config.v1.GrpcIntegration.timeout:type_name -> google.protobuf.Duration
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	2, // 0: portico.config.v1.Config.listen:type_name -> portico.config.v1.Listen
+	3, // 1: portico.config.v1.Config.integrations:type_name -> portico.config.v1.Integration
+	5, // 2: portico.config.v1.Config.apis:type_name -> portico.config.v1.Api
+	1, // 3: portico.config.v1.Config.rest:type_name -> portico.config.v1.Rest
+	4, // 4: portico.config.v1.Integration.grpc:type_name -> portico.config.v1.GrpcIntegration
+	6, // 5: portico.config.v1.GrpcIntegration.timeout:type_name -> google.protobuf.Duration
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_portico_config_v1_config_proto_init() }
@@ -440,7 +503,7 @@ func file_portico_config_v1_config_proto_init() {
 	if File_portico_config_v1_config_proto != nil {
 		return
 	}
-	file_portico_config_v1_config_proto_msgTypes[2].OneofWrappers = []any{
+	file_portico_config_v1_config_proto_msgTypes[3].OneofWrappers = []any{
 		(*Integration_Grpc)(nil),
 	}
 	type x struct{}
@@ -449,7 +512,7 @@ func file_portico_config_v1_config_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_config_v1_config_proto_rawDesc), len(file_portico_config_v1_config_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,76 @@
+package catalog
+
+import (
+	"fmt"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Method is one exposed gRPC method with everything prepared for calls.
+type Method struct {
+	// Desc is the method's descriptor.
+	Desc protoreflect.MethodDescriptor
+	// FullMethod is the gRPC path, "/package.Service/Method".
+	FullMethod string
+	// Input and Output build request and response messages: the generated
+	// Go type when one is linked in and matches the descriptor, dynamicpb
+	// otherwise.
+	Input, Output protoreflect.MessageType
+	// Backend serves the method.
+	Backend Backend
+	// BackendName is the integration's name.
+	BackendName string
+	// Bindings are the method's HTTP bindings (empty: gRPC only).
+	Bindings []*Binding
+	// StreamDesc describes the method's streaming shape for grpc-go.
+	StreamDesc grpc.StreamDesc
+	// UnaryInfo and StreamInfo are handed to interceptors; their Server
+	// field is this *Method, so interceptors can read prepared policy.
+	UnaryInfo  *grpc.UnaryServerInfo
+	StreamInfo *grpc.StreamServerInfo
+}
+
+// Streaming reports whether either side streams.
+func (m *Method) Streaming() bool {
+	return m.Desc.IsStreamingClient() || m.Desc.IsStreamingServer()
+}
+
+func newMethod(md protoreflect.MethodDescriptor, api API, types *typeResolver) (*Method, error) {
+	in, err := types.messageType(md.Input())
+	if err != nil {
+		return nil, fmt.Errorf("method %s: %v", md.FullName(), err)
+	}
+	out, err := types.messageType(md.Output())
+	if err != nil {
+		return nil, fmt.Errorf("method %s: %v", md.FullName(), err)
+	}
+	full := fmt.Sprintf("/%s/%s", md.Parent().FullName(), md.Name())
+	m := &Method{
+		Desc:        md,
+		FullMethod:  full,
+		Input:       in,
+		Output:      out,
+		Backend:     api.Backend,
+		BackendName: api.BackendName,
+		StreamDesc: grpc.StreamDesc{
+			StreamName:    string(md.Name()),
+			ServerStreams: md.IsStreamingServer(),
+			ClientStreams: md.IsStreamingClient(),
+		},
+	}
+	m.UnaryInfo = &grpc.UnaryServerInfo{Server: m, FullMethod: full}
+	m.StreamInfo = &grpc.StreamServerInfo{
+		FullMethod:     full,
+		IsClientStream: md.IsStreamingClient(),
+		IsServerStream: md.IsStreamingServer(),
+	}
+	return m, nil
+}
+
+// MethodFromInfo returns the *Method an interceptor was handed, or nil when
+// the call did not come through the catalog.
+func MethodFromInfo(server any) *Method {
+	m, _ := server.(*Method)
+	return m
+}

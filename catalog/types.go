@@ -1,0 +1,50 @@
+package catalog
+
+import (
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/dynamicpb"
+)
+
+// typeResolver picks the Go type for a message descriptor: the generated
+// type when one is linked in and describes the same message (faster, and
+// what ecosystem code expects), dynamicpb otherwise. One code path serves
+// both: everything downstream works on protoreflect.
+type typeResolver struct {
+	cache map[protoreflect.FullName]protoreflect.MessageType
+}
+
+func newTypeResolver() *typeResolver {
+	return &typeResolver{cache: map[protoreflect.FullName]protoreflect.MessageType{}}
+}
+
+func (r *typeResolver) messageType(md protoreflect.MessageDescriptor) (protoreflect.MessageType, error) {
+	if mt, ok := r.cache[md.FullName()]; ok {
+		return mt, nil
+	}
+	mt := protoreflect.MessageType(dynamicpb.NewMessageType(md))
+	if linked, err := protoregistry.GlobalTypes.FindMessageByName(md.FullName()); err == nil {
+		if linked.Descriptor() == md || sameFile(linked.Descriptor().ParentFile(), md.ParentFile()) {
+			mt = linked
+		}
+	}
+	r.cache[md.FullName()] = mt
+	return mt, nil
+}
+
+// sameFile reports whether two file descriptors describe the same schema.
+// Comparing the whole file keeps nested and referenced types consistent.
+func sameFile(a, b protoreflect.FileDescriptor) bool {
+	if a == b {
+		return true
+	}
+	if a.Path() != b.Path() {
+		return false
+	}
+	pa := protodesc.ToFileDescriptorProto(a)
+	pb := protodesc.ToFileDescriptorProto(b)
+	pa.SourceCodeInfo, pb.SourceCodeInfo = nil, nil
+	return proto.Equal(pa, pb)
+}

@@ -1,0 +1,52 @@
+package config_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/portico-gw/portico/config"
+)
+
+func ExampleParse() {
+	f, err := config.Parse([]byte(`
+descriptors: [apis/bookstore.binpb]
+integrations:
+  - name: bookstore
+    grpc:
+      target: 127.0.0.1:50051
+      timeout: 1m30s
+apis:
+  - services: [example.bookstore.v1.BookstoreService]
+    integration: bookstore
+`), "/etc/portico")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(f.Config.GetListen().GetHttp())
+	fmt.Println(f.Config.GetIntegrations()[0].GetGrpc().GetTimeout().AsDuration())
+	fmt.Println(f.Resolve(f.Config.GetDescriptors()[0]))
+	// Output:
+	// 127.0.0.1:8080
+	// 1m30s
+	// /etc/portico/apis/bookstore.binpb
+}
+
+func ExampleErrors() {
+	_, err := config.Parse([]byte(`
+integrations:
+  - name: bookstore
+    grcp: {target: "127.0.0.1:50051"}
+apis:
+  - services: [example.bookstore.v1.BookstoreService]
+    integration: bookstor
+`), "/etc/portico")
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			fmt.Printf("%s: %s\n", e.Field, e.Message)
+		}
+	}
+	// Output:
+	// integrations[0]: unknown field "grcp" (did you mean "grpc"?)
+}

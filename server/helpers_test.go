@@ -1,0 +1,22 @@
+package server_test
+
+import (
+	"io"
+	"testing"
+
+	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/server/servertest"
+)
+
+type configv1Config = configv1.Config
+
+func restGet(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	resp, err := servertest.Client().Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body
+}

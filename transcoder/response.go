@@ -1,0 +1,133 @@
+package transcoder
+
+import (
+	"context"
+	"net/http"
+	"net/textproto"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// writeResponse writes a unary response as grpc-gateway's
+// ForwardResponseMessage does, with response_body and HttpBody handled from
+// descriptors (grpc-gateway needs generated methods for both).
+func (t *Transcoder) writeResponse(ctx context.Context, w http.ResponseWriter, r *http.Request, rt *route, md runtime.ServerMetadata, resp proto.Message) {
+	h := w.Header()
+	writeHeaderMD(h, md)
+	trailers := acceptsTrailers(r)
+	if trailers {
+		for k := range md.TrailerMD {
+			h.Add("Trailer", textproto.CanonicalMIMEHeaderKey(runtime.MetadataTrailerPrefix+k))
+		}
+		h.Set("Transfer-Encoding", "chunked")
+	}
+	var (
+		buf         []byte
+		contentType string
+		err         error
+	)
+	if rt.respIsHTTPBody {
+		hb := responseValue(rt, resp.ProtoReflect())
+		contentType, buf = httpBodyParts(hb)
+	} else {
+		v := responsePayload(rt, resp)
+		contentType = "application/json"
+		buf, err = t.marshaler.Marshal(v)
+	}
+	if err != nil {
+		t.writeError(ctx, w, r, err)
+		return
+	}
+	h.Set("Content-Type", contentType)
+	_, _ = w.Write(buf)
+	if trailers {
+		for k, vs := range md.TrailerMD {
+			for _, v := range vs {
+				h.Add(runtime.MetadataTrailerPrefix+k, v)
+			}
+		}
+	}
+}
+
+func writeHeaderMD(h http.Header, md runtime.ServerMetadata) {
+	for k, vs := range md.HeaderMD {
+		for _, v := range vs {
+			h.Add(runtime.MetadataHeaderPrefix+k, v)
+		}
+	}
+}
+
+func acceptsTrailers(r *http.Request) bool {
+	return strings.Contains(strings.ToLower(r.Header.Get("TE")), "trailers")
+}
+
+// responseValue returns the message response_body selects (or the whole
+// response); for a non-message field, nil.
+func responseValue(rt *route, resp protoreflect.Message) protoreflect.Message {
+	if rt.respPath == nil {
+		return resp
+	}
+	m := resp
+	for _, fd := range rt.respPath {
+		if fd.Message() == nil || fd.IsList() || fd.IsMap() {
+			return nil
+		}
+		m = m.Get(fd).Message()
+	}
+	return m
+}
+
+// responsePayload is what gets marshalled: the message, or the field that
+// response_body selects in the shape grpc-gateway's generated
+// XXX_ResponseBody returns (a message, a slice of messages, a scalar).
+func responsePayload(rt *route, resp proto.Message) any {
+	if rt.respPath == nil {
+		return resp
+	}
+	m := resp.ProtoReflect()
+	for _, fd := range rt.respPath[:len(rt.respPath)-1] {
+		m = m.Get(fd).Message()
+	}
+	fd := rt.respPath[len(rt.respPath)-1]
+	v := m.Get(fd)
+	switch {
+	case fd.IsList() && fd.Message() != nil:
+		list := v.List()
+		if list.Len() == 0 {
+			return []proto.Message(nil)
+		}
+		out := make([]proto.Message, list.Len())
+		for i := range out {
+			out[i] = list.Get(i).Message().Interface()
+		}
+		return out
+	case fd.IsList():
+		list := v.List()
+		out := make([]any, list.Len())
+		for i := range out {
+			out[i] = list.Get(i).Interface()
+		}
+		return out
+	case fd.Message() != nil && !fd.IsMap():
+		return v.Message().Interface()
+	case fd.Enum() != nil:
+		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
+			return string(ev.Name())
+		}
+		return int32(v.Enum())
+	default:
+		return v.Interface()
+	}
+}
+
+// httpBodyParts reads google.api.HttpBody's content type and data.
+func httpBodyParts(m protoreflect.Message) (string, []byte) {
+	if m == nil {
+		return "application/octet-stream", nil
+	}
+	fields := m.Descriptor().Fields()
+	return m.Get(fields.ByName("content_type")).String(), m.Get(fields.ByName("data")).Bytes()
+}

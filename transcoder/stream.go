@@ -1,0 +1,233 @@
+package transcoder
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// serveStream runs a streaming method over HTTP, as grpc-gateway does:
+// client messages are the request (server streaming) or newline-delimited
+// JSON objects from the body (client and bidi streaming); a server stream
+// answers with newline-delimited {"result": …} objects ({"error": …} when
+// it fails), a client stream with one JSON message.
+func (t *Transcoder) serveStream(ctx context.Context, w http.ResponseWriter, r *http.Request, rt *route, first proto.Message) {
+	s := &httpStream{t: t, w: w, r: r, rt: rt}
+	if first != nil {
+		s.pending = []proto.Message{first}
+	}
+	if rt.m.Desc.IsStreamingClient() {
+		dec := t.marshaler.NewDecoder(r.Body)
+		if rt.m.Desc.IsStreamingServer() {
+			// Bidi: read the request body while writing the response.
+			_ = http.NewResponseController(w).EnableFullDuplex()
+			s.dec = dec
+		} else {
+			// Client streaming answers once, at the end, so nothing is lost
+			// by reading the whole (size-limited) body first: a malformed
+			// message is a 400 before the backend sees any of them.
+			for {
+				msg := rt.m.Input.New().Interface()
+				err := decodeNext(dec, msg)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.writeError(ctx, w, r, err)
+					return
+				}
+				s.pending = append(s.pending, msg)
+			}
+		}
+	}
+	s.ctx = grpc.NewContextWithServerTransportStream(ctx, &streamTransport{s: s, method: rt.m.FullMethod})
+	err := t.pipeline.Stream(rt.m, s)
+	s.finish(err)
+}
+
+// httpStream is a grpc.ServerStream over an HTTP exchange.
+type httpStream struct {
+	t   *Transcoder
+	w   http.ResponseWriter
+	r   *http.Request
+	rt  *route
+	ctx context.Context
+	// pending are decoded requests not yet received by the pipeline; dec,
+	// when set (bidi), decodes further ones from the body as they arrive.
+	pending []proto.Message
+	dec     runtime.Decoder
+
+	recvMu sync.Mutex
+
+	mu      sync.Mutex
+	header  metadata.MD
+	trailer metadata.MD
+	wrote   bool          // response started (NDJSON)
+	single  proto.Message // the one response of a client-streaming call
+}
+
+func (s *httpStream) Context() context.Context { return s.ctx }
+
+func (s *httpStream) SetHeader(md metadata.MD) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.header = metadata.Join(s.header, md)
+	return nil
+}
+
+func (s *httpStream) SendHeader(md metadata.MD) error { return s.SetHeader(md) }
+
+func (s *httpStream) SetTrailer(md metadata.MD) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trailer = metadata.Join(s.trailer, md)
+}
+
+func (s *httpStream) RecvMsg(m any) error {
+	s.recvMu.Lock()
+	defer s.recvMu.Unlock()
+	dst, ok := m.(proto.Message)
+	if !ok {
+		return status.Error(codes.Internal, "internal error")
+	}
+	if len(s.pending) > 0 {
+		proto.Merge(dst, s.pending[0])
+		s.pending = s.pending[1:]
+		return nil
+	}
+	if s.dec == nil {
+		return io.EOF
+	}
+	return decodeNext(s.dec, dst)
+}
+
+// decodeNext decodes the next JSON object of a request stream.
+func decodeNext(dec runtime.Decoder, dst proto.Message) error {
+	err := dec.Decode(dst)
+	if errors.Is(err, io.EOF) {
+		return io.EOF
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return status.Errorf(codes.InvalidArgument, "request body larger than %d bytes", tooBig.Limit)
+		}
+		return status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	return nil
+}
+
+func (s *httpStream) SendMsg(m any) error {
+	msg, ok := m.(proto.Message)
+	if !ok {
+		return status.Error(codes.Internal, "internal error")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.rt.m.Desc.IsStreamingServer() {
+		s.single = msg
+		return nil
+	}
+	if !s.wrote {
+		h := s.w.Header()
+		writeHeaderMD(h, runtime.ServerMetadata{HeaderMD: s.header})
+		h.Set("Transfer-Encoding", "chunked")
+		if s.rt.respIsHTTPBody {
+			ct, _ := httpBodyParts(responseValue(s.rt, msg.ProtoReflect()))
+			h.Set("Content-Type", ct)
+		} else {
+			h.Set("Content-Type", "application/json")
+		}
+	}
+	var buf []byte
+	if s.rt.respIsHTTPBody {
+		_, buf = httpBodyParts(responseValue(s.rt, msg.ProtoReflect()))
+	} else {
+		var err error
+		buf, err = s.t.marshaler.Marshal(map[string]any{"result": responsePayload(s.rt, msg)})
+		if err != nil {
+			return status.Error(codes.Internal, "internal error")
+		}
+	}
+	s.wrote = true
+	if _, err := s.w.Write(buf); err != nil {
+		return status.Error(codes.Canceled, "client went away")
+	}
+	if _, err := s.w.Write([]byte("\n")); err != nil {
+		return status.Error(codes.Canceled, "client went away")
+	}
+	if err := http.NewResponseController(s.w).Flush(); err != nil {
+		return status.Error(codes.Canceled, "client went away")
+	}
+	return nil
+}
+
+// finish ends the exchange once the pipeline returned.
+func (s *httpStream) finish(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	md := runtime.ServerMetadata{HeaderMD: s.header, TrailerMD: s.trailer}
+	ctx := runtime.NewServerMetadataContext(s.ctx, md)
+	if !s.rt.m.Desc.IsStreamingServer() {
+		// Client streaming: one response, written like a unary one.
+		if err == nil && s.single == nil {
+			err = status.Error(codes.Internal, "internal error")
+		}
+		if err != nil {
+			s.t.writeError(ctx, s.w, s.r, err)
+			return
+		}
+		s.t.writeResponse(ctx, s.w, s.r, s.rt, md, s.single)
+		return
+	}
+	if err == nil {
+		if !s.wrote {
+			// No message: headers only, as grpc-gateway does.
+			h := s.w.Header()
+			writeHeaderMD(h, md)
+			h.Set("Transfer-Encoding", "chunked")
+		}
+		return
+	}
+	if !s.wrote && len(s.header) == 0 {
+		// The call failed before the backend answered (or it answered with
+		// trailers only): a plain error response, as grpc-gateway gives.
+		s.t.writeError(ctx, s.w, s.r, err)
+		return
+	}
+	st := status.Convert(err)
+	buf, merr := s.t.marshaler.Marshal(map[string]proto.Message{"error": st.Proto()})
+	if merr != nil {
+		return
+	}
+	if !s.wrote {
+		h := s.w.Header()
+		writeHeaderMD(h, md)
+		h.Set("Transfer-Encoding", "chunked")
+		h.Set("Content-Type", "application/json")
+		s.w.WriteHeader(runtime.HTTPStatusFromCode(st.Code()))
+	}
+	_, _ = s.w.Write(buf)
+	_, _ = s.w.Write([]byte("\n"))
+}
+
+// streamTransport lets grpc.SetHeader/SetTrailer work on a REST stream's
+// context, as they do on the gRPC door.
+type streamTransport struct {
+	s      *httpStream
+	method string
+}
+
+func (t *streamTransport) Method() string                  { return t.method }
+func (t *streamTransport) SetHeader(md metadata.MD) error  { return t.s.SetHeader(md) }
+func (t *streamTransport) SendHeader(md metadata.MD) error { return t.s.SendHeader(md) }
+func (t *streamTransport) SetTrailer(md metadata.MD) error { t.s.SetTrailer(md); return nil }

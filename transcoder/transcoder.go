@@ -1,0 +1,248 @@
+// Package transcoder is the REST door: it matches an HTTP request to a
+// method's binding with a trie, maps path variables, query parameters and
+// the JSON body onto the request message, runs the call through the
+// pipeline, and writes the response (or error) the way grpc-gateway does by
+// default, so grpc-gateway clients can move to Portico unchanged.
+package transcoder
+
+import (
+	"context"
+	"fmt"
+	"net/textproto"
+	"sort"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/catalog/httprule"
+	"github.com/portico-gw/portico/transcoder/params"
+	"github.com/portico-gw/portico/transcoder/router"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Pipeline runs calls; *pipeline.Pipeline implements it.
+type Pipeline interface {
+	Unary(ctx context.Context, m *catalog.Method, req proto.Message) (proto.Message, error)
+	Stream(m *catalog.Method, ss grpc.ServerStream) error
+}
+
+// Options tune the REST door. Zero values select the documented defaults.
+type Options struct {
+	// MaxBodyBytes bounds a request body (unary and streaming). Default 4 MiB.
+	MaxBodyBytes int64
+	// MaxPathBytes bounds the escaped request path; longer is 414. Default 8 KiB.
+	MaxPathBytes int
+	// ForwardHeaders are request headers passed to backends as metadata
+	// (lower-cased), beyond grpc-gateway's default set: the permanent HTTP
+	// headers as grpcgateway-<name>, and Authorization. Default none.
+	ForwardHeaders []string
+}
+
+// Transcoder is the REST door for one snapshot. It is immutable and safe for
+// concurrent use.
+type Transcoder struct {
+	router    *router.Router[*route]
+	pipeline  Pipeline
+	mux       *runtime.ServeMux // grpc-gateway's defaults: header matchers, error handler
+	marshaler runtime.Marshaler
+	opts      Options
+}
+
+// New compiles every binding of the catalog into the route trie, resolving
+// each field a rule names. Route conflicts and rules naming missing fields
+// are errors here.
+func New(cat *catalog.Catalog, p Pipeline, opts Options) (*Transcoder, error) {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 4 << 20
+	}
+	if opts.MaxPathBytes <= 0 {
+		opts.MaxPathBytes = 8 << 10
+	}
+	t := &Transcoder{
+		router:   router.New[*route](),
+		pipeline: p,
+		mux:      runtime.NewServeMux(runtime.WithIncomingHeaderMatcher(headerMatcher(opts.ForwardHeaders))),
+		marshaler: &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
+		}},
+		opts: opts,
+	}
+	var errs []string
+	for _, m := range cat.MethodList() {
+		for _, b := range m.Bindings {
+			rt, err := compileRoute(b)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("method %s: %s %s: %v", m.Desc.FullName(), b.HTTPMethod, b.Template.Raw, err))
+				continue
+			}
+			if err := t.router.Add(b.HTTPMethod, b.Template, rt); err != nil {
+				errs = append(errs, fmt.Sprintf("method %s: %v", m.Desc.FullName(), err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return t, nil
+}
+
+// headerMatcher is grpc-gateway's default incoming header matcher plus the
+// configured headers.
+func headerMatcher(forward []string) runtime.HeaderMatcherFunc {
+	if len(forward) == 0 {
+		return runtime.DefaultHeaderMatcher
+	}
+	set := make(map[string]string, len(forward))
+	for _, h := range forward {
+		set[textproto.CanonicalMIMEHeaderKey(h)] = strings.ToLower(h)
+	}
+	return func(key string) (string, bool) {
+		if k, ok := runtime.DefaultHeaderMatcher(key); ok {
+			return k, true
+		}
+		k, ok := set[textproto.CanonicalMIMEHeaderKey(key)]
+		return k, ok
+	}
+}
+
+// bodyKind says where the HTTP body goes.
+type bodyKind int
+
+const (
+	bodyNone  bodyKind = iota // no body: every unbound field may come from the query
+	bodyWhole                 // body "*": the whole request message
+	bodyField                 // body "field": one field; the rest from path and query
+)
+
+// route is a binding compiled for serving: every field path resolved.
+type route struct {
+	m        *catalog.Method
+	b        *catalog.Binding
+	pattern  string
+	vars     []pathVar
+	body     bodyKind
+	bodyPath params.Path
+	// bodyIsHTTPBody: the body target is google.api.HttpBody, filled with
+	// the raw bytes and Content-Type.
+	bodyIsHTTPBody bool
+	respPath       params.Path
+	// respIsHTTPBody: the response (or its response_body field) is
+	// google.api.HttpBody, written raw with its content type.
+	respIsHTTPBody bool
+	// patchMask is the update_mask field filled from the JSON body's keys
+	// for PATCH bindings with a field body (grpc-gateway's rule).
+	patchMask protoreflect.FieldDescriptor
+	// bound are the dotted paths set by path variables and the body field;
+	// query parameters for them (or below them) are ignored.
+	bound []string
+}
+
+type pathVar struct {
+	path  params.Path
+	multi bool // covers more than one segment: reserved characters stay escaped
+}
+
+const httpBodyName = "google.api.HttpBody"
+
+func compileRoute(b *catalog.Binding) (*route, error) {
+	in := b.Method.Input.Descriptor()
+	out := b.Method.Output.Descriptor()
+	rt := &route{m: b.Method, b: b, pattern: b.Template.String()}
+	for _, v := range b.Template.Vars {
+		dotted := strings.Join(v.FieldPath, ".")
+		p, err := params.Resolve(in, dotted)
+		if err != nil {
+			return nil, fmt.Errorf("path variable %q: %v", dotted, err)
+		}
+		last := p[len(p)-1]
+		if last.IsList() || last.IsMap() {
+			return nil, fmt.Errorf("path variable %q: repeated and map fields cannot be bound to the path", dotted)
+		}
+		if last.Message() != nil && !isWellKnownScalar(last.Message()) {
+			return nil, fmt.Errorf("path variable %q: message fields cannot be bound to the path", dotted)
+		}
+		multi := v.End-v.Start != 1 || b.Template.Segments[v.Start].Kind != httprule.Wildcard
+		rt.vars = append(rt.vars, pathVar{path: p, multi: multi})
+		rt.bound = append(rt.bound, dotted)
+	}
+	switch b.Body {
+	case "":
+		rt.body = bodyNone
+	case "*":
+		rt.body = bodyWhole
+		rt.bodyIsHTTPBody = in.FullName() == httpBodyName
+	default:
+		p, err := params.Resolve(in, b.Body)
+		if err != nil {
+			return nil, fmt.Errorf("body %q: %v", b.Body, err)
+		}
+		rt.body = bodyField
+		rt.bodyPath = p
+		rt.bound = append(rt.bound, p.String())
+		last := p[len(p)-1]
+		rt.bodyIsHTTPBody = !last.IsList() && last.Message() != nil && last.Message().FullName() == httpBodyName
+		if b.HTTPMethod == "PATCH" && last.Message() != nil && !last.IsList() && !last.IsMap() {
+			if fm := in.Fields().ByName("update_mask"); fm != nil && !fm.IsList() &&
+				fm.Message() != nil && fm.Message().FullName() == "google.protobuf.FieldMask" {
+				rt.patchMask = fm
+			}
+		}
+	}
+	if b.ResponseBody != "" {
+		p, err := params.Resolve(out, b.ResponseBody)
+		if err != nil {
+			return nil, fmt.Errorf("response_body %q: %v", b.ResponseBody, err)
+		}
+		rt.respPath = p
+		last := p[len(p)-1]
+		rt.respIsHTTPBody = !last.IsList() && last.Message() != nil && last.Message().FullName() == httpBodyName
+	} else {
+		rt.respIsHTTPBody = out.FullName() == httpBodyName
+	}
+	return rt, nil
+}
+
+// isWellKnownScalar reports message types that have a scalar text form
+// (wrappers, Timestamp, Duration, FieldMask), which path variables may bind.
+func isWellKnownScalar(md protoreflect.MessageDescriptor) bool {
+	name := string(md.FullName())
+	return strings.HasPrefix(name, "google.protobuf.") && (strings.HasSuffix(name, "Value") ||
+		name == "google.protobuf.Timestamp" || name == "google.protobuf.Duration" || name == "google.protobuf.FieldMask")
+}
+
+// skip reports whether a query parameter path is bound elsewhere.
+func (rt *route) skip(path string) bool {
+	for _, b := range rt.bound {
+		if path == b || (strings.HasPrefix(path, b) && len(path) > len(b) && path[len(b)] == '.') {
+			return true
+		}
+	}
+	return false
+}
+
+// Route describes one compiled route, for `portico routes`.
+type Route struct {
+	HTTPMethod, Pattern, GRPCMethod, Integration string
+}
+
+// Routes lists the catalog's HTTP routes sorted by pattern and method.
+func Routes(cat *catalog.Catalog) []Route {
+	var out []Route
+	for _, m := range cat.MethodList() {
+		for _, b := range m.Bindings {
+			out = append(out, Route{HTTPMethod: b.HTTPMethod, Pattern: b.Template.String(), GRPCMethod: m.FullMethod, Integration: m.BackendName})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Pattern != out[j].Pattern {
+			return out[i].Pattern < out[j].Pattern
+		}
+		return out[i].HTTPMethod < out[j].HTTPMethod
+	})
+	return out
+}
