@@ -15,6 +15,9 @@ import (
 type call struct {
 	method, path, body string
 	header             map[string]string
+	// ownMessage: the differential test compares this error body without
+	// its message (see withoutMessage).
+	ownMessage bool
 }
 
 func (c call) do(t *testing.T, base string) (*http.Response, []byte) {

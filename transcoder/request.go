@@ -126,14 +126,10 @@ func (t *Transcoder) decodeBody(req protoreflect.Message, rt *route, body []byte
 	return nil
 }
 
-// decodeJSON decodes the first JSON value of body into msg with
-// grpc-gateway's decoder, so error texts match. io.EOF means an empty body.
+// decodeJSON decodes the first JSON value of body into msg. io.EOF means
+// an empty body.
 func (t *Transcoder) decodeJSON(body []byte, msg proto.Message) error {
-	err := t.marshaler.NewDecoder(bytes.NewReader(body)).Decode(msg)
-	if err == nil || errors.Is(err, io.EOF) {
-		return err
-	}
-	return status.Errorf(codes.InvalidArgument, "%v", err)
+	return newJSONDecoder(bytes.NewReader(body)).Decode(msg)
 }
 
 func setHTTPBody(m protoreflect.Message, data []byte, contentType string) {

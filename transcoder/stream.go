@@ -26,7 +26,7 @@ func (t *Transcoder) serveStream(ctx context.Context, w http.ResponseWriter, r *
 		s.pending = []proto.Message{first}
 	}
 	if rt.m.Desc.IsStreamingClient() {
-		dec := t.marshaler.NewDecoder(r.Body)
+		dec := newJSONDecoder(r.Body)
 		if rt.m.Desc.IsStreamingServer() {
 			// Bidi: read the request body while writing the response.
 			_ = http.NewResponseController(w).EnableFullDuplex()
@@ -37,7 +37,7 @@ func (t *Transcoder) serveStream(ctx context.Context, w http.ResponseWriter, r *
 			// message is a 400 before the backend sees any of them.
 			for {
 				msg := rt.m.Input.New().Interface()
-				err := decodeNext(dec, msg)
+				err := dec.Decode(msg)
 				if errors.Is(err, io.EOF) {
 					break
 				}
@@ -64,7 +64,7 @@ type httpStream struct {
 	// pending are decoded requests not yet received by the pipeline; dec,
 	// when set (bidi), decodes further ones from the body as they arrive.
 	pending []proto.Message
-	dec     runtime.Decoder
+	dec     *jsonDecoder
 
 	recvMu sync.Mutex
 
@@ -111,19 +111,13 @@ func (s *httpStream) RecvMsg(m any) error {
 }
 
 // decodeNext decodes the next JSON object of a request stream.
-func decodeNext(dec runtime.Decoder, dst proto.Message) error {
+func decodeNext(dec *jsonDecoder, dst proto.Message) error {
 	err := dec.Decode(dst)
-	if errors.Is(err, io.EOF) {
-		return io.EOF
+	var hs *runtime.HTTPStatusError
+	if errors.As(err, &hs) {
+		return hs.Err // a status is what a stream carries
 	}
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return status.Errorf(codes.InvalidArgument, "request body larger than %d bytes", tooBig.Limit)
-		}
-		return status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	return nil
+	return err
 }
 
 func (s *httpStream) SendMsg(m any) error {

@@ -137,9 +137,9 @@ type route struct {
 	// patchMask is the update_mask field filled from the JSON body's keys
 	// for PATCH bindings with a field body (grpc-gateway's rule).
 	patchMask protoreflect.FieldDescriptor
-	// bound are the dotted paths set by path variables and the body field;
-	// query parameters for them (or below them) are ignored.
-	bound []string
+	// skip reports query parameters for fields bound by path variables or
+	// the body field; they are ignored.
+	skip func(path string) bool
 }
 
 type pathVar struct {
@@ -153,6 +153,7 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 	in := b.Method.Input.Descriptor()
 	out := b.Method.Output.Descriptor()
 	rt := &route{m: b.Method, b: b, pattern: b.Template.String()}
+	var bound []params.Path
 	for _, v := range b.Template.Vars {
 		dotted := strings.Join(v.FieldPath, ".")
 		p, err := params.Resolve(in, dotted)
@@ -168,7 +169,7 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 		}
 		multi := v.End-v.Start != 1 || b.Template.Segments[v.Start].Kind != httprule.Wildcard
 		rt.vars = append(rt.vars, pathVar{path: p, multi: multi})
-		rt.bound = append(rt.bound, dotted)
+		bound = append(bound, p)
 	}
 	switch b.Body {
 	case "":
@@ -183,7 +184,7 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 		}
 		rt.body = bodyField
 		rt.bodyPath = p
-		rt.bound = append(rt.bound, p.String())
+		bound = append(bound, p)
 		last := p[len(p)-1]
 		rt.bodyIsHTTPBody = !last.IsList() && last.Message() != nil && last.Message().FullName() == httpBodyName
 		if b.HTTPMethod == "PATCH" && last.Message() != nil && !last.IsList() && !last.IsMap() {
@@ -193,6 +194,7 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 			}
 		}
 	}
+	rt.skip = params.SkipBound(bound...)
 	if b.ResponseBody != "" {
 		p, err := params.Resolve(out, b.ResponseBody)
 		if err != nil {
@@ -213,16 +215,6 @@ func isWellKnownScalar(md protoreflect.MessageDescriptor) bool {
 	name := string(md.FullName())
 	return strings.HasPrefix(name, "google.protobuf.") && (strings.HasSuffix(name, "Value") ||
 		name == "google.protobuf.Timestamp" || name == "google.protobuf.Duration" || name == "google.protobuf.FieldMask")
-}
-
-// skip reports whether a query parameter path is bound elsewhere.
-func (rt *route) skip(path string) bool {
-	for _, b := range rt.bound {
-		if path == b || (strings.HasPrefix(path, b) && len(path) > len(b) && path[len(b)] == '.') {
-			return true
-		}
-	}
-	return false
 }
 
 // Route describes one compiled route, for `portico routes`.

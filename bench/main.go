@@ -1,0 +1,234 @@
+// Command bench measures Portico against the grpc-gateway reference for
+// the same API, on this machine:
+//
+//	go run ./bench [-duration 5s] [-rounds 3] [-concurrency 32] [-path /v1/shelves/1/books/1] [-grpc=true]
+//
+// It builds cmd/portico, bench/reference (grpc-gateway's generated handlers
+// on a default runtime.ServeMux) and the example bookstore backend, starts
+// the backend on a loopback port and both gateways in front of it as
+// separate processes, with the bookstore and the 50-route inventory API
+// registered in each. The same in-process load generator (-concurrency
+// goroutines, each a keep-alive HTTP client in a loop) then drives the
+// reference and Portico in turn, -rounds times each, alternating, after a
+// warm-up. For each round it prints requests/s, latency quantiles and the
+// CPU time (user + system, from /proc) the gateway, the backend and the
+// load generator used per request; then a summary with the ratios
+// Portico/reference.
+//
+// With -grpc it then compares a grpc-go client calling GetBook on the
+// backend directly with the same client calling it through Portico's gRPC
+// door, alternating in the same way.
+//
+// Everything listens on loopback only, and every process is stopped at the
+// end, on an error and on SIGINT. It exits non-zero if any call failed.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Target names, as printed.
+const (
+	referenceName = "grpc-gateway"
+	porticoName   = "portico"
+	directName    = "backend direct"
+	doorName      = "portico gRPC door"
+)
+
+// options are the command line.
+type options struct {
+	duration    time.Duration
+	warmup      time.Duration
+	rounds      int
+	concurrency int
+	path        string
+	book        string
+	grpc        bool
+}
+
+func main() {
+	var o options
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "length of each measured round")
+	flag.DurationVar(&o.warmup, "warmup", time.Second, "length of the warm-up against each target, not measured")
+	flag.IntVar(&o.rounds, "rounds", 3, "measured rounds per target, alternating between targets")
+	flag.IntVar(&o.concurrency, "concurrency", 32, "concurrent clients (goroutines, each with its own connection for REST)")
+	flag.StringVar(&o.path, "path", "/v1/shelves/1/books/1", "REST path to GET (with query, if any)")
+	flag.StringVar(&o.book, "book", "shelves/1/books/1", "book name for the gRPC GetBook comparison")
+	flag.BoolVar(&o.grpc, "grpc", true, "also compare Portico's gRPC door with calling the backend directly")
+	flag.Parse()
+	if o.duration <= 0 || o.rounds < 1 || o.concurrency < 1 || o.warmup < 0 || !strings.HasPrefix(o.path, "/") {
+		fmt.Fprintln(os.Stderr, "bench: -duration and -warmup must be positive, -rounds and -concurrency at least 1, -path start with /")
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout); err != nil {
+		stop()
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run builds, starts, measures and stops everything.
+func run(ctx context.Context, o options, w io.Writer) error {
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "portico-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	fmt.Fprintf(w, "building portico, reference and bookstore in %s ...\n", dir)
+	t0 := time.Now()
+	bins, err := build(ctx, root, dir)
+	if err != nil {
+		return err
+	}
+	linked, err := linksInventory(ctx, root)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "built in %v\n", time.Since(t0).Round(100*time.Millisecond))
+	if !linked {
+		fmt.Fprintf(w, "note: cmd/portico does not link %s; the inventory's descriptors are passed as a descriptor set\n", inventoryPkg)
+	}
+
+	s, err := startStack(ctx, bins, dir, !linked, o.path, o.book)
+	if err != nil {
+		return err
+	}
+	defer s.procs.stopAll()
+
+	hz, hzSource := clockTicks()
+	clock := cpuClock{hz: hz}
+	fmt.Fprintf(w, "\n%s, %s/%s, %d CPUs, GOMAXPROCS %d; CPU times from /proc at %d ticks/s (%s)\n",
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), hz, hzSource)
+	fmt.Fprintf(w, "backend %s (pid %d); portico REST %s, gRPC %s, %d methods (pid %d); grpc-gateway %s (pid %d)\n",
+		s.backendAddr, s.backend.pid(), s.porticoURL, s.porticoGRPCAddr, s.porticoMethods, s.portico.pid(), s.referenceURL, s.reference.pid())
+
+	pb, err := get(ctx, s.porticoURL+o.path)
+	if err != nil {
+		return err
+	}
+	rb, err := get(ctx, s.referenceURL+o.path)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(pb, rb) {
+		fmt.Fprintf(w, "warning: the gateways answer GET %s differently:\n  portico:      %s\n  grpc-gateway: %s\n", o.path, pb, rb)
+	}
+
+	var failed int64
+	fmt.Fprintf(w, "\n== REST: GET %s, %d connections, %d rounds of %v each, alternating ==\n", o.path, o.concurrency, o.rounds, o.duration)
+	ref, err := newHTTPTarget(ctx, referenceName, s.reference, s.referenceURL+o.path, o.concurrency)
+	if err != nil {
+		return err
+	}
+	defer ref.close()
+	por, err := newHTTPTarget(ctx, porticoName, s.portico, s.porticoURL+o.path, o.concurrency)
+	if err != nil {
+		return err
+	}
+	defer por.close()
+	rest, err := compare(ctx, w, o, clock, s, []*target{ref, por})
+	if err != nil {
+		return err
+	}
+	refSum, porSum := summarize(referenceName, rest), summarize(porticoName, rest)
+	failed += refSum.errs + porSum.errs
+	printSummary(w, refSum, porSum)
+	thr := ratio(porSum.rate, refSum.rate)
+	cpu := ratio(float64(porSum.perCall(porSum.gatewayCPU)), float64(refSum.perCall(refSum.gatewayCPU)))
+	fmt.Fprintln(w, "portico / grpc-gateway:")
+	check(w, "throughput (req/s)", thr, thr >= 1.2, ">= 1.20x")
+	check(w, "gateway CPU per request", cpu, cpu <= 1.0, "<= 1.00x")
+
+	if o.grpc {
+		fmt.Fprintf(w, "\n== gRPC: GetBook(%s), %d concurrent calls on one connection, %d rounds of %v each, alternating ==\n", o.book, o.concurrency, o.rounds, o.duration)
+		direct, err := newGRPCTarget(directName, nil, s.backendAddr, o.book, o.concurrency)
+		if err != nil {
+			return err
+		}
+		defer direct.close()
+		door, err := newGRPCTarget(doorName, s.portico, s.porticoGRPCAddr, o.book, o.concurrency)
+		if err != nil {
+			return err
+		}
+		defer door.close()
+		grpcRounds, err := compare(ctx, w, o, clock, s, []*target{direct, door})
+		if err != nil {
+			return err
+		}
+		directSum, doorSum := summarize(directName, grpcRounds), summarize(doorName, grpcRounds)
+		failed += directSum.errs + doorSum.errs
+		printSummary(w, directSum, doorSum)
+		r := ratio(doorSum.rate, directSum.rate)
+		fmt.Fprintln(w, "portico gRPC door / backend direct:")
+		check(w, "throughput (req/s)", r, r >= 0.5, ">= 0.50x (aim 0.70x)")
+	}
+
+	if failed > 0 {
+		return fmt.Errorf("%d calls failed (see the errors column); the measurements are not valid", failed)
+	}
+	return nil
+}
+
+// compare warms up each target, then runs o.rounds rounds on each,
+// alternating in the order given, printing each round as it ends.
+func compare(ctx context.Context, w io.Writer, o options, clock cpuClock, s *stack, targets []*target) ([]*roundResult, error) {
+	tab := newTable(w, 26, roundHeader...)
+	var results []*roundResult
+	one := func(t *target, round int, d time.Duration) error {
+		r, err := drive(ctx, clock, s.backend, t, round, d)
+		if err != nil {
+			return err
+		}
+		if err := s.checkAlive(); err != nil {
+			return err
+		}
+		tab.row(roundRow(r)...)
+		if r.errs > 0 {
+			fmt.Fprintf(w, "ERROR: %d of %d calls to %s failed in round %d; first: %v\n", r.errs, r.ok+r.errs, r.target, round, r.firstErr)
+		}
+		results = append(results, r)
+		return nil
+	}
+	if o.warmup > 0 {
+		for _, t := range targets {
+			if err := one(t, 0, o.warmup); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for round := 1; round <= o.rounds; round++ {
+		for _, t := range targets {
+			if err := one(t, round, o.duration); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return results, nil
+}
+
+// printSummary prints the summary table of a comparison.
+func printSummary(w io.Writer, sums ...*summary) {
+	fmt.Fprintln(w, "\nsummary (req/s: median of rounds; latencies: all rounds' calls; CPU: all rounds' total / calls):")
+	tab := newTable(w, 20, summaryHeader...)
+	for _, s := range sums {
+		tab.row(summaryRow(s)...)
+	}
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// proc is a child process the benchmark started: the backend or a gateway.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once cmd.Wait returns
+	err    error         // cmd.Wait's result, set before exited closes
+
+	mu   sync.Mutex
+	tail []string // the last lines of output, for error messages
+}
+
+// tailLines is how many output lines a proc keeps for error messages.
+const tailLines = 20
+
+// startProc starts path with args and waits (at most timeout, or until ctx
+// ends) for a line of its standard output matching ready; it returns the
+// match's submatches. The process is stopped again if it does not get
+// there. Output after that line is kept only as a short tail.
+func startProc(ctx context.Context, name, path string, args []string, ready *regexp.Regexp, timeout time.Duration) (*proc, []string, error) {
+	p := &proc{name: name, cmd: exec.Command(path, args...), exited: make(chan struct{})}
+	setProcAttr(p.cmd)
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := p.cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", name, err)
+	}
+	matched := make(chan []string, 1)
+	var readers sync.WaitGroup
+	readers.Add(2)
+	go func() { defer readers.Done(); p.scan(stdout, ready, matched) }()
+	go func() { defer readers.Done(); p.scan(stderr, nil, nil) }()
+	go func() {
+		readers.Wait() // Wait must not run before the pipes are drained
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case m := <-matched:
+		return p, m, nil
+	case <-p.exited:
+		return nil, nil, fmt.Errorf("%s exited before it was ready (%v):\n%s", name, p.err, p.output())
+	case <-timer.C:
+		p.stop()
+		return nil, nil, fmt.Errorf("%s printed no line matching %q within %v:\n%s", name, ready, timeout, p.output())
+	case <-ctx.Done():
+		p.stop()
+		return nil, nil, ctx.Err()
+	}
+}
+
+// scan reads r line by line into the tail; the first line matching ready
+// (if any) is sent on matched.
+func (p *proc) scan(r io.Reader, ready *regexp.Regexp, matched chan<- []string) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		p.mu.Lock()
+		p.tail = append(p.tail, line)
+		if len(p.tail) > tailLines {
+			p.tail = p.tail[len(p.tail)-tailLines:]
+		}
+		p.mu.Unlock()
+		if ready != nil {
+			if m := ready.FindStringSubmatch(line); m != nil {
+				matched <- m
+				ready = nil
+			}
+		}
+	}
+	// Keep draining on a scanner error (an overlong line) so the
+	// child never blocks on a full pipe.
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// output returns the tail of the process's output, indented.
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.tail) == 0 {
+		return "  (no output)"
+	}
+	return "  " + strings.Join(p.tail, "\n  ")
+}
+
+// pid returns the process id.
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+// alive reports whether the process is still running.
+func (p *proc) alive() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop asks the process to stop (SIGTERM), and kills it if it has not
+// exited within 5 seconds. It waits for the exit either way.
+func (p *proc) stop() {
+	if !p.alive() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// procs are the processes started so far, stopped in reverse order.
+type procs []*proc
+
+// stopAll stops every process, last started first.
+func (ps procs) stopAll() {
+	for i := len(ps) - 1; i >= 0; i-- {
+		ps[i].stop()
+	}
+}

@@ -1,0 +1,81 @@
+// Command reference is the baseline Portico is measured against: the
+// grpc-gateway generated REST handlers of the example APIs on a
+// runtime.NewServeMux() with grpc-gateway's defaults, in front of a gRPC
+// backend.
+//
+//	reference -backend 127.0.0.1:50051 -listen 127.0.0.1:0
+//
+// Both the bookstore and the inventory (50 GET routes that exist only to
+// make the catalog realistic) are registered, inventory last: grpc-gateway's
+// ServeMux tries the most recently registered pattern first, so a bookstore
+// request is matched only after the inventory patterns have been scanned.
+//
+// It prints "listening on ADDR" once it accepts connections, so a script
+// can start it with -listen 127.0.0.1:0 and read the port, and it stops on
+// SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
+	inventoryv1 "github.com/portico-gw/portico/gen/example/inventory/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+func main() {
+	backend := flag.String("backend", "127.0.0.1:50051", "gRPC backend serving the bookstore (host:port)")
+	listen := flag.String("listen", "127.0.0.1:8081", "REST listen address (host:port; port 0 picks a free one)")
+	flag.Parse()
+	if err := run(*backend, *listen); err != nil {
+		log.Fatalf("reference: %v", err)
+	}
+}
+
+func run(backend, addr string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	mux := runtime.NewServeMux()
+	dial := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if err := bookstorev1.RegisterBookstoreServiceHandlerFromEndpoint(ctx, mux, backend, dial); err != nil {
+		return err
+	}
+	if err := inventoryv1.RegisterInventoryServiceHandlerFromEndpoint(ctx, mux, backend, dial); err != nil {
+		return err
+	}
+
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(lis) }()
+	fmt.Printf("listening on %s\n", lis.Addr())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stop() // a second signal kills the process at once
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
