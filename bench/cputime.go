@@ -75,3 +75,40 @@ func (c cpuClock) cpuTime(pid int) (time.Duration, error) {
 	}
 	return time.Duration((utime + stime) * int64(time.Second) / c.hz), nil
 }
+
+// machineBusy returns the CPU time all CPUs of the machine have spent not
+// idle so far (the first line of /proc/stat), and the number of CPUs.
+func (c cpuClock) machineBusy() (time.Duration, int, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	var busy int64
+	cpus := 0
+	for i, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || !strings.HasPrefix(f[0], "cpu") {
+			continue
+		}
+		if f[0] != "cpu" {
+			cpus++
+			continue
+		}
+		if i != 0 || len(f) < 9 {
+			return 0, 0, fmt.Errorf("/proc/stat: unexpected format")
+		}
+		// user nice system idle iowait irq softirq steal: all but idle
+		// and iowait are busy.
+		for j, v := range f[1:9] {
+			if j == 3 || j == 4 {
+				continue
+			}
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return 0, 0, fmt.Errorf("/proc/stat: %v", err)
+			}
+			busy += n
+		}
+	}
+	return time.Duration(busy * int64(time.Second) / c.hz), cpus, nil
+}

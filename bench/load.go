@@ -137,6 +137,10 @@ type roundResult struct {
 	// CPU time used during the round by the gateway (0 without one), the
 	// backend and this process (the load generator).
 	gatewayCPU, backendCPU, clientCPU time.Duration
+	// othersLoad is the CPU time used by processes other than the
+	// benchmark's during the round, as a fraction of all CPUs' time:
+	// noise from whatever else runs on the machine.
+	othersLoad float64
 }
 
 // rate returns the successful calls per second.
@@ -166,13 +170,13 @@ type worker struct {
 // each call, successes, errors, and the CPU time the gateway, the backend
 // and this process used. The round ends when the last call in flight at d
 // returns; the rate is over that whole time.
-func drive(ctx context.Context, clock cpuClock, backend *proc, t *target, round int, d time.Duration) (*roundResult, error) {
+func drive(ctx context.Context, clock cpuClock, s *stack, t *target, round int, d time.Duration) (*roundResult, error) {
 	workers := make([]*worker, len(t.callers))
 	for i := range workers {
 		workers[i] = new(worker)
 	}
 	dials0 := t.dials.Load()
-	cpu0, err := sampleCPU(clock, t.gateway, backend)
+	cpu0, err := sampleCPU(clock, t.gateway, s)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +209,7 @@ func drive(ctx context.Context, clock cpuClock, backend *proc, t *target, round 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cpu1, err := sampleCPU(clock, t.gateway, backend)
+	cpu1, err := sampleCPU(clock, t.gateway, s)
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +223,10 @@ func drive(ctx context.Context, clock cpuClock, backend *proc, t *target, round 
 		backendCPU: cpu1.backend - cpu0.backend,
 		clientCPU:  cpu1.client - cpu0.client,
 	}
+	if cpu1.cpus > 0 {
+		others := (cpu1.machine - cpu0.machine) - (cpu1.ours - cpu0.ours)
+		r.othersLoad = max(0, float64(others)/float64(elapsed)/float64(cpu1.cpus))
+	}
 	for _, w := range workers {
 		r.ok += w.ok
 		r.errs += w.errs
@@ -230,20 +238,37 @@ func drive(ctx context.Context, clock cpuClock, backend *proc, t *target, round 
 	return r, nil
 }
 
-// cpuSample is the CPU time used so far by each process of a round.
-type cpuSample struct{ gateway, backend, client time.Duration }
+// cpuSample is the CPU time used so far by the processes of a round, by
+// all the benchmark's processes together, and by the whole machine.
+type cpuSample struct {
+	gateway, backend, client time.Duration
+	ours, machine            time.Duration
+	cpus                     int
+}
 
 // sampleCPU reads the gateway's (if any), the backend's and this process's
-// CPU time.
-func sampleCPU(clock cpuClock, gateway, backend *proc) (cpuSample, error) {
-	var s cpuSample
-	var errs [3]error
-	if gateway != nil {
-		s.gateway, errs[0] = clock.cpuTime(gateway.pid())
+// CPU time, and the totals.
+func sampleCPU(clock cpuClock, gateway *proc, s *stack) (cpuSample, error) {
+	var out cpuSample
+	var errs []error
+	for _, p := range s.procs {
+		t, err := clock.cpuTime(p.pid())
+		errs = append(errs, err)
+		out.ours += t
+		switch p {
+		case gateway:
+			out.gateway = t
+		case s.backend:
+			out.backend = t
+		}
 	}
-	s.backend, errs[1] = clock.cpuTime(backend.pid())
-	s.client, errs[2] = clock.cpuTime(0)
-	return s, errors.Join(errs[:]...)
+	var err error
+	out.client, err = clock.cpuTime(0)
+	errs = append(errs, err)
+	out.ours += out.client
+	out.machine, out.cpus, err = clock.machineBusy()
+	errs = append(errs, err)
+	return out, errors.Join(errs...)
 }
 
 // waitReady calls check until it succeeds, at most for timeout: a bounded

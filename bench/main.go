@@ -193,7 +193,7 @@ func compare(ctx context.Context, w io.Writer, o options, clock cpuClock, s *sta
 	tab := newTable(w, 26, roundHeader...)
 	var results []*roundResult
 	one := func(t *target, round int, d time.Duration) error {
-		r, err := drive(ctx, clock, s.backend, t, round, d)
+		r, err := drive(ctx, clock, s, t, round, d)
 		if err != nil {
 			return err
 		}

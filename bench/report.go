@@ -46,7 +46,7 @@ func (t *table) row(cells ...string) {
 }
 
 // roundHeader is the header of the per-round table.
-var roundHeader = []string{"round target", "calls", "req/s", "p50", "p99", "max", "gw CPU/req", "backend CPU/req", "client CPU/req", "dials", "errors"}
+var roundHeader = []string{"round target", "calls", "req/s", "p50", "p99", "max", "gw CPU/req", "backend CPU/req", "client CPU/req", "other procs", "dials", "errors"}
 
 // roundRow renders one round of the per-round table.
 func roundRow(r *roundResult) []string {
@@ -62,7 +62,7 @@ func roundRow(r *roundResult) []string {
 		round + " " + r.target, fmt.Sprint(r.ok), fmt.Sprintf("%.0f", r.rate()),
 		fmtLatency(r.hist.quantile(0.50)), fmtLatency(r.hist.quantile(0.99)), fmtLatency(r.hist.max),
 		gw, fmtMicros(r.perCall(r.backendCPU)), fmtMicros(r.perCall(r.clientCPU)),
-		fmt.Sprint(r.dials), fmt.Sprint(r.errs),
+		fmt.Sprintf("%.0f%%", 100*r.othersLoad), fmt.Sprint(r.dials), fmt.Sprint(r.errs),
 	}
 }
 
