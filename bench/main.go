@@ -26,6 +26,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -128,7 +129,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(pb, rb) {
+	if !sameJSON(pb, rb) {
 		fmt.Fprintf(w, "warning: the gateways answer GET %s differently:\n  portico:      %s\n  grpc-gateway: %s\n", o.path, pb, rb)
 	}
 
@@ -222,6 +223,17 @@ func compare(ctx context.Context, w io.Writer, o options, clock cpuClock, s *sta
 		}
 	}
 	return results, nil
+}
+
+// sameJSON reports whether a and b are the same JSON text but for
+// insignificant whitespace (protojson adds random spaces on purpose, and
+// differently in each binary).
+func sameJSON(a, b []byte) bool {
+	var ca, cb bytes.Buffer
+	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
+		return bytes.Equal(a, b)
+	}
+	return bytes.Equal(ca.Bytes(), cb.Bytes())
 }
 
 // printSummary prints the summary table of a comparison.
