@@ -68,13 +68,16 @@ func main() {
 	flag.BoolVar(&o.grpc, "grpc", true, "also compare Portico's gRPC door with calling the backend directly")
 	flag.Parse()
 	if o.duration <= 0 || o.rounds < 1 || o.concurrency < 1 || o.warmup < 0 || !strings.HasPrefix(o.path, "/") {
-		fmt.Fprintln(os.Stderr, "bench: -duration and -warmup must be positive, -rounds and -concurrency at least 1, -path start with /")
+		fmt.Fprintln(os.Stderr, "bench: -duration must be positive, -warmup not negative, -rounds and -concurrency at least 1, and -path must start with /")
 		os.Exit(2)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o, os.Stdout); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("interrupted")
+		}
 		stop()
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
@@ -154,9 +157,13 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	printSummary(w, refSum, porSum)
 	thr := ratio(porSum.rate, refSum.rate)
 	cpu := ratio(float64(porSum.perCall(porSum.gatewayCPU)), float64(refSum.perCall(refSum.gatewayCPU)))
+	paired := pairedRatio(rest, porticoName, referenceName)
 	fmt.Fprintln(w, "portico / grpc-gateway:")
-	check(w, "throughput (req/s)", thr, thr >= 1.2, ">= 1.20x")
+	check(w, "throughput (median req/s)", thr, thr >= 1.2, ">= 1.20x")
+	check(w, "throughput (median of per-round ratios)", paired, paired >= 1.2, ">= 1.20x")
+	estimate(w, porSum, refSum)
 	check(w, "gateway CPU per request", cpu, cpu <= 1.0, "<= 1.00x")
+	noiseWarning(w, refSum, porSum)
 
 	if o.grpc {
 		fmt.Fprintf(w, "\n== gRPC: GetBook(%s), %d concurrent calls on one connection, %d rounds of %v each, alternating ==\n", o.book, o.concurrency, o.rounds, o.duration)
@@ -178,8 +185,12 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		failed += directSum.errs + doorSum.errs
 		printSummary(w, directSum, doorSum)
 		r := ratio(doorSum.rate, directSum.rate)
+		paired := pairedRatio(grpcRounds, doorName, directName)
 		fmt.Fprintln(w, "portico gRPC door / backend direct:")
-		check(w, "throughput (req/s)", r, r >= 0.5, ">= 0.50x (aim 0.70x)")
+		check(w, "throughput (median req/s)", r, r >= 0.5, ">= 0.50x (aim 0.70x)")
+		check(w, "throughput (median of per-round ratios)", paired, paired >= 0.5, ">= 0.50x (aim 0.70x)")
+		estimate(w, doorSum, directSum)
+		noiseWarning(w, directSum, doorSum)
 	}
 
 	if failed > 0 {

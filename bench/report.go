@@ -76,6 +76,7 @@ type summary struct {
 	backendCPU time.Duration
 	clientCPU  time.Duration
 	ok, errs   int64
+	othersLoad float64 // mean over rounds
 }
 
 // summarize aggregates rounds: the median rate (robust to one disturbed
@@ -95,8 +96,12 @@ func summarize(name string, rounds []*roundResult) *summary {
 		s.clientCPU += r.clientCPU
 		s.ok += r.ok
 		s.errs += r.errs
+		s.othersLoad += r.othersLoad
 	}
 	s.rate = median(rates)
+	if s.rounds > 0 {
+		s.othersLoad /= float64(s.rounds)
+	}
 	return s
 }
 
@@ -108,8 +113,17 @@ func (s *summary) perCall(d time.Duration) time.Duration {
 	return d / time.Duration(s.ok)
 }
 
+// allCPU returns the CPU time per call of the gateway, the backend and the
+// load generator together. When they saturate the machine's CPUs (as on 2
+// cores), throughput is inversely proportional to it, so the ratio of two
+// targets' allCPU predicts their throughput ratio without the noise of
+// other processes.
+func (s *summary) allCPU() time.Duration {
+	return s.perCall(s.gatewayCPU + s.backendCPU + s.clientCPU)
+}
+
 // summaryHeader is the header of the summary table.
-var summaryHeader = []string{"target", "rounds", "req/s (median)", "p50", "p99", "gw CPU/req", "backend CPU/req", "client CPU/req", "errors"}
+var summaryHeader = []string{"target", "rounds", "req/s (median)", "p50", "p99", "gw CPU/req", "backend CPU/req", "client CPU/req", "all CPU/req", "errors"}
 
 // summaryRow renders one target's summary.
 func summaryRow(s *summary) []string {
@@ -120,8 +134,15 @@ func summaryRow(s *summary) []string {
 	return []string{
 		s.target, fmt.Sprint(s.rounds), fmt.Sprintf("%.0f", s.rate),
 		fmtLatency(s.hist.quantile(0.50)), fmtLatency(s.hist.quantile(0.99)),
-		gw, fmtMicros(s.perCall(s.backendCPU)), fmtMicros(s.perCall(s.clientCPU)), fmt.Sprint(s.errs),
+		gw, fmtMicros(s.perCall(s.backendCPU)), fmtMicros(s.perCall(s.clientCPU)), fmtMicros(s.allCPU()), fmt.Sprint(s.errs),
 	}
+}
+
+// estimate prints the throughput ratio a/b predicted from all CPU per
+// call: what a saturated machine with no other load would show.
+func estimate(w io.Writer, a, b *summary) {
+	fmt.Fprintf(w, "  %-44s %6.2fx   (all CPU/req %s / %s: the ratio a saturated, otherwise idle machine gives)\n",
+		"throughput estimated from CPU", ratio(float64(b.allCPU()), float64(a.allCPU())), b.target, a.target)
 }
 
 // check prints one target line: the measured ratio against the goal.
@@ -131,6 +152,40 @@ func check(w io.Writer, what string, ratio float64, ok bool, goal string) {
 		verdict = "MISSED"
 	}
 	fmt.Fprintf(w, "  %-44s %6.2fx   target %-22s %s\n", what, ratio, goal, verdict)
+}
+
+// pairedRatio returns the median over rounds of a's rate in round i
+// divided by b's rate in round i. Rounds alternate, so each pair ran under
+// nearly the same conditions: this ratio shrugs off slow changes in the
+// machine's load better than the ratio of the medians.
+func pairedRatio(rounds []*roundResult, a, b string) float64 {
+	rates := map[string]map[int]float64{a: {}, b: {}}
+	for _, r := range rounds {
+		if m, ok := rates[r.target]; ok && r.round > 0 {
+			m[r.round] = r.rate()
+		}
+	}
+	var ratios []float64
+	for round, ra := range rates[a] {
+		if rb, ok := rates[b][round]; ok && rb > 0 {
+			ratios = append(ratios, ra/rb)
+		}
+	}
+	return median(ratios)
+}
+
+// noiseWarning prints a warning when other processes used more than 10 %
+// of the machine during the measured rounds.
+func noiseWarning(w io.Writer, sums ...*summary) {
+	var load float64
+	for _, s := range sums {
+		load += s.othersLoad
+	}
+	load /= float64(len(sums))
+	if load > 0.10 {
+		fmt.Fprintf(w, "  WARNING: other processes used %.0f%% of the machine's CPU during these rounds; the throughput\n"+
+			"  ratios are unreliable (CPU per request is not: it is each process's own CPU time)\n", 100*load)
+	}
 }
 
 // ratio returns a/b, or 0 when b is 0.
