@@ -53,6 +53,14 @@ func LoadDescriptorSets(paths []string) (*protoregistry.Files, error) {
 			if err != nil {
 				return fmt.Errorf("descriptors: import %q is in no descriptor set (build them with imports: buf build -o, or protoc --include_imports)", name)
 			}
+			// A compiled-in file brings its own imports along, so the
+			// registry resolves everything reflection may ask for.
+			imps := fd.Imports()
+			for i := 0; i < imps.Len(); i++ {
+				if err := add(imps.Get(i).Path(), append(stack, name)); err != nil {
+					return err
+				}
+			}
 			return files.RegisterFile(fd)
 		}
 		for _, s := range stack {

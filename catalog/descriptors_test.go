@@ -216,7 +216,6 @@ func TestLoadDescriptorSetsThenNew(t *testing.T) {
 // reflection: a client asking for google/api/http.proto, or for
 // google.api.HttpRule, must find it).
 func TestLoadDescriptorSetsCompiledInImportBringsItsImports(t *testing.T) {
-	t.Skip("BUG: only the direct import is copied from protoregistry.GlobalFiles; its own imports (google/api/http.proto, google/protobuf/descriptor.proto for google/api/annotations.proto) are not registered, so FindFileByPath/FindDescriptorByName on the loaded registry fail for them")
 	files, err := LoadDescriptorSets([]string{writeSet(t, annotatedFile(nil, false))})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 
@@ -24,6 +25,9 @@ func LoadHTTPRules(paths []string) (map[string]*annotations.HttpRule, error) {
 		js, err := yaml.YAMLToJSON(data)
 		if err != nil {
 			return nil, fmt.Errorf("http_rules: %s: %v", p, err)
+		}
+		if string(bytes.TrimSpace(js)) == "null" {
+			return nil, fmt.Errorf("http_rules: %s: the file is empty (want type: google.api.Service with http.rules)", p)
 		}
 		var svc serviceconfig.Service
 		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(js, &svc); err != nil {

@@ -133,6 +133,7 @@ func TestLoadHTTPRulesErrors(t *testing.T) {
 	badYAML := writeFile(t, dir, "bad.yaml", "http:\n  rules: [\n")
 	badType := writeFile(t, dir, "badtype.yaml", "http:\n  rules:\n    - {selector: pkg.S.A, get: [1, 2]}\n")
 	missing := filepath.Join(dir, "missing.yaml")
+	empty := writeFile(t, dir, "empty-file.yaml", "# only a comment\n")
 
 	tests := []struct {
 		name  string
@@ -148,6 +149,7 @@ func TestLoadHTTPRulesErrors(t *testing.T) {
 		{"not YAML", []string{badYAML}, "http_rules: " + badYAML + ": "},
 		{"wrong field type", []string{badType}, "http_rules: " + badType + ": "},
 		{"missing file", []string{missing}, "http_rules: "},
+		{"empty file", []string{empty}, "http_rules: " + empty + ": the file is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,7 +33,7 @@ func (p *Pipeline) Unary(ctx context.Context, m *catalog.Method, req proto.Messa
 		return nil, err
 	}
 	out, ok := resp.(proto.Message)
-	if !ok || out == nil {
+	if !ok || out == nil || !out.ProtoReflect().IsValid() { // nil, or a typed nil
 		return nil, errNoResponse
 	}
 	return out, nil

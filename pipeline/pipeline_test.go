@@ -278,6 +278,9 @@ func TestNoResponse(t *testing.T) {
 		be   func(context.Context, *catalog.Method, proto.Message) (proto.Message, error)
 	}{
 		{"backend returns nil", nil, func(context.Context, *catalog.Method, proto.Message) (proto.Message, error) { return nil, nil }},
+		{"backend returns a typed nil", nil, func(context.Context, *catalog.Method, proto.Message) (proto.Message, error) {
+			return (*bookstorev1.Shelf)(nil), nil
+		}},
 		{"interceptor returns nil", func(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (any, error) { return nil, nil }, nil},
 		{"interceptor returns a non-message", func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 			return "not a proto message", nil

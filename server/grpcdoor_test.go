@@ -116,6 +116,12 @@ func TestGRPCDoorStreams(t *testing.T) {
 		}
 	})
 	t.Run("server stream request is validated", func(t *testing.T) {
+		before := env.Backend.Calls()
+		defer func() {
+			if got := env.Backend.Calls(); got != before {
+				t.Errorf("backend calls: got %d, want %d (an invalid request must not reach it)", got, before)
+			}
+		}()
 		stream, err := client.WatchBooks(ctx, &bookstorev1.WatchBooksRequest{Parent: "nope"})
 		if err != nil {
 			t.Fatal(err)

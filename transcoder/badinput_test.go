@@ -38,6 +38,7 @@ func TestBadInput(t *testing.T) {
 		{"validation: empty theme", call{method: "POST", path: "/v1/shelves", body: `{"theme":""}`}, 400, 3},
 		{"validation: page_size out of range", call{method: "GET", path: "/v1/shelves/1/books?page_size=5000"}, 400, 3},
 		{"validation: parent pattern", call{method: "GET", path: "/v1/shelves/abc/books"}, 400, 3},
+		{"validation of a server-streaming request", call{method: "GET", path: "/v1/shelves/abc/books:watch"}, 400, 3},
 		{"unknown path", call{method: "GET", path: "/v2/nothing"}, 404, 5},
 		{"root path", call{method: "GET", path: "/"}, 404, 5},
 		{"empty segment", call{method: "GET", path: "/v1//shelves"}, 404, 5},

@@ -1,6 +1,7 @@
 package transcoder_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -104,6 +105,15 @@ func TestConformance(t *testing.T) {
 			check: func(t *testing.T, _ *http.Response, body []byte) {
 				if !strings.Contains(string(body), "google.rpc.ErrorInfo") {
 					t.Errorf("details should carry the backend's ErrorInfo: %s", body)
+				}
+			}},
+		{name: "binary trailers are base64, so the response stays valid HTTP", call: call{method: "GET", path: "/v1/shelves/2",
+			header: map[string]string{"X-Fail": "NOT_FOUND", "TE": "trailers"}}, status: 404,
+			check: func(t *testing.T, resp *http.Response, _ []byte) {
+				v := resp.Trailer.Get("Grpc-Trailer-Grpc-Status-Details-Bin")
+				raw, err := base64.RawStdEncoding.DecodeString(v)
+				if err != nil || !strings.Contains(string(raw), "forced failure") {
+					t.Errorf("Grpc-Trailer-Grpc-Status-Details-Bin: got %q (%v), want base64 of the status", v, err)
 				}
 			}},
 		{name: "Grpc-Timeout shorter than the backend's work", call: call{method: "GET", path: "/v1/shelves/2",

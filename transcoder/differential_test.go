@@ -29,7 +29,19 @@ func startReference(t *testing.T) string {
 	}
 	gs := bookstore.NewServer().Serve(lis)
 	t.Cleanup(gs.Stop)
-	mux := runtime.NewServeMux()
+	// The same header forwarding as Portico's rest.forward_headers in
+	// forwardTestHeaders: grpc-gateway's default matcher plus the
+	// bookstore's test controls.
+	mux := runtime.NewServeMux(runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
+		if k, ok := runtime.DefaultHeaderMatcher(key); ok {
+			return k, true
+		}
+		switch k := strings.ToLower(key); k {
+		case "x-echo", "x-fail", "x-delay":
+			return k, true
+		}
+		return "", false
+	}))
 	err = bookstorev1.RegisterBookstoreServiceHandlerFromEndpoint(context.Background(), mux, lis.Addr().String(),
 		[]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())})
 	if err != nil {
@@ -46,7 +58,7 @@ func startReference(t *testing.T) string {
 // relevant headers. Deliberate differences (405 vs 501, HttpBody requests,
 // path percent-decoding) are covered by the conformance tests instead.
 func TestDifferentialGRPCGateway(t *testing.T) {
-	portico := servertest.Start(t, servertest.Options{})
+	portico := servertest.Start(t, servertest.Options{Config: forwardTestHeaders})
 	ref := startReference(t)
 	calls := []call{
 		{method: "GET", path: "/v1/shelves"},
@@ -85,12 +97,16 @@ func TestDifferentialGRPCGateway(t *testing.T) {
 		{method: "GET", path: "/v1/shelves/1/books:watch"},
 		{method: "POST", path: "/v1/books:import", body: `{"parent":"shelves/2","book":{"title":"Cosmos"}}` + "\n" + `{"parent":"shelves/2","book":{"title":"Contact"}}`},
 		{method: "POST", path: "/v1/books:lookup", body: `{"name":"shelves/1/books/2"}` + "\n"},
-		{method: "GET", path: "/v1/shelves/1", header: map[string]string{"Grpc-Metadata-X-Echo": "hi"}},
+		{method: "GET", path: "/v1/shelves/1", header: map[string]string{"Grpc-Metadata-X-Echo": "hi"}}, // not forwarded by either default
+		{method: "GET", path: "/v1/shelves/1", header: map[string]string{"X-Echo": "hi"}},
 		{method: "GET", path: "/v1/shelves/1", header: map[string]string{"TE": "trailers"}},
-		{method: "GET", path: "/v1/shelves/1", header: map[string]string{"Grpc-Metadata-X-Fail": "PERMISSION_DENIED"}},
-		{method: "GET", path: "/v1/shelves/1", header: map[string]string{"Grpc-Metadata-X-Fail": "UNAVAILABLE"}},
-		{method: "GET", path: "/v1/shelves/1", header: map[string]string{"Grpc-Metadata-X-Fail": "INVALID_ARGUMENT", "TE": "trailers"}},
+		{method: "GET", path: "/v1/shelves/1", header: map[string]string{"X-Fail": "PERMISSION_DENIED"}},
+		{method: "GET", path: "/v1/shelves/1", header: map[string]string{"X-Fail": "UNAVAILABLE"}},
+		{method: "GET", path: "/v1/shelves/1", header: map[string]string{"X-Fail": "INVALID_ARGUMENT"}},
 		{method: "GET", path: "/v1/shelves/1", header: map[string]string{"Grpc-Timeout": "bogus"}},
+		{method: "GET", path: "/v1/shelves/1", header: map[string]string{"Grpc-Timeout": "50m", "X-Delay": "1s"}},
+		{method: "GET", path: "/v1/shelves/1:watch", ownMessage: true},
+		{method: "GET", path: "/v1/shelves/1/books:watch", header: map[string]string{"X-Fail": "NOT_FOUND"}},
 		{method: "GET", path: "/v1/no/such/path"},
 		{method: "DELETE", path: "/v1/shelves/1"},
 		{method: "GET", path: "/v1/shelves/1"},

@@ -67,7 +67,7 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	tr := &transport{method: rt.m.FullMethod}
 	resp, err := t.pipeline.Unary(grpc.NewContextWithServerTransportStream(ctx, tr), rt.m, req)
-	md := runtime.ServerMetadata{HeaderMD: tr.header, TrailerMD: tr.trailer}
+	md := runtime.ServerMetadata{HeaderMD: httpSafe(tr.header), TrailerMD: httpSafe(tr.trailer)}
 	ctx = runtime.NewServerMetadataContext(ctx, md)
 	if err != nil {
 		t.writeError(ctx, w, r, err)

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/portico-gw/portico/catalog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -49,6 +50,11 @@ func (t *Transcoder) serveStream(ctx context.Context, w http.ResponseWriter, r *
 			}
 		}
 	}
+	ctx = catalog.WithStreamOpened(ctx, func() {
+		s.mu.Lock()
+		s.opened = true
+		s.mu.Unlock()
+	})
 	s.ctx = grpc.NewContextWithServerTransportStream(ctx, &streamTransport{s: s, method: rt.m.FullMethod})
 	err := t.pipeline.Stream(rt.m, s)
 	s.finish(err)
@@ -72,6 +78,7 @@ type httpStream struct {
 	header  metadata.MD
 	trailer metadata.MD
 	wrote   bool          // response started (NDJSON)
+	opened  bool          // the backend stream was opened
 	single  proto.Message // the one response of a client-streaming call
 }
 
@@ -133,7 +140,7 @@ func (s *httpStream) SendMsg(m any) error {
 	}
 	if !s.wrote {
 		h := s.w.Header()
-		writeHeaderMD(h, runtime.ServerMetadata{HeaderMD: s.header})
+		writeHeaderMD(h, runtime.ServerMetadata{HeaderMD: httpSafe(s.header)})
 		h.Set("Transfer-Encoding", "chunked")
 		if s.rt.respIsHTTPBody {
 			ct, _ := httpBodyParts(responseValue(s.rt, msg.ProtoReflect()))
@@ -169,7 +176,7 @@ func (s *httpStream) SendMsg(m any) error {
 func (s *httpStream) finish(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	md := runtime.ServerMetadata{HeaderMD: s.header, TrailerMD: s.trailer}
+	md := runtime.ServerMetadata{HeaderMD: httpSafe(s.header), TrailerMD: httpSafe(s.trailer)}
 	ctx := runtime.NewServerMetadataContext(s.ctx, md)
 	if !s.rt.m.Desc.IsStreamingServer() {
 		// Client streaming: one response, written like a unary one.
@@ -192,9 +199,11 @@ func (s *httpStream) finish(err error) {
 		}
 		return
 	}
-	if !s.wrote && len(s.header) == 0 {
-		// The call failed before the backend answered (or it answered with
-		// trailers only): a plain error response, as grpc-gateway gives.
+	if !s.wrote && !s.opened {
+		// The call failed before the backend stream existed (a bad
+		// request, the backend down): a plain error response, as
+		// grpc-gateway gives. Once the backend ended the stream, the error
+		// is an {"error": …} object, also as grpc-gateway gives.
 		s.t.writeError(ctx, s.w, s.r, err)
 		return
 	}

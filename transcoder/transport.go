@@ -1,6 +1,9 @@
 package transcoder
 
 import (
+	"encoding/base64"
+	"strings"
+
 	"google.golang.org/grpc/metadata"
 )
 
@@ -24,4 +27,28 @@ func (t *transport) SendHeader(md metadata.MD) error { return t.SetHeader(md) }
 func (t *transport) SetTrailer(md metadata.MD) error {
 	t.trailer = metadata.Join(t.trailer, md)
 	return nil
+}
+
+// httpSafe returns md with binary ("-bin") values base64-encoded, as
+// gRPC carries them over HTTP/2. Raw bytes in an HTTP/1.1 header or
+// trailer break the response for the client (grpc-gateway writes them raw).
+func httpSafe(md metadata.MD) metadata.MD {
+	var out metadata.MD
+	for k, vs := range md {
+		if !strings.HasSuffix(k, "-bin") {
+			continue
+		}
+		if out == nil {
+			out = md.Copy()
+		}
+		enc := make([]string, len(vs))
+		for i, v := range vs {
+			enc[i] = base64.RawStdEncoding.EncodeToString([]byte(v))
+		}
+		out[k] = enc
+	}
+	if out == nil {
+		return md
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -96,7 +97,8 @@ func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Me
 	defer cancel()
 	resp := m.Output.New().Interface()
 	var header, trailer metadata.MD
-	err := i.conn.Invoke(callCtx, m.FullMethod, req, resp, grpc.Header(&header), grpc.Trailer(&trailer))
+	var p peer.Peer
+	err := i.conn.Invoke(callCtx, m.FullMethod, req, resp, grpc.Header(&header), grpc.Trailer(&trailer), grpc.Peer(&p))
 	if len(header) > 0 {
 		_ = grpc.SetHeader(ctx, header)
 	}
@@ -104,7 +106,9 @@ func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Me
 		_ = grpc.SetTrailer(ctx, trailer)
 	}
 	if err != nil {
-		return nil, backendError(err, header != nil)
+		// A call that got a peer reached the backend: its status is the
+		// backend's own, even when sent without headers (trailers-only).
+		return nil, backendError(err, p.Addr != nil)
 	}
 	return resp, nil
 }

@@ -7,6 +7,9 @@ import (
 
 	"github.com/portico-gw/portico/catalog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // Stream proxies a streaming call between ss (either door) and the
@@ -18,9 +21,32 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 	defer cancelTimeout()
 	callCtx, cancel := context.WithCancel(callCtx)
 	defer cancel()
+	// A server-streaming call has exactly one request: read (and so
+	// validate) it before the backend is contacted, so a bad request
+	// reaches nothing.
+	var first proto.Message
+	if !m.Desc.IsStreamingClient() {
+		first = m.Input.New().Interface()
+		if err := ss.RecvMsg(first); err != nil {
+			if errors.Is(err, io.EOF) {
+				return status.Error(codes.InvalidArgument, "missing request message")
+			}
+			return err
+		}
+	}
 	cs, err := i.conn.NewStream(callCtx, &m.StreamDesc, m.FullMethod)
 	if err != nil {
 		return backendError(err, false)
+	}
+	catalog.StreamOpened(ss.Context())
+	if first != nil {
+		if err := cs.SendMsg(first); err != nil && !errors.Is(err, io.EOF) {
+			return backendError(err, true)
+		}
+		if err := cs.CloseSend(); err != nil {
+			return backendError(err, true)
+		}
+		return i.pumpDown(m, ss, cs, nil, cancel)
 	}
 
 	// Client -> backend.
@@ -50,7 +76,12 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 		}
 	}()
 
-	// Backend -> client.
+	return i.pumpDown(m, ss, cs, upErr, cancel)
+}
+
+// pumpDown forwards the backend's header, messages and trailer to ss.
+// upErr, when not nil, reports how forwarding the client's messages ended.
+func (i *Integration) pumpDown(m *catalog.Method, ss grpc.ServerStream, cs grpc.ClientStream, upErr <-chan error, cancel context.CancelFunc) error {
 	header, herr := cs.Header()
 	if herr == nil && len(header) > 0 {
 		if err := ss.SendHeader(header); err != nil {
@@ -75,7 +106,9 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
-			return backendError(err, header != nil)
+			// The stream was opened on a live transport, so a status here
+			// is the backend's own.
+			return backendError(err, true)
 		}
 		if err := ss.SendMsg(resp); err != nil {
 			cancel()
