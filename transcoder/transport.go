@@ -18,15 +18,24 @@ type transport struct {
 func (t *transport) Method() string { return t.method }
 
 func (t *transport) SetHeader(md metadata.MD) error {
-	t.header = metadata.Join(t.header, md)
+	t.header = join(t.header, md)
 	return nil
 }
 
 func (t *transport) SendHeader(md metadata.MD) error { return t.SetHeader(md) }
 
 func (t *transport) SetTrailer(md metadata.MD) error {
-	t.trailer = metadata.Join(t.trailer, md)
+	t.trailer = join(t.trailer, md)
 	return nil
+}
+
+// join adds md to acc; the first md is kept as it is (the caller hands
+// it over), which is the common case of one SetHeader per call.
+func join(acc, md metadata.MD) metadata.MD {
+	if acc == nil {
+		return md
+	}
+	return metadata.Join(acc, md)
 }
 
 // httpSafe returns md with binary ("-bin") values base64-encoded, as
