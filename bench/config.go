@@ -6,12 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/portico-gw/portico/catalog"
+
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	inventoryv1 "github.com/portico-gw/portico/gen/example/inventory/v1"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 // exposedServices are the services Portico exposes: the same two APIs the
@@ -55,23 +55,7 @@ func writeConfig(dir, backend string, withDescriptors bool) (string, error) {
 // writeDescriptorSet writes the exposed services' files and everything they
 // import, dependencies first (protoc --include_imports), to path.
 func writeDescriptorSet(path string) error {
-	set := &descriptorpb.FileDescriptorSet{}
-	seen := map[string]bool{}
-	var add func(fd protoreflect.FileDescriptor)
-	add = func(fd protoreflect.FileDescriptor) {
-		if seen[fd.Path()] {
-			return
-		}
-		seen[fd.Path()] = true
-		imports := fd.Imports()
-		for i := 0; i < imports.Len(); i++ {
-			add(imports.Get(i).FileDescriptor)
-		}
-		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
-	}
-	for _, fd := range exposedServices {
-		add(fd)
-	}
+	set := catalog.DescriptorSet(exposedServices...)
 	data, err := proto.Marshal(set)
 	if err != nil {
 		return err

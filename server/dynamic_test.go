@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico-gw/portico/catalog"
+
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"github.com/portico-gw/portico/config"
 	_ "github.com/portico-gw/portico/gen/example/inventory/v1" // linked for the route-conflict case
@@ -80,21 +82,7 @@ func writeDescriptorSet(t *testing.T, fdp *descriptorpb.FileDescriptorProto) (st
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := &descriptorpb.FileDescriptorSet{}
-	seen := map[string]bool{}
-	var add func(f protoreflect.FileDescriptor)
-	add = func(f protoreflect.FileDescriptor) {
-		if seen[f.Path()] {
-			return
-		}
-		seen[f.Path()] = true
-		imps := f.Imports()
-		for i := 0; i < imps.Len(); i++ {
-			add(imps.Get(i).FileDescriptor)
-		}
-		set.File = append(set.File, protodesc.ToFileDescriptorProto(f))
-	}
-	add(fd)
+	set := catalog.DescriptorSet(fd)
 	data, err := proto.Marshal(set)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/portico-gw/portico/catalog"
+
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
@@ -44,21 +46,7 @@ var (
 func loadedMessage(t testing.TB, file protoreflect.FileDescriptor, name protoreflect.FullName) protoreflect.MessageDescriptor {
 	t.Helper()
 	loadedOnce.Do(func() {
-		set := &descriptorpb.FileDescriptorSet{}
-		done := map[string]bool{}
-		var add func(fd protoreflect.FileDescriptor)
-		add = func(fd protoreflect.FileDescriptor) {
-			if done[fd.Path()] {
-				return
-			}
-			done[fd.Path()] = true
-			imports := fd.Imports()
-			for i := range imports.Len() {
-				add(imports.Get(i).FileDescriptor)
-			}
-			set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
-		}
-		add(file)
+		set := catalog.DescriptorSet(file)
 		loadedFiles, loadedErr = protodesc.NewFiles(set)
 	})
 	if loadedErr != nil {
