@@ -18,7 +18,7 @@ import (
 // startMirror serves every method of the messaging API by returning the
 // request it received (each method's response type is its request type),
 // so a REST response shows exactly what the gateway sent.
-func startMirror(t *testing.T) string {
+func startMirror(t testing.TB) string {
 	t.Helper()
 	srv := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, ss grpc.ServerStream) error {
 		full, _ := grpc.MethodFromServerStream(ss)
