@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -33,9 +35,17 @@ func (t *Transcoder) writeResponse(ctx context.Context, w http.ResponseWriter, r
 		hb := responseValue(rt, resp.ProtoReflect())
 		contentType, buf = httpBodyParts(hb)
 	} else {
-		v := responsePayload(rt, resp)
 		contentType = "application/json"
-		buf, err = t.marshaler.Marshal(v)
+		if rt.respPath == nil {
+			// The common case: the message itself, marshalled by protojson
+			// with grpc-gateway's options straight into a pooled buffer.
+			bp := bufPool.Get().(*[]byte)
+			defer putBuf(bp)
+			buf, err = jsonOut.MarshalAppend((*bp)[:0], resp)
+			*bp = buf
+		} else {
+			buf, err = t.marshaler.Marshal(responsePayload(rt, resp))
+		}
 	}
 	if err != nil {
 		t.writeError(ctx, w, r, err)
@@ -49,6 +59,20 @@ func (t *Transcoder) writeResponse(ctx context.Context, w http.ResponseWriter, r
 				h.Add(runtime.MetadataTrailerPrefix+k, v)
 			}
 		}
+	}
+}
+
+// jsonOut are grpc-gateway's default marshalling options.
+var jsonOut = protojson.MarshalOptions{EmitUnpopulated: true}
+
+// bufPool holds response buffers between calls.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// putBuf returns a buffer to the pool unless it grew large: one big
+// response should not pin its memory for good.
+func putBuf(bp *[]byte) {
+	if cap(*bp) <= 64<<10 {
+		bufPool.Put(bp)
 	}
 }
 
