@@ -45,11 +45,12 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, t.opts.MaxBodyBytes)
 	}
 
-	ctx, err := runtime.AnnotateIncomingContext(r.Context(), t.mux, r, rt.m.FullMethod, runtime.WithHTTPPathPattern(rt.pattern))
+	ctx, cancel, err := t.headers.incoming(r.Context(), r)
 	if err != nil {
 		t.writeError(r.Context(), w, r, err)
 		return
 	}
+	defer cancel()
 
 	if rt.m.Desc.IsStreamingClient() {
 		t.serveStream(ctx, w, r, rt, nil)

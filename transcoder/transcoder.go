@@ -46,7 +46,8 @@ type Options struct {
 type Transcoder struct {
 	router    *router.Router[*route]
 	pipeline  Pipeline
-	mux       *runtime.ServeMux // grpc-gateway's defaults: header matchers, error handler
+	mux       *runtime.ServeMux // grpc-gateway's defaults: error handler, outgoing header names
+	headers   *headerMap
 	marshaler runtime.Marshaler
 	opts      Options
 }
@@ -64,7 +65,8 @@ func New(cat *catalog.Catalog, p Pipeline, opts Options) (*Transcoder, error) {
 	t := &Transcoder{
 		router:   router.New[*route](),
 		pipeline: p,
-		mux:      runtime.NewServeMux(runtime.WithIncomingHeaderMatcher(headerMatcher(opts.ForwardHeaders))),
+		mux:      runtime.NewServeMux(),
+		headers:  &headerMap{match: headerMatcher(opts.ForwardHeaders)},
 		marshaler: &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
@@ -123,7 +125,6 @@ const (
 type route struct {
 	m        *catalog.Method
 	b        *catalog.Binding
-	pattern  string
 	vars     []pathVar
 	body     bodyKind
 	bodyPath params.Path
@@ -152,7 +153,7 @@ const httpBodyName = "google.api.HttpBody"
 func compileRoute(b *catalog.Binding) (*route, error) {
 	in := b.Method.Input.Descriptor()
 	out := b.Method.Output.Descriptor()
-	rt := &route{m: b.Method, b: b, pattern: b.Template.String()}
+	rt := &route{m: b.Method, b: b}
 	var bound []params.Path
 	for _, v := range b.Template.Vars {
 		dotted := strings.Join(v.FieldPath, ".")
