@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -37,11 +36,12 @@ func (t *Transcoder) writeResponse(ctx context.Context, w http.ResponseWriter, r
 	} else {
 		contentType = "application/json"
 		if rt.respPath == nil {
-			// The common case: the message itself, marshalled by protojson
-			// with grpc-gateway's options straight into a pooled buffer.
+			// The common case: the message itself, in protojson's output
+			// with grpc-gateway's options (jsonenc, a faster encoder held
+			// byte-equal to protojson), straight into a pooled buffer.
 			bp := bufPool.Get().(*[]byte)
 			defer putBuf(bp)
-			buf, err = jsonOut.MarshalAppend((*bp)[:0], resp)
+			buf, err = t.json.Append((*bp)[:0], resp.ProtoReflect())
 			*bp = buf
 		} else {
 			buf, err = t.marshaler.Marshal(responsePayload(rt, resp))
@@ -61,9 +61,6 @@ func (t *Transcoder) writeResponse(ctx context.Context, w http.ResponseWriter, r
 		}
 	}
 }
-
-// jsonOut are grpc-gateway's default marshalling options.
-var jsonOut = protojson.MarshalOptions{EmitUnpopulated: true}
 
 // bufPool holds response buffers between calls.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}

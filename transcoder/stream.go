@@ -79,6 +79,7 @@ type httpStream struct {
 	trailer metadata.MD
 	wrote   bool          // response started (NDJSON)
 	opened  bool          // the backend stream was opened
+	buf     []byte        // reused for each NDJSON line
 	single  proto.Message // the one response of a client-streaming call
 }
 
@@ -154,7 +155,14 @@ func (s *httpStream) SendMsg(m any) error {
 		_, buf = httpBodyParts(responseValue(s.rt, msg.ProtoReflect()))
 	} else {
 		var err error
-		buf, err = s.t.marshaler.Marshal(map[string]any{"result": responsePayload(s.rt, msg)})
+		if s.rt.respPath == nil {
+			buf = append(s.buf[:0], `{"result":`...)
+			buf, err = s.t.json.Append(buf, msg.ProtoReflect())
+			buf = append(buf, '}')
+			s.buf = buf
+		} else {
+			buf, err = s.t.marshaler.Marshal(map[string]any{"result": responsePayload(s.rt, msg)})
+		}
 		if err != nil {
 			return status.Error(codes.Internal, "internal error")
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/catalog/httprule"
+	"github.com/portico-gw/portico/transcoder/jsonenc"
 	"github.com/portico-gw/portico/transcoder/params"
 	"github.com/portico-gw/portico/transcoder/router"
 	"google.golang.org/grpc"
@@ -48,6 +49,7 @@ type Transcoder struct {
 	pipeline  Pipeline
 	mux       *runtime.ServeMux // grpc-gateway's defaults: error handler, outgoing header names
 	headers   *headerMap
+	json      *jsonenc.Encoder
 	marshaler runtime.Marshaler
 	opts      Options
 }
@@ -67,6 +69,7 @@ func New(cat *catalog.Catalog, p Pipeline, opts Options) (*Transcoder, error) {
 		pipeline: p,
 		mux:      runtime.NewServeMux(),
 		headers:  &headerMap{match: headerMatcher(opts.ForwardHeaders)},
+		json:     jsonenc.New(),
 		marshaler: &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},

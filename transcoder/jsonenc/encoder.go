@@ -85,13 +85,38 @@ func (e *Encoder) appendMessage(b []byte, p *messagePlan, m protoreflect.Message
 			}
 			v = m.Get(f.fd)
 		case f.presence:
-			if !m.Has(f.fd) {
+			set := false
+			if f.val.msg != nil {
+				// Get of an unset message field yields an invalid
+				// message, which saves the Has lookup.
+				v = m.Get(f.fd)
+				set = v.Message().IsValid()
+			} else if set = m.Has(f.fd); set {
+				v = m.Get(f.fd)
+			}
+			if !set {
 				if !first {
 					b = append(b, ',')
 				}
 				first = false
 				b = append(b, f.name...)
 				b = append(b, "null"...)
+				continue
+			}
+		case f.shape != shapeSingular:
+			// Has is cheap for lists and maps, while Get of a generated
+			// message's list or map allocates a view of it.
+			if !m.Has(f.fd) {
+				if !first {
+					b = append(b, ',')
+				}
+				first = false
+				b = append(b, f.name...)
+				if f.shape == shapeList {
+					b = append(b, '[', ']')
+				} else {
+					b = append(b, '{', '}')
+				}
 				continue
 			}
 			v = m.Get(f.fd)

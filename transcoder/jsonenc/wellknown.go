@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"time"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -12,11 +11,10 @@ import (
 // Limits of the JSON forms of Timestamp and Duration, as protojson
 // enforces them.
 const (
-	maxNanos             = 999999999
-	maxDurationSeconds   = 315576000000
-	minTimestampSeconds  = -62135596800 // 0001-01-01T00:00:00Z
-	maxTimestampSeconds  = 253402300799 // 9999-12-31T23:59:59Z
-	timestampLayoutNoSub = "2006-01-02T15:04:05"
+	maxNanos            = 999999999
+	maxDurationSeconds  = 315576000000
+	minTimestampSeconds = -62135596800 // 0001-01-01T00:00:00Z
+	maxTimestampSeconds = 253402300799 // 9999-12-31T23:59:59Z
 )
 
 // appendWellKnown appends the JSON form of a well-known type.
@@ -83,9 +81,45 @@ func appendTimestamp(b []byte, secs, nanos int64) ([]byte, error) {
 		return b, fmt.Errorf("jsonenc: google.protobuf.Timestamp: nanos out of range %v", nanos)
 	}
 	b = append(b, '"')
-	b = time.Unix(secs, 0).UTC().AppendFormat(b, timestampLayoutNoSub)
+	b = appendDateTime(b, secs)
 	b = appendFraction(b, nanos)
 	return append(b, 'Z', '"'), nil
+}
+
+// appendDateTime appends secs (seconds since the Unix epoch, within the
+// Timestamp range) as "YYYY-MM-DDTHH:MM:SS" in UTC, computing the civil date
+// directly (Howard Hinnant's days-to-civil algorithm) rather than through
+// time.Time formatting.
+func appendDateTime(b []byte, secs int64) []byte {
+	days := secs / 86400
+	rem := secs % 86400
+	if rem < 0 {
+		rem += 86400
+		days--
+	}
+	z := days + 719468 // days since 0000-03-01
+	era := z / 146097  // z is positive over the Timestamp range
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	b = append(b,
+		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-',
+		byte('0'+d/10), byte('0'+d%10), 'T',
+		byte('0'+rem/36000), byte('0'+rem/3600%10), ':',
+		byte('0'+rem%3600/600), byte('0'+rem%3600/60%10), ':',
+		byte('0'+rem%60/10), byte('0'+rem%10))
+	return b
 }
 
 // appendDuration appends a duration string such as "-1.500s".
