@@ -14,10 +14,14 @@ import (
 // both: everything downstream works on protoreflect.
 type typeResolver struct {
 	cache map[protoreflect.FullName]protoreflect.MessageType
+	same  map[[2]protoreflect.FileDescriptor]bool // sameFile, computed once per pair
 }
 
 func newTypeResolver() *typeResolver {
-	return &typeResolver{cache: map[protoreflect.FullName]protoreflect.MessageType{}}
+	return &typeResolver{
+		cache: map[protoreflect.FullName]protoreflect.MessageType{},
+		same:  map[[2]protoreflect.FileDescriptor]bool{},
+	}
 }
 
 func (r *typeResolver) messageType(md protoreflect.MessageDescriptor) (protoreflect.MessageType, error) {
@@ -26,12 +30,22 @@ func (r *typeResolver) messageType(md protoreflect.MessageDescriptor) (protorefl
 	}
 	mt := protoreflect.MessageType(dynamicpb.NewMessageType(md))
 	if linked, err := protoregistry.GlobalTypes.FindMessageByName(md.FullName()); err == nil {
-		if linked.Descriptor() == md || sameFile(linked.Descriptor().ParentFile(), md.ParentFile()) {
+		if linked.Descriptor() == md || r.sameFile(linked.Descriptor().ParentFile(), md.ParentFile()) {
 			mt = linked
 		}
 	}
 	r.cache[md.FullName()] = mt
 	return mt, nil
+}
+
+func (r *typeResolver) sameFile(a, b protoreflect.FileDescriptor) bool {
+	key := [2]protoreflect.FileDescriptor{a, b}
+	same, ok := r.same[key]
+	if !ok {
+		same = sameFile(a, b)
+		r.same[key] = same
+	}
+	return same
 }
 
 // sameFile reports whether two file descriptors describe the same schema.
