@@ -98,11 +98,3 @@ func (h *histogram) quantile(q float64) time.Duration {
 	}
 	return h.max
 }
-
-// mean returns the average latency.
-func (h *histogram) mean() time.Duration {
-	if h.n == 0 {
-		return 0
-	}
-	return h.sum / time.Duration(h.n)
-}

@@ -24,7 +24,7 @@ const (
 )
 
 // fakeBackend is a Backend that is never called: the catalog only stores it.
-type fakeBackend struct{ name string }
+type fakeBackend struct{}
 
 func (*fakeBackend) Unary(context.Context, *Method, proto.Message) (proto.Message, error) {
 	return nil, fmt.Errorf("not called in catalog tests")

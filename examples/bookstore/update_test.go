@@ -107,6 +107,9 @@ func TestUpdateBookNestedFromEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatalf("UpdateBook: %v", err)
 	}
+	if got.TopReview != nil {
+		t.Errorf("after clearing top_review: got %v, want none", got.TopReview)
+	}
 	got, err = c.UpdateBook(ctx, &bookstorev1.UpdateBookRequest{
 		Book:       &bookstorev1.Book{Name: "shelves/1/books/2"},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"top_review.stars"}},
