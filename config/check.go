@@ -68,6 +68,14 @@ func checkIntegrations(ints []*configv1.Integration, errs *errorList) map[string
 	known := map[string]bool{}
 	for i, in := range ints {
 		name := in.GetName()
+		if g := in.GetGrpc(); g != nil {
+			switch {
+			case g.GetTarget() == "" && len(g.GetTargets()) == 0:
+				errs.add(fmt.Sprintf("integrations[%d].grpc.target", i), "is required (or targets)")
+			case g.GetTarget() != "" && len(g.GetTargets()) > 0:
+				errs.add(fmt.Sprintf("integrations[%d].grpc", i), "target and targets are exclusive: set one")
+			}
+		}
 		if name == "" {
 			continue
 		}

@@ -113,7 +113,7 @@ integrations:
 	if !errors.As(err, &errs) {
 		t.Fatalf("Parse error = %T %v, want Errors", err, err)
 	}
-	want := "integrations[0]: one of grpc must be set\n" +
+	want := "integrations[0]: one of grpc, http, mock must be set\n" +
 		`integrations[1].name: duplicate integration "bookstore"`
 	if got := err.Error(); got != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", got, want)

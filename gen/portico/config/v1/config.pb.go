@@ -7,6 +7,10 @@
 // The schema of Portico's YAML config file. The YAML is read into Config
 // (keys are the proto field names, snake_case) and checked
 // with the buf.validate rules below before anything is built from it.
+// Sections live in files of their own: integrations.proto (backends and
+// mappings), auth.proto (TLS, authentication, authorization),
+// traffic.proto (edge limits, network rules, CORS, rate limits, plans),
+// operations.proto (telemetry, docs, admin, shutdown).
 
 package configv1
 
@@ -14,7 +18,6 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
-	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -32,8 +35,9 @@ type Config struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Where the doors listen.
 	Listen *Listen `protobuf:"bytes,1,opt,name=listen,proto3" json:"listen,omitempty"`
-	// FileDescriptorSets (with imports) holding the exposed services; paths
-	// are relative to the config file.
+	// Where the APIs' descriptors come from: FileDescriptorSets with their
+	// imports (buf build -o, protoc --include_imports), .proto source files,
+	// or folders of .proto files; paths are relative to the config file.
 	Descriptors []string `protobuf:"bytes,2,rep,name=descriptors,proto3" json:"descriptors,omitempty"`
 	// gRPC API Configuration files (type: google.api.Service) whose http.rules
 	// add to or replace the google.api.http annotations.
@@ -43,7 +47,39 @@ type Config struct {
 	// Which services are exposed, and through which integration.
 	Apis []*Api `protobuf:"bytes,5,rep,name=apis,proto3" json:"apis,omitempty"`
 	// How the REST door maps requests.
-	Rest          *Rest `protobuf:"bytes,6,opt,name=rest,proto3" json:"rest,omitempty"`
+	Rest *Rest `protobuf:"bytes,6,opt,name=rest,proto3" json:"rest,omitempty"`
+	// TLS for the REST and gRPC doors.
+	Tls *Tls `protobuf:"bytes,7,opt,name=tls,proto3" json:"tls,omitempty"`
+	// Authentication providers, referenced by apis[].auth.providers.
+	Auth *Auth `protobuf:"bytes,8,opt,name=auth,proto3" json:"auth,omitempty"`
+	// Edge limits for both doors.
+	Limits *Limits `protobuf:"bytes,9,opt,name=limits,proto3" json:"limits,omitempty"`
+	// Client addresses: trusted proxies and global allow/deny lists.
+	Network *Network `protobuf:"bytes,10,opt,name=network,proto3" json:"network,omitempty"`
+	// CORS for the REST door.
+	Cors *Cors `protobuf:"bytes,11,opt,name=cors,proto3" json:"cors,omitempty"`
+	// Rate-limit store and named policies.
+	RateLimits *RateLimits `protobuf:"bytes,12,opt,name=rate_limits,json=rateLimits,proto3" json:"rate_limits,omitempty"`
+	// Usage plans that API keys name in their keys file.
+	UsagePlans []*UsagePlan `protobuf:"bytes,13,rep,name=usage_plans,json=usagePlans,proto3" json:"usage_plans,omitempty"`
+	// Traces, metrics and the access log.
+	Telemetry *Telemetry `protobuf:"bytes,14,opt,name=telemetry,proto3" json:"telemetry,omitempty"`
+	// OpenAPI document and API explorer on the REST door.
+	Docs *Docs `protobuf:"bytes,15,opt,name=docs,proto3" json:"docs,omitempty"`
+	// The admin API.
+	Admin *Admin `protobuf:"bytes,16,opt,name=admin,proto3" json:"admin,omitempty"`
+	// Plain HTTP APIs (no proto) proxied to http integrations.
+	Routes []*Route `protobuf:"bytes,17,rep,name=routes,proto3" json:"routes,omitempty"`
+	// Folders where imports of .proto sources listed in descriptors are
+	// looked up (relative to the config file). Default: the folder of each
+	// listed file. The well-known types, google/api, google/rpc and
+	// buf/validate are always available.
+	ProtoPaths []string `protobuf:"bytes,18,rep,name=proto_paths,json=protoPaths,proto3" json:"proto_paths,omitempty"`
+	// Make identical routes of two methods, and http_rules selectors naming
+	// methods of services that are not exposed, errors instead of warnings.
+	StrictRoutes bool `protobuf:"varint,19,opt,name=strict_routes,json=strictRoutes,proto3" json:"strict_routes,omitempty"`
+	// How the gateway stops.
+	Shutdown      *Shutdown `protobuf:"bytes,20,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -120,6 +156,104 @@ func (x *Config) GetRest() *Rest {
 	return nil
 }
 
+func (x *Config) GetTls() *Tls {
+	if x != nil {
+		return x.Tls
+	}
+	return nil
+}
+
+func (x *Config) GetAuth() *Auth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+func (x *Config) GetLimits() *Limits {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
+func (x *Config) GetNetwork() *Network {
+	if x != nil {
+		return x.Network
+	}
+	return nil
+}
+
+func (x *Config) GetCors() *Cors {
+	if x != nil {
+		return x.Cors
+	}
+	return nil
+}
+
+func (x *Config) GetRateLimits() *RateLimits {
+	if x != nil {
+		return x.RateLimits
+	}
+	return nil
+}
+
+func (x *Config) GetUsagePlans() []*UsagePlan {
+	if x != nil {
+		return x.UsagePlans
+	}
+	return nil
+}
+
+func (x *Config) GetTelemetry() *Telemetry {
+	if x != nil {
+		return x.Telemetry
+	}
+	return nil
+}
+
+func (x *Config) GetDocs() *Docs {
+	if x != nil {
+		return x.Docs
+	}
+	return nil
+}
+
+func (x *Config) GetAdmin() *Admin {
+	if x != nil {
+		return x.Admin
+	}
+	return nil
+}
+
+func (x *Config) GetRoutes() []*Route {
+	if x != nil {
+		return x.Routes
+	}
+	return nil
+}
+
+func (x *Config) GetProtoPaths() []string {
+	if x != nil {
+		return x.ProtoPaths
+	}
+	return nil
+}
+
+func (x *Config) GetStrictRoutes() bool {
+	if x != nil {
+		return x.StrictRoutes
+	}
+	return false
+}
+
+func (x *Config) GetShutdown() *Shutdown {
+	if x != nil {
+		return x.Shutdown
+	}
+	return nil
+}
+
 // Rest tunes the REST door.
 type Rest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -176,7 +310,7 @@ type Listen struct {
 	Http string `protobuf:"bytes,1,opt,name=http,proto3" json:"http,omitempty"`
 	// gRPC door; empty means no gRPC door.
 	Grpc string `protobuf:"bytes,2,opt,name=grpc,proto3" json:"grpc,omitempty"`
-	// Admin endpoints (/healthz, /readyz); empty means none.
+	// Admin endpoints (/healthz, /readyz, the admin API); empty means none.
 	Admin         string `protobuf:"bytes,3,opt,name=admin,proto3" json:"admin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -233,139 +367,6 @@ func (x *Listen) GetAdmin() string {
 	return ""
 }
 
-// Integration is a named backend.
-type Integration struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Name used by apis[].integration.
-	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Types that are valid to be assigned to Kind:
-	//
-	//	*Integration_Grpc
-	Kind          isIntegration_Kind `protobuf_oneof:"kind"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Integration) Reset() {
-	*x = Integration{}
-	mi := &file_portico_config_v1_config_proto_msgTypes[3]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Integration) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Integration) ProtoMessage() {}
-
-func (x *Integration) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_config_proto_msgTypes[3]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Integration.ProtoReflect.Descriptor instead.
-func (*Integration) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{3}
-}
-
-func (x *Integration) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *Integration) GetKind() isIntegration_Kind {
-	if x != nil {
-		return x.Kind
-	}
-	return nil
-}
-
-func (x *Integration) GetGrpc() *GrpcIntegration {
-	if x != nil {
-		if x, ok := x.Kind.(*Integration_Grpc); ok {
-			return x.Grpc
-		}
-	}
-	return nil
-}
-
-type isIntegration_Kind interface {
-	isIntegration_Kind()
-}
-
-type Integration_Grpc struct {
-	// A private gRPC backend.
-	Grpc *GrpcIntegration `protobuf:"bytes,2,opt,name=grpc,proto3,oneof"`
-}
-
-func (*Integration_Grpc) isIntegration_Kind() {}
-
-// GrpcIntegration is a gRPC backend reached by a grpc-go client.
-type GrpcIntegration struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Any grpc-go target: host:port, dns:///host:port, unix:///path.
-	Target string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
-	// Default deadline for calls; the client's own deadline wins when smaller.
-	// Unset means no default deadline.
-	Timeout       *durationpb.Duration `protobuf:"bytes,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *GrpcIntegration) Reset() {
-	*x = GrpcIntegration{}
-	mi := &file_portico_config_v1_config_proto_msgTypes[4]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GrpcIntegration) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GrpcIntegration) ProtoMessage() {}
-
-func (x *GrpcIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_config_proto_msgTypes[4]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GrpcIntegration.ProtoReflect.Descriptor instead.
-func (*GrpcIntegration) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{4}
-}
-
-func (x *GrpcIntegration) GetTarget() string {
-	if x != nil {
-		return x.Target
-	}
-	return ""
-}
-
-func (x *GrpcIntegration) GetTimeout() *durationpb.Duration {
-	if x != nil {
-		return x.Timeout
-	}
-	return nil
-}
-
 // Api exposes services through an integration.
 type Api struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -376,13 +377,25 @@ type Api struct {
 	// Expose methods without an HTTP rule at POST /{package.Service}/{Method}
 	// (body "*"). Default false: such methods are reachable only over gRPC.
 	DefaultBindings bool `protobuf:"varint,3,opt,name=default_bindings,json=defaultBindings,proto3" json:"default_bindings,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Who may call these services. Unset: public (portico validate warns).
+	Auth *ApiAuth `protobuf:"bytes,4,opt,name=auth,proto3" json:"auth,omitempty"`
+	// Per-method overrides, by full method name.
+	Methods []*MethodPolicy `protobuf:"bytes,5,rep,name=methods,proto3" json:"methods,omitempty"`
+	// Names of rate_limits.policies applied to every method.
+	RateLimits []string `protobuf:"bytes,6,rep,name=rate_limits,json=rateLimits,proto3" json:"rate_limits,omitempty"`
+	// Client address rules for these services, after the global ones.
+	Network *IpRules `protobuf:"bytes,7,opt,name=network,proto3" json:"network,omitempty"`
+	// Integration request mapping: metadata passed to the backend.
+	Request *RequestMapping `protobuf:"bytes,8,opt,name=request,proto3" json:"request,omitempty"`
+	// Method response mapping: what the client gets back.
+	Response      *ResponseMapping `protobuf:"bytes,9,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Api) Reset() {
 	*x = Api{}
-	mi := &file_portico_config_v1_config_proto_msgTypes[5]
+	mi := &file_portico_config_v1_config_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -394,7 +407,7 @@ func (x *Api) String() string {
 func (*Api) ProtoMessage() {}
 
 func (x *Api) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_config_proto_msgTypes[5]
+	mi := &file_portico_config_v1_config_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -407,7 +420,7 @@ func (x *Api) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Api.ProtoReflect.Descriptor instead.
 func (*Api) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{5}
+	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Api) GetServices() []string {
@@ -431,11 +444,119 @@ func (x *Api) GetDefaultBindings() bool {
 	return false
 }
 
+func (x *Api) GetAuth() *ApiAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+func (x *Api) GetMethods() []*MethodPolicy {
+	if x != nil {
+		return x.Methods
+	}
+	return nil
+}
+
+func (x *Api) GetRateLimits() []string {
+	if x != nil {
+		return x.RateLimits
+	}
+	return nil
+}
+
+func (x *Api) GetNetwork() *IpRules {
+	if x != nil {
+		return x.Network
+	}
+	return nil
+}
+
+func (x *Api) GetRequest() *RequestMapping {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *Api) GetResponse() *ResponseMapping {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+// MethodPolicy overrides an API's policy for one method.
+type MethodPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The method's full name, e.g. example.bookstore.v1.BookstoreService.ListShelves.
+	Selector string `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
+	// Replaces the API's auth for this method; fields left unset are
+	// inherited (providers, require), public: true opens the method.
+	Auth *ApiAuth `protobuf:"bytes,2,opt,name=auth,proto3" json:"auth,omitempty"`
+	// Names of rate_limits.policies applied to this method, in addition to
+	// the API's.
+	RateLimits    []string `protobuf:"bytes,3,rep,name=rate_limits,json=rateLimits,proto3" json:"rate_limits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MethodPolicy) Reset() {
+	*x = MethodPolicy{}
+	mi := &file_portico_config_v1_config_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MethodPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MethodPolicy) ProtoMessage() {}
+
+func (x *MethodPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_config_v1_config_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MethodPolicy.ProtoReflect.Descriptor instead.
+func (*MethodPolicy) Descriptor() ([]byte, []int) {
+	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *MethodPolicy) GetSelector() string {
+	if x != nil {
+		return x.Selector
+	}
+	return ""
+}
+
+func (x *MethodPolicy) GetAuth() *ApiAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+func (x *MethodPolicy) GetRateLimits() []string {
+	if x != nil {
+		return x.RateLimits
+	}
+	return nil
+}
+
 var File_portico_config_v1_config_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\xb5\x02\n" +
+	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a\x1fportico/config/v1/traffic.proto\"\xf9\a\n" +
 	"\x06Config\x121\n" +
 	"\x06listen\x18\x01 \x01(\v2\x19.portico.config.v1.ListenR\x06listen\x12.\n" +
 	"\vdescriptors\x18\x02 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\vdescriptors\x12+\n" +
@@ -443,24 +564,47 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"http_rules\x18\x03 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\thttpRules\x12B\n" +
 	"\fintegrations\x18\x04 \x03(\v2\x1e.portico.config.v1.IntegrationR\fintegrations\x12*\n" +
 	"\x04apis\x18\x05 \x03(\v2\x16.portico.config.v1.ApiR\x04apis\x12+\n" +
-	"\x04rest\x18\x06 \x01(\v2\x17.portico.config.v1.RestR\x04rest\"W\n" +
+	"\x04rest\x18\x06 \x01(\v2\x17.portico.config.v1.RestR\x04rest\x12(\n" +
+	"\x03tls\x18\a \x01(\v2\x16.portico.config.v1.TlsR\x03tls\x12+\n" +
+	"\x04auth\x18\b \x01(\v2\x17.portico.config.v1.AuthR\x04auth\x121\n" +
+	"\x06limits\x18\t \x01(\v2\x19.portico.config.v1.LimitsR\x06limits\x124\n" +
+	"\anetwork\x18\n" +
+	" \x01(\v2\x1a.portico.config.v1.NetworkR\anetwork\x12+\n" +
+	"\x04cors\x18\v \x01(\v2\x17.portico.config.v1.CorsR\x04cors\x12>\n" +
+	"\vrate_limits\x18\f \x01(\v2\x1d.portico.config.v1.RateLimitsR\n" +
+	"rateLimits\x12=\n" +
+	"\vusage_plans\x18\r \x03(\v2\x1c.portico.config.v1.UsagePlanR\n" +
+	"usagePlans\x12:\n" +
+	"\ttelemetry\x18\x0e \x01(\v2\x1c.portico.config.v1.TelemetryR\ttelemetry\x12+\n" +
+	"\x04docs\x18\x0f \x01(\v2\x17.portico.config.v1.DocsR\x04docs\x12.\n" +
+	"\x05admin\x18\x10 \x01(\v2\x18.portico.config.v1.AdminR\x05admin\x120\n" +
+	"\x06routes\x18\x11 \x03(\v2\x18.portico.config.v1.RouteR\x06routes\x12-\n" +
+	"\vproto_paths\x18\x12 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\n" +
+	"protoPaths\x12#\n" +
+	"\rstrict_routes\x18\x13 \x01(\bR\fstrictRoutes\x127\n" +
+	"\bshutdown\x18\x14 \x01(\v2\x1b.portico.config.v1.ShutdownR\bshutdown\"W\n" +
 	"\x04Rest\x12O\n" +
 	"\x0fforward_headers\x18\x01 \x03(\tB&\xbaH#\x92\x01 \"\x1er\x1c2\x1a^[A-Za-z0-9][A-Za-z0-9-]*$R\x0eforwardHeaders\"F\n" +
 	"\x06Listen\x12\x12\n" +
 	"\x04http\x18\x01 \x01(\tR\x04http\x12\x12\n" +
 	"\x04grpc\x18\x02 \x01(\tR\x04grpc\x12\x14\n" +
-	"\x05admin\x18\x03 \x01(\tR\x05admin\"\x8e\x01\n" +
-	"\vIntegration\x126\n" +
-	"\x04name\x18\x01 \x01(\tB\"\xbaH\x1f\xc8\x01\x01r\x1a2\x18^[a-zA-Z][a-zA-Z0-9_-]*$R\x04name\x128\n" +
-	"\x04grpc\x18\x02 \x01(\v2\".portico.config.v1.GrpcIntegrationH\x00R\x04grpcB\r\n" +
-	"\x04kind\x12\x05\xbaH\x02\b\x01\"q\n" +
-	"\x0fGrpcIntegration\x12\x1f\n" +
-	"\x06target\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x06target\x12=\n" +
-	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\atimeout\"\x87\x01\n" +
+	"\x05admin\x18\x03 \x01(\tR\x05admin\"\xd4\x03\n" +
 	"\x03Api\x12*\n" +
 	"\bservices\x18\x01 \x03(\tB\x0e\xbaH\v\x92\x01\b\b\x01\"\x04r\x02\x10\x01R\bservices\x12)\n" +
 	"\vintegration\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\vintegration\x12)\n" +
-	"\x10default_bindings\x18\x03 \x01(\bR\x0fdefaultBindingsB>Z<github.com/portico-gw/portico/gen/portico/config/v1;configv1b\x06proto3"
+	"\x10default_bindings\x18\x03 \x01(\bR\x0fdefaultBindings\x12.\n" +
+	"\x04auth\x18\x04 \x01(\v2\x1a.portico.config.v1.ApiAuthR\x04auth\x129\n" +
+	"\amethods\x18\x05 \x03(\v2\x1f.portico.config.v1.MethodPolicyR\amethods\x12-\n" +
+	"\vrate_limits\x18\x06 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\n" +
+	"rateLimits\x124\n" +
+	"\anetwork\x18\a \x01(\v2\x1a.portico.config.v1.IpRulesR\anetwork\x12;\n" +
+	"\arequest\x18\b \x01(\v2!.portico.config.v1.RequestMappingR\arequest\x12>\n" +
+	"\bresponse\x18\t \x01(\v2\".portico.config.v1.ResponseMappingR\bresponse\"\x92\x01\n" +
+	"\fMethodPolicy\x12#\n" +
+	"\bselector\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\bselector\x12.\n" +
+	"\x04auth\x18\x02 \x01(\v2\x1a.portico.config.v1.ApiAuthR\x04auth\x12-\n" +
+	"\vrate_limits\x18\x03 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\n" +
+	"rateLimitsB>Z<github.com/portico-gw/portico/gen/portico/config/v1;configv1b\x06proto3"
 
 var (
 	file_portico_config_v1_config_proto_rawDescOnce sync.Once
@@ -474,28 +618,59 @@ func file_portico_config_v1_config_proto_rawDescGZIP() []byte {
 	return file_portico_config_v1_config_proto_rawDescData
 }
 
-var file_portico_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_portico_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_portico_config_v1_config_proto_goTypes = []any{
-	(*Config)(nil),              // 0: portico.config.v1.Config
-	(*Rest)(nil),                // 1: portico.config.v1.Rest
-	(*Listen)(nil),              // 2: portico.config.v1.Listen
-	(*Integration)(nil),         // 3: portico.config.v1.Integration
-	(*GrpcIntegration)(nil),     // 4: portico.config.v1.GrpcIntegration
-	(*Api)(nil),                 // 5: portico.config.v1.Api
-	(*durationpb.Duration)(nil), // 6: google.protobuf.Duration
+	(*Config)(nil),          // 0: portico.config.v1.Config
+	(*Rest)(nil),            // 1: portico.config.v1.Rest
+	(*Listen)(nil),          // 2: portico.config.v1.Listen
+	(*Api)(nil),             // 3: portico.config.v1.Api
+	(*MethodPolicy)(nil),    // 4: portico.config.v1.MethodPolicy
+	(*Integration)(nil),     // 5: portico.config.v1.Integration
+	(*Tls)(nil),             // 6: portico.config.v1.Tls
+	(*Auth)(nil),            // 7: portico.config.v1.Auth
+	(*Limits)(nil),          // 8: portico.config.v1.Limits
+	(*Network)(nil),         // 9: portico.config.v1.Network
+	(*Cors)(nil),            // 10: portico.config.v1.Cors
+	(*RateLimits)(nil),      // 11: portico.config.v1.RateLimits
+	(*UsagePlan)(nil),       // 12: portico.config.v1.UsagePlan
+	(*Telemetry)(nil),       // 13: portico.config.v1.Telemetry
+	(*Docs)(nil),            // 14: portico.config.v1.Docs
+	(*Admin)(nil),           // 15: portico.config.v1.Admin
+	(*Route)(nil),           // 16: portico.config.v1.Route
+	(*Shutdown)(nil),        // 17: portico.config.v1.Shutdown
+	(*ApiAuth)(nil),         // 18: portico.config.v1.ApiAuth
+	(*IpRules)(nil),         // 19: portico.config.v1.IpRules
+	(*RequestMapping)(nil),  // 20: portico.config.v1.RequestMapping
+	(*ResponseMapping)(nil), // 21: portico.config.v1.ResponseMapping
 }
 var file_portico_config_v1_config_proto_depIdxs = []int32{
-	2, // 0: portico.config.v1.Config.listen:type_name -> portico.config.v1.Listen
-	3, // 1: portico.config.v1.Config.integrations:type_name -> portico.config.v1.Integration
-	5, // 2: portico.config.v1.Config.apis:type_name -> portico.config.v1.Api
-	1, // 3: portico.config.v1.Config.rest:type_name -> portico.config.v1.Rest
-	4, // 4: portico.config.v1.Integration.grpc:type_name -> portico.config.v1.GrpcIntegration
-	6, // 5: portico.config.v1.GrpcIntegration.timeout:type_name -> google.protobuf.Duration
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	2,  // 0: portico.config.v1.Config.listen:type_name -> portico.config.v1.Listen
+	5,  // 1: portico.config.v1.Config.integrations:type_name -> portico.config.v1.Integration
+	3,  // 2: portico.config.v1.Config.apis:type_name -> portico.config.v1.Api
+	1,  // 3: portico.config.v1.Config.rest:type_name -> portico.config.v1.Rest
+	6,  // 4: portico.config.v1.Config.tls:type_name -> portico.config.v1.Tls
+	7,  // 5: portico.config.v1.Config.auth:type_name -> portico.config.v1.Auth
+	8,  // 6: portico.config.v1.Config.limits:type_name -> portico.config.v1.Limits
+	9,  // 7: portico.config.v1.Config.network:type_name -> portico.config.v1.Network
+	10, // 8: portico.config.v1.Config.cors:type_name -> portico.config.v1.Cors
+	11, // 9: portico.config.v1.Config.rate_limits:type_name -> portico.config.v1.RateLimits
+	12, // 10: portico.config.v1.Config.usage_plans:type_name -> portico.config.v1.UsagePlan
+	13, // 11: portico.config.v1.Config.telemetry:type_name -> portico.config.v1.Telemetry
+	14, // 12: portico.config.v1.Config.docs:type_name -> portico.config.v1.Docs
+	15, // 13: portico.config.v1.Config.admin:type_name -> portico.config.v1.Admin
+	16, // 14: portico.config.v1.Config.routes:type_name -> portico.config.v1.Route
+	17, // 15: portico.config.v1.Config.shutdown:type_name -> portico.config.v1.Shutdown
+	18, // 16: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
+	4,  // 17: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
+	19, // 18: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
+	20, // 19: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
+	21, // 20: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
+	18, // 21: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_portico_config_v1_config_proto_init() }
@@ -503,16 +678,17 @@ func file_portico_config_v1_config_proto_init() {
 	if File_portico_config_v1_config_proto != nil {
 		return
 	}
-	file_portico_config_v1_config_proto_msgTypes[3].OneofWrappers = []any{
-		(*Integration_Grpc)(nil),
-	}
+	file_portico_config_v1_auth_proto_init()
+	file_portico_config_v1_integrations_proto_init()
+	file_portico_config_v1_operations_proto_init()
+	file_portico_config_v1_traffic_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_config_v1_config_proto_rawDesc), len(file_portico_config_v1_config_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
