@@ -1,6 +1,9 @@
 package config
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Error is one problem in a config file, located by a field path in the
 // file's own terms, such as "apis[0].integration" or
@@ -11,14 +14,33 @@ type Error struct {
 	Field string
 	// Message says what is wrong.
 	Message string
+	// File, Line and Column locate the problem when known (Line and
+	// Column count from 1; 0 means unknown). File may name the config
+	// file or a file it references (a rules file, a .proto source).
+	File         string
+	Line, Column int
 }
 
-// Error returns "field: message", or just the message when Field is empty.
+// Error returns "file:line:column: field: message", leaving out what is
+// unknown.
 func (e *Error) Error() string {
-	if e.Field == "" {
-		return e.Message
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+			if e.Column > 0 {
+				fmt.Fprintf(&b, ":%d", e.Column)
+			}
+		}
+		b.WriteString(": ")
 	}
-	return e.Field + ": " + e.Message
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Message)
+	return b.String()
 }
 
 // Errors is every problem found in a config file, not just the first, in a
