@@ -68,10 +68,25 @@ func (b *fakeBackend) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 
 // newMethod builds a catalog method by hand, as catalog.New would.
 func newMethod(b catalog.Backend) *catalog.Method {
-	m := &catalog.Method{FullMethod: "/example.bookstore.v1.BookstoreService/GetShelf", Backend: b}
+	md := bookstorev1.File_example_bookstore_v1_bookstore_proto.Services().Get(0).Methods().ByName("GetShelf")
+	m := &catalog.Method{Desc: md, FullMethod: "/example.bookstore.v1.BookstoreService/GetShelf", Backend: b}
 	m.UnaryInfo = &grpc.UnaryServerInfo{Server: m, FullMethod: m.FullMethod}
 	m.StreamInfo = &grpc.StreamServerInfo{FullMethod: m.FullMethod, IsClientStream: true, IsServerStream: true}
 	return m
+}
+
+// compile builds a one-method pipeline running the interceptors given.
+func compile(t testing.TB, m *catalog.Method, unary []grpc.UnaryServerInterceptor, stream []grpc.StreamServerInterceptor) *pipeline.Method {
+	t.Helper()
+	p, err := pipeline.New([]*catalog.Method{m}, pipeline.Options{}, pipeline.Interceptors(unary, stream))
+	if err != nil {
+		t.Fatalf("pipeline.New: %v", err)
+	}
+	pm := p.Method(m.FullMethod)
+	if pm == nil {
+		t.Fatalf("Method(%q) = nil", m.FullMethod)
+	}
+	return pm
 }
 
 // fakeStream is a grpc.ServerStream with a context and nothing else.
@@ -136,7 +151,7 @@ func TestUnaryOrder(t *testing.T) {
 				ics = append(ics, unaryInterceptor(tr, n, m))
 			}
 			req := &bookstorev1.GetShelfRequest{Shelf: 7}
-			resp, err := pipeline.New(ics, nil).Unary(context.Background(), m, req)
+			resp, err := compile(t, m, ics, nil).Unary(context.Background(), req)
 			if err != nil {
 				t.Fatalf("Unary: %v", err)
 			}
@@ -168,7 +183,7 @@ func TestStreamOrder(t *testing.T) {
 			for _, n := range tt.names {
 				ics = append(ics, streamInterceptor(tr, n, m))
 			}
-			if err := pipeline.New(nil, ics).Stream(m, ss); err != nil {
+			if err := compile(t, m, nil, ics).Stream(ss); err != nil {
 				t.Fatalf("Stream: %v", err)
 			}
 			if got := tr.get(); !slices.Equal(got, tt.want) {
@@ -201,7 +216,7 @@ func TestInterceptorsChangeTheCall(t *testing.T) {
 		setReq := func(ctx context.Context, _ any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 			return h(ctx, replaced)
 		}
-		_, err := pipeline.New([]grpc.UnaryServerInterceptor{setCtx, setReq}, nil).Unary(context.Background(), m, &bookstorev1.GetShelfRequest{Shelf: 1})
+		_, err := compile(t, m, []grpc.UnaryServerInterceptor{setCtx, setReq}, nil).Unary(context.Background(), &bookstorev1.GetShelfRequest{Shelf: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +236,7 @@ func TestInterceptorsChangeTheCall(t *testing.T) {
 		wrap := func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 			return h(srv, &fakeStream{ctx: context.WithValue(ss.Context(), ctxKey("who"), "bob")})
 		}
-		if err := pipeline.New(nil, []grpc.StreamServerInterceptor{wrap}).Stream(m, &fakeStream{ctx: context.Background()}); err != nil {
+		if err := compile(t, m, nil, []grpc.StreamServerInterceptor{wrap}).Stream(&fakeStream{ctx: context.Background()}); err != nil {
 			t.Fatal(err)
 		}
 		if gotCtx.Value(ctxKey("who")) != "bob" {
@@ -236,14 +251,14 @@ func TestShortCircuit(t *testing.T) {
 	m := newMethod(&fakeBackend{tr: tr})
 	deny := func(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (any, error) { return nil, denied }
 	denyStream := func(any, grpc.ServerStream, *grpc.StreamServerInfo, grpc.StreamHandler) error { return denied }
-	p := pipeline.New(
+	p := compile(t, m,
 		[]grpc.UnaryServerInterceptor{unaryInterceptor(tr, "a", m), deny, unaryInterceptor(tr, "c", m)},
 		[]grpc.StreamServerInterceptor{streamInterceptor(tr, "a", m), denyStream, streamInterceptor(tr, "c", m)},
 	)
-	if _, err := p.Unary(context.Background(), m, &bookstorev1.GetShelfRequest{}); err != denied {
+	if _, err := p.Unary(context.Background(), &bookstorev1.GetShelfRequest{}); err != denied {
 		t.Errorf("unary: got %v, want %v", err, denied)
 	}
-	if err := p.Stream(m, &fakeStream{ctx: context.Background()}); err != denied {
+	if err := p.Stream(&fakeStream{ctx: context.Background()}); err != denied {
 		t.Errorf("stream: got %v, want %v", err, denied)
 	}
 	if got, want := tr.get(), []string{"a>", "<a", "a>", "<a"}; !slices.Equal(got, want) {
@@ -259,12 +274,12 @@ func TestBackendErrors(t *testing.T) {
 		},
 		stream: func(context.Context, *catalog.Method, grpc.ServerStream) error { return backendErr },
 	})
-	p := pipeline.New(nil, nil)
-	resp, err := p.Unary(context.Background(), m, &bookstorev1.GetShelfRequest{})
+	p := compile(t, m, nil, nil)
+	resp, err := p.Unary(context.Background(), &bookstorev1.GetShelfRequest{})
 	if err != backendErr || resp != nil {
 		t.Errorf("unary: got %v, %v, want nil, %v", resp, err, backendErr)
 	}
-	if err := p.Stream(m, &fakeStream{ctx: context.Background()}); err != backendErr {
+	if err := p.Stream(&fakeStream{ctx: context.Background()}); err != backendErr {
 		t.Errorf("stream: got %v, want %v", err, backendErr)
 	}
 }
@@ -292,7 +307,7 @@ func TestNoResponse(t *testing.T) {
 			if tt.ic != nil {
 				ics = append(ics, tt.ic)
 			}
-			resp, err := pipeline.New(ics, nil).Unary(context.Background(), newMethod(&fakeBackend{unary: tt.be}), &bookstorev1.GetShelfRequest{})
+			resp, err := compile(t, newMethod(&fakeBackend{unary: tt.be}), ics, nil).Unary(context.Background(), &bookstorev1.GetShelfRequest{})
 			if resp != nil {
 				t.Errorf("got response %v, want nil", resp)
 			}
@@ -319,7 +334,7 @@ func TestRecover(t *testing.T) {
 	// Recover outermost catches a panic in the backend, below another
 	// interceptor.
 	tr := &trace{}
-	p := pipeline.New(
+	p := compile(t, m,
 		[]grpc.UnaryServerInterceptor{recoverUnary, unaryInterceptor(tr, "inner", m)},
 		[]grpc.StreamServerInterceptor{recoverStream, streamInterceptor(tr, "inner", m)},
 	)
@@ -340,12 +355,12 @@ func TestRecover(t *testing.T) {
 			}
 		}
 	}
-	resp, err := p.Unary(context.Background(), m, &bookstorev1.GetShelfRequest{})
+	resp, err := p.Unary(context.Background(), &bookstorev1.GetShelfRequest{})
 	if resp != nil {
 		t.Errorf("unary: got response %v, want nil", resp)
 	}
 	check("unary", err)
-	check("stream", p.Stream(m, &fakeStream{ctx: context.Background()}))
+	check("stream", p.Stream(&fakeStream{ctx: context.Background()}))
 }
 
 // TestRecoverPassThrough: without a panic, Recover changes nothing and
@@ -359,11 +374,11 @@ func TestRecoverPassThrough(t *testing.T) {
 		unary:  func(context.Context, *catalog.Method, proto.Message) (proto.Message, error) { return want, nil },
 		stream: func(context.Context, *catalog.Method, grpc.ServerStream) error { return streamErr },
 	})
-	p := pipeline.New([]grpc.UnaryServerInterceptor{recoverUnary}, []grpc.StreamServerInterceptor{recoverStream})
-	if resp, err := p.Unary(context.Background(), m, &bookstorev1.GetShelfRequest{}); err != nil || resp != want {
+	p := compile(t, m, []grpc.UnaryServerInterceptor{recoverUnary}, []grpc.StreamServerInterceptor{recoverStream})
+	if resp, err := p.Unary(context.Background(), &bookstorev1.GetShelfRequest{}); err != nil || resp != want {
 		t.Errorf("unary: got %v, %v, want %v, nil", resp, err, want)
 	}
-	if err := p.Stream(m, &fakeStream{ctx: context.Background()}); err != streamErr {
+	if err := p.Stream(&fakeStream{ctx: context.Background()}); err != streamErr {
 		t.Errorf("stream: got %v, want %v", err, streamErr)
 	}
 	if buf.Len() != 0 {
@@ -381,7 +396,7 @@ func TestRecoverInInterceptor(t *testing.T) {
 		md["x"] = nil // assignment to a nil map
 		return nil, nil
 	}
-	_, err := pipeline.New([]grpc.UnaryServerInterceptor{recoverUnary, boom}, nil).Unary(context.Background(), newMethod(&fakeBackend{}), &bookstorev1.GetShelfRequest{})
+	_, err := compile(t, newMethod(&fakeBackend{}), []grpc.UnaryServerInterceptor{recoverUnary, boom}, nil).Unary(context.Background(), &bookstorev1.GetShelfRequest{})
 	if st := status.Convert(err); st.Code() != codes.Internal || st.Message() != "internal error" {
 		t.Errorf("got %v %q, want Internal %q", st.Code(), st.Message(), "internal error")
 	}

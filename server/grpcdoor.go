@@ -1,71 +1,279 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"io"
+	"net/netip"
 	"sort"
+	"strings"
+	"time"
 
+	"github.com/portico-gw/portico/call"
+	"github.com/portico-gw/portico/codec"
+	"github.com/portico-gw/portico/integrations"
+	"github.com/portico-gw/portico/pipeline"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/proto"
+
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // newGRPCDoor makes the gRPC door: every exposed method is served by one
-// handler that decodes the request with the method's own message type and
-// runs it through the same pipeline as the REST door. Health
-// (grpc.health.v1) and server reflection, limited to the exposed services,
-// are served beside it.
-func newGRPCDoor(current func() *Snapshot, opts ...grpc.ServerOption) *grpc.Server {
-	handler := func(_ any, ss grpc.ServerStream) error {
-		full, _ := grpc.MethodFromServerStream(ss)
-		snap := current()
-		m := snap.Catalog.Methods[full]
-		if m == nil {
-			return status.Errorf(codes.Unimplemented, "unknown method %s", full)
-		}
-		if m.Streaming() {
-			return snap.Pipeline.Stream(m, ss)
-		}
-		req := m.Input.New().Interface()
-		if err := ss.RecvMsg(req); err != nil {
-			return err
-		}
-		resp, err := snap.Pipeline.Unary(ss.Context(), m, req)
-		if err != nil {
-			return err
-		}
-		return ss.SendMsg(resp)
+// handler that receives the request as raw bytes, runs the method's gate,
+// decodes the request itself (guarded: no input can panic the process)
+// and runs it through the same pipeline as the REST door. Health
+// (grpc.health.v1) and server reflection, limited to the exposed services
+// and following the current snapshot, are served beside it.
+func newGRPCDoor(s *Server, lim Limits, extra ...grpc.ServerOption) *grpc.Server {
+	opts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(codec.Codec{RecursionLimit: lim.recursionLimit()}),
+		grpc.UnknownServiceHandler(s.grpcHandler),
+		grpc.MaxRecvMsgSize(int(lim.MaxBodyBytes)),
+		grpc.MaxConcurrentStreams(lim.MaxConcurrentStreams),
+		grpc.MaxHeaderListSize(uint32(lim.MaxHeaderBytes)),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle: lim.IdleTimeout,
+			Time:              lim.KeepaliveTime,
+			Timeout:           lim.KeepaliveTimeout,
+		}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime:             lim.MinPingInterval,
+			PermitWithoutStream: true,
+		}),
 	}
-	opts = append(opts, grpc.UnknownServiceHandler(handler))
+	if lim.ReadHeaderTimeout > 0 {
+		opts = append(opts, grpc.ConnectionTimeout(lim.ReadHeaderTimeout))
+	}
+	opts = append(opts, extra...)
 	srv := grpc.NewServer(opts...)
-
-	hs := health.NewServer()
-	healthpb.RegisterHealthServer(srv, hs)
-	snap := current()
-	for _, sd := range snap.Catalog.Services {
-		hs.SetServingStatus(string(sd.FullName()), healthpb.HealthCheckResponse_SERVING)
-	}
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-
+	healthpb.RegisterHealthServer(srv, s.health.server)
 	ropts := reflection.ServerOptions{
-		Services:           exposed{srv: srv, current: current},
-		DescriptorResolver: snap.Catalog.Files,
-		ExtensionResolver:  protoregistry.GlobalTypes,
+		Services:           exposed{srv: srv, s: s},
+		DescriptorResolver: currentFiles{s},
+		ExtensionResolver:  noExtensions{},
 	}
 	reflectionv1.RegisterServerReflectionServer(srv, reflection.NewServerV1(ropts))
 	reflectionv1alpha.RegisterServerReflectionServer(srv, reflection.NewServer(ropts))
 	return srv
 }
 
-// exposed lists, for server reflection, the exposed services plus the
-// services registered on the server itself (health, reflection).
+// grpcHandler serves every call on the gRPC door.
+func (s *Server) grpcHandler(_ any, ss grpc.ServerStream) (err error) {
+	full, _ := grpc.MethodFromServerStream(ss)
+	defer func() {
+		if v := recover(); v != nil {
+			err = pipeline.Panicked(s.log, full, v)
+		}
+	}()
+	if s.grpcInFlight.Add(1) > s.limits.MaxInFlight {
+		s.grpcInFlight.Add(-1)
+		return status.Error(codes.ResourceExhausted, "too many calls in flight")
+	}
+	defer s.grpcInFlight.Add(-1)
+	snap := s.enter()
+	defer snap.inflight.leave()
+	pm := snap.Pipeline.Method(full)
+	if pm == nil {
+		return status.Errorf(codes.Unimplemented, "unknown method %s", full)
+	}
+
+	ctx, cancel := context.WithCancel(ss.Context())
+	defer cancel()
+	// At the end of the shutdown grace period, calls still running are
+	// cut short with a status rather than dropped with their connection.
+	stop := context.AfterFunc(s.stopCtx, cancel)
+	defer stop()
+	defer func() { err = s.grpcShutdownError(err) }()
+
+	info := grpcInfo(ctx, full)
+	info.Method = pm.Method
+	ctx = call.NewContext(ctx, info)
+	ctx = metadata.NewIncomingContext(ctx, grpcIncoming(info, snap.REST.Reserved()))
+	if pm.HasGate() {
+		if ctx, err = pm.Gate(ctx, info); err != nil {
+			sendPolicyHeaders(ss, info)
+			return err
+		}
+	}
+	ds := &doorStream{ServerStream: ss, ctx: ctx, limit: snap.Limits.recursionLimit()}
+	if pm.Streaming() {
+		sendPolicyHeaders(ss, info)
+		return pm.Stream(ds)
+	}
+	req := pm.Input.New().Interface()
+	if err := ds.recvUnary(req, snap.Limits.BodyTimeout); err != nil {
+		return err
+	}
+	resp, err := pm.Unary(ctx, req)
+	sendPolicyHeaders(ss, info)
+	if err != nil {
+		return err
+	}
+	return ss.SendMsg(resp)
+}
+
+// grpcShutdownError words a call cut short by the end of the shutdown
+// grace period.
+func (s *Server) grpcShutdownError(err error) error {
+	if err != nil && s.stopCtx.Err() != nil && status.Code(err) == codes.Canceled {
+		return status.Error(codes.Unavailable, "server shutting down")
+	}
+	return err
+}
+
+// sendPolicyHeaders sends the response headers policies set (as metadata,
+// lower-cased) with the call's response headers.
+func sendPolicyHeaders(ss grpc.ServerStream, info *call.Info) {
+	h := info.ResponseHeader()
+	if len(h) == 0 {
+		return
+	}
+	md := make(metadata.MD, len(h))
+	for k, vs := range h {
+		md[strings.ToLower(k)] = vs
+	}
+	_ = ss.SetHeader(md)
+}
+
+// grpcInfo describes a gRPC call.
+func grpcInfo(ctx context.Context, full string) *call.Info {
+	info := call.FromContext(ctx) // a stats handler may have made it
+	if info == nil {
+		info = &call.Info{}
+	}
+	info.Door = call.GRPC
+	info.Route = full
+	info.Path = full
+	info.HTTPMethod = "POST"
+	info.MD, _ = metadata.FromIncomingContext(ctx)
+	if vs := info.MD[":authority"]; len(vs) > 0 {
+		info.Authority = vs[0]
+	}
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		if ap, err := netip.ParseAddrPort(p.Addr.String()); err == nil {
+			info.Peer = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+			info.ClientIP = info.Peer.Addr()
+		}
+		if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok {
+			cs := ti.State
+			info.TLS = &cs
+		}
+	}
+	return info
+}
+
+// grpcIncoming is the metadata a gRPC call carries on into the pipeline
+// and to the backend: what the client sent, without the names the REST
+// door reserves for itself (grpcgateway-*, Portico's own x-portico-*, any
+// reserved identity header) so a gRPC client cannot forge them; with
+// x-forwarded-for carrying the real peer appended and x-forwarded-host the
+// authority. Policies read the unfiltered metadata from the call's Info.
+func grpcIncoming(info *call.Info, reserved func(string) bool) metadata.MD {
+	out := make(metadata.MD, len(info.MD)+2)
+	for k, vs := range info.MD {
+		switch {
+		case strings.HasPrefix(k, "grpcgateway-"), strings.HasPrefix(k, integrations.ReservedPrefix),
+			k == "x-forwarded-for", k == "x-forwarded-host":
+			continue
+		case reserved != nil && reserved(k):
+			continue
+		}
+		out[k] = vs
+	}
+	xff := info.MD["x-forwarded-for"]
+	if info.Peer.IsValid() {
+		xff = append(xff[:len(xff):len(xff)], info.Peer.Addr().String())
+	}
+	if len(xff) > 0 {
+		out["x-forwarded-for"] = []string{strings.Join(xff, ", ")}
+	}
+	if info.Authority != "" {
+		out["x-forwarded-host"] = []string{info.Authority}
+	}
+	return out
+}
+
+// doorStream is the gRPC door's stream as the pipeline sees it: the
+// call's context, and requests decoded from raw frames with Decode's
+// guards (a malformed message is INVALID_ARGUMENT, never a panic or
+// INTERNAL).
+type doorStream struct {
+	grpc.ServerStream
+	ctx   context.Context
+	limit int
+}
+
+func (d *doorStream) Context() context.Context { return d.ctx }
+
+func (d *doorStream) RecvMsg(m any) error {
+	msg, ok := m.(proto.Message)
+	if !ok {
+		return d.ServerStream.RecvMsg(m)
+	}
+	var f codec.Frame
+	if err := d.ServerStream.RecvMsg(&f); err != nil {
+		return err
+	}
+	defer f.Free()
+	return codec.Decode(f.Bytes(), msg, d.limit)
+}
+
+// recvUnary receives the one request of a unary call within timeout: a
+// client that sends its message a byte at a time, or never, is let go.
+// A unary call with no message, or with two, is INVALID_ARGUMENT.
+func (d *doorStream) recvUnary(req proto.Message, timeout time.Duration) error {
+	recv := func() error {
+		if err := d.RecvMsg(req); err != nil {
+			if errors.Is(err, io.EOF) {
+				return status.Error(codes.InvalidArgument, "missing request message")
+			}
+			return err
+		}
+		var extra codec.Frame
+		err := d.ServerStream.RecvMsg(&extra)
+		extra.Free()
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err == nil:
+			return status.Error(codes.InvalidArgument, "a unary call carries one request message, got more")
+		default:
+			return err
+		}
+	}
+	if timeout <= 0 {
+		return recv()
+	}
+	done := make(chan error, 1)
+	go func() { done <- recv() }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		// Returning ends the call; grpc-go then cancels the stream, which
+		// ends the receive above.
+		return status.Error(codes.DeadlineExceeded, "request message not received in time")
+	}
+}
+
+// exposed lists, for server reflection, the exposed services of the
+// current snapshot plus the services registered on the server itself
+// (health, reflection).
 type exposed struct {
-	srv     *grpc.Server
-	current func() *Snapshot
+	srv *grpc.Server
+	s   *Server
 }
 
 func (e exposed) GetServiceInfo() map[string]grpc.ServiceInfo {
@@ -73,7 +281,7 @@ func (e exposed) GetServiceInfo() map[string]grpc.ServiceInfo {
 	for name, info := range e.srv.GetServiceInfo() {
 		out[name] = info
 	}
-	for _, sd := range e.current().Catalog.Services {
+	for _, sd := range e.s.Snapshot().Catalog.Services {
 		var methods []grpc.MethodInfo
 		ms := sd.Methods()
 		for i := 0; i < ms.Len(); i++ {

@@ -11,13 +11,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/portico-gw/portico/call"
 	"google.golang.org/grpc"
 )
 
 // Server runs the doors over the current snapshot.
 type Server struct {
-	snap atomic.Pointer[Snapshot]
-	log  *slog.Logger
+	snap   atomic.Pointer[Snapshot]
+	log    *slog.Logger
+	limits Limits
+	health *healthState
 
 	httpSrv  *http.Server
 	grpcSrv  *grpc.Server
@@ -26,9 +29,17 @@ type Server struct {
 	// Addresses actually bound (useful with :0).
 	HTTPAddr, GRPCAddr, AdminAddr string
 
+	restInFlight, grpcInFlight atomic.Int64
+	draining                   atomic.Bool
+	// stopCtx is cancelled (cause call.ErrShuttingDown) when the shutdown
+	// grace period ends: calls still running end with a status.
+	stopCtx  context.Context
+	stopCall context.CancelCauseFunc
+
 	listeners []net.Listener
 	wg        sync.WaitGroup
 	errs      chan error
+	swapMu    sync.Mutex
 }
 
 // Listen addresses; empty GRPC or Admin means that listener is off.
@@ -36,13 +47,30 @@ type Listen struct {
 	HTTP, GRPC, Admin string
 }
 
-// New binds the listeners for snap. Nothing is served until Serve.
-func New(snap *Snapshot, listen Listen, log *slog.Logger) (*Server, error) {
+// Options adjust a Server.
+type Options struct {
+	// GRPCOptions are added to the gRPC door's (a stats handler, TLS).
+	GRPCOptions []grpc.ServerOption
+	// HTTPMiddleware wraps the REST door's handler (outermost first).
+	HTTPMiddleware []func(http.Handler) http.Handler
+}
+
+// New binds the listeners for snap. Nothing is served until Serve. The
+// listeners' limits (header size, time-outs, streams, keepalive) come from
+// snap's config and hold until the process restarts.
+func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{log: log, errs: make(chan error, 3)}
+	var o Options
+	for _, x := range opts {
+		o.GRPCOptions = append(o.GRPCOptions, x.GRPCOptions...)
+		o.HTTPMiddleware = append(o.HTTPMiddleware, x.HTTPMiddleware...)
+	}
+	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits, health: newHealthState()}
+	s.stopCtx, s.stopCall = context.WithCancelCause(context.Background())
 	s.snap.Store(snap)
+	s.health.follow(snap)
 
 	httpLis, err := net.Listen("tcp", listen.HTTP)
 	if err != nil {
@@ -50,10 +78,21 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger) (*Server, error) {
 	}
 	s.listeners = append(s.listeners, httpLis)
 	s.HTTPAddr = httpLis.Addr().String()
+	var handler http.Handler = http.HandlerFunc(s.serveREST)
+	for i := len(o.HTTPMiddleware) - 1; i >= 0; i-- {
+		handler = o.HTTPMiddleware[i](handler)
+	}
 	s.httpSrv = &http.Server{
-		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.snap.Load().REST.ServeHTTP(w, r) }),
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		Handler:           handler,
+		ReadHeaderTimeout: s.limits.ReadHeaderTimeout,
+		IdleTimeout:       s.limits.IdleTimeout,
+		// net/http answers a request whose head exceeds this with a plain
+		// 431 before any handler runs; the slack lets the door itself
+		// answer a long path (414) or large headers (431) in JSON.
+		MaxHeaderBytes: s.limits.MaxHeaderBytes + s.limits.MaxPathBytes + 64<<10,
+		HTTP2:          &http.HTTP2Config{MaxConcurrentStreams: int(s.limits.MaxConcurrentStreams)},
+		BaseContext:    func(net.Listener) context.Context { return s.stopCtx },
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	if listen.GRPC != "" {
 		lis, err := net.Listen("tcp", listen.GRPC)
@@ -63,7 +102,7 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger) (*Server, error) {
 		}
 		s.listeners = append(s.listeners, lis)
 		s.GRPCAddr = lis.Addr().String()
-		s.grpcSrv = newGRPCDoor(s.snap.Load)
+		s.grpcSrv = newGRPCDoor(s, s.limits, o.GRPCOptions...)
 	}
 	if listen.Admin != "" {
 		lis, err := net.Listen("tcp", listen.Admin)
@@ -73,13 +112,49 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger) (*Server, error) {
 		}
 		s.listeners = append(s.listeners, lis)
 		s.AdminAddr = lis.Addr().String()
-		s.adminSrv = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		s.adminSrv = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: s.limits.IdleTimeout}
 	}
 	return s, nil
 }
 
 // Snapshot returns the snapshot being served.
 func (s *Server) Snapshot() *Snapshot { return s.snap.Load() }
+
+// enter returns the current snapshot with a call counted in flight on it.
+// The check after counting makes sure a snapshot being drained is never
+// picked: either the call counted before the drain looked (and is waited
+// for), or it sees the new snapshot and moves to it.
+func (s *Server) enter() *Snapshot {
+	for {
+		snap := s.snap.Load()
+		snap.inflight.enter()
+		if s.snap.Load() == snap {
+			return snap
+		}
+		snap.inflight.leave()
+	}
+}
+
+// Swap serves next from now on. Calls in flight finish on the snapshot they
+// started on; it is closed (its integrations released: what next still
+// uses stays open) once they are done, or when ctx ends.
+func (s *Server) Swap(ctx context.Context, next *Snapshot) {
+	s.swapMu.Lock()
+	old := s.snap.Swap(next)
+	s.health.follow(next)
+	s.swapMu.Unlock()
+	if old == nil || old == next {
+		return
+	}
+	select {
+	case <-old.inflight.drained():
+	case <-ctx.Done():
+		s.log.Warn("replaced snapshot closed with calls still in flight", "calls", old.InFlight())
+	}
+	if err := old.Close(); err != nil {
+		s.log.Warn("closing the replaced snapshot", "err", err)
+	}
+}
 
 // Serve serves every listener until Shutdown; it returns the first serving
 // error, or nil after a clean shutdown.
@@ -116,23 +191,72 @@ func (s *Server) Serve() error {
 	}
 }
 
-// Shutdown stops accepting calls and waits for those in flight (until ctx
-// ends), then releases the snapshot.
+// Draining reports whether the server is shutting down.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
+// InFlight is the number of calls in flight on each door.
+func (s *Server) InFlight() (rest, grpc int64) { return s.restInFlight.Load(), s.grpcInFlight.Load() }
+
+// Shutdown drains the gateway: readiness and gRPC health turn
+// NOT_SERVING first; then both doors stop accepting and wait together for
+// the calls in flight. Shortly before ctx ends (the grace period), calls
+// still running are ended with UNAVAILABLE "server shutting down" (a
+// stream gets it as its last message), so every client gets a proper end;
+// then the snapshot is released. The admin listener stays up until the
+// doors are done, so the drain can be watched.
 func (s *Server) Shutdown(ctx context.Context) error {
-	var errs []error
-	if s.grpcSrv != nil {
-		stopped := make(chan struct{})
-		go func() { s.grpcSrv.GracefulStop(); close(stopped) }()
-		select {
-		case <-stopped:
-		case <-ctx.Done():
-			s.grpcSrv.Stop()
+	s.draining.Store(true)
+	s.health.drain()
+
+	// Calls get the grace period less a margin to end on their own; the
+	// margin is for their final status to be written.
+	cutCtx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		margin := time.Until(dl) / 10
+		if margin > time.Second {
+			margin = time.Second
 		}
+		var cancel context.CancelFunc
+		cutCtx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
+		defer cancel()
 	}
-	errs = append(errs, s.httpSrv.Shutdown(ctx))
+	stopCut := context.AfterFunc(cutCtx, func() { s.stopCall(call.ErrShuttingDown) })
+	defer stopCut()
+
+	var wg sync.WaitGroup
+	var httpErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		httpErr = s.httpSrv.Shutdown(ctx)
+		if httpErr != nil {
+			_ = s.httpSrv.Close()
+		}
+	}()
+	if s.grpcSrv != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stopped := make(chan struct{})
+			go func() { s.grpcSrv.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-ctx.Done():
+				s.grpcSrv.Stop()
+				<-stopped
+			}
+		}()
+	}
+	wg.Wait()
+	s.stopCall(call.ErrShuttingDown)
+	var errs []error
+	if httpErr != nil && !errors.Is(httpErr, context.DeadlineExceeded) {
+		errs = append(errs, httpErr)
+	}
 	if s.adminSrv != nil {
 		errs = append(errs, s.adminSrv.Shutdown(ctx))
 	}
+	s.health.stop()
 	errs = append(errs, s.snap.Load().Close())
 	return errors.Join(errs...)
 }

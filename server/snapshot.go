@@ -1,19 +1,24 @@
 // Package server assembles Portico: it builds immutable snapshots from a
 // config (catalog, integrations, pipeline, REST door), and runs the
-// listeners — the REST door, the gRPC door and the admin endpoints.
+// listeners — the REST door, the gRPC door and the admin endpoints — over
+// the current snapshot, which a reload swaps atomically.
 package server
 
 import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/integrations/grpcbackend"
 	"github.com/portico-gw/portico/pipeline"
+	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/transcoder"
-	"github.com/portico-gw/portico/validate"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -25,27 +30,64 @@ type Snapshot struct {
 	Catalog  *catalog.Catalog
 	Pipeline *pipeline.Pipeline
 	REST     *transcoder.Transcoder
+	// Limits are the edge limits the config sets.
+	Limits Limits
+	// Integrations by name, in config order.
+	Integrations []NamedBackend
+	// Warnings are problems that do not stop the snapshot (printed by
+	// `portico validate` and logged at start).
+	Warnings []*config.Error
 
-	integrations []*grpcbackend.Integration
+	reflect  *reflectionFiles
+	inflight tracker
+	closed   sync.Once
+	closeErr error
+}
+
+// NamedBackend is a built integration and its name.
+type NamedBackend struct {
+	Name    string
+	Backend integrations.Backend
 }
 
 // BuildOptions adjust how a snapshot is built.
 type BuildOptions struct {
-	// Logger receives panics caught by the pipeline. Default slog.Default().
+	// Logger receives panics caught in calls. Default slog.Default().
 	Logger *slog.Logger
-	// DialOptions are added to every grpc integration (tests: bufconn).
+	// DialOptions are added to every gRPC client an integration makes
+	// (tests: bufconn).
 	DialOptions []grpc.DialOption
-	// REST tunes the REST door.
+	// REST tunes the REST door beyond what the config sets.
 	REST transcoder.Options
+	// Pool holds state that outlives a snapshot; a reload passes the
+	// running snapshot's pool so what did not change is reused. Nil: a
+	// pool of the snapshot's own.
+	Pool *pool.Pool
+	// Kinds are the integration kinds. Nil: DefaultKinds().
+	Kinds integrations.Registry
+}
+
+// DefaultKinds are the integration kinds Portico builds in.
+func DefaultKinds() integrations.Registry {
+	return integrations.Registry{
+		"grpc": grpcbackend.Factory,
+	}
 }
 
 // Build makes a snapshot from a loaded config. Every error — an unreadable
 // descriptor set, a service missing from it, a bad HTTP rule, a route
-// conflict, a rule naming a missing field, a bad validation rule — is
-// reported here, never on a request.
-func Build(cfg *config.File, opts BuildOptions) (*Snapshot, error) {
+// conflict, a rule naming a missing field, a bad validation rule, a method
+// its integration cannot serve — is reported here, never on a request. The
+// error is a config.Errors, each problem located by its key path.
+func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Pool == nil {
+		opts.Pool = pool.New()
+	}
+	if opts.Kinds == nil {
+		opts.Kinds = DefaultKinds()
 	}
 	c := cfg.Config
 	var files *protoregistry.Files
@@ -54,9 +96,8 @@ func Build(cfg *config.File, opts BuildOptions) (*Snapshot, error) {
 		for i, p := range c.GetDescriptors() {
 			paths[i] = cfg.Resolve(p)
 		}
-		var err error
 		if files, err = catalog.LoadDescriptorSets(paths); err != nil {
-			return nil, err
+			return nil, asConfigErrors(err, "descriptors")
 		}
 	}
 	rulePaths := make([]string, len(c.GetHttpRules()))
@@ -65,28 +106,29 @@ func Build(cfg *config.File, opts BuildOptions) (*Snapshot, error) {
 	}
 	rules, err := catalog.LoadHTTPRules(rulePaths)
 	if err != nil {
-		return nil, err
+		return nil, asConfigErrors(err, "http_rules")
 	}
 
-	s := &Snapshot{Config: cfg}
-	backends := map[string]*grpcbackend.Integration{}
-	for i, in := range c.GetIntegrations() {
-		g := in.GetGrpc()
-		if g == nil {
-			s.Close()
-			return nil, fmt.Errorf("integrations[%d]: no backend kind (grpc)", i)
-		}
-		b, err := grpcbackend.New(in.GetName(), grpcbackend.Options{
-			Target:      g.GetTarget(),
-			Timeout:     g.GetTimeout().AsDuration(),
-			DialOptions: opts.DialOptions,
-		})
+	s := &Snapshot{Config: cfg, Limits: LimitsFrom(c)}
+	defer func() {
 		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("integrations[%d]: %v", i, err)
+			_ = s.Close()
 		}
-		s.integrations = append(s.integrations, b)
+	}()
+	var problems config.Errors
+	env := integrations.Env{Resolve: cfg.Resolve, Pool: opts.Pool, Logger: opts.Logger, DialOptions: opts.DialOptions}
+	backends := map[string]integrations.Backend{}
+	for i, in := range c.GetIntegrations() {
+		b, err := opts.Kinds.Build(env, in)
+		if err != nil {
+			problems = append(problems, &config.Error{Field: fmt.Sprintf("integrations[%d]", i), Message: err.Error()})
+			continue
+		}
+		s.Integrations = append(s.Integrations, NamedBackend{Name: in.GetName(), Backend: b})
 		backends[in.GetName()] = b
+	}
+	if len(problems) > 0 {
+		return nil, problems
 	}
 	apis := make([]catalog.API, len(c.GetApis()))
 	for i, a := range c.GetApis() {
@@ -103,35 +145,147 @@ func Build(cfg *config.File, opts BuildOptions) (*Snapshot, error) {
 	}
 	cat, err := catalog.New(catalog.Options{Files: files, Rules: rules, APIs: apis})
 	if err != nil {
-		s.Close()
-		return nil, err
+		return nil, asConfigErrors(err, "")
 	}
 	s.Catalog = cat
-
-	val, err := validate.New(cat.MethodList())
-	if err != nil {
-		s.Close()
-		return nil, err
+	for _, m := range cat.MethodList() {
+		if b, ok := m.Backend.(integrations.Backend); ok {
+			if err := b.Check(m); err != nil {
+				problems = append(problems, &config.Error{Field: "apis", Message: fmt.Sprintf("method %s: integration %q: %v", m.Desc.FullName(), m.BackendName, err)})
+			}
+		}
 	}
-	recoverUnary, recoverStream := pipeline.Recover(opts.Logger)
-	s.Pipeline = pipeline.New(
-		[]grpc.UnaryServerInterceptor{recoverUnary, val.Unary},
-		[]grpc.StreamServerInterceptor{recoverStream, val.Stream},
-	)
+	if len(problems) > 0 {
+		return nil, problems
+	}
+
+	policies, err := buildPolicies(cfg, opts)
+	if err != nil {
+		return nil, asConfigErrors(err, "")
+	}
+	if s.Pipeline, err = pipeline.New(cat.MethodList(), pipeline.Options{Logger: opts.Logger}, policies...); err != nil {
+		return nil, asConfigErrors(err, "apis")
+	}
 	restOpts := opts.REST
 	restOpts.ForwardHeaders = append(restOpts.ForwardHeaders, c.GetRest().GetForwardHeaders()...)
-	if s.REST, err = transcoder.New(cat, s.Pipeline, restOpts); err != nil {
-		s.Close()
-		return nil, err
+	if restOpts.MaxBodyBytes == 0 {
+		restOpts.MaxBodyBytes = s.Limits.MaxBodyBytes
 	}
+	if restOpts.MaxPathBytes == 0 {
+		restOpts.MaxPathBytes = s.Limits.MaxPathBytes
+	}
+	if restOpts.MaxJSONDepth == 0 {
+		restOpts.MaxJSONDepth = s.Limits.MaxJSONDepth
+	}
+	if restOpts.MaxJSONValues == 0 {
+		restOpts.MaxJSONValues = s.Limits.MaxJSONValues
+	}
+	if restOpts.BodyTimeout == 0 {
+		restOpts.BodyTimeout = s.Limits.BodyTimeout
+		if restOpts.BodyTimeout == 0 {
+			restOpts.BodyTimeout = -1 // configured off
+		}
+	}
+	if restOpts.WriteTimeout == 0 {
+		restOpts.WriteTimeout = s.Limits.WriteTimeout
+		if restOpts.WriteTimeout == 0 {
+			restOpts.WriteTimeout = -1
+		}
+	}
+	restOpts.RecursionLimit = s.Limits.recursionLimit()
+	if restOpts.Logger == nil {
+		restOpts.Logger = opts.Logger
+	}
+	if s.REST, err = transcoder.New(cat, s.Pipeline, restOpts); err != nil {
+		return nil, asConfigErrors(err, "apis")
+	}
+	s.reflect = newReflectionFiles(cat)
 	return s, nil
 }
 
-// Close releases the snapshot's integrations.
-func (s *Snapshot) Close() error {
-	var errs []error
-	for _, b := range s.integrations {
-		errs = append(errs, b.Close())
+// asConfigErrors returns err as config.Errors: as it is when it already is
+// one; otherwise one problem per line, at field.
+func asConfigErrors(err error, field string) error {
+	var ce config.Errors
+	if errors.As(err, &ce) {
+		return ce
 	}
-	return errors.Join(errs...)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line != "" {
+			ce = append(ce, &config.Error{Field: field, Message: line})
+		}
+	}
+	return ce
 }
+
+// Integration returns the integration called name, or nil.
+func (s *Snapshot) Integration(name string) integrations.Backend {
+	for _, nb := range s.Integrations {
+		if nb.Name == name {
+			return nb.Backend
+		}
+	}
+	return nil
+}
+
+// Close releases the snapshot's integrations (their pooled connections
+// close when no other snapshot uses them). Closing twice is a no-op.
+func (s *Snapshot) Close() error {
+	s.closed.Do(func() {
+		var errs []error
+		for _, nb := range s.Integrations {
+			errs = append(errs, nb.Backend.Close())
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// tracker counts a snapshot's calls in flight, so a replaced snapshot is
+// released only once its last call is done.
+type tracker struct {
+	n        atomic.Int64
+	draining atomic.Bool
+	once     sync.Once
+	done     chan struct{}
+	mu       sync.Mutex
+}
+
+func (t *tracker) enter() { t.n.Add(1) }
+
+func (t *tracker) leave() {
+	if t.n.Add(-1) == 0 && t.draining.Load() {
+		t.finish()
+	}
+}
+
+func (t *tracker) finish() {
+	t.once.Do(func() {
+		t.mu.Lock()
+		if t.done == nil {
+			t.done = make(chan struct{})
+		}
+		close(t.done)
+		t.mu.Unlock()
+	})
+}
+
+// drained returns a channel closed once no call is in flight; calls that
+// enter after it is asked for are not waited for (the caller made sure no
+// new call picks this snapshot).
+func (t *tracker) drained() <-chan struct{} {
+	t.mu.Lock()
+	if t.done == nil {
+		t.done = make(chan struct{})
+	}
+	ch := t.done
+	t.mu.Unlock()
+	t.draining.Store(true)
+	if t.n.Load() == 0 {
+		t.finish()
+	}
+	return ch
+}
+
+// InFlight is how many calls are running on the snapshot.
+func (s *Snapshot) InFlight() int64 { return s.inflight.n.Load() }

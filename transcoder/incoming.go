@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/portico-gw/portico/integrations"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -29,8 +30,11 @@ import (
 // door's hot path, so this is written here rather than reused.
 type headerMap struct {
 	match runtime.HeaderMatcherFunc
-	cache sync.Map // canonical header name -> headerRule
-	size  atomic.Int64
+	// reserved reports metadata keys a client may never set; nil: only
+	// those with integrations.ReservedPrefix.
+	reserved func(string) bool
+	cache    sync.Map // canonical header name -> headerRule
+	size     atomic.Int64
 }
 
 // maxCachedHeaders bounds the cache: header names come from clients.
@@ -49,6 +53,9 @@ func (hm *headerMap) rule(canon string) headerRule {
 	if h, ok := hm.match(canon); ok && !strings.EqualFold(h, "X-Forwarded-For") &&
 		!strings.EqualFold(h, "X-Forwarded-Host") && validMetadataKey(h) {
 		r = headerRule{key: strings.ToLower(h), bin: strings.HasSuffix(canon, "-Bin")}
+		if strings.HasPrefix(r.key, integrations.ReservedPrefix) || hm.reserved != nil && hm.reserved(r.key) {
+			r = headerRule{}
+		}
 	}
 	if hm.size.Load() < maxCachedHeaders {
 		if _, loaded := hm.cache.LoadOrStore(canon, r); !loaded {

@@ -1,64 +1,107 @@
 package transcoder
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strings"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
 
-var (
-	lenientJSON = protojson.UnmarshalOptions{DiscardUnknown: true}
-	strictJSON  = protojson.UnmarshalOptions{}
-)
-
-// jsonDecoder reads JSON messages from a body the way grpc-gateway's
-// default decoder does (the first JSON value, unknown fields discarded,
-// the same error texts), with one deliberate difference: an unknown enum
-// name is an error, not silently dropped. protojson's DiscardUnknown
-// covers both, so a message that fails the strict decode is decoded again
-// leniently and the strict error kept only when it is about an enum value.
-type jsonDecoder struct {
-	d *json.Decoder
-}
-
-func newJSONDecoder(r io.Reader) *jsonDecoder {
-	return &jsonDecoder{d: json.NewDecoder(r)}
-}
-
-// Decode decodes the next value into msg. io.EOF means no more values.
-func (d *jsonDecoder) Decode(msg proto.Message) error {
-	var raw json.RawMessage
-	if err := d.d.Decode(&raw); err != nil {
-		if errors.Is(err, io.EOF) {
-			return io.EOF
-		}
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return &runtime.HTTPStatusError{
-				HTTPStatus: http.StatusRequestEntityTooLarge,
-				Err:        status.Errorf(codes.InvalidArgument, "request body larger than %d bytes", tooBig.Limit),
-			}
-		}
-		return status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	strictErr := strictJSON.Unmarshal(raw, msg)
+// unmarshalJSON decodes raw, one JSON value, into msg the way
+// grpc-gateway's default decoder does (unknown fields discarded, the same
+// error texts), with one deliberate difference: an unknown enum name is an
+// error, not silently dropped. protojson's DiscardUnknown covers both, so a
+// message that fails the strict decode is decoded again leniently and the
+// strict error kept only when it is about an enum value. whole is the body
+// raw came from: when raw is not valid JSON, the error is worded as
+// encoding/json's decoder words it, as grpc-gateway's is.
+func (t *Transcoder) unmarshalJSON(raw, whole []byte, msg proto.Message) error {
+	strict := protojson.UnmarshalOptions{RecursionLimit: t.opts.RecursionLimit}
+	strictErr := strict.Unmarshal(raw, msg)
 	if strictErr == nil {
 		return nil
 	}
 	proto.Reset(msg)
-	if err := lenientJSON.Unmarshal(raw, msg); err != nil {
+	lenient := protojson.UnmarshalOptions{DiscardUnknown: true, RecursionLimit: t.opts.RecursionLimit}
+	if err := lenient.Unmarshal(raw, msg); err != nil {
+		if !json.Valid(raw) {
+			var v json.RawMessage
+			if jerr := json.NewDecoder(bytes.NewReader(whole)).Decode(&v); jerr != nil {
+				return status.Errorf(codes.InvalidArgument, "%v", jerr)
+			}
+		}
 		return status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	if strings.Contains(strictErr.Error(), "invalid value for enum") {
 		return status.Errorf(codes.InvalidArgument, "%v", strictErr)
 	}
 	return nil
+}
+
+// jsonDecoder reads the messages of a streaming body one at a time: each
+// within the body time-out, at most MaxBodyBytes, and checked against the
+// JSON limits before it is decoded. Nothing more than one message is held.
+type jsonDecoder struct {
+	t   *Transcoder
+	ctx context.Context
+	rc  *http.ResponseController
+	in  *messageLimit
+	d   *json.Decoder
+	raw json.RawMessage
+}
+
+func (t *Transcoder) newJSONDecoder(ctx context.Context, w http.ResponseWriter, body io.Reader) *jsonDecoder {
+	in := &messageLimit{r: body, limit: t.opts.MaxBodyBytes}
+	return &jsonDecoder{t: t, ctx: ctx, rc: http.NewResponseController(w), in: in, d: json.NewDecoder(in)}
+}
+
+// Decode decodes the next value into msg. io.EOF means no more values.
+func (d *jsonDecoder) Decode(msg proto.Message) error {
+	d.in.left = d.in.limit
+	deadline := d.t.setReadDeadline(d.ctx, d.rc)
+	d.raw = d.raw[:0]
+	err := d.d.Decode(&d.raw)
+	if deadline {
+		_ = d.rc.SetReadDeadline(noDeadline)
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.EOF
+		}
+		return bodyError(err, d.in.limit)
+	}
+	end, err := scanJSON(d.raw, d.t.limits)
+	if err != nil {
+		return err
+	}
+	return d.t.unmarshalJSON(d.raw[:end], d.raw, msg)
+}
+
+// messageLimit fails reads once more than limit bytes were read since
+// the last reset: one message of a stream may not exceed the limit (the
+// decoder's read-ahead may add one buffer to it).
+type messageLimit struct {
+	r     io.Reader
+	limit int64
+	left  int64
+}
+
+func (m *messageLimit) Read(p []byte) (int, error) {
+	if m.left <= 0 {
+		return 0, &http.MaxBytesError{Limit: m.limit}
+	}
+	if int64(len(p)) > m.left {
+		p = p[:m.left]
+	}
+	n, err := m.r.Read(p)
+	m.left -= int64(n)
+	return n, err
 }

@@ -2,10 +2,13 @@ package transcoder
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/portico-gw/portico/transcoder/params"
@@ -19,10 +22,10 @@ import (
 // decodeRequest builds the request message of a unary or server-streaming
 // call, in grpc-gateway's order: body, automatic update_mask, path
 // variables, query parameters.
-func (t *Transcoder) decodeRequest(r *http.Request, rt *route, vars []string) (proto.Message, error) {
+func (t *Transcoder) decodeRequest(w http.ResponseWriter, r *http.Request, rt *route, vars []string) (proto.Message, error) {
 	req := rt.m.Input.New()
 	if rt.body != bodyNone {
-		body, err := readBody(r)
+		body, err := t.readBody(w, r)
 		if err != nil {
 			return nil, err
 		}
@@ -44,26 +47,97 @@ func (t *Transcoder) decodeRequest(r *http.Request, rt *route, vars []string) (p
 			return nil, err
 		}
 	}
-	return req.Interface(), nil
+	msg := req.Interface()
+	// The backend must get what the client sent: an encoded message over
+	// the body limit (an HttpBody upload just under it, say) is 413 here,
+	// not a backend's "message larger than max". JSON is never smaller
+	// than its binary form by much, so only large bodies are measured.
+	if r.ContentLength < 0 || r.ContentLength > t.opts.MaxBodyBytes/2 || rt.bodyIsHTTPBody {
+		if n := proto.Size(msg); int64(n) > t.opts.MaxBodyBytes {
+			return nil, tooLarge(t.opts.MaxBodyBytes)
+		}
+	}
+	return msg, nil
 }
 
-// readBody reads the whole (size-limited) body.
-func readBody(r *http.Request) ([]byte, error) {
-	if r.Body == nil {
+// readBody reads the whole body, at most MaxBodyBytes and within
+// BodyTimeout (or the call's deadline, if sooner): a client that sends its
+// body a byte at a time does not hold the connection for ever.
+func (t *Transcoder) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	body, err := io.ReadAll(r.Body)
+	rc := http.NewResponseController(w)
+	if t.setReadDeadline(r.Context(), rc) {
+		// Cleared once read: a read deadline left on the connection would
+		// cancel the call while the backend answers.
+		defer rc.SetReadDeadline(time.Time{})
+	}
+	limit := t.opts.MaxBodyBytes
+	var buf []byte
+	if r.ContentLength > 0 && r.ContentLength <= limit {
+		buf = make([]byte, 0, r.ContentLength+1)
+	}
+	body, err := readAllLimited(r.Body, buf, limit)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, &runtime.HTTPStatusError{
-				HTTPStatus: http.StatusRequestEntityTooLarge,
-				Err:        status.Errorf(codes.InvalidArgument, "request body larger than %d bytes", tooBig.Limit),
-			}
-		}
-		return nil, status.Errorf(codes.InvalidArgument, "reading request body: %v", err)
+		return nil, bodyError(err, limit)
 	}
 	return body, nil
+}
+
+// setReadDeadline bounds the next reads from the body by BodyTimeout or
+// ctx's deadline, whichever is sooner. It reports whether a deadline was
+// set (a ResponseWriter that cannot set one, in tests, is left alone).
+func (t *Transcoder) setReadDeadline(ctx context.Context, rc *http.ResponseController) bool {
+	var dl time.Time
+	if t.opts.BodyTimeout > 0 {
+		dl = time.Now().Add(t.opts.BodyTimeout)
+	}
+	if cdl, ok := ctx.Deadline(); ok && (dl.IsZero() || cdl.Before(dl)) {
+		dl = cdl
+	}
+	if dl.IsZero() {
+		return false
+	}
+	return rc.SetReadDeadline(dl) == nil
+}
+
+// readAllLimited reads r to the end into buf; more than limit bytes is a
+// *http.MaxBytesError.
+func readAllLimited(r io.Reader, buf []byte, limit int64) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, &http.MaxBytesError{Limit: limit}
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// bodyError words a failure to read a body.
+func bodyError(err error, limit int64) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return tooLarge(limit)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return withHTTPStatus(http.StatusRequestTimeout, status.New(codes.DeadlineExceeded, "request body not received in time"))
+	}
+	return status.Errorf(codes.InvalidArgument, "reading request body: %v", err)
+}
+
+// tooLarge is the 413 for a body or message over the limit.
+func tooLarge(limit int64) error {
+	return withHTTPStatus(http.StatusRequestEntityTooLarge, status.Newf(codes.InvalidArgument, "request body larger than %d bytes", limit))
 }
 
 func (t *Transcoder) decodeBody(req protoreflect.Message, rt *route, body []byte, contentType string) error {
@@ -117,19 +191,27 @@ func (t *Transcoder) decodeBody(req protoreflect.Message, rt *route, body []byte
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	fmt.Fprintf(&raw, "{%q:%s}", fd.JSONName(), bytes.TrimSpace(body))
+	end, err := scanJSON(body, t.limits)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(&raw, "{%q:%s}", fd.JSONName(), bytes.TrimSpace(body[:end]))
 	tmp := parent.New()
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw.Bytes(), tmp.Interface()); err != nil {
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true, RecursionLimit: t.opts.RecursionLimit}).Unmarshal(raw.Bytes(), tmp.Interface()); err != nil {
 		return status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	parent.Set(fd, tmp.Get(fd))
 	return nil
 }
 
-// decodeJSON decodes the first JSON value of body into msg. io.EOF means
-// an empty body.
+// decodeJSON decodes the first JSON value of body into msg, after
+// checking it against the JSON limits. io.EOF means an empty body.
 func (t *Transcoder) decodeJSON(body []byte, msg proto.Message) error {
-	return newJSONDecoder(bytes.NewReader(body)).Decode(msg)
+	end, err := scanJSON(body, t.limits)
+	if err != nil {
+		return err
+	}
+	return t.unmarshalJSON(body[:end], body, msg)
 }
 
 func setHTTPBody(m protoreflect.Message, data []byte, contentType string) {
@@ -154,3 +236,6 @@ func setMask(req protoreflect.Message, fd protoreflect.FieldDescriptor, paths []
 	}
 	req.Set(fd, protoreflect.ValueOfMessage(fm))
 }
+
+// noDeadline clears a read deadline.
+var noDeadline time.Time

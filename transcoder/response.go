@@ -6,6 +6,7 @@ import (
 	"net/textproto"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
@@ -16,6 +17,7 @@ import (
 // ForwardResponseMessage does, with response_body and HttpBody handled from
 // descriptors (grpc-gateway needs generated methods for both).
 func (t *Transcoder) writeResponse(ctx context.Context, w http.ResponseWriter, r *http.Request, rt *route, md runtime.ServerMetadata, resp proto.Message) {
+	writePolicyHeaders(w, ctx)
 	h := w.Header()
 	writeHeaderMD(h, md)
 	trailers := acceptsTrailers(r)
@@ -52,6 +54,7 @@ func (t *Transcoder) writeResponse(ctx context.Context, w http.ResponseWriter, r
 		return
 	}
 	h.Set("Content-Type", contentType)
+	t.setWriteDeadline(w)
 	_, _ = w.Write(buf)
 	if trailers {
 		for k, vs := range md.TrailerMD {
@@ -70,6 +73,15 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 func putBuf(bp *[]byte) {
 	if cap(*bp) <= 64<<10 {
 		bufPool.Put(bp)
+	}
+}
+
+// setWriteDeadline bounds the next writes by WriteTimeout: a client that
+// stops reading does not hold the call (a recorder in tests cannot set
+// one and is left alone).
+func (t *Transcoder) setWriteDeadline(w http.ResponseWriter) {
+	if t.opts.WriteTimeout > 0 {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(t.opts.WriteTimeout))
 	}
 }
 

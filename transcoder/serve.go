@@ -1,17 +1,35 @@
 package transcoder
 
 import (
+	"context"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/portico-gw/portico/call"
+	"github.com/portico-gw/portico/pipeline"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
 
-// ServeHTTP serves one REST call.
+// ServeHTTP serves one REST call: route, gate (before the body is read),
+// decode, pipeline, response. The server puts the call's Info in the
+// request's context; a request without one (a test calling the door
+// directly) gets one here.
 func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			t.writeError(r.Context(), w, r, pipeline.Panicked(t.opts.Logger, r.URL.Path, v))
+		}
+	}()
+	info := call.FromContext(r.Context())
+	if info == nil {
+		info = NewInfo(r)
+		r = r.WithContext(WithInfo(r.Context(), info))
+	}
 	path := r.URL.EscapedPath()
 	if len(path) > t.opts.MaxPathBytes {
 		t.writeError(r.Context(), w, r, &runtime.HTTPStatusError{
@@ -41,9 +59,8 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt := match.Value
-	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, t.opts.MaxBodyBytes)
-	}
+	info.Method = rt.m
+	info.Route = rt.b.Template.Raw
 
 	ctx, cancel, err := t.headers.incoming(r.Context(), r)
 	if err != nil {
@@ -51,12 +68,18 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer cancel()
+	if rt.pm.HasGate() {
+		if ctx, err = rt.pm.Gate(ctx, info); err != nil {
+			t.writeError(r.Context(), w, r, err)
+			return
+		}
+	}
 
 	if rt.m.Desc.IsStreamingClient() {
 		t.serveStream(ctx, w, r, rt, nil)
 		return
 	}
-	req, err := t.decodeRequest(r, rt, match.Vars)
+	req, err := t.decodeRequest(w, r, rt, match.Vars)
 	if err != nil {
 		t.writeError(ctx, w, r, err)
 		return
@@ -67,7 +90,7 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	tr := &transport{method: rt.m.FullMethod}
-	resp, err := t.pipeline.Unary(grpc.NewContextWithServerTransportStream(ctx, tr), rt.m, req)
+	resp, err := rt.pm.Unary(grpc.NewContextWithServerTransportStream(ctx, tr), req)
 	md := runtime.ServerMetadata{HeaderMD: httpSafe(tr.header), TrailerMD: httpSafe(tr.trailer)}
 	ctx = runtime.NewServerMetadataContext(ctx, md)
 	if err != nil {
@@ -76,3 +99,36 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t.writeResponse(ctx, w, r, rt, md, resp)
 }
+
+// NewInfo describes a REST request as a call: the door, the request, the
+// peer from its remote address, the authority and TLS state.
+func NewInfo(r *http.Request) *call.Info {
+	info := &call.Info{
+		Door:       call.REST,
+		HTTPMethod: r.Method,
+		Path:       r.URL.Path,
+		HTTP:       r,
+		Authority:  r.Host,
+		TLS:        r.TLS,
+	}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		info.Peer = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		info.ClientIP = info.Peer.Addr()
+	}
+	return info
+}
+
+// WithInfo returns ctx carrying info and, as on the gRPC door, the peer.
+func WithInfo(ctx context.Context, info *call.Info) context.Context {
+	ctx = call.NewContext(ctx, info)
+	if info.Peer.IsValid() {
+		ctx = peer.NewContext(ctx, &peer.Peer{Addr: netAddr{info.Peer}})
+	}
+	return ctx
+}
+
+// netAddr is a net.Addr for a TCP peer.
+type netAddr struct{ ap netip.AddrPort }
+
+func (a netAddr) Network() string { return "tcp" }
+func (a netAddr) String() string  { return a.ap.String() }

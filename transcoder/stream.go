@@ -2,7 +2,6 @@ package transcoder
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -24,31 +23,17 @@ import (
 func (t *Transcoder) serveStream(ctx context.Context, w http.ResponseWriter, r *http.Request, rt *route, first proto.Message) {
 	s := &httpStream{t: t, w: w, r: r, rt: rt}
 	if first != nil {
-		s.pending = []proto.Message{first}
+		s.pending = first
 	}
 	if rt.m.Desc.IsStreamingClient() {
-		dec := newJSONDecoder(r.Body)
+		// The body's messages are decoded one at a time as the pipeline
+		// asks for them, so a long body is never held whole; the first one
+		// is read (and validated) before the backend stream is opened.
 		if rt.m.Desc.IsStreamingServer() {
 			// Bidi: read the request body while writing the response.
 			_ = http.NewResponseController(w).EnableFullDuplex()
-			s.dec = dec
-		} else {
-			// Client streaming answers once, at the end, so nothing is lost
-			// by reading the whole (size-limited) body first: a malformed
-			// message is a 400 before the backend sees any of them.
-			for {
-				msg := rt.m.Input.New().Interface()
-				err := dec.Decode(msg)
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.writeError(ctx, w, r, err)
-					return
-				}
-				s.pending = append(s.pending, msg)
-			}
 		}
+		s.dec = t.newJSONDecoder(ctx, w, r.Body)
 	}
 	ctx = catalog.WithStreamOpened(ctx, func() {
 		s.mu.Lock()
@@ -56,7 +41,7 @@ func (t *Transcoder) serveStream(ctx context.Context, w http.ResponseWriter, r *
 		s.mu.Unlock()
 	})
 	s.ctx = grpc.NewContextWithServerTransportStream(ctx, &streamTransport{s: s, method: rt.m.FullMethod})
-	err := t.pipeline.Stream(rt.m, s)
+	err := rt.pm.Stream(s)
 	s.finish(err)
 }
 
@@ -67,9 +52,10 @@ type httpStream struct {
 	r   *http.Request
 	rt  *route
 	ctx context.Context
-	// pending are decoded requests not yet received by the pipeline; dec,
-	// when set (bidi), decodes further ones from the body as they arrive.
-	pending []proto.Message
+	// pending is the decoded request of a server-streaming call, until the
+	// pipeline receives it; dec, for client and bidi streams, decodes the
+	// body's messages as they are asked for.
+	pending proto.Message
 	dec     *jsonDecoder
 
 	recvMu sync.Mutex
@@ -107,25 +93,15 @@ func (s *httpStream) RecvMsg(m any) error {
 	if !ok {
 		return status.Error(codes.Internal, "internal error")
 	}
-	if len(s.pending) > 0 {
-		proto.Merge(dst, s.pending[0])
-		s.pending = s.pending[1:]
+	if s.pending != nil {
+		proto.Merge(dst, s.pending)
+		s.pending = nil
 		return nil
 	}
 	if s.dec == nil {
 		return io.EOF
 	}
-	return decodeNext(s.dec, dst)
-}
-
-// decodeNext decodes the next JSON object of a request stream.
-func decodeNext(dec *jsonDecoder, dst proto.Message) error {
-	err := dec.Decode(dst)
-	var hs *runtime.HTTPStatusError
-	if errors.As(err, &hs) {
-		return hs.Err // a status is what a stream carries
-	}
-	return err
+	return s.dec.Decode(dst)
 }
 
 func (s *httpStream) SendMsg(m any) error {
@@ -140,6 +116,7 @@ func (s *httpStream) SendMsg(m any) error {
 		return nil
 	}
 	if !s.wrote {
+		writePolicyHeaders(s.w, s.ctx)
 		h := s.w.Header()
 		writeHeaderMD(h, runtime.ServerMetadata{HeaderMD: httpSafe(s.header)})
 		h.Set("Transfer-Encoding", "chunked")
@@ -168,6 +145,7 @@ func (s *httpStream) SendMsg(m any) error {
 		}
 	}
 	s.wrote = true
+	s.t.setWriteDeadline(s.w)
 	if _, err := s.w.Write(buf); err != nil {
 		return status.Error(codes.Canceled, "client went away")
 	}
@@ -184,6 +162,8 @@ func (s *httpStream) SendMsg(m any) error {
 func (s *httpStream) finish(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.t.setWriteDeadline(s.w) // the last chunk, and the end of the body
+	err = shutdownError(s.ctx, err)
 	md := runtime.ServerMetadata{HeaderMD: httpSafe(s.header), TrailerMD: httpSafe(s.trailer)}
 	ctx := runtime.NewServerMetadataContext(s.ctx, md)
 	if !s.rt.m.Desc.IsStreamingServer() {
@@ -201,6 +181,7 @@ func (s *httpStream) finish(err error) {
 	if err == nil {
 		if !s.wrote {
 			// No message: headers only, as grpc-gateway does.
+			writePolicyHeaders(s.w, s.ctx)
 			h := s.w.Header()
 			writeHeaderMD(h, md)
 			h.Set("Transfer-Encoding", "chunked")
@@ -221,6 +202,7 @@ func (s *httpStream) finish(err error) {
 		return
 	}
 	if !s.wrote {
+		writePolicyHeaders(s.w, s.ctx)
 		h := s.w.Header()
 		writeHeaderMD(h, md)
 		h.Set("Transfer-Encoding", "chunked")

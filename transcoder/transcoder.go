@@ -6,73 +6,114 @@
 package transcoder
 
 import (
-	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"net/textproto"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/catalog/httprule"
+	"github.com/portico-gw/portico/codec"
+	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/transcoder/jsonenc"
 	"github.com/portico-gw/portico/transcoder/params"
 	"github.com/portico-gw/portico/transcoder/router"
-	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// Pipeline runs calls; *pipeline.Pipeline implements it.
-type Pipeline interface {
-	Unary(ctx context.Context, m *catalog.Method, req proto.Message) (proto.Message, error)
-	Stream(m *catalog.Method, ss grpc.ServerStream) error
-}
-
 // Options tune the REST door. Zero values select the documented defaults.
 type Options struct {
-	// MaxBodyBytes bounds a request body (unary and streaming). Default 4 MiB.
+	// MaxBodyBytes bounds a unary request body, each message of a
+	// streaming body, and the encoded request message; larger is 413.
+	// Default 4 MiB.
 	MaxBodyBytes int64
 	// MaxPathBytes bounds the escaped request path; longer is 414. Default 8 KiB.
 	MaxPathBytes int
+	// MaxJSONDepth bounds the nesting of a JSON message; deeper is 400
+	// before any parsing work. Default 64, at most 100.
+	MaxJSONDepth int
+	// MaxJSONValues bounds the values (array elements and object members)
+	// of one JSON message; more is 400. Default 100,000.
+	MaxJSONValues int
+	// BodyTimeout bounds reading a unary body, and each message of a
+	// streaming body (the wait for it included). Default 30s; negative
+	// means none.
+	BodyTimeout time.Duration
+	// WriteTimeout bounds writing a unary response, and each message of a
+	// streamed one, so a client that stops reading is let go. Default 60s;
+	// negative means none.
+	WriteTimeout time.Duration
+	// RecursionLimit bounds the nesting of decoded messages. Default
+	// codec.DefaultRecursionLimit.
+	RecursionLimit int
 	// ForwardHeaders are request headers passed to backends as metadata
 	// (lower-cased), beyond grpc-gateway's default set: the permanent HTTP
 	// headers as grpcgateway-<name>, and Authorization. Default none.
 	ForwardHeaders []string
+	// Reserved reports metadata names no client may set (Portico's own
+	// identity headers); they are never forwarded from a request. Names
+	// starting with integrations.ReservedPrefix always are.
+	Reserved func(key string) bool
+	// Logger receives panics caught in the door. Default slog.Default().
+	Logger *slog.Logger
 }
 
 // Transcoder is the REST door for one snapshot. It is immutable and safe for
 // concurrent use.
 type Transcoder struct {
 	router    *router.Router[*route]
-	pipeline  Pipeline
 	mux       *runtime.ServeMux // grpc-gateway's defaults: error handler, outgoing header names
 	headers   *headerMap
 	json      *jsonenc.Encoder
 	marshaler runtime.Marshaler
+	limits    jsonLimits
 	opts      Options
 }
 
 // New compiles every binding of the catalog into the route trie, resolving
-// each field a rule names. Route conflicts and rules naming missing fields
-// are errors here.
-func New(cat *catalog.Catalog, p Pipeline, opts Options) (*Transcoder, error) {
+// each field a rule names, with each route pointing at its method's
+// compiled pipeline. Route conflicts and rules naming missing fields are
+// errors here.
+func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 4 << 20
 	}
 	if opts.MaxPathBytes <= 0 {
 		opts.MaxPathBytes = 8 << 10
 	}
+	if opts.MaxJSONDepth <= 0 || opts.MaxJSONDepth > maxJSONDepth {
+		opts.MaxJSONDepth = 64
+	}
+	if opts.MaxJSONValues <= 0 {
+		opts.MaxJSONValues = 100_000
+	}
+	if opts.BodyTimeout == 0 {
+		opts.BodyTimeout = 30 * time.Second
+	}
+	if opts.WriteTimeout == 0 {
+		opts.WriteTimeout = 60 * time.Second
+	}
+	if opts.RecursionLimit <= 0 {
+		opts.RecursionLimit = codec.DefaultRecursionLimit
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	t := &Transcoder{
 		router:   router.New[*route](),
-		pipeline: p,
 		mux:      runtime.NewServeMux(),
-		headers:  &headerMap{match: headerMatcher(opts.ForwardHeaders)},
+		headers:  &headerMap{match: headerMatcher(opts.ForwardHeaders), reserved: opts.Reserved},
 		json:     jsonenc.New(),
+		limits:   jsonLimits{depth: opts.MaxJSONDepth, values: opts.MaxJSONValues},
 		marshaler: &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
-			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true, RecursionLimit: opts.RecursionLimit},
 		}},
 		opts: opts,
 	}
@@ -82,6 +123,10 @@ func New(cat *catalog.Catalog, p Pipeline, opts Options) (*Transcoder, error) {
 			rt, err := compileRoute(b)
 			if err != nil {
 				errs = append(errs, fmt.Sprintf("method %s: %s %s: %v", m.Desc.FullName(), b.HTTPMethod, b.Template.Raw, err))
+				continue
+			}
+			if rt.pm = p.Method(m.FullMethod); rt.pm == nil {
+				errs = append(errs, fmt.Sprintf("method %s: no pipeline", m.Desc.FullName()))
 				continue
 			}
 			if err := t.router.Add(b.HTTPMethod, b.Template, rt); err != nil {
@@ -127,6 +172,7 @@ const (
 // route is a binding compiled for serving: every field path resolved.
 type route struct {
 	m        *catalog.Method
+	pm       *pipeline.Method
 	b        *catalog.Binding
 	vars     []pathVar
 	body     bodyKind
@@ -242,3 +288,18 @@ func Routes(cat *catalog.Catalog) []Route {
 	})
 	return out
 }
+
+// Reserved reports metadata names no client may set (nil: only those with
+// integrations.ReservedPrefix); the gRPC door strips the same names.
+func (t *Transcoder) Reserved() func(string) bool { return t.opts.Reserved }
+
+// WriteError writes err as the REST door writes every error: a JSON body
+// with grpc-gateway's shape and status table.
+func (t *Transcoder) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	t.writeError(r.Context(), w, r, err)
+}
+
+// HTTPStatus makes a status error that the REST door answers with the HTTP
+// status code given instead of the one its gRPC code maps to (a 503 for a
+// gateway out of capacity, a 431).
+func HTTPStatus(code int, st *status.Status) error { return withHTTPStatus(code, st) }

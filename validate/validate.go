@@ -12,6 +12,7 @@ import (
 
 	"buf.build/go/protovalidate"
 	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/pipeline"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -19,54 +20,50 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Interceptor validates requests of the methods it was built for.
+// Interceptor validates request messages. It is a pipeline policy: only
+// methods whose request type carries rules get its interceptors.
 type Interceptor struct {
 	v protovalidate.Validator
-	// checked holds the methods whose request type has rules; a method not
-	// in it costs one map lookup per call.
-	checked map[string]bool
 }
 
-// New prepares validation for methods: which request types carry rules is
-// decided here, once, and every validator is compiled now so a bad rule
-// is a build error, not a first-request error.
-func New(methods []*catalog.Method) (*Interceptor, error) {
+var _ pipeline.Policy = (*Interceptor)(nil)
+
+// New prepares a validator.
+func New() (*Interceptor, error) {
 	v, err := protovalidate.New()
 	if err != nil {
 		return nil, fmt.Errorf("validate: %v", err)
 	}
-	ic := &Interceptor{v: v, checked: map[string]bool{}}
-	for _, m := range methods {
-		if !HasRules(m.Input.Descriptor()) {
-			continue
-		}
-		// Compile the rules now: validating an empty message surfaces
-		// compilation errors (a validation failure is fine here).
-		err := v.Validate(m.Input.New().Interface())
-		var cerr *protovalidate.CompilationError
-		if errors.As(err, &cerr) {
-			return nil, fmt.Errorf("validate: %s: %v", m.Input.Descriptor().FullName(), err)
-		}
-		ic.checked[m.FullMethod] = true
+	return &Interceptor{v: v}, nil
+}
+
+// Stage returns the validation interceptors for m, or nothing when its
+// request type has no rules. The rules are compiled now, so a bad rule is
+// a build error, not a first-request error.
+func (ic *Interceptor) Stage(m *catalog.Method) (pipeline.Stage, error) {
+	if !HasRules(m.Input.Descriptor()) {
+		return pipeline.Stage{}, nil
 	}
-	return ic, nil
+	// Validating an empty message surfaces compilation errors (a
+	// validation failure is fine here).
+	err := ic.v.Validate(m.Input.New().Interface())
+	var cerr *protovalidate.CompilationError
+	if errors.As(err, &cerr) {
+		return pipeline.Stage{}, fmt.Errorf("validate: %s: %v", m.Input.Descriptor().FullName(), err)
+	}
+	return pipeline.Stage{Unary: ic.Unary, Stream: ic.Stream}, nil
 }
 
 // Unary validates the request of a unary or server-streaming call.
-func (ic *Interceptor) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	if ic.checked[info.FullMethod] {
-		if err := ic.check(req); err != nil {
-			return nil, err
-		}
+func (ic *Interceptor) Unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if err := ic.check(req); err != nil {
+		return nil, err
 	}
 	return h(ctx, req)
 }
 
 // Stream validates every message the client sends on a stream.
-func (ic *Interceptor) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	if !ic.checked[info.FullMethod] {
-		return h(srv, ss)
-	}
+func (ic *Interceptor) Stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	return h(srv, &checkedStream{ServerStream: ss, ic: ic})
 }
 

@@ -1,13 +1,17 @@
 // Package grpcbackend is the grpc integration: a private gRPC backend
-// reached through one grpc-go client connection shared by all its routes.
+// reached through one grpc-go client connection shared by all its routes
+// and kept, across reloads, for as long as its settings do not change.
 package grpcbackend
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/codec"
+	"github.com/portico-gw/portico/integrations"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
@@ -20,32 +24,53 @@ import (
 type Options struct {
 	// Target is any grpc-go target: host:port, dns:///host:port, unix:///path.
 	Target string
-	// Timeout is the default deadline of a call; a smaller deadline from the
+	// Timeout is the deadline of a unary call; a smaller deadline from the
 	// client wins. Zero means none.
 	Timeout time.Duration
+	// StreamTimeout is the deadline of a streaming call. Zero means none.
+	StreamTimeout time.Duration
 	// MaxReconnectDelay caps the reconnect backoff, so a backend that comes
 	// back is used again quickly. Default 2s.
 	MaxReconnectDelay time.Duration
 	// DialOptions are appended to the defaults (tests use a bufconn dialer).
 	DialOptions []grpc.DialOption
+	// Logger receives panics caught in stream goroutines. Default
+	// slog.Default().
+	Logger *slog.Logger
 }
 
-// Integration is one gRPC backend.
+// Integration is one gRPC backend, as one snapshot uses it.
 type Integration struct {
-	name    string
-	conn    *grpc.ClientConn
-	timeout time.Duration
+	name          string
+	client        *client
+	release       func() error // drops this snapshot's hold on the client
+	timeout       time.Duration
+	streamTimeout time.Duration
+	log           *slog.Logger
 }
 
-var _ catalog.Backend = (*Integration)(nil)
+var _ integrations.Backend = (*Integration)(nil)
 
-// New creates the client. It does not connect: the first call does, and a
+// New creates the client and starts connecting in the background. A
 // backend that is down fails calls with UNAVAILABLE at once (no
-// wait-for-ready), then is reconnected in the background.
+// wait-for-ready) and is reconnected in the background.
 func New(name string, opts Options) (*Integration, error) {
-	if opts.Target == "" {
-		return nil, fmt.Errorf("integration %q: empty target", name)
+	c, err := newClient(name, opts)
+	if err != nil {
+		return nil, err
 	}
+	return newIntegration(name, c, c.Close, opts), nil
+}
+
+func newIntegration(name string, c *client, release func() error, opts Options) *Integration {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Integration{name: name, client: c, release: release, timeout: opts.Timeout, streamTimeout: opts.StreamTimeout, log: log}
+}
+
+func dialOptions(opts Options) []grpc.DialOption {
 	maxDelay := opts.MaxReconnectDelay
 	if maxDelay <= 0 {
 		maxDelay = 2 * time.Second
@@ -56,35 +81,44 @@ func New(name string, opts Options) (*Integration, error) {
 	dial := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: 5 * time.Second}),
-		// The gateway forwards whatever size the backend accepts; the
-		// limits that protect the gateway are on its own doors.
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
+		grpc.WithDefaultCallOptions(
+			// The gateway forwards whatever size the backend accepts; the
+			// limits that protect the gateway are on its own doors.
+			grpc.MaxCallRecvMsgSize(64<<20),
+			// What a backend sends back is decoded with the same guards as
+			// what clients send.
+			grpc.ForceCodecV2(codec.Client{}),
+		),
 	}
-	dial = append(dial, opts.DialOptions...)
-	conn, err := grpc.NewClient(opts.Target, dial...)
-	if err != nil {
-		return nil, fmt.Errorf("integration %q: target %q: %v", name, opts.Target, err)
-	}
-	return &Integration{name: name, conn: conn, timeout: opts.Timeout}, nil
+	return append(dial, opts.DialOptions...)
 }
 
 // Name is the integration's name.
 func (i *Integration) Name() string { return i.name }
 
-// Close closes the client connection.
-func (i *Integration) Close() error { return i.conn.Close() }
+// Check accepts every method: a gRPC backend serves any method by its path.
+func (i *Integration) Check(*catalog.Method) error { return nil }
 
-// callContext applies the integration's timeout (when smaller than the
-// client's deadline) and turns the incoming metadata into outgoing.
-func (i *Integration) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	cancel := context.CancelFunc(func() {})
-	if i.timeout > 0 {
-		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > i.timeout {
-			ctx, cancel = context.WithTimeout(ctx, i.timeout)
-		}
-	}
+// Close drops this snapshot's hold on the client connection; it closes
+// when no snapshot uses it.
+func (i *Integration) Close() error { return i.release() }
+
+// Ready reports whether the client is connected to the backend.
+func (i *Integration) Ready() bool { return i.client.ready() }
+
+// State is the connection's state, as grpc-go names it (READY,
+// CONNECTING, TRANSIENT_FAILURE, ...).
+func (i *Integration) State() string { return i.client.conn.GetState().String() }
+
+// Notify calls f whenever Ready may have changed, until stop is called.
+func (i *Integration) Notify(f func()) (stop func()) { return i.client.notify(f) }
+
+// callContext applies the call's deadline and turns the incoming metadata
+// into outgoing.
+func (i *Integration) callContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := integrations.WithTimeout(ctx, timeout)
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		ctx = metadata.NewOutgoingContext(ctx, forwardable(md))
+		ctx = metadata.NewOutgoingContext(ctx, integrations.Forwardable(md))
 	} else {
 		ctx = metadata.NewOutgoingContext(ctx, nil)
 	}
@@ -93,12 +127,12 @@ func (i *Integration) callContext(ctx context.Context) (context.Context, context
 
 // Unary calls the backend and reports its headers and trailers on ctx.
 func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Message) (proto.Message, error) {
-	callCtx, cancel := i.callContext(ctx)
+	callCtx, cancel := i.callContext(ctx, i.timeout)
 	defer cancel()
 	resp := m.Output.New().Interface()
 	var header, trailer metadata.MD
 	var p peer.Peer
-	err := i.conn.Invoke(callCtx, m.FullMethod, req, resp, grpc.Header(&header), grpc.Trailer(&trailer), grpc.Peer(&p))
+	err := i.client.conn.Invoke(callCtx, m.FullMethod, req, resp, grpc.Header(&header), grpc.Trailer(&trailer), grpc.Peer(&p))
 	if len(header) > 0 {
 		_ = grpc.SetHeader(ctx, header)
 	}
@@ -108,7 +142,10 @@ func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Me
 	if err != nil {
 		// A call that got a peer reached the backend: its status is the
 		// backend's own, even when sent without headers (trailers-only).
-		return nil, backendError(err, p.Addr != nil)
+		return nil, integrations.Sanitize(err, p.Addr != nil)
 	}
 	return resp, nil
 }
+
+// String names the integration for logs.
+func (i *Integration) String() string { return fmt.Sprintf("grpc integration %q", i.name) }

@@ -2,11 +2,9 @@ package grpcbackend
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"slices"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/examples/bookstore"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -22,108 +19,6 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
 )
-
-func TestForwardable(t *testing.T) {
-	tests := []struct {
-		key  string
-		keep bool
-	}{
-		{":authority", false},
-		{":path", false},
-		{"grpc-timeout", false},
-		{"grpc-encoding", false},
-		{"grpc-accept-encoding", false},
-		{"grpc-metadata-x", false},
-		{"content-type", false},
-		{"user-agent", false},
-		{"te", false},
-		{"connection", false},
-		{"keep-alive", false},
-		{"proxy-connection", false},
-		{"transfer-encoding", false},
-		{"upgrade", false},
-		{"host", false},
-		{"authorization", true},
-		{"x-request-id", true},
-		{"x-grpc-thing", true},
-		{"grpcfoo", true},
-		{"x-trace-bin", true},
-		{"content-length", true},
-		{"x-delay", true},
-	}
-	md := metadata.MD{}
-	var want []string
-	for _, tt := range tests {
-		md[tt.key] = []string{"v-" + tt.key}
-		if tt.keep {
-			want = append(want, tt.key)
-		}
-	}
-	got := forwardable(md)
-	var gotKeys []string
-	for k, v := range got {
-		gotKeys = append(gotKeys, k)
-		if len(v) != 1 || v[0] != "v-"+k {
-			t.Errorf("key %q: got values %q, want [%q]", k, v, "v-"+k)
-		}
-	}
-	sort.Strings(gotKeys)
-	sort.Strings(want)
-	if !slices.Equal(gotKeys, want) {
-		t.Errorf("got keys %q, want %q", gotKeys, want)
-	}
-}
-
-func TestForwardableEmpty(t *testing.T) {
-	if got := forwardable(metadata.MD{}); len(got) != 0 {
-		t.Errorf("got %v, want empty", got)
-	}
-	if got := forwardable(nil); len(got) != 0 {
-		t.Errorf("nil: got %v, want empty", got)
-	}
-}
-
-func TestBackendError(t *testing.T) {
-	detailed, err := status.New(codes.Unavailable, "shard 3 is draining").WithDetails(&errdetails.RetryInfo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name     string
-		err      error
-		answered bool
-		wantCode codes.Code
-		wantMsg  string
-		same     bool // the error is returned unchanged
-	}{
-		{"backend status, answered", status.Error(codes.NotFound, "shelf 9 not found"), true, codes.NotFound, "shelf 9 not found", true},
-		{"non-unavailable status, not answered", status.Error(codes.DeadlineExceeded, "context deadline exceeded"), false, codes.DeadlineExceeded, "context deadline exceeded", true},
-		{"unavailable, answered", detailed.Err(), true, codes.Unavailable, "shard 3 is draining", true},
-		{"unavailable, not answered", status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: dial tcp 10.1.2.3:9000: connect: connection refused\""), false, codes.Unavailable, "backend unavailable", false},
-		{"not a status", errors.New("dial tcp 10.1.2.3:9000: refused"), true, codes.Unavailable, "backend unavailable", false},
-		{"not a status, not answered", io.ErrUnexpectedEOF, false, codes.Unavailable, "backend unavailable", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := backendError(tt.err, tt.answered)
-			st, ok := status.FromError(got)
-			if !ok {
-				t.Fatalf("got %v, want a status error", got)
-			}
-			if st.Code() != tt.wantCode || st.Message() != tt.wantMsg {
-				t.Errorf("got %v %q, want %v %q", st.Code(), st.Message(), tt.wantCode, tt.wantMsg)
-			}
-			if tt.same && got != tt.err {
-				t.Errorf("got a new error %v, want the backend's error unchanged", got)
-			}
-		})
-	}
-	// Details survive when the backend's status is kept.
-	st := status.Convert(backendError(detailed.Err(), true))
-	if len(st.Details()) != 1 {
-		t.Errorf("got %d details, want 1", len(st.Details()))
-	}
-}
 
 func TestNewEmptyTarget(t *testing.T) {
 	_, err := New("books", Options{})
@@ -197,8 +92,9 @@ func newEnv(t *testing.T, timeout time.Duration) *env {
 	srv := store.Serve(lis)
 	t.Cleanup(srv.Stop)
 	integ, err := New("bookstore", Options{
-		Target:  "passthrough:///bufnet",
-		Timeout: timeout,
+		Target:        "passthrough:///bufnet",
+		Timeout:       timeout,
+		StreamTimeout: timeout,
 		DialOptions: []grpc.DialOption{grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			return lis.DialContext(ctx)
 		})},
@@ -314,8 +210,6 @@ func TestUnaryBackendUnavailableStatus(t *testing.T) {
 			name = "after headers"
 		}
 		t.Run(name, func(t *testing.T) {
-			if !echo {
-			}
 			e := newEnv(t, 0)
 			pairs := []string{bookstore.FailKey, "UNAVAILABLE"}
 			if echo {
@@ -396,11 +290,11 @@ func TestUnaryTimeout(t *testing.T) {
 }
 
 func TestCallContext(t *testing.T) {
-	i := &Integration{timeout: time.Minute}
+	i := &Integration{}
 
 	// Incoming metadata becomes outgoing, filtered.
 	in := metadata.NewIncomingContext(context.Background(), metadata.Pairs("x-a", "1", "grpc-timeout", "5S", ":path", "/x"))
-	ctx, cancel := i.callContext(in)
+	ctx, cancel := i.callContext(in, time.Minute)
 	defer cancel()
 	out, _ := metadata.FromOutgoingContext(ctx)
 	if want := metadata.Pairs("x-a", "1"); len(out) != len(want) || !slices.Equal(out.Get("x-a"), want.Get("x-a")) {
@@ -414,7 +308,7 @@ func TestCallContext(t *testing.T) {
 	// Outgoing metadata already on ctx (say, from the gateway's own client
 	// code) does not leak to the backend.
 	stale := metadata.AppendToOutgoingContext(context.Background(), "x-stale", "1")
-	ctx2, cancel2 := i.callContext(stale)
+	ctx2, cancel2 := i.callContext(stale, time.Minute)
 	defer cancel2()
 	if out, _ := metadata.FromOutgoingContext(ctx2); len(out) != 0 {
 		t.Errorf("no incoming metadata: got outgoing %v, want none", out)
@@ -424,14 +318,14 @@ func TestCallContext(t *testing.T) {
 	short, cancelShort := context.WithTimeout(context.Background(), time.Second)
 	defer cancelShort()
 	want, _ := short.Deadline()
-	ctx3, cancel3 := i.callContext(short)
+	ctx3, cancel3 := i.callContext(short, time.Minute)
 	defer cancel3()
 	if got, _ := ctx3.Deadline(); !got.Equal(want) {
 		t.Errorf("shorter client deadline: got %v, want %v", got, want)
 	}
 
 	// No timeout: no deadline added.
-	ctx4, cancel4 := (&Integration{}).callContext(context.Background())
+	ctx4, cancel4 := (&Integration{}).callContext(context.Background(), 0)
 	defer cancel4()
 	if _, ok := ctx4.Deadline(); ok {
 		t.Error("zero timeout: got a deadline, want none")
@@ -620,6 +514,7 @@ func TestStreamBackendDown(t *testing.T) {
 	e.srv.Stop()
 	e.lis.Close()
 	ss := newFakeServerStream(testContext(t))
+	close(ss.in) // the backend stream opens at the first message or the half-close
 	err := <-startStream(e, e.method(t, "LookupBooks"), ss)
 	st := status.Convert(err)
 	if st.Code() != codes.Unavailable || st.Message() != "backend unavailable" {
@@ -636,8 +531,6 @@ func TestStreamBackendUnavailableStatus(t *testing.T) {
 			name = "after headers"
 		}
 		t.Run(name, func(t *testing.T) {
-			if !echo {
-			}
 			e := newEnv(t, 0)
 			pairs := []string{bookstore.FailKey, "UNAVAILABLE"}
 			if echo {
@@ -645,6 +538,7 @@ func TestStreamBackendUnavailableStatus(t *testing.T) {
 			}
 			ctx := metadata.NewIncomingContext(testContext(t), metadata.Pairs(pairs...))
 			ss := newFakeServerStream(ctx)
+			close(ss.in)
 			err := <-startStream(e, e.method(t, "LookupBooks"), ss)
 			st := status.Convert(err)
 			if st.Code() != codes.Unavailable || st.Message() != bookstore.FailMessage {

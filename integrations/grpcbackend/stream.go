@@ -6,52 +6,62 @@ import (
 	"io"
 
 	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/integrations"
+	"github.com/portico-gw/portico/pipeline"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 )
 
 // Stream proxies a streaming call between ss (either door) and the
-// backend. Messages from the client are forwarded as they arrive; the
+// backend. The client's first message is read — and so validated — before
+// the backend stream is opened, so a bad first message reaches nothing; a
+// client stream with no message at all opens the backend stream when the
+// client half-closes. Later messages are forwarded as they arrive; the
 // backend's header is sent before its first message and its trailer is set
 // when it ends.
 func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.ServerStream) error {
-	callCtx, cancelTimeout := i.callContext(ctx)
+	callCtx, cancelTimeout := i.callContext(ctx, i.streamTimeout)
 	defer cancelTimeout()
 	callCtx, cancel := context.WithCancel(callCtx)
 	defer cancel()
-	// A server-streaming call has exactly one request: read (and so
-	// validate) it before the backend is contacted, so a bad request
-	// reaches nothing.
-	var first proto.Message
-	if !m.Desc.IsStreamingClient() {
-		first = m.Input.New().Interface()
-		if err := ss.RecvMsg(first); err != nil {
-			if errors.Is(err, io.EOF) {
-				return status.Error(codes.InvalidArgument, "missing request message")
-			}
+
+	first := m.Input.New().Interface()
+	if err := ss.RecvMsg(first); err != nil {
+		if !errors.Is(err, io.EOF) {
 			return err
 		}
+		if !m.Desc.IsStreamingClient() {
+			return status.Error(codes.InvalidArgument, "missing request message")
+		}
+		first = nil // a client stream of no messages
 	}
-	cs, err := i.conn.NewStream(callCtx, &m.StreamDesc, m.FullMethod)
+	cs, err := i.client.conn.NewStream(callCtx, &m.StreamDesc, m.FullMethod)
 	if err != nil {
-		return backendError(err, false)
+		return integrations.Sanitize(err, false)
 	}
 	catalog.StreamOpened(ss.Context())
 	if first != nil {
 		if err := cs.SendMsg(first); err != nil && !errors.Is(err, io.EOF) {
-			return backendError(err, true)
+			return integrations.Sanitize(err, true)
 		}
+	}
+	if first == nil || !m.Desc.IsStreamingClient() {
 		if err := cs.CloseSend(); err != nil {
-			return backendError(err, true)
+			return integrations.Sanitize(err, true)
 		}
 		return i.pumpDown(m, ss, cs, nil, cancel)
 	}
 
-	// Client -> backend.
+	// Client -> backend, for the rest of the client's messages.
 	upErr := make(chan error, 1)
 	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				upErr <- pipeline.Panicked(i.log, m.FullMethod, v)
+				cancel()
+			}
+		}()
 		for {
 			req := m.Input.New().Interface()
 			if err := ss.RecvMsg(req); err != nil {
@@ -108,7 +118,7 @@ func (i *Integration) pumpDown(m *catalog.Method, ss grpc.ServerStream, cs grpc.
 			}
 			// The stream was opened on a live transport, so a status here
 			// is the backend's own.
-			return backendError(err, true)
+			return integrations.Sanitize(err, true)
 		}
 		if err := ss.SendMsg(resp); err != nil {
 			cancel()
@@ -116,3 +126,4 @@ func (i *Integration) pumpDown(m *catalog.Method, ss grpc.ServerStream, cs grpc.
 		}
 	}
 }
+

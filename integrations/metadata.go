@@ -1,0 +1,36 @@
+package integrations
+
+import (
+	"strings"
+
+	"google.golang.org/grpc/metadata"
+)
+
+// Forwardable drops, in place, the metadata keys that describe the
+// client's own connection to the gateway rather than the call:
+// pseudo-headers, transport headers and grpc-internal keys (the backend
+// client sets its own). It returns md.
+func Forwardable(md metadata.MD) metadata.MD {
+	for k := range md {
+		if transportKey(k) {
+			delete(md, k)
+		}
+	}
+	return md
+}
+
+func transportKey(k string) bool {
+	switch {
+	case strings.HasPrefix(k, ":"), strings.HasPrefix(k, "grpc-"),
+		k == "content-type", k == "user-agent", k == "te", k == "connection",
+		k == "keep-alive", k == "proxy-connection", k == "transfer-encoding",
+		k == "upgrade", k == "host":
+		return true
+	}
+	return false
+}
+
+// ReservedPrefix starts the metadata names Portico sets for backends
+// (x-portico-principal, ...). A client can never send them: both doors
+// drop them from what the client sent.
+const ReservedPrefix = "x-portico-"

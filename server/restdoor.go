@@ -1,0 +1,44 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/portico-gw/portico/transcoder"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// serveREST is the REST door's entry: bounded calls in flight, bounded
+// header size (both answered in JSON), the call counted on the current
+// snapshot, its Info in the context, then the snapshot's transcoder.
+func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
+	snap := s.enter()
+	defer snap.inflight.leave()
+	if s.restInFlight.Add(1) > s.limits.MaxInFlight {
+		s.restInFlight.Add(-1)
+		snap.REST.WriteError(w, r, transcoder.HTTPStatus(http.StatusServiceUnavailable,
+			status.New(codes.ResourceExhausted, "too many calls in flight")))
+		return
+	}
+	defer s.restInFlight.Add(-1)
+	if headerBytes(r) > s.limits.MaxHeaderBytes {
+		w.Header().Set("Connection", "close")
+		snap.REST.WriteError(w, r, transcoder.HTTPStatus(http.StatusRequestHeaderFieldsTooLarge,
+			status.New(codes.InvalidArgument, "request headers too large")))
+		return
+	}
+	info := transcoder.NewInfo(r)
+	snap.REST.ServeHTTP(w, r.WithContext(transcoder.WithInfo(r.Context(), info)))
+}
+
+// headerBytes is the size of a request's header fields as sent ("Name:
+// value\r\n" each), the request line apart.
+func headerBytes(r *http.Request) int {
+	n := 0
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
