@@ -25,7 +25,7 @@ func TestScanJSONEnd(t *testing.T) {
 		{`42 43`, `42`},
 		{`-1.5e3,`, `-1.5e3`},
 		{`true}`, `true`},
-		{`{"theme":`, `{"theme":`},         // truncated: all of it
+		{`{"theme":`, `{"theme":`}, // truncated: all of it
 		{`{"a":"unterminated`, `{"a":"unterminated`},
 	}
 	for _, tt := range tests {
@@ -45,8 +45,8 @@ func TestScanJSONEnd(t *testing.T) {
 
 func TestScanJSONDepth(t *testing.T) {
 	lim := jsonLimits{depth: 4, values: 1000}
-	ok := `{"a":[{"b":[1]}]}`                // depth 4
-	deep := `{"a":[{"b":[{"c":1}]}]}`         // depth 5
+	ok := `{"a":[{"b":[1]}]}`                  // depth 4
+	deep := `{"a":[{"b":[{"c":1}]}]}`          // depth 5
 	inString := `{"a":"[[[[[[[[[[[[[[[[[[[["}` // brackets in a string do not nest
 	if _, err := scanJSON([]byte(ok), lim); err != nil {
 		t.Errorf("depth 4: got %v", err)

@@ -106,11 +106,11 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 		opts.Logger = slog.Default()
 	}
 	t := &Transcoder{
-		router:   router.New[*route](),
-		mux:      runtime.NewServeMux(),
-		headers:  &headerMap{match: headerMatcher(opts.ForwardHeaders), reserved: opts.Reserved},
-		json:     jsonenc.New(),
-		limits:   jsonLimits{depth: opts.MaxJSONDepth, values: opts.MaxJSONValues},
+		router:  router.New[*route](),
+		mux:     runtime.NewServeMux(),
+		headers: &headerMap{match: headerMatcher(opts.ForwardHeaders), reserved: opts.Reserved},
+		json:    jsonenc.New(),
+		limits:  jsonLimits{depth: opts.MaxJSONDepth, values: opts.MaxJSONValues},
 		marshaler: &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true, RecursionLimit: opts.RecursionLimit},

@@ -11,8 +11,8 @@ import (
 
 	validatepb "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"github.com/portico-gw/portico/catalog"
-	"github.com/portico-gw/portico/pipeline"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
+	"github.com/portico-gw/portico/pipeline"
 	"google.golang.org/genproto/googleapis/api/httpbody"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"

@@ -44,4 +44,3 @@ func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backe
 }
 
 var _ integrations.Factory = Factory
-

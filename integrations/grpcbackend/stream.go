@@ -126,4 +126,3 @@ func (i *Integration) pumpDown(m *catalog.Method, ss grpc.ServerStream, cs grpc.
 		}
 	}
 }
-
