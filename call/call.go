@@ -72,6 +72,10 @@ type Info struct {
 	TLS *tls.ConnectionState
 	// Identity is who called, once a policy has authenticated the call.
 	Identity *Identity
+	// Refusal names the policy that refused the call ("network", "auth",
+	// "rate_limit", "validation", ...), for metrics and logs; empty when
+	// none did.
+	Refusal string
 
 	respHeader http.Header
 }

@@ -82,10 +82,6 @@ func (s *Server) grpcHandler(_ any, ss grpc.ServerStream) (err error) {
 	defer s.grpcInFlight.Add(-1)
 	snap := s.enter()
 	defer snap.inflight.leave()
-	pm := snap.Pipeline.Method(full)
-	if pm == nil {
-		return status.Errorf(codes.Unimplemented, "unknown method %s", full)
-	}
 
 	ctx, cancel := context.WithCancel(ss.Context())
 	defer cancel()
@@ -96,8 +92,18 @@ func (s *Server) grpcHandler(_ any, ss grpc.ServerStream) (err error) {
 	defer func() { err = s.grpcShutdownError(err) }()
 
 	info := grpcInfo(ctx, full)
-	info.Method = pm.Method
 	ctx = call.NewContext(ctx, info)
+	if snap.grpcEdge != nil {
+		if err := snap.grpcEdge(ctx, info); err != nil {
+			sendPolicyHeaders(ss, info)
+			return err
+		}
+	}
+	pm := snap.Pipeline.Method(full)
+	if pm == nil {
+		return status.Errorf(codes.Unimplemented, "unknown method %s", full)
+	}
+	info.Method = pm.Method
 	ctx = metadata.NewIncomingContext(ctx, grpcIncoming(info, snap.REST.Reserved()))
 	if pm.HasGate() {
 		if ctx, err = pm.Gate(ctx, info); err != nil {

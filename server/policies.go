@@ -1,22 +1,72 @@
 package server
 
 import (
+	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/validate"
 )
 
+// buildEnv is what the builders of policies and edges get: the config,
+// the build options (pool, logger), the catalog and the integrations
+// already built.
+type buildEnv struct {
+	cfg     *config.File
+	opts    BuildOptions
+	catalog *catalog.Catalog
+	snap    *Snapshot
+	env     integrations.Env
+}
+
+// policySet is the pipeline's policies, and what the doors need to know
+// from them.
+type policySet struct {
+	policies []pipeline.Policy
+	// reserved reports metadata names policies set for backends (identity
+	// headers): no client may send them, on either door.
+	reserved func(string) bool
+}
+
 // buildPolicies makes the pipeline's policies from the config, in the
 // order they run: gates first (network rules, authentication, rate limits;
 // before the body is read), then what needs the decoded request
-// (validation, authorization on fields), then the integration request
-// mapping, innermost.
-func buildPolicies(cfg *config.File, opts BuildOptions) ([]pipeline.Policy, error) {
-	var out []pipeline.Policy
+// (validation, authorization on request fields), then the integration
+// request mapping, innermost. Each kind is built in a file of its own
+// (policy_*.go); a kind the config does not use returns nil.
+func buildPolicies(b *buildEnv) (policySet, error) {
+	var set policySet
+	add := func(p pipeline.Policy) {
+		if p != nil {
+			set.policies = append(set.policies, p)
+		}
+	}
+	network, err := networkPolicy(b)
+	if err != nil {
+		return set, err
+	}
+	authn, authz, reserved, err := authPolicies(b)
+	if err != nil {
+		return set, err
+	}
+	limits, err := rateLimitPolicy(b)
+	if err != nil {
+		return set, err
+	}
 	val, err := validate.New()
 	if err != nil {
-		return nil, err
+		return set, err
 	}
-	out = append(out, val)
-	return out, nil
+	mapping, err := mappingPolicy(b)
+	if err != nil {
+		return set, err
+	}
+	add(network)
+	add(authn)
+	add(limits)
+	add(val)
+	add(authz)
+	add(mapping)
+	set.reserved = reserved
+	return set, nil
 }

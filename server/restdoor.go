@@ -28,7 +28,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info := transcoder.NewInfo(r)
-	snap.REST.ServeHTTP(w, r.WithContext(transcoder.WithInfo(r.Context(), info)))
+	snap.Handler.ServeHTTP(w, r.WithContext(transcoder.WithInfo(r.Context(), info)))
 }
 
 // headerBytes is the size of a request's header fields as sent ("Name:

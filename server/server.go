@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/portico-gw/portico/call"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 )
 
 // Server runs the doors over the current snapshot.
@@ -37,9 +40,11 @@ type Server struct {
 	stopCall context.CancelCauseFunc
 
 	listeners []net.Listener
+	closers   []io.Closer
 	wg        sync.WaitGroup
 	errs      chan error
 	swapMu    sync.Mutex
+	reload    reloader
 }
 
 // Listen addresses; empty GRPC or Admin means that listener is off.
@@ -62,19 +67,41 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 	if log == nil {
 		log = slog.Default()
 	}
+	tele, teleCloser, err := telemetryHooks(snap.Config, log)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: %v", err)
+	}
+	opts = append([]Options{tele}, opts...)
 	var o Options
 	for _, x := range opts {
 		o.GRPCOptions = append(o.GRPCOptions, x.GRPCOptions...)
 		o.HTTPMiddleware = append(o.HTTPMiddleware, x.HTTPMiddleware...)
 	}
 	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits, health: newHealthState()}
+	if teleCloser != nil {
+		s.closers = append(s.closers, teleCloser)
+	}
+	tlsConf, tlsCloser, err := doorTLS(snap.Config, log)
+	if err != nil {
+		s.closeAll()
+		return nil, fmt.Errorf("tls: %v", err)
+	}
+	if tlsCloser != nil {
+		s.closers = append(s.closers, tlsCloser)
+	}
 	s.stopCtx, s.stopCall = context.WithCancelCause(context.Background())
 	s.snap.Store(snap)
 	s.health.follow(snap)
 
 	httpLis, err := net.Listen("tcp", listen.HTTP)
 	if err != nil {
+		s.closeAll()
 		return nil, fmt.Errorf("listen.http: %v", err)
+	}
+	if tlsConf != nil {
+		restTLS := tlsConf.Clone()
+		restTLS.NextProtos = []string{"h2", "http/1.1"}
+		httpLis = tls.NewListener(httpLis, restTLS)
 	}
 	s.listeners = append(s.listeners, httpLis)
 	s.HTTPAddr = httpLis.Addr().String()
@@ -97,17 +124,21 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 	if listen.GRPC != "" {
 		lis, err := net.Listen("tcp", listen.GRPC)
 		if err != nil {
-			s.closeListeners()
+			s.closeAll()
 			return nil, fmt.Errorf("listen.grpc: %v", err)
 		}
 		s.listeners = append(s.listeners, lis)
 		s.GRPCAddr = lis.Addr().String()
-		s.grpcSrv = newGRPCDoor(s, s.limits, o.GRPCOptions...)
+		grpcOpts := o.GRPCOptions
+		if tlsConf != nil {
+			grpcOpts = append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(tlsConf))}, grpcOpts...)
+		}
+		s.grpcSrv = newGRPCDoor(s, s.limits, grpcOpts...)
 	}
 	if listen.Admin != "" {
 		lis, err := net.Listen("tcp", listen.Admin)
 		if err != nil {
-			s.closeListeners()
+			s.closeAll()
 			return nil, fmt.Errorf("listen.admin: %v", err)
 		}
 		s.listeners = append(s.listeners, lis)
@@ -139,11 +170,25 @@ func (s *Server) enter() *Snapshot {
 // started on; it is closed (its integrations released: what next still
 // uses stays open) once they are done, or when ctx ends.
 func (s *Server) Swap(ctx context.Context, next *Snapshot) {
+	s.retire(ctx, s.install(next))
+}
+
+// install serves next from now on and returns the snapshot it replaced.
+func (s *Server) install(next *Snapshot) *Snapshot {
 	s.swapMu.Lock()
+	defer s.swapMu.Unlock()
 	old := s.snap.Swap(next)
 	s.health.follow(next)
-	s.swapMu.Unlock()
-	if old == nil || old == next {
+	if old == next {
+		return nil
+	}
+	return old
+}
+
+// retire closes a replaced snapshot once its calls are done, or when ctx
+// ends.
+func (s *Server) retire(ctx context.Context, old *Snapshot) {
+	if old == nil {
 		return
 	}
 	select {
@@ -258,11 +303,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.health.stop()
 	errs = append(errs, s.snap.Load().Close())
+	for _, c := range s.closers {
+		errs = append(errs, c.Close())
+	}
 	return errors.Join(errs...)
 }
 
-func (s *Server) closeListeners() {
+// closeAll undoes a New that failed half-way.
+func (s *Server) closeAll() {
 	for _, l := range s.listeners {
 		_ = l.Close()
 	}
+	for _, c := range s.closers {
+		_ = c.Close()
+	}
+	s.health.stop()
 }

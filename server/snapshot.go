@@ -5,13 +5,16 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/integrations"
@@ -30,6 +33,9 @@ type Snapshot struct {
 	Catalog  *catalog.Catalog
 	Pipeline *pipeline.Pipeline
 	REST     *transcoder.Transcoder
+	// Handler is the REST door with what runs before routing (network
+	// rules, CORS, plain HTTP routes) around REST.
+	Handler http.Handler
 	// Limits are the edge limits the config sets.
 	Limits Limits
 	// Integrations by name, in config order.
@@ -38,6 +44,7 @@ type Snapshot struct {
 	// `portico validate` and logged at start).
 	Warnings []*config.Error
 
+	grpcEdge func(ctx context.Context, info *call.Info) error
 	reflect  *reflectionFiles
 	inflight tracker
 	closed   sync.Once
@@ -159,11 +166,12 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 		return nil, problems
 	}
 
-	policies, err := buildPolicies(cfg, opts)
+	b := &buildEnv{cfg: cfg, opts: opts, catalog: cat, snap: s, env: env}
+	set, err := buildPolicies(b)
 	if err != nil {
 		return nil, asConfigErrors(err, "")
 	}
-	if s.Pipeline, err = pipeline.New(cat.MethodList(), pipeline.Options{Logger: opts.Logger}, policies...); err != nil {
+	if s.Pipeline, err = pipeline.New(cat.MethodList(), pipeline.Options{Logger: opts.Logger}, set.policies...); err != nil {
 		return nil, asConfigErrors(err, "apis")
 	}
 	restOpts := opts.REST
@@ -193,11 +201,20 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 		}
 	}
 	restOpts.RecursionLimit = s.Limits.recursionLimit()
+	if restOpts.Reserved == nil {
+		restOpts.Reserved = set.reserved
+	}
 	if restOpts.Logger == nil {
 		restOpts.Logger = opts.Logger
 	}
 	if s.REST, err = transcoder.New(cat, s.Pipeline, restOpts); err != nil {
 		return nil, asConfigErrors(err, "apis")
+	}
+	if s.Handler, err = restEdge(b, s.REST); err != nil {
+		return nil, asConfigErrors(err, "")
+	}
+	if s.grpcEdge, err = grpcEdge(b); err != nil {
+		return nil, asConfigErrors(err, "")
 	}
 	s.reflect = newReflectionFiles(cat)
 	return s, nil

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"buf.build/go/protovalidate"
+	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/pipeline"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -57,6 +58,7 @@ func (ic *Interceptor) Stage(m *catalog.Method) (pipeline.Stage, error) {
 // Unary validates the request of a unary or server-streaming call.
 func (ic *Interceptor) Unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	if err := ic.check(req); err != nil {
+		refused(ctx)
 		return nil, err
 	}
 	return h(ctx, req)
@@ -76,7 +78,18 @@ func (s *checkedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	return s.ic.check(m)
+	if err := s.ic.check(m); err != nil {
+		refused(s.Context())
+		return err
+	}
+	return nil
+}
+
+// refused records on the call that validation refused it.
+func refused(ctx context.Context) {
+	if info := call.FromContext(ctx); info != nil {
+		info.Refusal = "validation"
+	}
 }
 
 func (ic *Interceptor) check(req any) error {

@@ -1,0 +1,81 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Rebuild loads the config again and builds a snapshot from it (the
+// command that runs the server provides it: it knows the config file and
+// how snapshots are built).
+type Rebuild func(ctx context.Context, current *Snapshot) (*Snapshot, error)
+
+// ReloadStatus is the outcome of the last reload.
+type ReloadStatus struct {
+	// At is when it ended; zero when no reload was tried.
+	At time.Time
+	// Err is why it failed; nil when it succeeded.
+	Err error
+	// Count is the number of reloads tried, and Failed how many failed.
+	Count, Failed int
+}
+
+type reloader struct {
+	mu      sync.Mutex // one reload at a time
+	rebuild Rebuild
+	status  ReloadStatus
+}
+
+// errNoRebuild is returned by Reload on a server that cannot rebuild.
+var errNoRebuild = errors.New("reload is not available: the server was started without a way to rebuild its config")
+
+// SetRebuild gives the server its way to rebuild the snapshot.
+func (s *Server) SetRebuild(r Rebuild) {
+	s.reload.mu.Lock()
+	defer s.reload.mu.Unlock()
+	s.reload.rebuild = r
+}
+
+// Reload builds a new snapshot beside the live one and, if it builds,
+// swaps it in; calls in flight finish on the old one, which is released
+// once drained. A config that does not build leaves the old snapshot
+// serving, and the error is returned (and kept for LastReload).
+func (s *Server) Reload(ctx context.Context) error {
+	s.reload.mu.Lock()
+	defer s.reload.mu.Unlock()
+	if s.reload.rebuild == nil {
+		return errNoRebuild
+	}
+	next, err := s.reload.rebuild(ctx, s.Snapshot())
+	s.reload.status.Count++
+	s.reload.status.At = time.Now()
+	s.reload.status.Err = err
+	if err != nil {
+		s.reload.status.Failed++
+		s.log.Error("reload failed; the running config keeps serving", "err", err)
+		return err
+	}
+	old := s.install(next)
+	if old == nil {
+		return nil
+	}
+	go func() {
+		// A replaced snapshot gets as long as a shutdown would give its
+		// calls; a stream still running after that loses only what the new
+		// snapshot no longer uses.
+		ctx, cancel := context.WithTimeout(context.Background(), old.Limits.ShutdownGrace)
+		defer cancel()
+		s.retire(ctx, old)
+	}()
+	s.log.Info("reloaded", "methods", len(next.Catalog.Methods))
+	return nil
+}
+
+// LastReload reports the last reload's outcome.
+func (s *Server) LastReload() ReloadStatus {
+	s.reload.mu.Lock()
+	defer s.reload.mu.Unlock()
+	return s.reload.status
+}
