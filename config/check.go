@@ -4,19 +4,22 @@ import (
 	"fmt"
 	"net"
 	"sort"
-	"strconv"
 	"strings"
 
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 )
 
-// check records the problems that the schema's rules cannot express, those
-// that relate one field to another. Values the rules already reject (an
-// empty name, say) are skipped here, so each problem is reported once.
+// check records the problems that the schema's rules cannot express: those
+// that relate one field to another (names referenced, addresses shared),
+// and the syntax of addresses, grpc targets and URLs (address.go). Values
+// the rules already reject (an empty name, say) are skipped here, so each
+// problem is reported once.
 func check(cfg *configv1.Config, errs *errorList) {
 	checkListen(cfg.GetListen(), errs)
 	known := checkIntegrations(cfg.GetIntegrations(), errs)
 	checkApis(cfg.GetApis(), known, errs)
+	checkRoutes(cfg.GetRoutes(), known, errs)
+	checkEndpoints(cfg, errs)
 }
 
 // checkListen checks that each listen address is host:port with a numeric
@@ -31,7 +34,7 @@ func checkListen(l *configv1.Listen, errs *errorList) {
 		if a.addr == "" {
 			continue
 		}
-		if msg := checkAddress(a.addr); msg != "" {
+		if msg := listenAddress(a.addr); msg != "" {
 			errs.add(a.field, msg)
 			continue
 		}
@@ -46,64 +49,68 @@ func checkListen(l *configv1.Listen, errs *errorList) {
 	}
 }
 
-// checkAddress returns what is wrong with a listen address, or "".
-func checkAddress(addr string) string {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		msg := err.Error()
-		if ae, ok := err.(*net.AddrError); ok {
-			msg = ae.Err
-		}
-		return fmt.Sprintf("%q is not host:port (%s)", addr, msg)
-	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return fmt.Sprintf("%q is not host:port (port %q is not a number from 0 to 65535)", addr, port)
-	}
-	return ""
-}
-
-// checkIntegrations checks that integration names are unique, and returns
-// the set of names.
-func checkIntegrations(ints []*configv1.Integration, errs *errorList) map[string]bool {
-	known := map[string]bool{}
+// checkIntegrations checks that integration names are unique and that
+// targets and URLs are well-formed, and returns the kind of each name
+// ("grpc", "http" or "mock").
+func checkIntegrations(ints []*configv1.Integration, errs *errorList) map[string]string {
+	known := map[string]string{}
 	for i, in := range ints {
 		name := in.GetName()
+		kind := ""
 		if g := in.GetGrpc(); g != nil {
+			kind = "grpc"
+			where := fmt.Sprintf("integrations[%d].grpc", i)
 			switch {
 			case g.GetTarget() == "" && len(g.GetTargets()) == 0:
-				errs.add(fmt.Sprintf("integrations[%d].grpc.target", i), "is required (or targets)")
+				errs.add(where+".target", "is required (or targets)")
 			case g.GetTarget() != "" && len(g.GetTargets()) > 0:
-				errs.add(fmt.Sprintf("integrations[%d].grpc", i), "target and targets are exclusive: set one")
+				errs.add(where, "target and targets are exclusive: set one")
+			case g.GetTarget() != "":
+				if msg := grpcTarget(g.GetTarget()); msg != "" {
+					errs.add(where+".target", msg)
+				}
 			}
+			for j, t := range g.GetTargets() {
+				if t.GetTarget() == "" {
+					continue // the schema's rules say it is required
+				}
+				if msg := grpcTarget(t.GetTarget()); msg != "" {
+					errs.add(fmt.Sprintf("%s.targets[%d].target", where, j), msg)
+				}
+			}
+		}
+		if h := in.GetHttp(); h != nil {
+			kind = "http"
+			if u := h.GetUrl(); u != "" {
+				if msg := httpURL(u); msg != "" {
+					errs.add(fmt.Sprintf("integrations[%d].http.url", i), msg)
+				}
+			}
+		}
+		if in.GetMock() != nil {
+			kind = "mock"
 		}
 		if name == "" {
 			continue
 		}
-		if known[name] {
+		if _, dup := known[name]; dup {
 			errs.add(fmt.Sprintf("integrations[%d].name", i), fmt.Sprintf("duplicate integration %q", name))
 			continue
 		}
-		known[name] = true
+		known[name] = kind
 	}
 	return known
 }
 
 // checkApis checks that each api names a known integration, and that each
 // service is exposed by one api only.
-func checkApis(apis []*configv1.Api, known map[string]bool, errs *errorList) {
-	names := make([]string, 0, len(known))
-	for n := range known {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	knownList := "none are defined"
-	if len(names) > 0 {
-		knownList = "known: " + strings.Join(names, ", ")
-	}
+func checkApis(apis []*configv1.Api, known map[string]string, errs *errorList) {
 	services := map[string]string{} // service -> field where first listed
 	for i, api := range apis {
-		if in := api.GetIntegration(); in != "" && !known[in] {
-			errs.add(fmt.Sprintf("apis[%d].integration", i), fmt.Sprintf("unknown integration %q (%s)", in, knownList))
+		if in := api.GetIntegration(); in != "" {
+			if _, ok := known[in]; !ok {
+				errs.add(fmt.Sprintf("apis[%d].integration", i), fmt.Sprintf("unknown integration %q (%s)", in, knownNames(known, "")))
+			}
 		}
 		for j, s := range api.GetServices() {
 			if s == "" {
@@ -117,4 +124,59 @@ func checkApis(apis []*configv1.Api, known map[string]bool, errs *errorList) {
 			services[s] = field
 		}
 	}
+}
+
+// checkRoutes checks that each route names an http integration.
+func checkRoutes(routes []*configv1.Route, known map[string]string, errs *errorList) {
+	for i, r := range routes {
+		in := r.GetIntegration()
+		if in == "" {
+			continue // the schema's rules say it is required
+		}
+		field := fmt.Sprintf("routes[%d].integration", i)
+		switch kind, ok := known[in]; {
+		case !ok:
+			errs.add(field, fmt.Sprintf("unknown http integration %q (%s)", in, knownNames(known, "http")))
+		case kind != "http":
+			errs.add(field, fmt.Sprintf("integration %q is a %s integration; routes proxy to http integrations only", in, kind))
+		}
+	}
+}
+
+// checkEndpoints checks the syntax of the other addresses the gateway
+// calls: an external authorizer's grpc target, the OTLP receiver and Redis.
+func checkEndpoints(cfg *configv1.Config, errs *errorList) {
+	for i, p := range cfg.GetAuth().GetProviders() {
+		if t := p.GetExternal().GetTarget(); t != "" {
+			if msg := grpcTarget(t); msg != "" {
+				errs.add(fmt.Sprintf("auth.providers[%d].external.target", i), msg)
+			}
+		}
+	}
+	if e := cfg.GetTelemetry().GetTraces().GetOtlpEndpoint(); e != "" {
+		if msg := hostPort(e); msg != "" {
+			errs.add("telemetry.traces.otlp_endpoint", msg)
+		}
+	}
+	if a := cfg.GetRateLimits().GetRedis().GetAddress(); a != "" {
+		if msg := hostPort(a); msg != "" {
+			errs.add("rate_limits.redis.address", msg)
+		}
+	}
+}
+
+// knownNames lists the integration names of a kind ("" for all) for a
+// message.
+func knownNames(known map[string]string, kind string) string {
+	var names []string
+	for n, k := range known {
+		if kind == "" || k == kind {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return "none are defined"
+	}
+	sort.Strings(names)
+	return "known: " + strings.Join(names, ", ")
 }

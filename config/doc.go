@@ -22,20 +22,28 @@
 //	  - services: [example.bookstore.v1.BookstoreService]
 //	    integration: bookstore
 //
-// Reading a file goes through four steps, and a file is accepted only if all
-// of them pass:
+// Reading a file goes through these steps, and a file is accepted only if
+// none finds a problem. Every step runs, even after problems, on what could
+// be read, so that one run reports every problem:
 //
-//  1. YAML is converted to JSON (duplicate keys are an error).
-//  2. The JSON tree is walked against the message descriptor: unknown keys,
-//     lowerCamel spellings of snake_case keys and values of the wrong type are
-//     reported with their path. Durations are Go-style ("10s", "500ms",
-//     "1h30m") and are rewritten into the proto3 JSON form here.
-//  3. The tree is decoded with protojson, defaults are filled in
-//     (listen.http = [DefaultHTTPAddress]), and the buf.validate rules of the
-//     schema are checked with protovalidate.
-//  4. Rules the schema cannot express are checked: integration names are
-//     unique, every apis[].integration names an integration, a service is
-//     listed once, and listen addresses are host:port and distinct.
+//  1. The YAML is parsed (go.yaml.in/yaml/v3) and decoded into the message
+//     by buf.build/go/protoyaml, which places each value it cannot decode
+//     (a number out of range, say) at its line and column.
+//  2. A thin layer (shape.go) goes over the same document: keys are the
+//     proto field names (a typo, a lowerCamel or a numbered key gets a
+//     suggestion), duplicate keys are errors, null means unset, values of
+//     the wrong shape are named in the file's terms, and durations are
+//     Go-style ("10s", "500ms", "1h30m").
+//  3. Defaults are filled in (listen.http = [DefaultHTTPAddress]) and the
+//     buf.validate rules of the schema are checked with protovalidate.
+//  4. Rules the schema cannot express are checked: names are unique and
+//     references resolve (apis[].integration, routes[].integration), a
+//     service is listed once, listen addresses, grpc targets and URLs are
+//     well-formed, and two doors do not share an address.
 //
-// Problems are returned together as [Errors], one [Error] per problem.
+// Problems are returned together as [Errors], one [Error] per problem, each
+// with the file, line, column and key path, in file order. Later phases
+// (building a snapshot, the catalog) report problems by key path;
+// [File.Locate] and [File.Join] place them in the file and merge them with
+// the file's own.
 package config

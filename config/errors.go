@@ -22,13 +22,16 @@ type Error struct {
 }
 
 // Error returns "file:line:column: field: message", leaving out what is
-// unknown.
+// unknown ("line:column: field: message" when only the position is known).
 func (e *Error) Error() string {
 	var b strings.Builder
-	if e.File != "" {
+	if e.File != "" || e.Line > 0 {
 		b.WriteString(e.File)
 		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
+			if e.File != "" {
+				b.WriteByte(':')
+			}
+			fmt.Fprintf(&b, "%d", e.Line)
 			if e.Column > 0 {
 				fmt.Fprintf(&b, ":%d", e.Column)
 			}
@@ -43,11 +46,11 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Errors is every problem found in a config file, not just the first, in a
-// stable order. Problems of shape (unknown keys, wrong types; keys of a
-// mapping in alphabetical order) stop the reading, since the file cannot be
-// decoded; otherwise the problems found by the schema's rules come first, in
-// field order, then those found by the checks across fields.
+// Errors is every problem found in a config file, not just the first,
+// ordered by position (see [File.Join]): problems of every kind — YAML
+// syntax, keys and types, the schema's rules, references between fields —
+// are reported together, except that a problem caused by another one (a
+// missing value after a value of the wrong type, say) is left out.
 type Errors []*Error
 
 // Error joins the problems, one per line.

@@ -44,9 +44,10 @@ apis:
 	var errs config.Errors
 	if errors.As(err, &errs) {
 		for _, e := range errs {
-			fmt.Printf("%s: %s\n", e.Field, e.Message)
+			fmt.Printf("line %d, column %d: %s: %s\n", e.Line, e.Column, e.Field, e.Message)
 		}
 	}
 	// Output:
-	// integrations[0]: unknown field "grcp" (did you mean "grpc"?)
+	// line 4, column 5: integrations[0].grcp: unknown key (did you mean "grpc"?)
+	// line 7, column 18: apis[0].integration: unknown integration "bookstor" (known: bookstore)
 }

@@ -65,7 +65,7 @@ func TestGolden(t *testing.T) {
 // expected output.
 func goldenOutput(t *testing.T, input []byte) string {
 	t.Helper()
-	f, err := Parse(input, "/etc/portico")
+	f, err := parse(input, "/etc/portico", "portico.yaml")
 	if err != nil {
 		var errs Errors
 		if !errors.As(err, &errs) {

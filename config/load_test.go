@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 )
 
 const minimalConfig = `
@@ -113,8 +112,8 @@ integrations:
 	if !errors.As(err, &errs) {
 		t.Fatalf("Parse error = %T %v, want Errors", err, err)
 	}
-	want := "integrations[0]: one of grpc, http, mock must be set\n" +
-		`integrations[1].name: duplicate integration "bookstore"`
+	want := "3:5: integrations[0]: one of grpc, http, mock must be set\n" +
+		`4:11: integrations[1].name: duplicate integration "bookstore"`
 	if got := err.Error(); got != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", got, want)
 	}
@@ -124,24 +123,6 @@ integrations:
 	}
 	if got, want := (&Error{Message: "config is empty"}).Error(), "config is empty"; got != want {
 		t.Errorf("Error without field = %q, want %q", got, want)
-	}
-}
-
-func TestDurationJSON(t *testing.T) {
-	for _, tc := range []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0s"},
-		{10 * time.Second, "10s"},
-		{1500 * time.Millisecond, "1.500000000s"},
-		{time.Nanosecond, "0.000000001s"},
-		{-1500 * time.Millisecond, "-1.500000000s"},
-		{90 * time.Minute, "5400s"},
-	} {
-		if got := durationJSON(tc.d); got != tc.want {
-			t.Errorf("durationJSON(%v) = %q, want %q", tc.d, got, tc.want)
-		}
 	}
 }
 

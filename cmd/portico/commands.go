@@ -1,66 +1,237 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
+	"regexp"
 	"runtime/debug"
+	"strings"
 	"text/tabwriter"
 
+	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/server"
-	"github.com/portico-gw/portico/transcoder"
 )
 
-// buildFrom loads and builds a config without serving it. Building makes
-// no connection: grpc clients connect on first use.
-func buildFrom(cfgPath string) (*server.Snapshot, error) {
-	if cfgPath == "" {
-		return nil, fmt.Errorf("-c FILE is required")
+// serveCmd checks the config, as validate does for the file itself, then
+// serves it (serve.go). A config with problems is reported in full, with
+// exit status 2, before anything listens.
+func serveCmd(o *options, stdout, stderr io.Writer) int {
+	if o.config != "" {
+		if _, code := loadConfig(o.config, stderr); code != exitOK {
+			return code
+		}
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return nil, err
-	}
-	return server.Build(cfg, server.BuildOptions{})
+	return serve(o.config, overrides{http: o.httpAddr, grpc: o.grpcAddr, admin: o.admin}, stdout, stderr)
 }
 
-func validateCmd(cfgPath string, stdout, stderr io.Writer) int {
-	snap, err := buildFrom(cfgPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "%v\n", err)
-		return 1
+func validateCmd(o *options, stdout, stderr io.Writer) int {
+	snap, code := buildFrom("validate", o.config, stderr)
+	if snap == nil {
+		return code
 	}
 	defer snap.Close()
-	fmt.Fprintf(stdout, "%s: ok (%d services, %d methods, %d routes)\n", cfgPath,
-		len(snap.Catalog.Services), len(snap.Catalog.Methods), len(transcoder.Routes(snap.Catalog)))
-	return 0
+	rows := catalog.RouteTable(snap.Catalog)
+	grpcOnly := 0
+	for _, r := range rows {
+		if r.Kind == catalog.KindGRPCOnly {
+			grpcOnly++
+		}
+	}
+	fmt.Fprintf(stdout, "%s: ok (%s; %s: %d with HTTP routes, %d gRPC-only; %s)\n", o.config,
+		plural(len(snap.Catalog.Services), "service"), plural(len(snap.Catalog.Methods), "method"),
+		len(snap.Catalog.Methods)-grpcOnly, grpcOnly, plural(len(rows)-grpcOnly, "HTTP route"))
+	return exitOK
 }
 
-func routesCmd(cfgPath string, stdout, stderr io.Writer) int {
-	snap, err := buildFrom(cfgPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "%v\n", err)
-		return 1
+func routesCmd(o *options, stdout, stderr io.Writer) int {
+	snap, code := buildFrom("routes", o.config, stderr)
+	if snap == nil {
+		return code
 	}
 	defer snap.Close()
+	rows := catalog.RouteTable(snap.Catalog)
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if rows == nil {
+			rows = []catalog.RouteRow{}
+		}
+		if err := enc.Encode(struct {
+			Routes []catalog.RouteRow `json:"routes"`
+		}{rows}); err != nil {
+			fmt.Fprintf(stderr, "portico: %v\n", err)
+			return exitFailure
+		}
+		return exitOK
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "METHOD\tPATH\tGRPC METHOD\tINTEGRATION")
-	for _, r := range transcoder.Routes(snap.Catalog) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.HTTPMethod, r.Pattern, r.GRPCMethod, r.Integration)
+	fmt.Fprintln(tw, "METHOD\tPATH\tGRPC METHOD\tINTEGRATION\tSTREAMING")
+	grpcOnly := 0
+	for _, r := range rows {
+		method, path := r.HTTPMethod, r.Path
+		if r.Kind == catalog.KindGRPCOnly {
+			method, path = "-", "(gRPC only)"
+			grpcOnly++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", method, path, r.GRPCMethod, r.Integration, r.Streaming)
 	}
 	_ = tw.Flush()
-	return 0
+	if grpcOnly > 0 {
+		fmt.Fprintf(stdout, "\n%s served over gRPC only: no google.api.http rule, and default_bindings is off for their API\n"+
+			"(default_bindings: true exposes them at POST /{package.Service}/{Method}).\n", plural(grpcOnly, "method"))
+	}
+	return exitOK
 }
 
-// versionString is set with -ldflags "-X main.versionString=v1.2.3".
+// loadConfig loads a config file, reporting every problem in it.
+func loadConfig(path string, stderr io.Writer) (*config.File, int) {
+	f, err := config.Load(path)
+	if err == nil {
+		return f, exitOK
+	}
+	if f == nil && !isProblems(err) {
+		unreadable(stderr, path, err)
+		return nil, exitUsage
+	}
+	printProblems(stderr, path, err)
+	return nil, exitUsage
+}
+
+// buildFrom loads a config and builds a snapshot from it without serving
+// (building connects to nothing: grpc clients connect on first use). Every
+// problem is reported, those in the file and those found while building,
+// in file order; building goes ahead on a file with problems, to find the
+// others in the same run.
+func buildFrom(cmd, path string, stderr io.Writer) (*server.Snapshot, int) {
+	if path == "" {
+		return nil, usageFailed(stderr, usagef(cmd, "%s: --config FILE is required (or PORTICO_CONFIG)", cmd))
+	}
+	f, err := config.Load(path)
+	if f == nil {
+		if !isProblems(err) {
+			unreadable(stderr, path, err)
+		} else {
+			printProblems(stderr, path, err)
+		}
+		return nil, exitUsage
+	}
+	snap, buildErr := server.Build(f, server.BuildOptions{Logger: slog.New(slog.DiscardHandler)})
+	if all := f.Join(err, keyPathErrors(buildErr)); all != nil {
+		if snap != nil {
+			_ = snap.Close()
+		}
+		printProblems(stderr, path, all)
+		return nil, exitUsage
+	}
+	return snap, exitOK
+}
+
+// unreadable reports a config file that cannot be read, by the name it
+// was given.
+func unreadable(w io.Writer, path string, err error) {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	fmt.Fprintf(w, "portico: %s: cannot read the config: %v\n", path, err)
+}
+
+func isProblems(err error) bool {
+	var e *config.Error
+	return errors.As(err, &e)
+}
+
+// printProblems lists a config's problems, one per line as
+// FILE:LINE:COLUMN: KEY: PROBLEM (the form editors jump to), then one
+// "portico:" line that counts them.
+func printProblems(w io.Writer, path string, err error) {
+	var es config.Errors
+	if !errors.As(err, &es) {
+		fmt.Fprintf(w, "portico: %v\n", err)
+		return
+	}
+	for _, e := range es {
+		fmt.Fprintln(w, e.Error())
+	}
+	fmt.Fprintf(w, "portico: %s: %s\n", path, plural(len(es), "problem"))
+}
+
+// keyPath matches a message that starts with a key path ("apis[0].services[1]: ...").
+var keyPath = regexp.MustCompile(`^([a-z_][a-z0-9_]*(?:\[\d+\])*(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])*)*): (.+)$`)
+
+// keyPathErrors returns err's problems as config errors. server.Build and
+// catalog.New are to return config.Errors with key paths; until they all
+// do, a plain error is read line by line, and a line that starts with a
+// key path is taken as a problem at that key, so that it is placed in the
+// file and not reported twice.
+func keyPathErrors(err error) error {
+	if err == nil || isProblems(err) {
+		return err
+	}
+	var es config.Errors
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		if m := keyPath.FindStringSubmatch(line); m != nil {
+			es = append(es, &config.Error{Field: m[1], Message: m[2]})
+			continue
+		}
+		es = append(es, &config.Error{Message: line})
+	}
+	return es
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// versionString may be set at build time:
+// go build -ldflags "-X main.versionString=v1.2.3" ./cmd/portico.
 var versionString = ""
 
-func version() string {
-	if versionString != "" {
-		return versionString
+func versionCmd(w io.Writer) int {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		bi = nil
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	fmt.Fprintln(w, versionLine(versionString, bi))
+	return exitOK
+}
+
+// versionLine says which build this is: the module version (set by go
+// install module@version, or by go build in a clone from its tag and
+// commit), the VCS commit and whether the tree had changes (set by go
+// build in a git clone), and the Go version.
+func versionLine(override string, bi *debug.BuildInfo) string {
+	version, commit, modified, goVersion := "devel", "unknown", false, "unknown Go"
+	if bi != nil {
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			version = v
+		}
+		goVersion = bi.GoVersion
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
 	}
-	return "dev"
+	if override != "" {
+		version = override
+	}
+	if modified {
+		commit += ", modified"
+	}
+	return fmt.Sprintf("portico %s (commit %s; %s)", version, commit, goVersion)
 }

@@ -182,10 +182,10 @@ func TestCommands(t *testing.T) {
 	}
 	out, err = exec.Command(bin, "validate", "-c", bad).CombinedOutput()
 	var exit *exec.ExitError
-	if err == nil || !errAs(err, &exit) || exit.ExitCode() == 0 {
-		t.Errorf("validate bad config: want a non-zero exit, got %v", err)
+	if err == nil || !errAs(err, &exit) || exit.ExitCode() != 2 {
+		t.Errorf("validate bad config: want exit status 2, got %v", err)
 	}
-	want := `apis[0].integration: unknown integration "bookstor" (known: bookstore)`
+	want := `portico.yaml:16:18: apis[0].integration: unknown integration "bookstor" (known: bookstore)`
 	if !strings.Contains(string(out), want) {
 		t.Errorf("validate bad config: output %q does not contain %q", out, want)
 	}
@@ -198,10 +198,20 @@ func TestCommands(t *testing.T) {
 		"/example.bookstore.v1.BookstoreService/GetBook",
 		"GET     /v1/shelves/{shelf}/stats",
 		"PATCH   /v1/{book.name=shelves/*/books/*}",
+		"(gRPC only)",
+		"/example.bookstore.v1.BookstoreService/Reindex",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("routes output lacks %q:\n%s", want, out)
 		}
+	}
+	// Flags before the command are a usage error, not a gateway that
+	// serves (and hangs a CI job).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err = exec.CommandContext(ctx, bin, "-c", good, "validate").CombinedOutput()
+	if !errAs(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "the command comes before its flags") {
+		t.Errorf("portico -c FILE validate: want a usage error (exit 2), got %v\n%s", err, out)
 	}
 	out, err = exec.Command(bin, "version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "portico ") {

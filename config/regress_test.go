@@ -1,0 +1,107 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Regression tests: one per finding, named for it.
+
+// loadString writes content to dir/portico.yaml and loads it by the
+// relative name, as an operator in dir would.
+func loadString(t *testing.T, content string) (*File, error) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "portico.yaml"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	return Load("portico.yaml")
+}
+
+// Issue 10: "listen.http: 999.0.0.1:80" passed validate and failed at run
+// time.
+func TestRegressListenHostNotAnIP(t *testing.T) {
+	_, err := loadString(t, "listen:\n  http: 999.0.0.1:80\n")
+	want := `portico.yaml:2:9: listen.http: "999.0.0.1:80": "999.0.0.1" is not an IP address or a valid host name`
+	if err == nil || err.Error() != want {
+		t.Errorf("Load: got %v, want %s", err, want)
+	}
+}
+
+// Issue 10: "target: http://127.0.0.1:35051" passed validate and every
+// call was a 503.
+func TestRegressGRPCTargetURL(t *testing.T) {
+	_, err := loadString(t, "integrations:\n  - name: b\n    grpc: {target: http://127.0.0.1:35051}\n")
+	if err == nil || !strings.HasPrefix(err.Error(), `portico.yaml:3:20: integrations[0].grpc.target: "http://127.0.0.1:35051" is a URL, not a grpc target: write 127.0.0.1:35051`) {
+		t.Errorf("Load: got %v, want the URL named as a mistake with the target to write", err)
+	}
+}
+
+// Issue 10: `target: "127.0.0.1:"` (no port after the colon) passed validate.
+func TestRegressEmptyPort(t *testing.T) {
+	_, err := loadString(t, "integrations:\n  - name: b\n    grpc:\n      target: \"127.0.0.1:\"\n")
+	want := `portico.yaml:4:15: integrations[0].grpc.target: "127.0.0.1:" has no port after the colon`
+	if err == nil || err.Error() != want {
+		t.Errorf("Load: got %v, want %s", err, want)
+	}
+}
+
+// Issue 10: config errors named the key path but never the file, line or
+// column.
+func TestRegressErrorsNameFileLineColumn(t *testing.T) {
+	_, err := loadString(t, "apis:\n  - services: [a.B]\n    integration: nope\n")
+	var errs Errors
+	if !asErrors(err, &errs) || len(errs) != 1 {
+		t.Fatalf("Load: got %v, want one problem", err)
+	}
+	e := errs[0]
+	if e.File != "portico.yaml" || e.Line != 3 || e.Column != 18 || e.Field != "apis[0].integration" {
+		t.Errorf("problem placed at %s:%d:%d %s, want portico.yaml:3:18 apis[0].integration", e.File, e.Line, e.Column, e.Field)
+	}
+}
+
+// Issue 10: "reports every problem" held only within one phase — a file
+// with mistakes of type, rule and reference took a round each.
+func TestRegressOneRunForAllPhases(t *testing.T) {
+	f, err := loadString(t, `integrations:
+  - name: b
+    grpc: {target: "127.0.0.1:1", timeout: soon}
+apis:
+  - services: []
+    integration: c
+`)
+	want := strings.Join([]string{
+		`portico.yaml:3:44: integrations[0].grpc.timeout: invalid duration "soon": want a duration such as "10s", "500ms" or "1m30s"`,
+		`portico.yaml:5:15: apis[0].services: must contain at least 1 item(s)`,
+		`portico.yaml:6:18: apis[0].integration: unknown integration "c" (known: b)`,
+	}, "\n")
+	if err == nil || err.Error() != want {
+		t.Errorf("Load:\ngot:\n%v\nwant:\n%s", err, want)
+	}
+	if f == nil || f.Config.GetIntegrations()[0].GetName() != "b" {
+		t.Errorf("Load returned File %v, want the partly decoded config", f)
+	}
+}
+
+// protoyaml stores YAML's null in a string field as the text "null"; null
+// means unset in this file, as in proto3 JSON.
+func TestRegressNullIsUnset(t *testing.T) {
+	f, err := Parse([]byte("listen:\n  http: null\n  grpc: ~\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Config.GetListen(); got.GetHttp() != DefaultHTTPAddress || got.GetGrpc() != "" {
+		t.Errorf("listen = %v, want the default http address and no grpc", got)
+	}
+}
+
+func asErrors(err error, target *Errors) bool {
+	es, ok := err.(Errors)
+	if ok {
+		*target = es
+	}
+	return ok
+}
