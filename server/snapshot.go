@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -221,19 +222,29 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 }
 
 // asConfigErrors returns err as config.Errors: as it is when it already is
-// one; otherwise one problem per line, at field.
+// one; otherwise one problem per line, at the key path the line starts
+// with ("apis[0].services[1]: ..."), else at field (a message that repeats
+// field as its prefix loses it).
 func asConfigErrors(err error, field string) error {
 	var ce config.Errors
 	if errors.As(err, &ce) {
 		return ce
 	}
 	for _, line := range strings.Split(err.Error(), "\n") {
-		if line != "" {
-			ce = append(ce, &config.Error{Field: field, Message: line})
+		if line = strings.TrimSpace(line); line == "" {
+			continue
 		}
+		if m := keyPath.FindStringSubmatch(line); m != nil {
+			ce = append(ce, &config.Error{Field: m[1], Message: m[2]})
+			continue
+		}
+		ce = append(ce, &config.Error{Field: field, Message: line})
 	}
 	return ce
 }
+
+// keyPath matches a message that starts with a key path.
+var keyPath = regexp.MustCompile(`^([a-z_][a-z0-9_]*(?:\[\d+\])*(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])*)*): (.+)$`)
 
 // Integration returns the integration called name, or nil.
 func (s *Snapshot) Integration(name string) integrations.Backend {

@@ -457,6 +457,8 @@ type fakeStream struct {
 	msgs []proto.Message
 }
 
+func (s *fakeStream) Context() context.Context { return context.Background() }
+
 func (s *fakeStream) RecvMsg(m any) error {
 	if len(s.msgs) == 0 {
 		return io.EOF

@@ -7,9 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"regexp"
 	"runtime/debug"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/portico-gw/portico/catalog"
@@ -21,12 +19,15 @@ import (
 // serves it (serve.go). A config with problems is reported in full, with
 // exit status 2, before anything listens.
 func serveCmd(o *options, stdout, stderr io.Writer) int {
+	var cfg *config.File
 	if o.config != "" {
-		if _, code := loadConfig(o.config, stderr); code != exitOK {
+		f, code := loadConfig(o.config, stderr)
+		if code != exitOK {
 			return code
 		}
+		cfg = f
 	}
-	return serve(o.config, overrides{http: o.httpAddr, grpc: o.grpcAddr, admin: o.admin}, stdout, stderr)
+	return serve(cfg, overrides{http: o.httpAddr, grpc: o.grpcAddr, admin: o.admin}, stdout, stderr)
 }
 
 func validateCmd(o *options, stdout, stderr io.Writer) int {
@@ -35,6 +36,7 @@ func validateCmd(o *options, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer snap.Close()
+	printWarnings(stderr, snap)
 	rows := catalog.RouteTable(snap.Catalog)
 	grpcOnly := 0
 	for _, r := range rows {
@@ -121,7 +123,7 @@ func buildFrom(cmd, path string, stderr io.Writer) (*server.Snapshot, int) {
 		return nil, exitUsage
 	}
 	snap, buildErr := server.Build(f, server.BuildOptions{Logger: slog.New(slog.DiscardHandler)})
-	if all := f.Join(err, keyPathErrors(buildErr)); all != nil {
+	if all := f.Join(err, buildErr); all != nil {
 		if snap != nil {
 			_ = snap.Close()
 		}
@@ -161,30 +163,15 @@ func printProblems(w io.Writer, path string, err error) {
 	fmt.Fprintf(w, "portico: %s: %s\n", path, plural(len(es), "problem"))
 }
 
-// keyPath matches a message that starts with a key path ("apis[0].services[1]: ...").
-var keyPath = regexp.MustCompile(`^([a-z_][a-z0-9_]*(?:\[\d+\])*(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])*)*): (.+)$`)
-
-// keyPathErrors returns err's problems as config errors. server.Build and
-// catalog.New are to return config.Errors with key paths; until they all
-// do, a plain error is read line by line, and a line that starts with a
-// key path is taken as a problem at that key, so that it is placed in the
-// file and not reported twice.
-func keyPathErrors(err error) error {
-	if err == nil || isProblems(err) {
-		return err
+// printWarnings lists problems that do not stop the config (resolved
+// route conflicts, rules for unexposed methods), placed in the file.
+func printWarnings(w io.Writer, snap *server.Snapshot) {
+	for _, warn := range snap.Warnings {
+		located := *warn
+		_ = snap.Config.Locate(&located)
+		located.Message = "warning: " + located.Message
+		fmt.Fprintln(w, located.Error())
 	}
-	var es config.Errors
-	for _, line := range strings.Split(err.Error(), "\n") {
-		if line = strings.TrimSpace(line); line == "" {
-			continue
-		}
-		if m := keyPath.FindStringSubmatch(line); m != nil {
-			es = append(es, &config.Error{Field: m[1], Message: m[2]})
-			continue
-		}
-		es = append(es, &config.Error{Message: line})
-	}
-	return es
 }
 
 func plural(n int, noun string) string {

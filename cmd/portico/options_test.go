@@ -62,20 +62,3 @@ func TestVersionLine(t *testing.T) {
 		t.Errorf("versionLine(no build info) = %q, want %q", got, want)
 	}
 }
-
-func TestKeyPathErrors(t *testing.T) {
-	err := keyPathErrors(errorString("apis[0].services[1]: service \"x\" not found\ndescriptors: open a: no such file\nsomething else"))
-	got := err.Error()
-	want := "apis[0].services[1]: service \"x\" not found\ndescriptors: open a: no such file\nsomething else"
-	if got != want {
-		t.Errorf("keyPathErrors: got %q, want %q", got, want)
-	}
-	es, ok := err.(interface{ Unwrap() []error })
-	if !ok || len(es.Unwrap()) != 3 {
-		t.Fatalf("keyPathErrors: got %T, want three config errors", err)
-	}
-}
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }

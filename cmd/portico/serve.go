@@ -8,35 +8,41 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/server"
 )
 
 type overrides struct{ http, grpc, admin string }
 
-func serve(cfgPath string, over overrides, stdout, stderr io.Writer) int {
+// serve runs the gateway on cfg (the demo when cfg is nil) until SIGINT or
+// SIGTERM, then drains it (see server.Shutdown) within the config's
+// shutdown.grace_period. SIGHUP reloads the config file.
+func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	var (
-		cfg     *config.File
-		cleanup = func() {}
-		err     error
-	)
-	if cfgPath == "" {
-		cfg, cleanup, err = startDemo()
-	} else {
-		cfg, err = config.Load(cfgPath)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "portico: %v\n", err)
-		return 1
+	cleanup := func() {}
+	if cfg == nil {
+		var err error
+		if cfg, cleanup, err = startDemo(); err != nil {
+			fmt.Fprintf(stderr, "portico: %v\n", err)
+			return exitFailure
+		}
 	}
 	defer cleanup()
-	snap, err := server.Build(cfg, server.BuildOptions{Logger: log})
+	// State that outlives a snapshot (connections, caches, counters) is
+	// shared by every snapshot this process builds.
+	states := pool.New()
+	build := func(f *config.File) (*server.Snapshot, error) {
+		return server.Build(f, server.BuildOptions{Logger: log, Pool: states})
+	}
+	snap, err := build(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "portico: %v\n", err)
-		return 1
+		printProblems(stderr, displayPath(cfg), cfg.Join(nil, err))
+		return exitUsage
+	}
+	for _, w := range snap.Warnings {
+		log.Warn(w.Error())
 	}
 	l := cfg.Config.GetListen()
 	listen := server.Listen{HTTP: l.GetHttp(), GRPC: l.GetGrpc(), Admin: l.GetAdmin()}
@@ -53,7 +59,20 @@ func serve(cfgPath string, over overrides, stdout, stderr io.Writer) int {
 	if err != nil {
 		_ = snap.Close()
 		fmt.Fprintf(stderr, "portico: %v\n", err)
-		return 1
+		return exitFailure
+	}
+	if cfg.Path != "" {
+		srv.SetRebuild(func(ctx context.Context, current *server.Snapshot) (*server.Snapshot, error) {
+			next, err := config.Load(cfg.Path)
+			if err != nil {
+				return nil, err
+			}
+			s, err := build(next)
+			if err != nil {
+				return nil, next.Join(nil, err)
+			}
+			return s, nil
+		})
 	}
 	fmt.Fprintf(stdout, "portico: REST on http://%s", srv.HTTPAddr)
 	if srv.GRPCAddr != "" {
@@ -63,28 +82,48 @@ func serve(cfgPath string, over overrides, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, ", admin on http://%s", srv.AdminAddr)
 	}
 	fmt.Fprintf(stdout, " (%d methods)\n", len(snap.Catalog.Methods))
-	if cfgPath == "" {
+	if cfg.Path == "" {
 		printDemoHelp(stdout, srv)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
-	select {
-	case err := <-errc:
-		if err != nil {
-			fmt.Fprintf(stderr, "portico: %v\n", err)
-			return 1
+	for {
+		select {
+		case err := <-errc:
+			if err != nil {
+				fmt.Fprintf(stderr, "portico: %v\n", err)
+				return exitFailure
+			}
+			return exitOK
+		case <-hup:
+			_ = srv.Reload(ctx) // logged; a bad config leaves the old one serving
+			continue
+		case <-ctx.Done():
 		}
-		return 0
-	case <-ctx.Done():
+		break
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	grace := srv.Snapshot().Limits.ShutdownGrace
+	log.Info("draining", "grace", grace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		fmt.Fprintf(stderr, "portico: shutdown: %v\n", err)
 	}
 	<-errc
-	return 0
+	return exitOK
 }
+
+// displayPath names a config file in messages: as given, or "demo".
+func displayPath(f *config.File) string {
+	if f.Path == "" {
+		return "demo"
+	}
+	return f.Path
+}
+
