@@ -50,12 +50,8 @@ func Build(cfg *config.File, opts BuildOptions) (*Snapshot, error) {
 	c := cfg.Config
 	var files *protoregistry.Files
 	if len(c.GetDescriptors()) > 0 {
-		paths := make([]string, len(c.GetDescriptors()))
-		for i, p := range c.GetDescriptors() {
-			paths[i] = cfg.Resolve(p)
-		}
 		var err error
-		if files, err = catalog.LoadDescriptorSets(paths); err != nil {
+		if files, err = catalog.LoadSources(cfg.Dir, c.GetDescriptors(), c.GetProtoPaths()); err != nil {
 			return nil, err
 		}
 	}
@@ -101,7 +97,7 @@ func Build(cfg *config.File, opts BuildOptions) (*Snapshot, error) {
 		}
 		apis[i] = api
 	}
-	cat, err := catalog.New(catalog.Options{Files: files, Rules: rules, APIs: apis})
+	cat, err := catalog.New(catalog.Options{Files: files, Rules: rules, APIs: apis, Strict: c.GetStrictRoutes()})
 	if err != nil {
 		s.Close()
 		return nil, err

@@ -15,10 +15,12 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/catalog/httprule"
+	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/transcoder/jsonenc"
 	"github.com/portico-gw/portico/transcoder/params"
 	"github.com/portico-gw/portico/transcoder/router"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -55,8 +57,9 @@ type Transcoder struct {
 }
 
 // New compiles every binding of the catalog into the route trie, resolving
-// each field a rule names. Route conflicts and rules naming missing fields
-// are errors here.
+// each field a rule names. Rules naming missing fields are errors here,
+// returned as config.Errors located where each rule was written
+// (catalog.Binding.Origin).
 func New(cat *catalog.Catalog, p Pipeline, opts Options) (*Transcoder, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 4 << 20
@@ -76,22 +79,24 @@ func New(cat *catalog.Catalog, p Pipeline, opts Options) (*Transcoder, error) {
 		}},
 		opts: opts,
 	}
-	var errs []string
+	var errs config.Errors
 	for _, m := range cat.MethodList() {
 		for _, b := range m.Bindings {
 			rt, err := compileRoute(b)
 			if err != nil {
-				errs = append(errs, fmt.Sprintf("method %s: %s %s: %v", m.Desc.FullName(), b.HTTPMethod, b.Template.Raw, err))
+				errs = append(errs, b.Origin.Errorf("method %s: %s %s: %v", m.Desc.FullName(), b.HTTPMethod, b.Template.Raw, err))
 				continue
 			}
 			if err := t.router.Add(b.HTTPMethod, b.Template, rt); err != nil {
-				errs = append(errs, fmt.Sprintf("method %s: %v", m.Desc.FullName(), err))
+				// The catalog resolves identical routes; this is a
+				// binding the router still cannot tell from another.
+				errs = append(errs, b.Origin.Errorf("method %s: %s", m.Desc.FullName(), strings.TrimPrefix(err.Error(), "router: ")))
 			}
 		}
 	}
 	if len(errs) > 0 {
-		sort.Strings(errs)
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+		return nil, errs
 	}
 	return t, nil
 }
@@ -162,7 +167,7 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 		dotted := strings.Join(v.FieldPath, ".")
 		p, err := params.Resolve(in, dotted)
 		if err != nil {
-			return nil, fmt.Errorf("path variable %q: %v", dotted, err)
+			return nil, fmt.Errorf("path variable %q: %s", dotted, plain(err))
 		}
 		last := p[len(p)-1]
 		if last.IsList() || last.IsMap() {
@@ -184,7 +189,7 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 	default:
 		p, err := params.Resolve(in, b.Body)
 		if err != nil {
-			return nil, fmt.Errorf("body %q: %v", b.Body, err)
+			return nil, fmt.Errorf("body %q: %s", b.Body, plain(err))
 		}
 		rt.body = bodyField
 		rt.bodyPath = p
@@ -202,7 +207,7 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 	if b.ResponseBody != "" {
 		p, err := params.Resolve(out, b.ResponseBody)
 		if err != nil {
-			return nil, fmt.Errorf("response_body %q: %v", b.ResponseBody, err)
+			return nil, fmt.Errorf("response_body %q: %s", b.ResponseBody, plain(err))
 		}
 		rt.respPath = p
 		last := p[len(p)-1]
@@ -211,6 +216,15 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 		rt.respIsHTTPBody = out.FullName() == httpBodyName
 	}
 	return rt, nil
+}
+
+// plain is an error's message without its gRPC status wording: params
+// reports request-time problems as statuses, but here it is a config error.
+func plain(err error) string {
+	if st, ok := status.FromError(err); ok {
+		return st.Message()
+	}
+	return err.Error()
 }
 
 // isWellKnownScalar reports message types that have a scalar text form
