@@ -175,7 +175,7 @@ func (b *builder) exposeMethod(md protoreflect.MethodDescriptor, api API, where 
 		if src.file != nil {
 			b.errs.addErr(src.file.errorAt(berr.sub, "rule for method %s: %s", md.FullName(), berr.msg))
 		} else {
-			b.errs.add(where, "method %s: google.api.http annotation %s: %s", md.FullName(), annotationPlace(md, -1), berr.msg)
+			b.errs.add(where, "method %s: %s: %s", md.FullName(), src.origin(md, berr.sub).Desc, berr.msg)
 		}
 		return
 	}

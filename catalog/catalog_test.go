@@ -407,7 +407,7 @@ func TestNewErrors(t *testing.T) {
 			if c != nil {
 				t.Errorf("got a catalog with the error, want nil")
 			}
-			if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, tt.want) {
+			if got := errorLines(t, err); !slices.Equal(got, tt.want) {
 				t.Errorf("got error lines\n%q\nwant\n%q", got, tt.want)
 			}
 		})

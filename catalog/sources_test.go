@@ -273,3 +273,36 @@ func TestLoadSourcesErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAnnotationErrorFromSource: an error in an annotation compiled from
+// source names the line of the binding at fault.
+func TestAnnotationErrorFromSource(t *testing.T) {
+	dir := writeTree(t, map[string]string{"bad.proto": `syntax = "proto3";
+package portico.test.bad;
+
+import "google/api/annotations.proto";
+
+message M { string id = 1; }
+
+service S {
+  rpc Do(M) returns (M) {
+    option (google.api.http) = {
+      get: "/v1/ok/{id}"
+      additional_bindings {custom: {path: "/v1/no-kind"}}
+    };
+  }
+}
+`})
+	files, err := LoadSources(dir, []string{"bad.proto"}, nil)
+	if err != nil {
+		t.Fatalf("LoadSources: %v", err)
+	}
+	_, err = New(Options{Files: files, APIs: []API{{Where: "apis[0]", Services: []string{"portico.test.bad.S"}, Backend: &fakeBackend{}}}})
+	if err == nil {
+		t.Fatal("got no error for a custom pattern without a kind")
+	}
+	want := []string{"apis[0].services[0]: method portico.test.bad.S.Do: google.api.http annotation at bad.proto:12:7: additional_bindings[0]: custom pattern without a kind"}
+	if got := errorLines(t, err); !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
