@@ -7,10 +7,9 @@ package catalog
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/portico-gw/portico/catalog/httprule"
-	"google.golang.org/genproto/googleapis/api/annotations"
+	"github.com/portico-gw/portico/config"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -24,6 +23,11 @@ type Catalog struct {
 	// Files resolves every descriptor the exposed services use (for
 	// server reflection).
 	Files Resolver
+	// Warnings are what New accepted but a reader of the config should
+	// hear about: route conflicts it resolved, rules it ignored. Each is
+	// located like an error (see config.Error). With Options.Strict they
+	// are errors instead.
+	Warnings []*config.Error
 }
 
 // Resolver finds descriptors by file path or full name.
@@ -52,84 +56,132 @@ type Options struct {
 	// Files holds the descriptors; nil means the compiled-in
 	// protoregistry.GlobalFiles.
 	Files *protoregistry.Files
-	// Rules are HTTP rules from gRPC API Configuration files, keyed by
-	// selector (a method's full name). A rule here replaces the method's
-	// google.api.http annotation.
-	Rules map[string]*annotations.HttpRule
+	// Rules are HTTP rules from gRPC API Configuration files (see
+	// LoadHTTPRules). A rule here replaces the method's google.api.http
+	// annotation.
+	Rules Rules
 	// APIs lists the exposed services.
 	APIs []API
+	// Strict (the config's strict_routes) makes the warnings errors: two
+	// methods bound to the same route, and a rule for a method of a service
+	// that is loaded but not exposed. Default false, as grpc-gateway serves
+	// both.
+	Strict bool
 }
 
 // New builds the catalog and checks all of it: every service exists, every
-// HTTP rule parses, no two services are exposed twice, rules name existing
+// HTTP rule parses, no service is exposed twice, rules name existing
 // methods. Field references in rules are checked by the REST door when it
 // compiles its routes.
+//
+// Two bindings with the same HTTP method and the same template up to
+// variable names (the same httprule.Template.Shape: they match exactly the
+// same paths) are a conflict, resolved the way grpc-gateway resolves it:
+// the binding declared later wins, in the order of apis[], then services[],
+// then the methods of a service as declared, then a rule's bindings
+// (additional_bindings after the main one). The losing binding is dropped
+// and a warning names both methods and where each rule was written.
+//
+// A rules-file selector naming a method of a service that is in the
+// descriptors but not exposed is ignored with a warning; one naming no
+// method at all is an error (a typo), with the closest name as a hint.
+//
+// Errors are config.Errors, every one found, in a stable order.
 func New(opts Options) (*Catalog, error) {
-	var files Resolver = protoregistry.GlobalFiles
+	files := protoregistry.GlobalFiles
 	if opts.Files != nil {
 		files = opts.Files
 	}
 	c := &Catalog{Methods: map[string]*Method{}, Files: files}
+	b := &builder{opts: opts, files: files, cat: c}
+	b.expose()
+	b.resolveConflicts()
+	b.checkUnusedRules()
+	if err := b.errs.err(); err != nil {
+		return nil, err
+	}
+	c.Warnings = b.warns.list()
+	return c, nil
+}
+
+// builder holds what New works with.
+type builder struct {
+	opts      Options
+	files     *protoregistry.Files
+	cat       *Catalog
+	errs      problems
+	warns     problems
+	usedRules map[string]bool
+	// bindings in declaration order (see New), for conflicts.
+	bindings []*Binding
+}
+
+// warn records a warning, or an error in strict mode.
+func (b *builder) warn(e *config.Error) {
+	if b.opts.Strict {
+		e.Message += " (strict_routes is set)"
+		b.errs.addErr(e)
+		return
+	}
+	b.warns.addErr(e)
+}
+
+// expose adds the methods of every exposed service with their bindings.
+func (b *builder) expose() {
 	types := newTypeResolver()
-	var errs []string
 	seen := map[string]string{}
-	usedRules := map[string]bool{}
-	for _, api := range opts.APIs {
+	b.usedRules = map[string]bool{}
+	for _, api := range b.opts.APIs {
 		if api.Backend == nil {
-			errs = append(errs, fmt.Sprintf("%s.integration: no backend", api.Where))
+			b.errs.add(api.Where+".integration", "no backend")
 			continue
 		}
 		for i, name := range api.Services {
 			where := fmt.Sprintf("%s.services[%d]", api.Where, i)
 			if prev, ok := seen[name]; ok {
-				errs = append(errs, fmt.Sprintf("%s: service %q is already exposed by %s", where, name, prev))
+				b.errs.add(where, "service %q is already exposed by %s", name, prev)
 				continue
 			}
 			seen[name] = where
-			sd, err := findService(files, name)
+			sd, err := b.findService(name)
 			if err != nil {
-				errs = append(errs, fmt.Sprintf("%s: %v", where, err))
+				b.errs.add(where, "%v", err)
 				continue
 			}
-			c.Services = append(c.Services, sd)
+			b.cat.Services = append(b.cat.Services, sd)
 			methods := sd.Methods()
 			for j := 0; j < methods.Len(); j++ {
-				md := methods.Get(j)
-				m, err := newMethod(md, api, types)
-				if err != nil {
-					errs = append(errs, fmt.Sprintf("%s: %v", where, err))
-					continue
-				}
-				rule, fromConfig := opts.Rules[string(md.FullName())]
-				if fromConfig {
-					usedRules[string(md.FullName())] = true
-				} else {
-					rule = annotationRule(md)
-				}
-				bindings, err := bindingsFor(m, rule, api.DefaultBindings)
-				if err != nil {
-					src := "google.api.http annotation"
-					if fromConfig {
-						src = "http_rules"
-					}
-					errs = append(errs, fmt.Sprintf("%s: method %s: %s: %v", where, md.FullName(), src, err))
-					continue
-				}
-				m.Bindings = bindings
-				c.Methods[m.FullMethod] = m
+				b.exposeMethod(methods.Get(j), api, where, types)
 			}
 		}
 	}
-	for sel := range opts.Rules {
-		if !usedRules[sel] {
-			errs = append(errs, fmt.Sprintf("http_rules: selector %q names no method of an exposed service", sel))
+}
+
+func (b *builder) exposeMethod(md protoreflect.MethodDescriptor, api API, where string, types *typeResolver) {
+	m, err := newMethod(md, api, types)
+	if err != nil {
+		b.errs.add(where, "%v", err)
+		return
+	}
+	src := ruleSource{field: where}
+	if r, ok := b.opts.Rules[string(md.FullName())]; ok {
+		b.usedRules[string(md.FullName())] = true
+		src.rule, src.file = r.HTTP, r
+	} else {
+		src.rule = annotationRule(md)
+	}
+	bindings, berr := bindingsFor(m, src, api.DefaultBindings)
+	if berr != nil {
+		if src.file != nil {
+			b.errs.addErr(src.file.errorAt(berr.sub, "rule for method %s: %s", md.FullName(), berr.msg))
+		} else {
+			b.errs.add(where, "method %s: %s: %s", md.FullName(), src.origin(md, berr.sub).Desc, berr.msg)
 		}
+		return
 	}
-	if len(errs) > 0 {
-		sort.Strings(errs)
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
-	}
-	return c, nil
+	m.Bindings = bindings
+	b.bindings = append(b.bindings, bindings...)
+	b.cat.Methods[m.FullMethod] = m
 }
 
 // MethodList returns the methods sorted by gRPC path.
@@ -140,18 +192,6 @@ func (c *Catalog) MethodList() []*Method {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].FullMethod < out[j].FullMethod })
 	return out
-}
-
-func findService(files Resolver, name string) (protoreflect.ServiceDescriptor, error) {
-	d, err := files.FindDescriptorByName(protoreflect.FullName(name))
-	if err != nil {
-		return nil, fmt.Errorf("service %q not found in the descriptors", name)
-	}
-	sd, ok := d.(protoreflect.ServiceDescriptor)
-	if !ok {
-		return nil, fmt.Errorf("%q is not a service", name)
-	}
-	return sd, nil
 }
 
 // parseTemplate is the one place rules' path templates are parsed.

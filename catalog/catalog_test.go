@@ -38,6 +38,21 @@ func bookstoreAPI(b Backend) API {
 	return API{Where: "apis[0]", Services: []string{bookstoreService}, Backend: b, BackendName: "books"}
 }
 
+// ruleSet makes Rules as if read from "rules.yaml" (http_rules[0]), one
+// rule a line in selector order.
+func ruleSet(m map[string]*annotations.HttpRule) Rules {
+	sels := make([]string, 0, len(m))
+	for sel := range m {
+		sels = append(sels, sel)
+	}
+	slices.Sort(sels)
+	out := Rules{}
+	for i, sel := range sels {
+		out[sel] = &Rule{HTTP: m[sel], Field: "http_rules[0]", File: "rules.yaml", Line: i + 1, Column: 3}
+	}
+	return out
+}
+
 func mustNew(t *testing.T, opts Options) *Catalog {
 	t.Helper()
 	c, err := New(opts)
@@ -217,7 +232,7 @@ func TestHTTPRulesFromConfig(t *testing.T) {
 		t.Run(fmt.Sprintf("default bindings %v", defaults), func(t *testing.T) {
 			api := bookstoreAPI(&fakeBackend{})
 			api.DefaultBindings = defaults
-			c := mustNew(t, Options{Rules: rules, APIs: []API{api}})
+			c := mustNew(t, Options{Rules: ruleSet(rules), APIs: []API{api}})
 			tests := []struct {
 				method string
 				want   []string
@@ -240,7 +255,7 @@ func TestServerStreamingAnyBody(t *testing.T) {
 	rules := map[string]*annotations.HttpRule{
 		bookstoreService + ".WatchBooks": {Pattern: &annotations.HttpRule_Post{Post: "/v1/watch"}, Body: "parent"},
 	}
-	c := mustNew(t, Options{Rules: rules, APIs: []API{bookstoreAPI(&fakeBackend{})}})
+	c := mustNew(t, Options{Rules: ruleSet(rules), APIs: []API{bookstoreAPI(&fakeBackend{})}})
 	if got, want := describe(method(t, c, "WatchBooks").Bindings), []string{"POST /v1/watch body=parent"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -248,8 +263,8 @@ func TestServerStreamingAnyBody(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	b := &fakeBackend{}
-	rule := func(sel string, r *annotations.HttpRule) map[string]*annotations.HttpRule {
-		return map[string]*annotations.HttpRule{bookstoreService + "." + sel: r}
+	rule := func(sel string, r *annotations.HttpRule) Rules {
+		return ruleSet(map[string]*annotations.HttpRule{bookstoreService + "." + sel: r})
 	}
 	get := func(path string) *annotations.HttpRule {
 		return &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: path}}
@@ -275,7 +290,7 @@ func TestNewErrors(t *testing.T) {
 		{
 			name: "not a service",
 			opts: Options{APIs: []API{{Where: "apis[0]", Services: []string{"example.bookstore.v1.Book"}, Backend: b}}},
-			want: []string{`apis[0].services[0]: "example.bookstore.v1.Book" is not a service`},
+			want: []string{`apis[0].services[0]: "example.bookstore.v1.Book" is a message, not a service`},
 		},
 		{
 			name: "exposed by two apis",
@@ -291,27 +306,48 @@ func TestNewErrors(t *testing.T) {
 			want: []string{`apis[0].services[1]: service "example.bookstore.v1.BookstoreService" is already exposed by apis[0].services[0]`},
 		},
 		{
-			name: "unused selector",
+			name: "selector naming no method",
 			opts: Options{Rules: rule("NoSuchMethod", get("/x")), APIs: []API{bookstoreAPI(b)}},
-			want: []string{`http_rules: selector "example.bookstore.v1.BookstoreService.NoSuchMethod" names no method of an exposed service`},
+			want: []string{`rules.yaml:1:3: http_rules[0]: selector "example.bookstore.v1.BookstoreService.NoSuchMethod" names no method in the descriptors`},
 		},
 		{
-			name: "selector of a service not exposed",
+			name: "misspelt selector",
+			opts: Options{Rules: rule("GetShelfs", get("/x")), APIs: []API{bookstoreAPI(b)}},
+			want: []string{`rules.yaml:1:3: http_rules[0]: selector "example.bookstore.v1.BookstoreService.GetShelfs" names no method in the descriptors (did you mean "example.bookstore.v1.BookstoreService.GetShelf"?)`},
+		},
+		{
+			name: "selector naming a service",
+			opts: Options{Rules: ruleSet(map[string]*annotations.HttpRule{bookstoreService: get("/x")}), APIs: []API{bookstoreAPI(b)}},
+			want: []string{`rules.yaml:1:3: http_rules[0]: selector "example.bookstore.v1.BookstoreService" names a service, not a method`},
+		},
+		{
+			name: "selector of a service not exposed, strict",
 			opts: Options{
-				Rules: map[string]*annotations.HttpRule{messagingService + ".GetMessage": get("/x")},
-				APIs:  []API{bookstoreAPI(b)},
+				Rules:  ruleSet(map[string]*annotations.HttpRule{messagingService + ".GetMessage": get("/x")}),
+				APIs:   []API{bookstoreAPI(b)},
+				Strict: true,
 			},
-			want: []string{`http_rules: selector "example.messaging.v1.MessagingService.GetMessage" names no method of an exposed service`},
+			want: []string{`rules.yaml:1:3: http_rules[0]: selector "example.messaging.v1.MessagingService.GetMessage" names a method of example.messaging.v1.MessagingService, a service that no apis entry exposes: the rule is ignored (strict_routes is set)`},
+		},
+		{
+			name: "service misspelt",
+			opts: Options{APIs: []API{{Where: "apis[0]", Services: []string{"example.bookstore.v1.BookstoreServce"}, Backend: b}}},
+			want: []string{`apis[0].services[0]: service "example.bookstore.v1.BookstoreServce" not found in the descriptors (did you mean "example.bookstore.v1.BookstoreService"?)`},
+		},
+		{
+			name: "service without its package",
+			opts: Options{APIs: []API{{Where: "apis[0]", Services: []string{"BookstoreService"}, Backend: b}}},
+			want: []string{`apis[0].services[0]: service "BookstoreService" not found in the descriptors (did you mean "example.bookstore.v1.BookstoreService"?)`},
 		},
 		{
 			name: "custom pattern without kind",
 			opts: Options{Rules: rule("GetShelf", &annotations.HttpRule{Pattern: &annotations.HttpRule_Custom{Custom: &annotations.CustomHttpPattern{Path: "/v1/x"}}}), APIs: []API{bookstoreAPI(b)}},
-			want: []string{"apis[0].services[0]: method example.bookstore.v1.BookstoreService.GetShelf: http_rules: custom pattern without a kind"},
+			want: []string{"rules.yaml:1:3: http_rules[0]: rule for method example.bookstore.v1.BookstoreService.GetShelf: custom pattern without a kind"},
 		},
 		{
 			name: "rule without pattern",
 			opts: Options{Rules: rule("GetShelf", &annotations.HttpRule{Body: "*"}), APIs: []API{bookstoreAPI(b)}},
-			want: []string{"apis[0].services[0]: method example.bookstore.v1.BookstoreService.GetShelf: http_rules: rule has no pattern (get, put, post, delete, patch or custom)"},
+			want: []string{"rules.yaml:1:3: http_rules[0]: rule for method example.bookstore.v1.BookstoreService.GetShelf: rule has no pattern (get, put, post, delete, patch or custom)"},
 		},
 		{
 			name: "nested additional_bindings",
@@ -322,7 +358,7 @@ func TestNewErrors(t *testing.T) {
 					AdditionalBindings: []*annotations.HttpRule{get("/v1/c")},
 				}},
 			}), APIs: []API{bookstoreAPI(b)}},
-			want: []string{"apis[0].services[0]: method example.bookstore.v1.BookstoreService.GetShelf: http_rules: additional_bindings[0]: nested additional_bindings are not allowed"},
+			want: []string{"rules.yaml:1:3: http_rules[0]: rule for method example.bookstore.v1.BookstoreService.GetShelf: additional_bindings[0]: nested additional_bindings are not allowed"},
 		},
 		{
 			name: "bad additional binding",
@@ -330,26 +366,21 @@ func TestNewErrors(t *testing.T) {
 				Pattern:            &annotations.HttpRule_Get{Get: "/v1/a"},
 				AdditionalBindings: []*annotations.HttpRule{get("/v1/b"), {}},
 			}), APIs: []API{bookstoreAPI(b)}},
-			want: []string{"apis[0].services[0]: method example.bookstore.v1.BookstoreService.GetShelf: http_rules: additional_bindings[1]: rule has no pattern (get, put, post, delete, patch or custom)"},
+			want: []string{"rules.yaml:1:3: http_rules[0]: rule for method example.bookstore.v1.BookstoreService.GetShelf: additional_bindings[1]: rule has no pattern (get, put, post, delete, patch or custom)"},
 		},
 		{
-			name: "client streaming with a field body",
-			opts: Options{Rules: rule("ImportBooks", post("/v1/books:import", "book")), APIs: []API{bookstoreAPI(b)}},
-			want: []string{`apis[0].services[0]: method example.bookstore.v1.BookstoreService.ImportBooks: http_rules: client-streaming method needs body "*" (got "book")`},
+			name: "client streaming with path variables",
+			opts: Options{Rules: rule("ImportBooks", post("/v1/{parent=shelves/*}/books:import", "*")), APIs: []API{bookstoreAPI(b)}},
+			want: []string{`rules.yaml:1:3: http_rules[0]: rule for method example.bookstore.v1.BookstoreService.ImportBooks: client-streaming method cannot bind path variables (parent): the request body is the stream of request messages`},
 		},
 		{
-			name: "client streaming without body",
-			opts: Options{Rules: rule("ImportBooks", get("/v1/books:import")), APIs: []API{bookstoreAPI(b)}},
-			want: []string{`apis[0].services[0]: method example.bookstore.v1.BookstoreService.ImportBooks: http_rules: client-streaming method needs body "*" (got "")`},
-		},
-		{
-			name: "bidi streaming additional binding without body",
+			name: "bidi streaming additional binding with path variables",
 			opts: Options{Rules: rule("LookupBooks", &annotations.HttpRule{
 				Pattern:            &annotations.HttpRule_Post{Post: "/v1/books:lookup"},
 				Body:               "*",
-				AdditionalBindings: []*annotations.HttpRule{get("/v1/books:lookup")},
+				AdditionalBindings: []*annotations.HttpRule{get("/v1/{name=shelves/*/books/*}:lookup")},
 			}), APIs: []API{bookstoreAPI(b)}},
-			want: []string{`apis[0].services[0]: method example.bookstore.v1.BookstoreService.LookupBooks: http_rules: additional_bindings[0]: client-streaming method needs body "*" (got "")`},
+			want: []string{`rules.yaml:1:3: http_rules[0]: rule for method example.bookstore.v1.BookstoreService.LookupBooks: additional_bindings[0]: client-streaming method cannot bind path variables (name): the request body is the stream of request messages`},
 		},
 		{
 			name: "every error at once, sorted",
@@ -363,7 +394,7 @@ func TestNewErrors(t *testing.T) {
 			want: []string{
 				"apis[0].integration: no backend",
 				`apis[1].services[0]: service "example.Nope" not found in the descriptors`,
-				`http_rules: selector "example.bookstore.v1.BookstoreService.NoSuchMethod" names no method of an exposed service`,
+				`rules.yaml:1:3: http_rules[0]: selector "example.bookstore.v1.BookstoreService.NoSuchMethod" names no method in the descriptors`,
 			},
 		},
 	}
@@ -376,7 +407,7 @@ func TestNewErrors(t *testing.T) {
 			if c != nil {
 				t.Errorf("got a catalog with the error, want nil")
 			}
-			if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, tt.want) {
+			if got := errorLines(t, err); !slices.Equal(got, tt.want) {
 				t.Errorf("got error lines\n%q\nwant\n%q", got, tt.want)
 			}
 		})
@@ -387,11 +418,11 @@ func TestNewBadTemplate(t *testing.T) {
 	rules := map[string]*annotations.HttpRule{
 		bookstoreService + ".GetShelf": {Pattern: &annotations.HttpRule_Get{Get: "/v1/{shelf"}},
 	}
-	_, err := New(Options{Rules: rules, APIs: []API{bookstoreAPI(&fakeBackend{})}})
+	_, err := New(Options{Rules: ruleSet(rules), APIs: []API{bookstoreAPI(&fakeBackend{})}})
 	if err == nil {
 		t.Fatal("got no error for an unparsable template")
 	}
-	if want := "apis[0].services[0]: method example.bookstore.v1.BookstoreService.GetShelf: http_rules: "; !strings.HasPrefix(err.Error(), want) {
+	if want := `rules.yaml:1:3: http_rules[0]: rule for method example.bookstore.v1.BookstoreService.GetShelf: httprule: template "/v1/{shelf": unclosed "{"`; !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("got %q, want prefix %q", err, want)
 	}
 }
@@ -500,9 +531,9 @@ func TestAnnotationErrors(t *testing.T) {
 		want   string
 	}{
 		{"custom without kind", &annotations.HttpRule{Pattern: &annotations.HttpRule_Custom{Custom: &annotations.CustomHttpPattern{Path: "/v1/ping"}}}, false,
-			"apis[0].services[0]: method portico.test.v1.PingService.Ping: google.api.http annotation: custom pattern without a kind"},
-		{"client streaming body", &annotations.HttpRule{Pattern: &annotations.HttpRule_Post{Post: "/v1/ping"}, Body: "text"}, true,
-			`apis[0].services[0]: method portico.test.v1.PingService.Ping: google.api.http annotation: client-streaming method needs body "*" (got "text")`},
+			"apis[0].services[0]: method portico.test.v1.PingService.Ping: google.api.http annotation in portico/test/v1/ping.proto: custom pattern without a kind"},
+		{"client streaming path variable", &annotations.HttpRule{Pattern: &annotations.HttpRule_Post{Post: "/v1/ping/{text}"}, Body: "*"}, true,
+			`apis[0].services[0]: method portico.test.v1.PingService.Ping: google.api.http annotation in portico/test/v1/ping.proto: client-streaming method cannot bind path variables (text): the request body is the stream of request messages`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -522,7 +553,7 @@ func TestRuleFixesBadAnnotation(t *testing.T) {
 	files := registry(t, annotatedFile(bad, false))
 	c := mustNew(t, Options{
 		Files: files,
-		Rules: map[string]*annotations.HttpRule{"portico.test.v1.PingService.Ping": {Pattern: &annotations.HttpRule_Put{Put: "/v1/ping"}, Body: "*"}},
+		Rules: ruleSet(map[string]*annotations.HttpRule{"portico.test.v1.PingService.Ping": {Pattern: &annotations.HttpRule_Put{Put: "/v1/ping"}, Body: "*"}}),
 		APIs:  []API{{Where: "apis[0]", Services: []string{"portico.test.v1.PingService"}, Backend: &fakeBackend{}}},
 	})
 	if got, want := describe(c.Methods["/portico.test.v1.PingService/Ping"].Bindings), []string{"PUT /v1/ping body=*"}; !slices.Equal(got, want) {

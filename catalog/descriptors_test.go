@@ -161,17 +161,17 @@ func TestLoadDescriptorSetsErrors(t *testing.T) {
 		want  []string // substrings of the error
 	}{
 		{"import missing everywhere", []string{writeSet(t, fileB)},
-			[]string{`descriptors: import "portico/test/a.proto" is in no descriptor set`, "--include_imports"}},
+			[]string{`descriptors[0]: portico/test/b.proto: import "portico/test/a.proto" is in no descriptor set`, "--include_imports"}},
 		{"import missing deeper", []string{writeSet(t, fileC, fileB)},
 			[]string{`import "portico/test/a.proto" is in no descriptor set`}},
 		{"not a descriptor set", []string{notASet},
-			[]string{"descriptors: " + notASet + ": not a FileDescriptorSet"}},
+			[]string{"descriptors[0]: " + notASet + ": not a FileDescriptorSet (nor a .proto file or a folder)"}},
 		{"file missing", []string{missing},
-			[]string{"descriptors: ", missing}},
+			[]string{"descriptors[0]: " + missing + ": no such file or folder"}},
 		{"import cycle", []string{writeSet(t, cycleX, cycleY)},
-			[]string{"descriptors: import cycle through", "portico/test/x.proto"}},
+			[]string{`descriptors[0]: import cycle through "portico/test/x.proto"`}},
 		{"unresolvable type", []string{writeSet(t, unresolved)},
-			[]string{"descriptors: portico/test/bad.proto: ", "portico.test.Nope"}},
+			[]string{"descriptors[0]: portico/test/bad.proto: ", "portico.test.Nope"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

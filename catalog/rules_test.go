@@ -1,10 +1,13 @@
 package catalog
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
-	"strings"
+	"slices"
 	"testing"
+
+	"github.com/portico-gw/portico/config"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
@@ -25,7 +28,7 @@ func TestLoadHTTPRules(t *testing.T) {
 type: google.api.Service
 config_version: 3
 name: bookstore.example.com
-some_future_key: {nested: [1, 2]}
+documentation: {summary: "Every field of google.api.Service is accepted."}
 http:
   rules:
     - selector: example.bookstore.v1.BookstoreService.GetShelfStats
@@ -70,9 +73,25 @@ http:
 		t.Errorf("got %d rules, want %d", len(rules), len(want))
 	}
 	for sel, w := range want {
-		if got := rules[sel]; !proto.Equal(got, w) {
+		if got := rules[sel]; got == nil || !proto.Equal(got.HTTP, w) {
 			t.Errorf("%s: got %v, want %v", sel, got, w)
 		}
+	}
+	// Each rule knows where it was written.
+	for sel, line := range map[string]int{
+		"example.bookstore.v1.BookstoreService.GetShelfStats": 8,
+		"example.bookstore.v1.BookstoreService.MoveBook":      10,
+		"example.bookstore.v1.BookstoreService.UpdateBook":    18,
+	} {
+		r := rules[sel]
+		if r.Field != "http_rules[0]" || r.File != p || r.Line != line || r.Column != 7 {
+			t.Errorf("%s: got %s %s:%d:%d, want http_rules[0] %s:%d:7", sel, r.Field, r.File, r.Line, r.Column, p, line)
+		}
+	}
+	// And so does an additional binding.
+	mb := rules["example.bookstore.v1.BookstoreService.MoveBook"]
+	if e := mb.errorAt(mb.HTTP.GetAdditionalBindings()[0], "x"); e.Line != 15 || e.Column != 11 {
+		t.Errorf("additional binding: got %d:%d, want 15:11", e.Line, e.Column)
 	}
 }
 
@@ -82,7 +101,7 @@ func TestLoadHTTPRulesExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadHTTPRules: %v", err)
 	}
-	r := rules["example.bookstore.v1.BookstoreService.GetShelfStats"]
+	r := rules["example.bookstore.v1.BookstoreService.GetShelfStats"].HTTP
 	if got := r.GetGet(); got != "/v1/shelves/{shelf}/stats" {
 		t.Errorf("got get %q, want /v1/shelves/{shelf}/stats", got)
 	}
@@ -101,7 +120,7 @@ func TestLoadHTTPRulesSeveralFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rules) != 2 || rules["pkg.S.A"].GetGet() != "/a" || rules["pkg.S.B"].GetDelete() != "/b" {
+	if len(rules) != 2 || rules["pkg.S.A"].HTTP.GetGet() != "/a" || rules["pkg.S.B"].HTTP.GetDelete() != "/b" {
 		t.Errorf("got %v, want pkg.S.A GET /a and pkg.S.B DELETE /b", rules)
 	}
 }
@@ -130,26 +149,40 @@ func TestLoadHTTPRulesErrors(t *testing.T) {
 	second := writeFile(t, dir, "second.yaml", "http:\n  rules:\n    - {selector: pkg.S.B, get: /b}\n    - {selector: pkg.S.A, get: /a2}\n")
 	emptySel := writeFile(t, dir, "empty.yaml", "http:\n  rules:\n    - {selector: pkg.S.A, get: /a}\n    - {get: /nothing}\n")
 	dupInOne := writeFile(t, dir, "dup.yaml", "http:\n  rules:\n    - {selector: pkg.S.A, get: /a}\n    - {selector: pkg.S.A, post: /a}\n")
+	wildcard := writeFile(t, dir, "wild.yaml", "http:\n  rules:\n    - {selector: pkg.S.*, get: /a}\n")
 	badYAML := writeFile(t, dir, "bad.yaml", "http:\n  rules: [\n")
 	badType := writeFile(t, dir, "badtype.yaml", "http:\n  rules:\n    - {selector: pkg.S.A, get: [1, 2]}\n")
+	misspelt := writeFile(t, dir, "misspelt.yaml", "type: google.api.Service\nhtttp:\n  rules:\n    - {selector: pkg.S.A, get: /a}\n")
+	badKey := writeFile(t, dir, "badkey.yaml", "http:\n  rules:\n    - selector: pkg.S.A\n      gett: /a\n")
+	otherType := writeFile(t, dir, "othertype.yaml", "type: google.api.Other\nhttp: {}\n")
 	missing := filepath.Join(dir, "missing.yaml")
 	empty := writeFile(t, dir, "empty-file.yaml", "# only a comment\n")
 
 	tests := []struct {
 		name  string
 		paths []string
-		want  string
+		want  []string // every error, as printed
 	}{
 		{"duplicate selector across files", []string{first, second},
-			"http_rules: " + second + `: http.rules[1]: selector "pkg.S.A" already has a rule in ` + first},
+			[]string{second + `:4:7: http_rules[1]: selector "pkg.S.A" already has a rule at ` + first + ":3:7"}},
 		{"duplicate selector in one file", []string{dupInOne},
-			"http_rules: " + dupInOne + `: http.rules[1]: selector "pkg.S.A" already has a rule in ` + dupInOne},
+			[]string{dupInOne + `:4:7: http_rules[0]: selector "pkg.S.A" already has a rule at ` + dupInOne + ":3:7"}},
 		{"empty selector", []string{emptySel},
-			"http_rules: " + emptySel + ": http.rules[1]: selector is empty"},
-		{"not YAML", []string{badYAML}, "http_rules: " + badYAML + ": "},
-		{"wrong field type", []string{badType}, "http_rules: " + badType + ": "},
-		{"missing file", []string{missing}, "http_rules: "},
-		{"empty file", []string{empty}, "http_rules: " + empty + ": the file is empty"},
+			[]string{emptySel + ":4:7: http_rules[0]: rule has no selector (want the full name of a method, such as package.Service.Method)"}},
+		{"wildcard selector", []string{wildcard},
+			[]string{wildcard + `:3:7: http_rules[0]: selector "pkg.S.*" must name one method, without wildcards`}},
+		{"not YAML", []string{badYAML}, []string{badYAML + ":2: http_rules[0]: not valid YAML: did not find expected node content"}},
+		{"wrong field type", []string{badType}, []string{badType + ":3:32: http_rules[0]: expected scalar, got sequence"}},
+		{"misspelt top-level key", []string{misspelt}, []string{misspelt + `:2:1: http_rules[0]: unknown key "htttp" in google.api.Service (did you mean "http"?)`}},
+		{"misspelt rule key", []string{badKey}, []string{badKey + `:4:7: http_rules[0]: unknown key "gett" in google.api.HttpRule (did you mean "get"?)`}},
+		{"another type", []string{otherType}, []string{otherType + `:1:7: http_rules[0]: type: got "google.api.Other", want google.api.Service`}},
+		{"missing file", []string{first, missing}, []string{"http_rules[1]: " + missing + ": no such file or folder"}},
+		{"empty file", []string{empty}, []string{empty + ": http_rules[0]: the file is empty (want type: google.api.Service with http.rules)"}},
+		{"every error at once", []string{badKey, misspelt, missing}, []string{
+			badKey + `:4:7: http_rules[0]: unknown key "gett" in google.api.HttpRule (did you mean "get"?)`,
+			misspelt + `:2:1: http_rules[1]: unknown key "htttp" in google.api.Service (did you mean "http"?)`,
+			"http_rules[2]: " + missing + ": no such file or folder",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,8 +193,19 @@ func TestLoadHTTPRulesErrors(t *testing.T) {
 			if rules != nil {
 				t.Errorf("got rules %v with the error, want nil", rules)
 			}
-			if !strings.HasPrefix(err.Error(), tt.want) {
-				t.Errorf("got %q, want prefix %q", err, tt.want)
+			var errs config.Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("got error of type %T, want config.Errors", err)
+			}
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Error())
+			}
+			slices.Sort(got)
+			want := slices.Clone(tt.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("got errors\n%q\nwant\n%q", got, want)
 			}
 		})
 	}

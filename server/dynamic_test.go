@@ -192,10 +192,11 @@ func TestBuildErrors(t *testing.T) {
 		{"service exposed twice", func(c *configv1.Config) {
 			c.Apis = append(c.Apis, &configv1.Api{Services: []string{"example.bookstore.v1.BookstoreService"}, Integration: "bookstore"})
 		}, `already exposed`},
-		{"route conflict between APIs", func(c *configv1.Config) {
+		{"route conflict between APIs, strict", func(c *configv1.Config) {
 			write("conflict.yaml", "type: google.api.Service\nhttp:\n  rules:\n  - selector: example.inventory.v1.InventoryService.ListAisles\n    get: /v1/shelves/{parent}\n")
 			c.HttpRules = []string{filepath.Join(dir, "conflict.yaml")}
 			c.Apis = append(c.Apis, &configv1.Api{Services: []string{"example.inventory.v1.InventoryService"}, Integration: "bookstore"})
+			c.StrictRoutes = true // without it, the later API wins (a warning)
 		}, `/v1/shelves/{shelf}`},
 		{"rule naming a missing field", func(c *configv1.Config) {
 			write("rules.yaml", "type: google.api.Service\nhttp:\n  rules:\n  - selector: example.bookstore.v1.BookstoreService.GetShelfStats\n    get: /v1/shelves/{shelf_id}/stats\n")

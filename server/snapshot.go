@@ -100,11 +100,7 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	c := cfg.Config
 	var files *protoregistry.Files
 	if len(c.GetDescriptors()) > 0 {
-		paths := make([]string, len(c.GetDescriptors()))
-		for i, p := range c.GetDescriptors() {
-			paths[i] = cfg.Resolve(p)
-		}
-		if files, err = catalog.LoadDescriptorSets(paths); err != nil {
+		if files, err = catalog.LoadSources(cfg.Dir, c.GetDescriptors(), c.GetProtoPaths()); err != nil {
 			return nil, asConfigErrors(err, "descriptors")
 		}
 	}
@@ -151,11 +147,12 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 		}
 		apis[i] = api
 	}
-	cat, err := catalog.New(catalog.Options{Files: files, Rules: rules, APIs: apis})
+	cat, err := catalog.New(catalog.Options{Files: files, Rules: rules, APIs: apis, Strict: c.GetStrictRoutes()})
 	if err != nil {
 		return nil, asConfigErrors(err, "")
 	}
 	s.Catalog = cat
+	s.Warnings = append(s.Warnings, cat.Warnings...)
 	for _, m := range cat.MethodList() {
 		if b, ok := m.Backend.(integrations.Backend); ok {
 			if err := b.Check(m); err != nil {

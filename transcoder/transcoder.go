@@ -18,6 +18,7 @@ import (
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/catalog/httprule"
 	"github.com/portico-gw/portico/codec"
+	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/transcoder/jsonenc"
 	"github.com/portico-gw/portico/transcoder/params"
@@ -78,8 +79,9 @@ type Transcoder struct {
 
 // New compiles every binding of the catalog into the route trie, resolving
 // each field a rule names, with each route pointing at its method's
-// compiled pipeline. Route conflicts and rules naming missing fields are
-// errors here.
+// compiled pipeline. Rules naming missing fields are errors here, returned
+// as config.Errors located where each rule was written
+// (catalog.Binding.Origin).
 func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 4 << 20
@@ -117,26 +119,28 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 		}},
 		opts: opts,
 	}
-	var errs []string
+	var errs config.Errors
 	for _, m := range cat.MethodList() {
 		for _, b := range m.Bindings {
 			rt, err := compileRoute(b)
 			if err != nil {
-				errs = append(errs, fmt.Sprintf("method %s: %s %s: %v", m.Desc.FullName(), b.HTTPMethod, b.Template.Raw, err))
+				errs = append(errs, b.Origin.Errorf("method %s: %s %s: %v", m.Desc.FullName(), b.HTTPMethod, b.Template.Raw, err))
 				continue
 			}
 			if rt.pm = p.Method(m.FullMethod); rt.pm == nil {
-				errs = append(errs, fmt.Sprintf("method %s: no pipeline", m.Desc.FullName()))
+				errs = append(errs, b.Origin.Errorf("method %s: no pipeline", m.Desc.FullName()))
 				continue
 			}
 			if err := t.router.Add(b.HTTPMethod, b.Template, rt); err != nil {
-				errs = append(errs, fmt.Sprintf("method %s: %v", m.Desc.FullName(), err))
+				// The catalog resolves identical routes; this is a
+				// binding the router still cannot tell from another.
+				errs = append(errs, b.Origin.Errorf("method %s: %s", m.Desc.FullName(), strings.TrimPrefix(err.Error(), "router: ")))
 			}
 		}
 	}
 	if len(errs) > 0 {
-		sort.Strings(errs)
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+		return nil, errs
 	}
 	return t, nil
 }
@@ -208,7 +212,7 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 		dotted := strings.Join(v.FieldPath, ".")
 		p, err := params.Resolve(in, dotted)
 		if err != nil {
-			return nil, fmt.Errorf("path variable %q: %v", dotted, err)
+			return nil, fmt.Errorf("path variable %q: %s", dotted, plain(err))
 		}
 		last := p[len(p)-1]
 		if last.IsList() || last.IsMap() {
@@ -230,7 +234,7 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 	default:
 		p, err := params.Resolve(in, b.Body)
 		if err != nil {
-			return nil, fmt.Errorf("body %q: %v", b.Body, err)
+			return nil, fmt.Errorf("body %q: %s", b.Body, plain(err))
 		}
 		rt.body = bodyField
 		rt.bodyPath = p
@@ -248,7 +252,7 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 	if b.ResponseBody != "" {
 		p, err := params.Resolve(out, b.ResponseBody)
 		if err != nil {
-			return nil, fmt.Errorf("response_body %q: %v", b.ResponseBody, err)
+			return nil, fmt.Errorf("response_body %q: %s", b.ResponseBody, plain(err))
 		}
 		rt.respPath = p
 		last := p[len(p)-1]
@@ -257,6 +261,15 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 		rt.respIsHTTPBody = out.FullName() == httpBodyName
 	}
 	return rt, nil
+}
+
+// plain is an error's message without its gRPC status wording: params
+// reports request-time problems as statuses, but here it is a config error.
+func plain(err error) string {
+	if st, ok := status.FromError(err); ok {
+		return st.Message()
+	}
+	return err.Error()
 }
 
 // isWellKnownScalar reports message types that have a scalar text form

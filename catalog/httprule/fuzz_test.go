@@ -22,6 +22,8 @@ func FuzzParse(f *testing.F) {
 		"/v1/{x=*}",
 		"/v1/a%2Fb/{c=d/**}",
 		"/v1/{a=b:c}",
+		"/v1/{uuid}:custom:custom",
+		"/v1/a:b:c",
 		"/v1/{a=b/{c}}",
 		"/**/x",
 		"//",

@@ -19,9 +19,12 @@ import (
 //     request path can carry in a segment (RFC 3986 pchar, less "*" and
 //     ":"): letters, digits, "-._~", "!$&'()+,;=@", and well-formed
 //     percent-escapes such as "%2F", which are kept as written, not decoded;
-//   - the verb follows the last ":" that is outside braces and after the last
-//     "/"; a ":" inside a variable's braces or in any earlier segment is an
-//     error.
+//   - the verb follows the first ":" that is outside braces and after the
+//     last "/", and runs to the end. The verb is a LITERAL in http.proto's
+//     grammar and, unlike a path segment, may itself contain ":", so
+//     "/v1/{name}:custom:custom" has the verb "custom:custom" (grpc-gateway
+//     serves that template too). A ":" inside a variable's braces or in any
+//     earlier segment is an error.
 //
 // {x} is short for {x=*}. Errors are *ParseError.
 func Parse(tpl string) (*Template, error) {
@@ -78,7 +81,8 @@ func (p *parser) parse() error {
 // and sets p.end and p.t.Verb.
 func (p *parser) splitVerb() error {
 	tpl := p.tpl
-	depth, open, lastSlash, lastColon := 0, 0, -1, -1
+	// colon is the first ':' outside braces since the last '/', or -1.
+	depth, open, colon := 0, 0, -1
 	for i := 0; i < len(tpl); i++ {
 		switch tpl[i] {
 		case '{':
@@ -95,22 +99,24 @@ func (p *parser) splitVerb() error {
 			if depth > 0 {
 				return p.errorf(i, `":" inside a variable`)
 			}
-			lastColon = i
+			if colon < 0 {
+				colon = i
+			}
 		case '/':
-			lastSlash = i
+			colon = -1
 		}
 	}
 	if depth > 0 {
 		return p.errorf(open, `unclosed "{"`)
 	}
 	p.end = len(tpl)
-	if lastColon > lastSlash {
-		p.end = lastColon
-		verb := tpl[lastColon+1:]
+	if colon >= 0 {
+		p.end = colon
+		verb := tpl[colon+1:]
 		if verb == "" {
-			return p.errorf(lastColon, `empty verb after ":"`)
+			return p.errorf(colon, `empty verb after ":"`)
 		}
-		if err := p.checkLiteral(verb, lastColon+1, "verb"); err != nil {
+		if err := p.checkLiteral(verb, colon+1, "verb"); err != nil {
 			return err
 		}
 		p.t.Verb = verb
@@ -253,6 +259,8 @@ func (p *parser) checkLiteral(lit string, off int, what string) error {
 				return p.errorf(off+i, `malformed percent-escape in %s, want "%%" and two hex digits`, what)
 			}
 			i += 2
+		case c == ':' && what == "verb":
+			// A verb is a LITERAL that may contain ':' (see Parse).
 		case c == '*' || c == ':' || c == '/' || c == '{' || c == '}':
 			return p.errorf(off+i, "%q not allowed in a %s", string([]byte{c}), what)
 		case !isPathByte(c):

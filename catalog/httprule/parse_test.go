@@ -112,6 +112,28 @@ func TestParse(t *testing.T) {
 			vars:  []Variable{v("name", 1, 2)},
 			shape: "/v1/*:do-it.now~",
 		},
+		// A verb is a LITERAL, which may contain ":" (grpc-gateway's
+		// a_bit_of_everything example binds "{uuid}:custom:custom").
+		{
+			tpl:   "/v1/example/a_bit_of_everything/{uuid}:custom:custom",
+			segs:  []Segment{lit("v1"), lit("example"), lit("a_bit_of_everything"), star},
+			verb:  "custom:custom",
+			vars:  []Variable{v("uuid", 3, 4)},
+			shape: "/v1/example/a_bit_of_everything/*:custom:custom",
+		},
+		{
+			tpl:   "/v1/a:b:c",
+			segs:  []Segment{lit("v1"), lit("a")},
+			verb:  "b:c",
+			shape: "/v1/a:b:c",
+		},
+		{
+			tpl:   "/v1/{name=**}:a::b:",
+			segs:  []Segment{lit("v1"), deep},
+			verb:  "a::b:",
+			vars:  []Variable{v("name", 1, 2)},
+			shape: "/v1/**:a::b:",
+		},
 		// Short and long forms of a single-segment variable.
 		{
 			tpl:   "/v1/{x=*}",
@@ -245,7 +267,9 @@ func TestParseErrors(t *testing.T) {
 		{"/v1/{a}:b}", `unmatched "}"`, 9},
 		{"/v1/a:b/c", `":" not allowed in a literal`, 5},
 		{"/v1/a:", `empty verb after ":"`, 5},
-		{"/v1/a:b:c", `":" not allowed in a literal`, 5},
+		{"/v1/a:b/c:d", `":" not allowed in a literal`, 5},
+		{"/v1/{a}:b/c", "a variable must be a whole segment", 7},
+		{"/v1/x:a:b{c}", `"{" not allowed in a verb`, 9},
 		{"/v1/x:a{b}", `"{" not allowed in a verb`, 7},
 		{"/v1/x:a*", `"*" not allowed in a verb`, 7},
 		{"/v1/x:a%", "malformed percent-escape in verb", 7},

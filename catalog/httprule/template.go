@@ -73,7 +73,8 @@ type Template struct {
 	// segments of {name=shelves/*} appear here in place of the variable.
 	// There is always at least one.
 	Segments []Segment
-	// Verb is the custom verb without its colon; "" when there is none.
+	// Verb is the custom verb without its leading colon; "" when there is
+	// none. It may contain ":" ("custom:custom"), a path segment never does.
 	Verb string
 	// Vars are the template's variables in the order they appear.
 	Vars []Variable

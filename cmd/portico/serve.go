@@ -126,4 +126,3 @@ func displayPath(f *config.File) string {
 	}
 	return f.Path
 }
-

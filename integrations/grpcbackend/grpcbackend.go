@@ -140,9 +140,11 @@ func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Me
 		_ = grpc.SetTrailer(ctx, trailer)
 	}
 	if err != nil {
-		// A call that got a peer reached the backend: its status is the
-		// backend's own, even when sent without headers (trailers-only).
-		return nil, integrations.Sanitize(err, p.Addr != nil)
+		// A call that got a peer and any header or trailer from it reached
+		// the backend: its status is the backend's own, even when sent
+		// without headers (trailers-only). A transport that failed under
+		// the call ("error reading from server: EOF") sends neither.
+		return nil, integrations.Sanitize(err, p.Addr != nil && (len(header) > 0 || len(trailer) > 0))
 	}
 	return resp, nil
 }

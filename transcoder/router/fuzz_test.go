@@ -27,6 +27,10 @@ var fuzzRoutes = []routeSpec{
 	"GET /v1:batchGet",
 	"GET /v1/x%2Fy/{id}",
 	"POST /v1/shelves",
+	"POST /v1/example/{uuid}:custom",
+	"POST /v1/example/{uuid}:custom:custom",
+	"POST /v1/example/fixed:x:custom",
+	"GET /v1/{name=**}:a::b",
 }
 
 // FuzzLookup checks Lookup against the naive reference implementation for
@@ -44,6 +48,10 @@ func FuzzLookup(f *testing.F) {
 		{"PATCH", "/a//b"},
 		{"PUT", "/v1/shelves/a"},
 		{"GET", "/v1/x%2Fy/1:a:b"},
+		{"POST", "/v1/example/x:custom:custom"},
+		{"POST", "/v1/example/fixed:x:custom"},
+		{"POST", "/v1/example/x:y:custom:custom"},
+		{"GET", "/v1/a/b:c:a::b"},
 	} {
 		f.Add(s[0], s[1])
 	}
@@ -125,7 +133,8 @@ func checkRejoin(t *testing.T, path string, tpl *httprule.Template, vars []strin
 // the fuzz routes care about, for every method they use and one they don't.
 func TestLookupAgreesWithOracle(t *testing.T) {
 	r, routes := build(t, fuzzRoutes...)
-	words := []string{"v1", "shelves", "special", "books", "files", "a", "b", "x%2Fy", "s:move", "f:download", "z:purge", ":cancel"}
+	words := []string{"v1", "shelves", "special", "books", "files", "a", "b", "x%2Fy", "s:move", "f:download", "z:purge", ":cancel",
+		"example", "u:custom:custom", "fixed:x:custom"}
 	methods := []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"}
 	paths := []string{""}
 	var all []string

@@ -66,11 +66,14 @@ func oracleLookup(routes []oracleRoute, method, path string) (tpl *httprule.Temp
 		return nil, nil, nil
 	}
 	best := func(m string) (*httprule.Template, []string) {
+		// Every ":" of the last segment, from the first (the longest verb).
 		last := path[strings.LastIndexByte(path, '/')+1:]
-		if c := strings.LastIndexByte(last, ':'); c > 0 && c < len(last)-1 {
+		for c := 0; c < len(last); c++ {
+			if last[c] != ':' || c == 0 || c == len(last)-1 {
+				continue
+			}
 			body, verb := path[:len(path)-len(last)+c], last[c+1:]
-			t, v := oracleBest(routes, m, body, verb)
-			if t != nil {
+			if t, v := oracleBest(routes, m, body, verb); t != nil {
 				return t, v
 			}
 		}

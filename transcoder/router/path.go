@@ -25,14 +25,30 @@ func scanPath(path string) (lastSlash, lastColon int, ok bool) {
 	return lastSlash, lastColon, true
 }
 
-// splitVerb splits a path checked by scanPath whose last segment has a ":"
-// that is neither its first nor its last byte into the path up to the last
-// ":" and the verb after it.
-func splitVerb(path string, lastSlash, lastColon int) (body, verb string, ok bool) {
-	if lastColon <= lastSlash+1 || lastColon == len(path)-1 {
-		return "", "", false // no ":" in the last segment, or nothing before or after it
+// firstVerbColon returns the offset of the first ":" in the last segment of
+// path (which starts after lastSlash) that can start a verb holding at most
+// maxColons colons: the (maxColons+1)-th ":" from the end, or the segment's
+// first ":" when it has fewer. It returns -1 when the segment has none.
+func firstVerbColon(path string, lastSlash, maxColons int) int {
+	first, n := -1, 0
+	for i := len(path) - 1; i > lastSlash && n <= maxColons; i-- {
+		if path[i] == ':' {
+			first = i
+			n++
+		}
 	}
-	return path[:lastColon], path[lastColon+1:], true
+	return first
+}
+
+// nextColon returns the offset of the first ":" in path at or after pos, or
+// -1. The caller starts within the last segment, which has no "/".
+func nextColon(path string, pos int) int {
+	for ; pos < len(path); pos++ {
+		if path[pos] == ':' {
+			return pos
+		}
+	}
+	return -1
 }
 
 // segmentEnd returns the offset of the first "/" in path at or after pos, or

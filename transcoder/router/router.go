@@ -15,12 +15,16 @@
 // one or more. (Every path that can match has at least one segment, so the
 // exception shows only in that "/" matches no template, "/**" included.)
 //
-// Verbs: when the path's last segment contains ":", the text after the last
-// ":" is tried as a verb first: a route with that verb matches if the part
+// Verbs: when the path's last segment contains ":", the text after a ":" is
+// tried as a verb first, for each ":" of the last segment from the first to
+// the last (the longest verb first, since a verb may itself contain ":", as in
+// "/v1/{uuid}:custom:custom"): a route with that verb matches if the part
 // before the ":" is non-empty and matches the rest of the route. If no route
 // with a verb matches, the whole last segment, ":" included, is matched
 // against routes without a verb, so "/v1/files/{path=**}" matches
-// "/v1/files/a:b" with path "a:b".
+// "/v1/files/a:b" with path "a:b". Only the splits that can give a registered
+// verb are tried (a verb with n colons can only start after one of the last
+// n+1 colons), so a path full of ":" costs no more than one with a few.
 //
 // When several routes match, the one chosen is decided segment by segment
 // from the left: a literal beats "*", which beats "**", and a route that ends
@@ -55,6 +59,10 @@ type Router[T any] struct {
 type methodTrie struct {
 	method string
 	root   node
+	// hasVerbs is set when a route has a verb; verbColons is the most ":"
+	// any of those verbs contains.
+	hasVerbs   bool
+	verbColons int
 }
 
 // Match is the result of a successful Lookup.
@@ -99,6 +107,10 @@ func (r *Router[T]) Add(method string, tpl *httprule.Template, v T) error {
 		return fmt.Errorf("router: %s %q conflicts with %s %q: both match the paths %q",
 			method, templateName(tpl), method, templateName(old.tpl), tpl.Shape())
 	}
+	if tpl.Verb != "" {
+		mt.hasVerbs = true
+		mt.verbColons = max(mt.verbColons, strings.Count(tpl.Verb, ":"))
+	}
 	r.values = append(r.values, v)
 	return nil
 }
@@ -112,9 +124,9 @@ func (r *Router[T]) Lookup(method, path string) (m Match[T], allowed []string, f
 	if !ok {
 		return m, nil, false
 	}
-	body, verb, hasVerb := splitVerb(path, lastSlash, lastColon)
+	colons := lastColon > lastSlash // the last segment has a ":"
 	if mt := r.trie(method); mt != nil {
-		if rt, p := mt.find(path, body, verb, hasVerb); rt != nil {
+		if rt, p := mt.find(path, lastSlash, colons); rt != nil {
 			return Match[T]{Value: r.values[rt.id], Template: rt.tpl, Vars: rt.extract(p)}, nil, true
 		}
 	}
@@ -122,7 +134,7 @@ func (r *Router[T]) Lookup(method, path string) (m Match[T], allowed []string, f
 		if mt.method == method {
 			continue
 		}
-		if rt, _ := mt.find(path, body, verb, hasVerb); rt != nil {
+		if rt, _ := mt.find(path, lastSlash, colons); rt != nil {
 			allowed = append(allowed, mt.method)
 		}
 	}
@@ -139,13 +151,21 @@ func (r *Router[T]) trie(method string) *methodTrie {
 	return nil
 }
 
-// find matches path, first as body and verb when hasVerb, as the package
-// doc describes. It returns the route and the part of path that the route's
-// segments matched (body when the verb matched).
-func (mt *methodTrie) find(path, body, verb string, hasVerb bool) (*route, string) {
-	if hasVerb {
-		if rt := mt.root.match(body, verb); rt != nil {
-			return rt, body
+// find matches path, a path checked by scanPath whose last "/" is at
+// lastSlash, as the package doc describes: when colons (the last segment has
+// a ":") and the trie has routes with verbs, first split into body and verb
+// at each ":" that can start a registered verb, then whole. It returns the
+// route and the part of path that the route's segments matched (the body
+// when a verb matched).
+func (mt *methodTrie) find(path string, lastSlash int, colons bool) (*route, string) {
+	if colons && mt.hasVerbs {
+		for c := firstVerbColon(path, lastSlash, mt.verbColons); c >= 0; c = nextColon(path, c+1) {
+			if c == lastSlash+1 || c == len(path)-1 {
+				continue // nothing before or after the ":"
+			}
+			if rt := mt.root.match(path[:c], path[c+1:]); rt != nil {
+				return rt, path[:c]
+			}
 		}
 	}
 	return mt.root.match(path, ""), path

@@ -1,0 +1,91 @@
+package catalog
+
+import (
+	"fmt"
+	"sort"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// findService resolves an exposed service's name, with a "did you mean"
+// hint when it is not found.
+func (b *builder) findService(name string) (protoreflect.ServiceDescriptor, error) {
+	d, err := b.files.FindDescriptorByName(protoreflect.FullName(name))
+	if err != nil {
+		return nil, fmt.Errorf("service %q not found in the descriptors%s", name, didYouMean(name, b.names(serviceNames)))
+	}
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	if !ok {
+		return nil, fmt.Errorf("%q is %s, not a service", name, kindOf(d))
+	}
+	return sd, nil
+}
+
+// checkUnusedRules reports the rules no exposed method used (see New).
+func (b *builder) checkUnusedRules() {
+	var unused []string
+	for sel := range b.opts.Rules {
+		if !b.usedRules[sel] {
+			unused = append(unused, sel)
+		}
+	}
+	sort.Strings(unused)
+	for _, sel := range unused {
+		r := b.opts.Rules[sel]
+		d, err := b.files.FindDescriptorByName(protoreflect.FullName(sel))
+		switch {
+		case err != nil:
+			b.errs.addErr(r.errorAt(r.HTTP, "selector %q names no method in the descriptors%s", sel, didYouMean(sel, b.names(methodNames))))
+		case isMethod(d):
+			b.warn(r.errorAt(r.HTTP, "selector %q names a method of %s, a service that no apis entry exposes: the rule is ignored", sel, d.Parent().FullName()))
+		default:
+			b.errs.addErr(r.errorAt(r.HTTP, "selector %q names %s, not a method", sel, kindOf(d)))
+		}
+	}
+}
+
+func isMethod(d protoreflect.Descriptor) bool {
+	_, ok := d.(protoreflect.MethodDescriptor)
+	return ok
+}
+
+// kindOf says what d is, for an error.
+func kindOf(d protoreflect.Descriptor) string {
+	switch d.(type) {
+	case protoreflect.ServiceDescriptor:
+		return "a service"
+	case protoreflect.MessageDescriptor:
+		return "a message"
+	case protoreflect.EnumDescriptor:
+		return "an enum"
+	case protoreflect.FieldDescriptor:
+		return "a field"
+	}
+	return "something"
+}
+
+const (
+	serviceNames = iota
+	methodNames
+)
+
+// names lists the full names of every service (or method) in the
+// descriptors, for "did you mean" hints.
+func (b *builder) names(kind int) []string {
+	var out []string
+	b.files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+		svcs := fd.Services()
+		for i := 0; i < svcs.Len(); i++ {
+			sd := svcs.Get(i)
+			if kind == serviceNames {
+				out = append(out, string(sd.FullName()))
+				continue
+			}
+			for j := 0; j < sd.Methods().Len(); j++ {
+				out = append(out, string(sd.Methods().Get(j).FullName()))
+			}
+		}
+		return true
+	})
+	return out
+}

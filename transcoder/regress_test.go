@@ -1,0 +1,66 @@
+package transcoder_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/pipeline"
+	"github.com/portico-gw/portico/transcoder"
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+)
+
+// One test per reported problem, named for it.
+
+// TestRegressConfigErrorWithStatusText: a rule naming a missing field was
+// reported as `rpc error: code = InvalidArgument desc = ...` (the text of
+// the gRPC status params.Resolve returns). It is a config error: plain
+// words, located at the rule.
+func TestRegressConfigErrorWithStatusText(t *testing.T) {
+	rules := catalog.Rules{"example.bookstore.v1.BookstoreService.GetShelfStats": {
+		HTTP:  &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/shelves/{shelf_id}/stats"}, ResponseBody: "nope"},
+		Field: "http_rules[0]", File: "rules.yaml", Line: 4, Column: 5,
+	}}
+	cat, err := catalog.New(catalog.Options{Rules: rules, APIs: []catalog.API{{
+		Where: "apis[0]", Services: []string{"example.bookstore.v1.BookstoreService"}, Backend: nopBackend{},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.New(cat.MethodList(), pipeline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = transcoder.New(cat, p, transcoder.Options{})
+	if err == nil {
+		t.Fatal("got no error for a rule naming a missing field")
+	}
+	var errs config.Errors
+	if !errors.As(err, &errs) || len(errs) != 1 {
+		t.Fatalf("got %T %v, want config.Errors with one error", err, err)
+	}
+	want := `rules.yaml:4:5: http_rules[0]: method example.bookstore.v1.BookstoreService.GetShelfStats: GET /v1/shelves/{shelf_id}/stats: ` +
+		`path variable "shelf_id": field path "shelf_id": no field "shelf_id" in message example.bookstore.v1.GetShelfStatsRequest`
+	if got := errs[0].Error(); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if strings.Contains(err.Error(), "rpc error") || strings.Contains(err.Error(), "code =") {
+		t.Errorf("got %q, want no gRPC status wording", err)
+	}
+}
+
+// nopBackend is a catalog.Backend for tests that only build routes.
+type nopBackend struct{}
+
+func (nopBackend) Unary(context.Context, *catalog.Method, proto.Message) (proto.Message, error) {
+	return nil, errors.New("not called")
+}
+
+func (nopBackend) Stream(context.Context, *catalog.Method, grpc.ServerStream) error {
+	return errors.New("not called")
+}
