@@ -152,3 +152,6 @@ type Client struct{ Codec }
 
 // Name is empty: no content subtype.
 func (Client) Name() string { return "" }
+
+// NewFrame makes a frame of b (sent as is by Marshal).
+func NewFrame(b []byte) *Frame { return &Frame{buf: mem.SliceBuffer(b)} }

@@ -253,10 +253,8 @@ func TestBackendDownThenBack(t *testing.T) {
 func TestReflectionAndHealth(t *testing.T) {
 	env := servertest.Start(t, servertest.Options{})
 	ctx := ctxT(t)
-	hc, err := healthpb.NewHealthClient(env.Conn).Check(ctx, &healthpb.HealthCheckRequest{Service: "example.bookstore.v1.BookstoreService"})
-	if err != nil || hc.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		t.Fatalf("health: got %v, %v; want SERVING", hc, err)
-	}
+	// SERVING once the integration has connected to the backend.
+	waitHealth(t, env.Conn, "example.bookstore.v1.BookstoreService", healthpb.HealthCheckResponse_SERVING)
 	stream, err := reflectionpb.NewServerReflectionClient(env.Conn).ServerReflectionInfo(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -52,6 +52,7 @@ func (t *Transcoder) unmarshalJSON(raw, whole []byte, msg proto.Message) error {
 type jsonDecoder struct {
 	t   *Transcoder
 	ctx context.Context
+	w   http.ResponseWriter
 	rc  *http.ResponseController
 	in  *messageLimit
 	d   *json.Decoder
@@ -60,7 +61,7 @@ type jsonDecoder struct {
 
 func (t *Transcoder) newJSONDecoder(ctx context.Context, w http.ResponseWriter, body io.Reader) *jsonDecoder {
 	in := &messageLimit{r: body, limit: t.opts.MaxBodyBytes}
-	return &jsonDecoder{t: t, ctx: ctx, rc: http.NewResponseController(w), in: in, d: json.NewDecoder(in)}
+	return &jsonDecoder{t: t, ctx: ctx, w: w, rc: http.NewResponseController(w), in: in, d: json.NewDecoder(in)}
 }
 
 // Decode decodes the next value into msg. io.EOF means no more values.
@@ -76,6 +77,7 @@ func (d *jsonDecoder) Decode(msg proto.Message) error {
 		if errors.Is(err, io.EOF) {
 			return io.EOF
 		}
+		d.w.Header().Set("Connection", "close") // see readBody
 		return bodyError(err, d.in.limit)
 	}
 	end, err := scanJSON(d.raw, d.t.limits)

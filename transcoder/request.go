@@ -80,6 +80,10 @@ func (t *Transcoder) readBody(w http.ResponseWriter, r *http.Request) ([]byte, e
 	}
 	body, err := readAllLimited(r.Body, buf, limit)
 	if err != nil {
+		// The rest of the body is not read: net/http would otherwise try
+		// to drain it before answering, waiting on the very client that is
+		// too slow or too large.
+		w.Header().Set("Connection", "close")
 		return nil, bodyError(err, limit)
 	}
 	return body, nil

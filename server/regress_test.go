@@ -1,0 +1,746 @@
+package server_test
+
+// One test per finding of the hardening issue (a hostile client against
+// both doors), named for it.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portico-gw/portico/codec"
+	"github.com/portico-gw/portico/examples/bookstore"
+	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
+	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/server/servertest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+const hostile = "/hostile.v1.Hostile/"
+
+var (
+	unaryDesc  = grpc.StreamDesc{}
+	serverDesc = grpc.StreamDesc{ServerStreams: true}
+	clientDesc = grpc.StreamDesc{ClientStreams: true}
+	bidiDesc   = grpc.StreamDesc{ClientStreams: true, ServerStreams: true}
+)
+
+// rawCall sends frames, as they are, on a call to the gRPC door and
+// returns the response frames and the call's status.
+func rawCall(t *testing.T, conn *grpc.ClientConn, ctx context.Context, method string, desc grpc.StreamDesc, frames ...[]byte) ([][]byte, error) {
+	t.Helper()
+	if ctx == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+	}
+	cs, err := conn.NewStream(ctx, &desc, method, grpc.ForceCodecV2(codec.Client{}))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range frames {
+		if err := cs.SendMsg(codec.NewFrame(f)); err != nil {
+			break // the server ended the call: its status comes from RecvMsg
+		}
+	}
+	_ = cs.CloseSend()
+	var out [][]byte
+	for {
+		var f codec.Frame
+		if err := cs.RecvMsg(&f); err != nil {
+			if err == io.EOF {
+				return out, nil
+			}
+			return out, err
+		}
+		out = append(out, append([]byte(nil), f.Bytes()...))
+		f.Free()
+	}
+}
+
+func mustMarshal(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// wantCode fails the test unless err has code want.
+func wantCode(t *testing.T, what string, err error, want codes.Code) {
+	t.Helper()
+	if got := status.Code(err); got != want {
+		t.Errorf("%s: got %v, want %v", what, err, want)
+	}
+}
+
+// TestRegressMapEntryPanic (finding 1): a map entry repeating its key with
+// the wrong wire type made protobuf-go's slow path panic on a
+// descriptor-only message, and the gRPC door decoded requests outside any
+// recover (in streams, on a goroutine with none): one message took the
+// process down. Now every shape answers INVALID_ARGUMENT and the gateway
+// keeps serving.
+func TestRegressMapEntryPanic(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	bad := map[string][]byte{
+		"map<string,string>":        {0x1a, 0x05, 0x0a, 0x01, 0x61, 0x08, 0x00},
+		"Struct":                    {0x22, 0x07, 0x0a, 0x05, 0x0a, 0x01, 0x61, 0x08, 0x00},
+		"Value.struct_value":        {0x2a, 0x09, 0x2a, 0x07, 0x0a, 0x05, 0x0a, 0x01, 0x61, 0x08, 0x00},
+		"map<string,Thing> message": {0x5a, 0x05, 0x0a, 0x01, 0x61, 0x08, 0x00},
+	}
+	good := []byte{0x0a, 0x02, 'o', 'k'} // name: "ok"
+	shapes := []struct {
+		method string
+		desc   grpc.StreamDesc
+		frames func(bad []byte) [][]byte
+	}{
+		{"Put", unaryDesc, func(b []byte) [][]byte { return [][]byte{b} }},
+		{"Watch", serverDesc, func(b []byte) [][]byte { return [][]byte{b} }},
+		{"Collect", clientDesc, func(b []byte) [][]byte { return [][]byte{good, b} }},
+		{"Chat", bidiDesc, func(b []byte) [][]byte { return [][]byte{good, b} }},
+		{"Collect", clientDesc, func(b []byte) [][]byte { return [][]byte{b} }},
+		{"Chat", bidiDesc, func(b []byte) [][]byte { return [][]byte{b} }},
+	}
+	for name, b := range bad {
+		for _, sh := range shapes {
+			t.Run(fmt.Sprintf("%s/%s/%d messages", name, sh.method, len(sh.frames(b))), func(t *testing.T) {
+				_, err := rawCall(t, env.Conn, nil, hostile+sh.method, sh.desc, sh.frames(b)...)
+				wantCode(t, "call", err, codes.InvalidArgument)
+			})
+		}
+	}
+	// Still serving.
+	resps, err := rawCall(t, env.Conn, nil, hostile+"Put", unaryDesc, good)
+	if err != nil || len(resps) != 1 {
+		t.Fatalf("a good call after the bad ones: got %d responses, %v", len(resps), err)
+	}
+}
+
+// TestRegressGRPCDecodeErrors (finding 5): invalid wire data was INTERNAL;
+// a unary call carrying two request messages was accepted silently; one
+// carrying none was UNKNOWN "EOF". All are INVALID_ARGUMENT now, and none
+// reaches the backend.
+func TestRegressGRPCDecodeErrors(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	good := []byte{0x0a, 0x02, 'o', 'k'}
+	cases := []struct {
+		name   string
+		frames [][]byte
+	}{
+		{"invalid wire data", [][]byte{{0xff, 0xff, 0xff, 0xff}}},
+		{"truncated field", [][]byte{{0x0a, 0x10, 'x'}}},
+		{"two request messages", [][]byte{good, good}},
+		{"no request message", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// Sent as a client stream, so the client does not stop at one
+			// message: the door sees what a misbehaving client sends.
+			_, err := rawCall(t, env.Conn, nil, hostile+"Put", clientDesc, tc.frames...)
+			wantCode(t, "Put", err, codes.InvalidArgument)
+		})
+	}
+	if n := env.Mirror.Calls(); n != 0 {
+		t.Errorf("backend calls: got %d, want 0", n)
+	}
+}
+
+// deepValue is a google.protobuf.Value nested n lists deep.
+func deepValue(n int) *structpb.Value {
+	v := structpb.NewStringValue("x")
+	for i := 0; i < n; i++ {
+		v = structpb.NewListValue(&structpb.ListValue{Values: []*structpb.Value{v}})
+	}
+	return v
+}
+
+// TestRegressDeepJSON (finding 5): JSON nested 5,000 deep inside a
+// google.protobuf.Value was accepted by the REST door and forwarded; the
+// backend refused it and the client got a 500 with grpc-internal text.
+// It is a 400 at the door now (and INVALID_ARGUMENT on the gRPC door), and
+// the backend sees nothing.
+func TestRegressDeepJSON(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	body := `{"value":` + strings.Repeat("[", 5000) + `1` + strings.Repeat("]", 5000) + `}`
+	resp, out := post(t, env.URL+"/v1/things", body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(out), "deeper than 64") {
+		t.Errorf("REST: got %d %s, want 400 naming the depth limit", resp.StatusCode, out)
+	}
+	thing := []byte{0x2a} // field 5, Value
+	v := mustMarshal(t, deepValue(5000))
+	thing = append(thing, protoLen(len(v))...)
+	thing = append(thing, v...)
+	_, err := rawCall(t, env.Conn, nil, hostile+"Put", unaryDesc, thing)
+	wantCode(t, "gRPC", err, codes.InvalidArgument)
+	if n := env.Mirror.Calls(); n != 0 {
+		t.Errorf("backend calls: got %d, want 0", n)
+	}
+	// Nesting within the limit is served.
+	ok := `{"value":` + strings.Repeat("[", 30) + `1` + strings.Repeat("]", 30) + `}`
+	if resp, out := post(t, env.URL+"/v1/things", ok); resp.StatusCode != http.StatusOK {
+		t.Errorf("30 levels: got %d %s, want 200", resp.StatusCode, out)
+	}
+}
+
+// protoLen is a varint length prefix.
+func protoLen(n int) []byte {
+	var b []byte
+	for n >= 0x80 {
+		b = append(b, byte(n)|0x80)
+		n >>= 7
+	}
+	return append(b, byte(n))
+}
+
+// TestRegressHTTPBodyNearLimit (finding 5): an HttpBody upload just under
+// the body limit became a 429 "received message larger than max" from the
+// backend. The encoded message is measured at the door: 413, as for any
+// oversized body, and the backend sees nothing.
+func TestRegressHTTPBodyNearLimit(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Limits = &configv1.Limits{MaxBodyBytes: proto.Uint32(64 << 10)}
+	}})
+	req, _ := http.NewRequest("POST", env.URL+"/v1/uploads/big", strings.NewReader(strings.Repeat("x", 64<<10-4)))
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, out := do(t, req)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !isJSONError(out) {
+		t.Errorf("got %d %s, want a JSON 413", resp.StatusCode, out)
+	}
+	if n := env.Mirror.Calls(); n != 0 {
+		t.Errorf("backend calls: got %d, want 0", n)
+	}
+	req, _ = http.NewRequest("POST", env.URL+"/v1/uploads/small", strings.NewReader(strings.Repeat("x", 1<<10)))
+	if resp, out := do(t, req); resp.StatusCode != http.StatusOK {
+		t.Errorf("1 KiB: got %d %s, want 200", resp.StatusCode, out)
+	}
+}
+
+// TestRegressLongPath (finding 5): a 100 KB path got a plain-text 431 from
+// net/http; the README promises a JSON 414.
+func TestRegressLongPath(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	resp, out := get(t, env.URL+"/v1/things/"+strings.Repeat("a", 100<<10))
+	if resp.StatusCode != http.StatusRequestURITooLong || !isJSONError(out) {
+		t.Errorf("got %d %q, want a JSON 414", resp.StatusCode, truncate(out))
+	}
+	// Headers over max_header_bytes are a JSON 431.
+	req, _ := http.NewRequest("GET", env.URL+"/v1/things/a", nil)
+	req.Header.Set("X-Big", strings.Repeat("b", 70<<10))
+	resp, out = do(t, req)
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || !isJSONError(out) {
+		t.Errorf("large headers: got %d %q, want a JSON 431", resp.StatusCode, truncate(out))
+	}
+	if n := env.Mirror.Calls(); n != 0 {
+		t.Errorf("backend calls: got %d, want 0", n)
+	}
+}
+
+// TestRegressStreamFirstMessageInvalid (finding 5): client- and
+// bidi-stream messages were validated only after the backend stream was
+// opened, so an invalid first message still opened a backend stream. The
+// first message is read and validated first now, on both doors.
+func TestRegressStreamFirstMessageInvalid(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	long := strings.Repeat("n", 100) // name: max_len 64
+	for _, path := range []string{"/v1/things:collect", "/v1/things:chat"} {
+		resp, out := post(t, env.URL+path, `{"name":"`+long+`"}`+"\n"+`{"name":"ok"}`)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("REST %s: got %d %s, want 400", path, resp.StatusCode, out)
+		}
+	}
+	bad := []byte{0x0a, 100}
+	bad = append(bad, long...)
+	for _, c := range []struct {
+		method string
+		desc   grpc.StreamDesc
+	}{{"Collect", clientDesc}, {"Chat", bidiDesc}} {
+		_, err := rawCall(t, env.Conn, nil, hostile+c.method, c.desc, bad, []byte{0x0a, 0x02, 'o', 'k'})
+		wantCode(t, "gRPC "+c.method, err, codes.InvalidArgument)
+	}
+	if n := env.Mirror.Calls(); n != 0 {
+		t.Errorf("backend calls: got %d, want 0 (no stream opened)", n)
+	}
+}
+
+// TestRegressSpoofedMetadata (finding 6): the gRPC door forwarded
+// x-forwarded-for, grpcgateway-* and the names the REST door reserves for
+// itself verbatim. The same reserved names are stripped on both doors now,
+// and x-forwarded-for carries the real peer appended.
+func TestRegressSpoofedMetadata(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Rest = &configv1.Rest{ForwardHeaders: []string{"X-Portico-Principal", "X-Tenant"}}
+	}})
+	ctx := metadata.NewOutgoingContext(context.Background(), metadata.Pairs(
+		"x-forwarded-for", "203.0.113.9",
+		"x-forwarded-host", "evil.example",
+		"grpcgateway-user-agent", "forged",
+		"x-portico-principal", "admin",
+		"x-tenant", "t1",
+	))
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := rawCall(t, env.Conn, ctx, hostile+"Put", unaryDesc, []byte{0x0a, 0x01, 'x'}); err != nil {
+		t.Fatal(err)
+	}
+	md := env.Mirror.LastMetadata()
+	if got, want := md.Get("x-forwarded-for"), []string{"203.0.113.9, 127.0.0.1"}; !equal(got, want) {
+		t.Errorf("gRPC x-forwarded-for: got %q, want %q", got, want)
+	}
+	if got := md.Get("x-forwarded-host"); len(got) != 1 || got[0] == "evil.example" {
+		t.Errorf("gRPC x-forwarded-host: got %q, want the authority", got)
+	}
+	for _, k := range []string{"grpcgateway-user-agent", "x-portico-principal"} {
+		if v := md.Get(k); len(v) > 0 {
+			t.Errorf("gRPC: %s reached the backend: %q", k, v)
+		}
+	}
+	if got := md.Get("x-tenant"); !equal(got, []string{"t1"}) {
+		t.Errorf("gRPC x-tenant: got %q, want [t1] (ordinary metadata passes)", got)
+	}
+
+	req, _ := http.NewRequest("POST", env.URL+"/v1/things", strings.NewReader(`{"name":"x"}`))
+	req.Header.Set("X-Portico-Principal", "admin")
+	req.Header.Set("X-Tenant", "t2")
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	if resp, out := do(t, req); resp.StatusCode != http.StatusOK {
+		t.Fatalf("REST: got %d %s", resp.StatusCode, out)
+	}
+	md = env.Mirror.LastMetadata()
+	if v := md.Get("x-portico-principal"); len(v) > 0 {
+		t.Errorf("REST: x-portico-principal reached the backend although listed in forward_headers: %q", v)
+	}
+	if got := md.Get("x-tenant"); !equal(got, []string{"t2"}) {
+		t.Errorf("REST x-tenant: got %q, want [t2]", got)
+	}
+	if got, want := md.Get("x-forwarded-for"), []string{"203.0.113.9, 127.0.0.1"}; !equal(got, want) {
+		t.Errorf("REST x-forwarded-for: got %q, want %q", got, want)
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestRegressSlowBody (finding 3): a body sent one byte every two seconds
+// kept its connection and goroutine for as long as the client liked. The
+// body must arrive within limits.body_timeout: 408, in JSON.
+func TestRegressSlowBody(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Limits = &configv1.Limits{BodyTimeout: durationpb.New(300 * time.Millisecond)}
+	}})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(env.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	fmt.Fprintf(conn, "POST /v1/things HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the response: %v", err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !isJSONError(out) {
+		t.Errorf("got %d %s, want a JSON 408", resp.StatusCode, out)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("answered after %v, want about the 300ms body timeout", d)
+	}
+	if n := env.Mirror.Calls(); n != 0 {
+		t.Errorf("backend calls: got %d, want 0", n)
+	}
+}
+
+// TestRegressSlowGRPCMessage (finding 3): the gRPC door waited for a unary
+// request message for ever. It must arrive within limits.body_timeout.
+func TestRegressSlowGRPCMessage(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Limits = &configv1.Limits{BodyTimeout: durationpb.New(300 * time.Millisecond)}
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	cs, err := env.Conn.NewStream(ctx, &unaryDesc, hostile+"Put", grpc.ForceCodecV2(codec.Client{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f codec.Frame
+	err = cs.RecvMsg(&f) // no message sent, no half-close
+	wantCode(t, "call", err, codes.DeadlineExceeded)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("ended after %v, want about the 300ms body timeout", d)
+	}
+}
+
+// TestRegressIdleConnection (finding 3): idle keep-alive connections
+// stayed open indefinitely. They are closed after limits.idle_timeout.
+func TestRegressIdleConnection(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Limits = &configv1.Limits{IdleTimeout: durationpb.New(300 * time.Millisecond)}
+	}})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(env.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /v1/things/a HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.ReadAll(resp.Body)
+	start := time.Now()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("idle connection: got %v, want the server to close it (EOF)", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("closed after %v, want about the 300ms idle timeout", d)
+	}
+}
+
+// TestRegressInFlightBound (finding 2): the calls in flight per door were
+// unbounded. Past limits.max_in_flight, calls are refused at once: REST
+// 503, gRPC RESOURCE_EXHAUSTED.
+func TestRegressInFlightBound(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Limits = &configv1.Limits{MaxInFlight: proto.Uint32(2)}
+		c.Rest = &configv1.Rest{ForwardHeaders: []string{"X-Delay"}}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	held := make(chan error, 4)
+	holdREST := func() {
+		req, _ := http.NewRequestWithContext(ctx, "GET", env.URL+"/v1/shelves/1", nil)
+		req.Header.Set("X-Delay", "30s")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		held <- err
+	}
+	holdGRPC := func() {
+		hctx := metadata.AppendToOutgoingContext(ctx, "x-delay", "30s")
+		_, err := rawCall(t, env.Conn, hctx, "/example.bookstore.v1.BookstoreService/GetShelf", unaryDesc, []byte{0x08, 0x01})
+		held <- err
+	}
+	go holdREST()
+	go holdREST()
+	go holdGRPC()
+	go holdGRPC()
+	waitFor(t, func() bool { return env.Backend.Calls() == 4 })
+	start := time.Now()
+	resp, out := get(t, env.URL+"/v1/shelves/1")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(out), `"code":8`) {
+		t.Errorf("REST: got %d %s, want 503 with RESOURCE_EXHAUSTED", resp.StatusCode, out)
+	}
+	_, err := rawCall(t, env.Conn, nil, "/example.bookstore.v1.BookstoreService/GetShelf", unaryDesc, []byte{0x08, 0x01})
+	wantCode(t, "gRPC", err, codes.ResourceExhausted)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("refusals took %v, want them at once", d)
+	}
+	cancel()
+	for range 4 {
+		<-held
+	}
+}
+
+// waitFor polls cond until it holds, for at most 10 seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func do(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := servertest.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp, out
+}
+
+func get(t *testing.T, url string) (*http.Response, []byte) {
+	req, _ := http.NewRequest("GET", url, nil)
+	return do(t, req)
+}
+
+func post(t *testing.T, url, body string) (*http.Response, []byte) {
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	return do(t, req)
+}
+
+// isJSONError reports whether body is a {"code","message"} error.
+func isJSONError(body []byte) bool {
+	var e struct {
+		Code    *int    `json:"code"`
+		Message *string `json:"message"`
+	}
+	return json.Unmarshal(body, &e) == nil && e.Code != nil && e.Message != nil
+}
+
+func truncate(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "..."
+	}
+	return string(b)
+}
+
+// waitHealth watches a service's gRPC health until it reports want.
+func waitHealth(t *testing.T, conn *grpc.ClientConn, service string, want healthpb.HealthCheckResponse_ServingStatus) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	w, err := healthpb.NewHealthClient(conn).Watch(ctx, &healthpb.HealthCheckRequest{Service: service})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last healthpb.HealthCheckResponse_ServingStatus
+	for {
+		resp, err := w.Recv()
+		if err != nil {
+			t.Fatalf("health of %q: last %v, then %v; want %v", service, last, err, want)
+		}
+		if last = resp.GetStatus(); last == want {
+			return
+		}
+	}
+}
+
+// reflect asks server reflection one question.
+func reflectAsk(t *testing.T, conn *grpc.ClientConn, req *reflectionpb.ServerReflectionRequest) *reflectionpb.ServerReflectionResponse {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func symbolRequest(name string) *reflectionpb.ServerReflectionRequest {
+	return &reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: name}}
+}
+
+// TestRegressReflectionLeaks (finding 4): server reflection resolved any
+// file of the descriptors: describing a service that is not exposed gave
+// its whole definition, HTTP rules included, and the demo revealed
+// portico.config.v1.Config; health and reflection were listed but could
+// not be described. Reflection now serves exactly the exposed services'
+// files and their imports, plus health and reflection themselves.
+func TestRegressReflectionLeaks(t *testing.T) {
+	hostileEnv := servertest.StartHostile(t, servertest.Options{})
+	bookstoreEnv := servertest.Start(t, servertest.Options{})
+	for _, tc := range []struct {
+		name    string
+		conn    *grpc.ClientConn
+		exposed string
+		hidden  []string
+	}{
+		{"descriptor set", hostileEnv.Conn, servertest.HostileService, []string{servertest.HostileSecret, "hostile.v1.Secret", "portico.config.v1.Config"}},
+		{"compiled in", bookstoreEnv.Conn, "example.bookstore.v1.BookstoreService", []string{"portico.config.v1.Config", "portico.config.v1.Api", "example.inventory.v1.InventoryService"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			list := reflectAsk(t, tc.conn, &reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
+			var names []string
+			for _, s := range list.GetListServicesResponse().GetService() {
+				names = append(names, s.GetName())
+			}
+			for _, want := range []string{tc.exposed, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"} {
+				if !strings.Contains(strings.Join(names, " "), want) {
+					t.Errorf("list: got %v, missing %s", names, want)
+				}
+			}
+			for _, sym := range []string{tc.exposed, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"} {
+				resp := reflectAsk(t, tc.conn, symbolRequest(sym))
+				if len(resp.GetFileDescriptorResponse().GetFileDescriptorProto()) == 0 {
+					t.Errorf("describe %s: got %v, want its file", sym, resp.GetErrorResponse())
+				}
+			}
+			for _, sym := range tc.hidden {
+				resp := reflectAsk(t, tc.conn, symbolRequest(sym))
+				if resp.GetErrorResponse() == nil || codes.Code(resp.GetErrorResponse().GetErrorCode()) != codes.NotFound {
+					t.Errorf("describe %s: got %v, want NOT_FOUND", sym, resp)
+				}
+			}
+			for _, file := range []string{"secret.proto", "portico/config/v1/config.proto"} {
+				resp := reflectAsk(t, tc.conn, &reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_FileByFilename{FileByFilename: file}})
+				if resp.GetErrorResponse() == nil {
+					t.Errorf("file %s: got it, want NOT_FOUND", file)
+				}
+			}
+		})
+	}
+}
+
+// TestRegressHealthFollowsBackend (finding 8): /readyz and grpc.health.v1
+// said ready and SERVING while the backend was down. A service's health
+// now follows its integration's connection (NOT_SERVING while it cannot
+// connect); /readyz is ready once the snapshot serves (a gateway with one
+// dead backend still serves the others) and shows each integration's
+// state.
+func TestRegressHealthFollowsBackend(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close() // the backend is down
+	env := servertest.StartGateway(t, addr, servertest.Options{})
+	const svc = "example.bookstore.v1.BookstoreService"
+	waitHealth(t, env.Conn, svc, healthpb.HealthCheckResponse_NOT_SERVING)
+	waitHealth(t, env.Conn, "", healthpb.HealthCheckResponse_SERVING)
+	resp, body := get(t, "http://"+env.Server.AdminAddr+"/readyz")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"bookstore":{"ready":false`) {
+		t.Errorf("readyz with the backend down: got %d %s, want 200 naming the integration not ready", resp.StatusCode, body)
+	}
+
+	lis, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("address %s taken meanwhile: %v", addr, err)
+	}
+	gs := bookstore.NewServer().Serve(lis)
+	t.Cleanup(gs.Stop)
+	waitHealth(t, env.Conn, svc, healthpb.HealthCheckResponse_SERVING)
+	resp, body = get(t, "http://"+env.Server.AdminAddr+"/readyz")
+	if !strings.Contains(string(body), `"bookstore":{"ready":true,"state":"READY"}`) {
+		t.Errorf("readyz with the backend up: got %d %s", resp.StatusCode, body)
+	}
+	gs.Stop() // down again
+	waitHealth(t, env.Conn, svc, healthpb.HealthCheckResponse_NOT_SERVING)
+}
+
+// TestRegressShutdownDrains (finding 7): on SIGTERM with a gRPC stream
+// open, the REST door kept accepting for the whole grace period, /readyz
+// still said ready, then HTTP shutdown got an already-expired context: an
+// NDJSON response was cut without its last chunk and the stream got
+// UNAVAILABLE from a dropped connection. Now readiness and health turn
+// first, both doors stop accepting and drain together, and calls still
+// running at the end of the grace period end with a proper status.
+func TestRegressShutdownDrains(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	watch, err := healthpb.NewHealthClient(env.Conn).Watch(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := watch.Recv(); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health before: %v %v", r, err)
+	}
+
+	// A gRPC bidi stream, open: one lookup answered, the client still
+	// sending.
+	grpcStream, err := bookstorev1.NewBookstoreServiceClient(env.Conn).LookupBooks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := grpcStream.Send(&bookstorev1.GetBookRequest{Name: "shelves/1/books/1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := grpcStream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	// The same over REST: an NDJSON bidi stream with its body still open.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequestWithContext(ctx, "POST", env.URL+"/v1/books:lookup", pr)
+	go fmt.Fprintln(pw, `{"name":"shelves/1/books/1"}`)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	if !lines.Scan() || !strings.Contains(lines.Text(), `"result"`) {
+		t.Fatalf("first REST stream line: %q %v", lines.Text(), lines.Err())
+	}
+
+	const grace = 2 * time.Second
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		sctx, scancel := context.WithTimeout(context.Background(), grace)
+		defer scancel()
+		done <- env.Server.Shutdown(sctx)
+	}()
+
+	// Readiness and health turn first.
+	if r, err := watch.Recv(); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Errorf("health once draining: got %v %v, want NOT_SERVING", r, err)
+	}
+	ready, body := get(t, "http://"+env.Server.AdminAddr+"/readyz")
+	if ready.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "draining") {
+		t.Errorf("readyz once draining: got %d %s, want 503 draining", ready.StatusCode, body)
+	}
+	// The REST door stops accepting at once.
+	waitFor(t, func() bool {
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(env.URL, "http://"), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+
+	// At the end of the grace period both streams end with UNAVAILABLE.
+	_, err = grpcStream.Recv()
+	if st := status.Convert(err); st.Code() != codes.Unavailable || st.Message() != "server shutting down" {
+		t.Errorf("gRPC stream: got %v, want UNAVAILABLE server shutting down", err)
+	}
+	var last string
+	for lines.Scan() {
+		last = lines.Text()
+	}
+	if !strings.Contains(last, `"error"`) || !strings.Contains(last, `"code":14`) {
+		t.Errorf("REST stream's last line: got %q, want an error object with code 14", last)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if d := time.Since(start); d > grace+time.Second {
+		t.Errorf("Shutdown took %v, want within the %v grace period", d, grace)
+	}
+}
