@@ -78,6 +78,23 @@ type Info struct {
 	Refusal string
 
 	respHeader http.Header
+	admit      func(context.Context, int64) (func(), error)
+}
+
+// SetAdmission gives the call its door's budget for large requests (the
+// door calls it).
+func (c *Info) SetAdmission(f func(ctx context.Context, n int64) (release func(), err error)) {
+	c.admit = f
+}
+
+// Admit asks the door for room to decode and serve n request bytes; the
+// caller must call release when the request is done with. Without a
+// budget it admits at once. An error is the status the call ends with.
+func (c *Info) Admit(ctx context.Context, n int64) (release func(), err error) {
+	if c == nil || c.admit == nil {
+		return func() {}, nil
+	}
+	return c.admit(ctx, n)
 }
 
 // Identity is an authenticated caller.

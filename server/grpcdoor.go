@@ -92,6 +92,7 @@ func (s *Server) grpcHandler(_ any, ss grpc.ServerStream) (err error) {
 	defer func() { err = s.grpcShutdownError(err) }()
 
 	info := grpcInfo(ctx, full)
+	info.SetAdmission(s.grpcBudget.admit)
 	ctx = call.NewContext(ctx, info)
 	if snap.grpcEdge != nil {
 		if err := snap.grpcEdge(ctx, info); err != nil {
@@ -111,7 +112,8 @@ func (s *Server) grpcHandler(_ any, ss grpc.ServerStream) (err error) {
 			return err
 		}
 	}
-	ds := &doorStream{ServerStream: ss, ctx: ctx, limit: snap.Limits.recursionLimit()}
+	ds := &doorStream{ServerStream: ss, ctx: ctx, info: info, limit: snap.Limits.recursionLimit()}
+	defer ds.releaseHeld()
 	if pm.Streaming() {
 		sendPolicyHeaders(ss, info)
 		return pm.Stream(ds)
@@ -209,6 +211,11 @@ func grpcIncoming(info *call.Info, reserved func(string) bool) metadata.MD {
 	return out
 }
 
+// binaryCostFactor estimates the memory decoding a binary message takes,
+// per byte, for the door's budget: a field of a few bytes on the wire
+// costs hundreds once decoded into a message known only from descriptors.
+const binaryCostFactor = 8
+
 // doorStream is the gRPC door's stream as the pipeline sees it: the
 // call's context, and requests decoded from raw frames with Decode's
 // guards (a malformed message is INVALID_ARGUMENT, never a panic or
@@ -216,7 +223,17 @@ func grpcIncoming(info *call.Info, reserved func(string) bool) metadata.MD {
 type doorStream struct {
 	grpc.ServerStream
 	ctx   context.Context
+	info  *call.Info
 	limit int
+	held  func() // the budget taken for the message last received
+}
+
+// releaseHeld gives back the budget taken for the last message.
+func (d *doorStream) releaseHeld() {
+	if d.held != nil {
+		d.held()
+		d.held = nil
+	}
 }
 
 func (d *doorStream) Context() context.Context { return d.ctx }
@@ -231,6 +248,14 @@ func (d *doorStream) RecvMsg(m any) error {
 		return err
 	}
 	defer f.Free()
+	// A large message holds its room in the door's budget until the next
+	// one arrives or the call ends: it is being decoded and forwarded.
+	d.releaseHeld()
+	release, err := d.info.Admit(d.ctx, int64(f.Len())*binaryCostFactor)
+	if err != nil {
+		return err
+	}
+	d.held = release
 	return codec.Decode(f.Bytes(), msg, d.limit)
 }
 

@@ -40,6 +40,9 @@ type Limits struct {
 	WriteTimeout time.Duration
 	// ShutdownGrace is what calls in flight get to finish on shutdown.
 	ShutdownGrace time.Duration
+	// MaxBodyBytesInFlight bounds the bytes of large requests being
+	// decoded and served at once, per door.
+	MaxBodyBytesInFlight int64
 }
 
 // DefaultLimits are the limits of a config without `limits:`.
@@ -49,7 +52,7 @@ var DefaultLimits = Limits{
 	IdleTimeout:          120 * time.Second,
 	MaxConcurrentStreams: 250,
 	MaxJSONDepth:         64,
-	MaxJSONValues:        100_000,
+	MaxJSONValues:        10_000,
 	MaxBodyBytes:         4 << 20,
 	BodyTimeout:          30 * time.Second,
 	MaxInFlight:          4096,
@@ -59,6 +62,7 @@ var DefaultLimits = Limits{
 	MinPingInterval:      15 * time.Second,
 	WriteTimeout:         60 * time.Second,
 	ShutdownGrace:        25 * time.Second,
+	MaxBodyBytesInFlight: 16 << 20,
 }
 
 // LimitsFrom reads the config's limits over the defaults.
@@ -93,6 +97,9 @@ func LimitsFrom(c *configv1.Config) Limits {
 	dur(&l.KeepaliveTimeout, in.GetKeepaliveTimeout())
 	dur(&l.MinPingInterval, in.GetMinPingInterval())
 	dur(&l.WriteTimeout, in.GetWriteTimeout())
+	if in != nil && in.MaxBodyBytesInFlight != nil {
+		l.MaxBodyBytesInFlight = int64(in.GetMaxBodyBytesInFlight())
+	}
 	dur(&l.ShutdownGrace, c.GetShutdown().GetGracePeriod())
 	return l
 }

@@ -28,6 +28,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info := transcoder.NewInfo(r)
+	info.SetAdmission(s.restBudget.admit)
 	snap.Handler.ServeHTTP(w, r.WithContext(transcoder.WithInfo(r.Context(), info)))
 }
 

@@ -33,6 +33,7 @@ type Server struct {
 	HTTPAddr, GRPCAddr, AdminAddr string
 
 	restInFlight, grpcInFlight atomic.Int64
+	restBudget, grpcBudget     *budget
 	draining                   atomic.Bool
 	// stopCtx is cancelled (cause call.ErrShuttingDown) when the shutdown
 	// grace period ends: calls still running end with a status.
@@ -78,6 +79,8 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 		o.HTTPMiddleware = append(o.HTTPMiddleware, x.HTTPMiddleware...)
 	}
 	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits, health: newHealthState()}
+	s.restBudget = newBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
+	s.grpcBudget = newBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
 	if teleCloser != nil {
 		s.closers = append(s.closers, teleCloser)
 	}

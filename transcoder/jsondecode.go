@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/portico-gw/portico/call"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -57,6 +58,9 @@ type jsonDecoder struct {
 	in  *messageLimit
 	d   *json.Decoder
 	raw json.RawMessage
+	// held is the door's budget taken for the message last decoded (until
+	// the next one, or the end of the call).
+	held func()
 }
 
 func (t *Transcoder) newJSONDecoder(ctx context.Context, w http.ResponseWriter, body io.Reader) *jsonDecoder {
@@ -80,11 +84,28 @@ func (d *jsonDecoder) Decode(msg proto.Message) error {
 		d.w.Header().Set("Connection", "close") // see readBody
 		return bodyError(err, d.in.limit)
 	}
-	end, err := scanJSON(d.raw, d.t.limits)
+	end, values, err := scanJSONValues(d.raw, d.t.limits)
 	if err != nil {
 		return err
 	}
+	if d.held != nil {
+		d.held()
+		d.held = nil
+	}
+	release, err := call.FromContext(d.ctx).Admit(d.ctx, decodedCost(d.raw, values))
+	if err != nil {
+		return err
+	}
+	d.held = release
 	return d.t.unmarshalJSON(d.raw[:end], d.raw, msg)
+}
+
+// close gives back what the decoder holds of the door's budget.
+func (d *jsonDecoder) close() {
+	if d.held != nil {
+		d.held()
+		d.held = nil
+	}
 }
 
 // messageLimit fails reads once more than limit bytes were read since

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/transcoder/params"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -29,6 +30,21 @@ func (t *Transcoder) decodeRequest(w http.ResponseWriter, r *http.Request, rt *r
 		if err != nil {
 			return nil, err
 		}
+		// A large body holds room in the door's budget for the rest of the
+		// call: decoding (and the response) multiply its size in memory.
+		cost := int64(len(body))
+		if !rt.bodyIsHTTPBody {
+			_, values, err := scanJSONValues(body, t.limits)
+			if err != nil && !errors.Is(err, io.EOF) {
+				return nil, err
+			}
+			cost = decodedCost(body, values)
+		}
+		release, err := call.FromContext(r.Context()).Admit(r.Context(), cost)
+		if err != nil {
+			return nil, err
+		}
+		context.AfterFunc(r.Context(), release)
 		if err := t.decodeBody(req, rt, body, r.Header.Get("Content-Type")); err != nil {
 			return nil, err
 		}

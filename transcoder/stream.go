@@ -43,6 +43,9 @@ func (t *Transcoder) serveStream(ctx context.Context, w http.ResponseWriter, r *
 	s.ctx = grpc.NewContextWithServerTransportStream(ctx, &streamTransport{s: s, method: rt.m.FullMethod})
 	err := rt.pm.Stream(s)
 	s.finish(err)
+	if s.dec != nil {
+		s.dec.close()
+	}
 }
 
 // httpStream is a grpc.ServerStream over an HTTP exchange.

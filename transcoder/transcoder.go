@@ -40,7 +40,7 @@ type Options struct {
 	// before any parsing work. Default 64, at most 100.
 	MaxJSONDepth int
 	// MaxJSONValues bounds the values (array elements and object members)
-	// of one JSON message; more is 400. Default 100,000.
+	// of one JSON message; more is 400. Default 10,000.
 	MaxJSONValues int
 	// BodyTimeout bounds reading a unary body, and each message of a
 	// streaming body (the wait for it included). Default 30s; negative
@@ -93,7 +93,7 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 		opts.MaxJSONDepth = 64
 	}
 	if opts.MaxJSONValues <= 0 {
-		opts.MaxJSONValues = 100_000
+		opts.MaxJSONValues = 10_000
 	}
 	if opts.BodyTimeout == 0 {
 		opts.BodyTimeout = 30 * time.Second

@@ -49,7 +49,9 @@ type Limits struct {
 	// RESOURCE_EXHAUSTED. Default 4096.
 	MaxInFlight *uint32 `protobuf:"varint,8,opt,name=max_in_flight,json=maxInFlight,proto3,oneof" json:"max_in_flight,omitempty"`
 	// Values (array elements and object members) in one JSON message;
-	// more is 400. Default 100000.
+	// more is 400. Default 10000 (a decoded value of a message known only
+	// from descriptors costs about 600 bytes: the limit bounds what one
+	// request can make the gateway hold).
 	MaxJsonValues *uint32 `protobuf:"varint,9,opt,name=max_json_values,json=maxJsonValues,proto3,oneof" json:"max_json_values,omitempty"`
 	// Request path bytes; longer is 414. Default 8192.
 	MaxPathBytes *uint32 `protobuf:"varint,10,opt,name=max_path_bytes,json=maxPathBytes,proto3,oneof" json:"max_path_bytes,omitempty"`
@@ -62,9 +64,15 @@ type Limits struct {
 	MinPingInterval  *durationpb.Duration `protobuf:"bytes,13,opt,name=min_ping_interval,json=minPingInterval,proto3" json:"min_ping_interval,omitempty"`
 	// Time to write a unary response (REST). Default 60s. Streams are not
 	// bounded by it.
-	WriteTimeout  *durationpb.Duration `protobuf:"bytes,14,opt,name=write_timeout,json=writeTimeout,proto3" json:"write_timeout,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	WriteTimeout *durationpb.Duration `protobuf:"bytes,14,opt,name=write_timeout,json=writeTimeout,proto3" json:"write_timeout,omitempty"`
+	// Request bytes (bodies and messages of 64 KiB or more) being decoded
+	// and served at once, per door: decoding multiplies a message's size in
+	// memory, so large requests past this wait for room (at most
+	// body_timeout), then get 503 / RESOURCE_EXHAUSTED. Smaller ones never
+	// wait. Default 16 MiB.
+	MaxBodyBytesInFlight *uint32 `protobuf:"varint,15,opt,name=max_body_bytes_in_flight,json=maxBodyBytesInFlight,proto3,oneof" json:"max_body_bytes_in_flight,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Limits) Reset() {
@@ -193,6 +201,13 @@ func (x *Limits) GetWriteTimeout() *durationpb.Duration {
 		return x.WriteTimeout
 	}
 	return nil
+}
+
+func (x *Limits) GetMaxBodyBytesInFlight() uint32 {
+	if x != nil && x.MaxBodyBytesInFlight != nil {
+		return *x.MaxBodyBytesInFlight
+	}
+	return 0
 }
 
 // Network says where clients are and which may call.
@@ -762,7 +777,7 @@ var File_portico_config_v1_traffic_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_traffic_proto_rawDesc = "" +
 	"\n" +
-	"\x1fportico/config/v1/traffic.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\xba\b\n" +
+	"\x1fportico/config/v1/traffic.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\x9f\t\n" +
 	"\x06Limits\x127\n" +
 	"\x10max_header_bytes\x18\x01 \x01(\rB\b\xbaH\x05*\x03(\x80\bH\x00R\x0emaxHeaderBytes\x88\x01\x01\x12S\n" +
 	"\x13read_header_timeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\x11readHeaderTimeout\x12F\n" +
@@ -778,14 +793,16 @@ const file_portico_config_v1_traffic_proto_rawDesc = "" +
 	"\x0ekeepalive_time\x18\v \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\rkeepaliveTime\x12P\n" +
 	"\x11keepalive_timeout\x18\f \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\x10keepaliveTimeout\x12O\n" +
 	"\x11min_ping_interval\x18\r \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\x0fminPingInterval\x12H\n" +
-	"\rwrite_timeout\x18\x0e \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\fwriteTimeoutB\x13\n" +
+	"\rwrite_timeout\x18\x0e \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\fwriteTimeout\x12F\n" +
+	"\x18max_body_bytes_in_flight\x18\x0f \x01(\rB\t\xbaH\x06*\x04(\x80\x80\x04H\aR\x14maxBodyBytesInFlight\x88\x01\x01B\x13\n" +
 	"\x11_max_header_bytesB\x19\n" +
 	"\x17_max_concurrent_streamsB\x11\n" +
 	"\x0f_max_json_depthB\x11\n" +
 	"\x0f_max_body_bytesB\x10\n" +
 	"\x0e_max_in_flightB\x12\n" +
 	"\x10_max_json_valuesB\x11\n" +
-	"\x0f_max_path_bytes\"\\\n" +
+	"\x0f_max_path_bytesB\x1b\n" +
+	"\x19_max_body_bytes_in_flight\"\\\n" +
 	"\aNetwork\x12'\n" +
 	"\x0ftrusted_proxies\x18\x01 \x03(\tR\x0etrustedProxies\x12\x12\n" +
 	"\x04deny\x18\x02 \x03(\tR\x04deny\x12\x14\n" +

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/portico-gw/portico/transcoder"
+	"golang.org/x/sync/semaphore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// smallRequest is the size below which a request never waits for the
+// budget: small calls are the common case and cost little to decode.
+const smallRequest = 64 << 10
+
+// budget bounds the bytes of large requests being decoded and served at
+// once on one door. Decoding multiplies a message's size in memory (a
+// value of a message known only from descriptors costs about 600 bytes),
+// and the response is often as large: the budget keeps sixteen concurrent
+// 4 MiB requests from needing half a gigabyte. Past it, a large request
+// waits for room (FIFO, at most wait), then is refused with 503 /
+// RESOURCE_EXHAUSTED, and the backend never sees it.
+type budget struct {
+	sem  *semaphore.Weighted
+	size int64
+	wait time.Duration
+}
+
+func newBudget(size int64, wait time.Duration) *budget {
+	if size <= 0 {
+		return nil
+	}
+	if wait <= 0 {
+		wait = 30 * time.Second
+	}
+	return &budget{sem: semaphore.NewWeighted(size), size: size, wait: wait}
+}
+
+func noRelease() {}
+
+// admit takes n bytes of the budget for a request; release gives them
+// back.
+func (b *budget) admit(ctx context.Context, n int64) (release func(), err error) {
+	if b == nil || n < smallRequest {
+		return noRelease, nil
+	}
+	if n > b.size {
+		n = b.size // a request larger than the budget runs alone
+	}
+	if !b.sem.TryAcquire(n) {
+		wctx, cancel := context.WithTimeout(ctx, b.wait)
+		defer cancel()
+		if err := b.sem.Acquire(wctx, n); err != nil {
+			return nil, transcoder.HTTPStatus(http.StatusServiceUnavailable,
+				status.New(codes.ResourceExhausted, "gateway busy: too many large requests in flight"))
+		}
+	}
+	return func() { b.sem.Release(n) }, nil
+}
