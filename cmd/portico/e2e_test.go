@@ -166,6 +166,20 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil || shelf.GetTheme() != "Science" {
 		t.Errorf("gRPC door GetShelf: got %v, %v", shelf, err)
 	}
+
+	// SIGTERM drains (nothing is in flight) and exits with status 0.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("after SIGTERM: %v, want exit status 0", err)
+		}
+		exited <- err // for the cleanup
+	case <-time.After(30 * time.Second):
+		t.Error("still running 30s after SIGTERM")
+	}
 }
 
 func TestCommands(t *testing.T) {
