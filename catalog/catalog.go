@@ -23,6 +23,9 @@ type Catalog struct {
 	// Files resolves every descriptor the exposed services use (for
 	// server reflection).
 	Files Resolver
+	// Types resolves message types by name from the same descriptors (for
+	// Any fields and error details in JSON).
+	Types *TypeResolver
 	// Warnings are what New accepted but a reader of the config should
 	// hear about: route conflicts it resolved, rules it ignored. Each is
 	// located like an error (see config.Error). With Options.Strict they
@@ -95,6 +98,7 @@ func New(opts Options) (*Catalog, error) {
 	c := &Catalog{Methods: map[string]*Method{}, Files: files}
 	b := &builder{opts: opts, files: files, cat: c}
 	b.expose()
+	c.Types = newTypeResolverFor(files, b.types)
 	b.resolveConflicts()
 	b.checkUnusedRules()
 	if err := b.errs.err(); err != nil {
@@ -112,6 +116,7 @@ type builder struct {
 	errs      problems
 	warns     problems
 	usedRules map[string]bool
+	types     *typeResolver
 	// bindings in declaration order (see New), for conflicts.
 	bindings []*Binding
 }
@@ -129,6 +134,7 @@ func (b *builder) warn(e *config.Error) {
 // expose adds the methods of every exposed service with their bindings.
 func (b *builder) expose() {
 	types := newTypeResolver()
+	b.types = types
 	seen := map[string]string{}
 	b.usedRules = map[string]bool{}
 	for _, api := range b.opts.APIs {

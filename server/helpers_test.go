@@ -8,7 +8,10 @@ import (
 	"github.com/portico-gw/portico/server/servertest"
 )
 
-type configv1Config = configv1.Config
+type (
+	configv1Config = configv1.Config
+	configv1Rest   = configv1.Rest
+)
 
 func restGet(t *testing.T, url string) (int, []byte) {
 	t.Helper()

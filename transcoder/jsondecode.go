@@ -25,13 +25,13 @@ import (
 // raw came from: when raw is not valid JSON, the error is worded as
 // encoding/json's decoder words it, as grpc-gateway's is.
 func (t *Transcoder) unmarshalJSON(raw, whole []byte, msg proto.Message) error {
-	strict := protojson.UnmarshalOptions{RecursionLimit: t.opts.RecursionLimit}
+	strict := protojson.UnmarshalOptions{RecursionLimit: t.opts.RecursionLimit, Resolver: t.types}
 	strictErr := strict.Unmarshal(raw, msg)
 	if strictErr == nil {
 		return nil
 	}
 	proto.Reset(msg)
-	lenient := protojson.UnmarshalOptions{DiscardUnknown: true, RecursionLimit: t.opts.RecursionLimit}
+	lenient := protojson.UnmarshalOptions{DiscardUnknown: true, RecursionLimit: t.opts.RecursionLimit, Resolver: t.types}
 	if err := lenient.Unmarshal(raw, msg); err != nil {
 		if !json.Valid(raw) {
 			var v json.RawMessage

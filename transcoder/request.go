@@ -217,7 +217,7 @@ func (t *Transcoder) decodeBody(req protoreflect.Message, rt *route, body []byte
 	}
 	fmt.Fprintf(&raw, "{%q:%s}", fd.JSONName(), bytes.TrimSpace(body[:end]))
 	tmp := parent.New()
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true, RecursionLimit: t.opts.RecursionLimit}).Unmarshal(raw.Bytes(), tmp.Interface()); err != nil {
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true, RecursionLimit: t.opts.RecursionLimit, Resolver: t.types}).Unmarshal(raw.Bytes(), tmp.Interface()); err != nil {
 		return status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	parent.Set(fd, tmp.Get(fd))

@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // Options tune the REST door. Zero values select the documented defaults.
@@ -68,6 +69,9 @@ type Options struct {
 // Transcoder is the REST door for one snapshot. It is immutable and safe for
 // concurrent use.
 type Transcoder struct {
+	// types resolves Any and error-detail types: the catalog's own
+	// descriptors first.
+	types     jsonenc.Resolver
 	router    *router.Router[*route]
 	mux       *runtime.ServeMux // grpc-gateway's defaults: error handler, outgoing header names
 	headers   *headerMap
@@ -107,15 +111,20 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	var types jsonenc.Resolver = protoregistry.GlobalTypes
+	if cat.Types != nil {
+		types = cat.Types
+	}
 	t := &Transcoder{
+		types:   types,
 		router:  router.New[*route](),
 		mux:     runtime.NewServeMux(),
 		headers: &headerMap{match: headerMatcher(opts.ForwardHeaders), reserved: opts.Reserved},
-		json:    jsonenc.New(),
+		json:    jsonenc.NewWithResolver(types),
 		limits:  jsonLimits{depth: opts.MaxJSONDepth, values: opts.MaxJSONValues},
 		marshaler: &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
-			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
-			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true, RecursionLimit: opts.RecursionLimit},
+			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true, Resolver: types},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true, RecursionLimit: opts.RecursionLimit, Resolver: types},
 		}},
 		opts: opts,
 	}

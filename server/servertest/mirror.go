@@ -16,6 +16,9 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 )
 
 // Resolver finds descriptors by name (a *protoregistry.Files).
@@ -50,6 +53,20 @@ func StartMirror(t testing.TB, files Resolver) *Mirror {
 	go gs.Serve(lis)
 	t.Cleanup(gs.Stop)
 	return m
+}
+
+// FailKey: a unary call carrying this metadata key fails with
+// FAILED_PRECONDITION, the key's value as its message and the request
+// message as its one detail (a type the backend may know only from
+// descriptors).
+const FailKey = "x-mirror-fail"
+
+func failWith(msg string, detail proto.Message) error {
+	a, err := anypb.New(detail)
+	if err != nil {
+		return err
+	}
+	return status.FromProto(&spb.Status{Code: int32(codes.FailedPrecondition), Message: msg, Details: []*anypb.Any{a}}).Err()
 }
 
 // Calls is how many calls reached the backend.
@@ -92,6 +109,9 @@ func (m *Mirror) handle(_ any, ss grpc.ServerStream) error {
 		in, err := recv()
 		if err != nil {
 			return err
+		}
+		if v := md.Get(FailKey); len(v) > 0 {
+			return failWith(v[0], in)
 		}
 		if !desc.IsStreamingServer() {
 			return ss.SendMsg(reply(in))

@@ -8,9 +8,9 @@ import (
 // appendProtojson appends protojson's encoding of m, compacted. partial
 // skips protojson's required-field check, for a sub-message whose root
 // message Append checks itself.
-func appendProtojson(b []byte, m protoreflect.Message, partial bool) ([]byte, error) {
+func (e *Encoder) appendProtojson(b []byte, m protoreflect.Message, partial bool) ([]byte, error) {
 	start := len(b)
-	out, err := protojson.MarshalOptions{EmitUnpopulated: true, AllowPartial: partial}.MarshalAppend(b, m.Interface())
+	out, err := protojson.MarshalOptions{EmitUnpopulated: true, AllowPartial: partial, Resolver: e.resolver}.MarshalAppend(b, m.Interface())
 	if err != nil {
 		return b[:start], err
 	}

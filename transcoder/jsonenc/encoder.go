@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // Encoder marshals messages like protojson.MarshalOptions{EmitUnpopulated:
@@ -30,12 +31,28 @@ import (
 // An Encoder is safe for concurrent use. Plans are cached per message
 // descriptor, so an Encoder should be long-lived and shared.
 type Encoder struct {
-	cache planCache
+	cache    planCache
+	resolver Resolver
 }
 
-// New returns an Encoder with an empty plan cache.
+// Resolver resolves the types of google.protobuf.Any values (and
+// extensions); protoregistry.GlobalTypes is one.
+type Resolver interface {
+	protoregistry.MessageTypeResolver
+	protoregistry.ExtensionTypeResolver
+}
+
+// New returns an Encoder with an empty plan cache, resolving Any types
+// from protoregistry.GlobalTypes.
 func New() *Encoder {
 	return &Encoder{}
+}
+
+// NewWithResolver returns an Encoder resolving Any types with r (a
+// gateway's own descriptors: types that exist only in a loaded descriptor
+// set resolve too).
+func NewWithResolver(r Resolver) *Encoder {
+	return &Encoder{resolver: r}
 }
 
 // Append appends the JSON of m to dst. On error the returned slice holds
@@ -46,7 +63,7 @@ func (e *Encoder) Append(dst []byte, m protoreflect.Message) ([]byte, error) {
 	}
 	p := e.cache.get(m.Descriptor())
 	if p.wkt == wktFallback {
-		return appendProtojson(dst, m, false)
+		return e.appendProtojson(dst, m, false)
 	}
 	b, err := e.appendMessage(dst, p, m)
 	if err != nil {
@@ -65,12 +82,12 @@ func (e *Encoder) appendMessage(b []byte, p *messagePlan, m protoreflect.Message
 	switch p.wkt {
 	case wktNone:
 	case wktFallback:
-		return appendProtojson(b, m, true)
+		return e.appendProtojson(b, m, true)
 	default:
 		return e.appendWellKnown(b, p, m)
 	}
 	if p.extendable && hasExtension(m) {
-		return appendProtojson(b, m, true)
+		return e.appendProtojson(b, m, true)
 	}
 	b = append(b, '{')
 	first := true
