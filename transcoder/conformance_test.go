@@ -249,3 +249,29 @@ func TestStreaming(t *testing.T) {
 		}
 	})
 }
+
+// TestPatchValidatesWhatTheMaskNames (issue 6, point 2): a PATCH with a
+// field body is validated only for the fields its update_mask names —
+// derived from the JSON body's keys, or given — so a partial update no
+// longer fails on fields it does not carry, while what it carries is
+// still checked.
+func TestPatchValidatesWhatTheMaskNames(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{})
+	cases := []struct {
+		name, path, body string
+		status           int
+	}{
+		{"the review only (the title is not carried)", "/v1/shelves/1/books/2", `{"topReview":{"stars":4}}`, 200},
+		{"the review only, invalid", "/v1/shelves/1/books/2", `{"topReview":{"stars":9}}`, 400},
+		{"a given mask naming the review", "/v1/shelves/1/books/2?update_mask=top_review.stars", `{"topReview":{"stars":5},"title":""}`, 200},
+		{"a given mask naming the title", "/v1/shelves/1/books/2?update_mask=title", `{"title":""}`, 400},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, out := call{method: "PATCH", path: tc.path, body: tc.body}.do(t, env.URL)
+			if resp.StatusCode != tc.status {
+				t.Errorf("got %d %s, want %d", resp.StatusCode, out, tc.status)
+			}
+		})
+	}
+}

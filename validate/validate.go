@@ -52,7 +52,43 @@ func (ic *Interceptor) Stage(m *catalog.Method) (pipeline.Stage, error) {
 	if errors.As(err, &cerr) {
 		return pipeline.Stage{}, fmt.Errorf("validate: %s: %v", m.Input.Descriptor().FullName(), err)
 	}
+	if u := updateMaskOf(m); u != nil {
+		c := &masked{ic: ic, u: u}
+		return pipeline.Stage{Unary: c.unary, Stream: c.stream}, nil
+	}
 	return pipeline.Stage{Unary: ic.Unary, Stream: ic.Stream}, nil
+}
+
+// masked validates a partial update (a request with an update_mask) only
+// as far as its mask reaches: a PATCH no longer fails on fields it does not
+// carry. The mask is the client's, or on the REST door the one derived
+// from the JSON body's keys.
+type masked struct {
+	ic *Interceptor
+	u  *updateMask
+}
+
+func (c *masked) unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if err := c.ic.check(req, c.options(req)...); err != nil {
+		refused(ctx)
+		return nil, err
+	}
+	return h(ctx, req)
+}
+
+func (c *masked) stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	return h(srv, &checkedStream{ServerStream: ss, ic: c.ic, opts: c.options})
+}
+
+func (c *masked) options(req any) []protovalidate.ValidationOption {
+	msg, ok := req.(proto.Message)
+	if !ok {
+		return nil
+	}
+	if f := c.u.filter(msg.ProtoReflect()); f != nil {
+		return []protovalidate.ValidationOption{protovalidate.WithFilter(f)}
+	}
+	return nil
 }
 
 // Unary validates the request of a unary or server-streaming call.
@@ -71,14 +107,19 @@ func (ic *Interceptor) Stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServe
 
 type checkedStream struct {
 	grpc.ServerStream
-	ic *Interceptor
+	ic   *Interceptor
+	opts func(req any) []protovalidate.ValidationOption // nil: none
 }
 
 func (s *checkedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	if err := s.ic.check(m); err != nil {
+	var opts []protovalidate.ValidationOption
+	if s.opts != nil {
+		opts = s.opts(m)
+	}
+	if err := s.ic.check(m, opts...); err != nil {
 		refused(s.Context())
 		return err
 	}
@@ -92,12 +133,12 @@ func refused(ctx context.Context) {
 	}
 }
 
-func (ic *Interceptor) check(req any) error {
+func (ic *Interceptor) check(req any, opts ...protovalidate.ValidationOption) error {
 	msg, ok := req.(proto.Message)
 	if !ok {
 		return nil
 	}
-	err := ic.v.Validate(msg)
+	err := ic.v.Validate(msg, opts...)
 	if err == nil {
 		return nil
 	}
