@@ -64,6 +64,26 @@ func builtIn(name string) bool {
 // "descriptors[i]" or "proto_paths[i]", and a syntax or type error in a
 // .proto file carries that file's path, line and column.
 func LoadSources(dir string, descriptors, protoPaths []string) (*protoregistry.Files, error) {
+	return LoadSourcesWith(dir, descriptors, protoPaths, nil)
+}
+
+// Discovered are files fetched from a backend's server reflection (see
+// LoadSourcesWith).
+type Discovered struct {
+	// Field is the config key that asked for them, e.g. "integrations[0]".
+	Field string
+	// Files are the files, dependencies first.
+	Files []*descriptorpb.FileDescriptorProto
+}
+
+// LoadSourcesWith is LoadSources plus descriptors discovered from
+// backends. Descriptors from files and from discovery combine; a file that
+// comes from two sources must be the same in both (source info aside), or
+// it is an error. Built-in files (google/api, the well-known types, ...)
+// always come from the binary, whatever a backend sends. When descriptors
+// is empty, the registry also holds the files compiled into the binary, so
+// compiled-in APIs and discovered ones can be exposed side by side.
+func LoadSourcesWith(dir string, descriptors, protoPaths []string, discovered []Discovered) (*protoregistry.Files, error) {
 	l := &loader{
 		byName: map[string]*descriptorpb.FileDescriptorProto{},
 		field:  map[string]string{},
@@ -120,7 +140,21 @@ func LoadSources(dir string, descriptors, protoPaths []string) (*protoregistry.F
 	if err := l.probs.err(); err != nil {
 		return nil, err
 	}
+	for _, d := range discovered {
+		l.addDiscovered(d)
+	}
+	if err := l.probs.err(); err != nil {
+		return nil, err
+	}
 	files := l.register()
+	if len(descriptors) == 0 && len(discovered) > 0 {
+		protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+			if _, err := files.FindFileByPath(fd.Path()); err != nil {
+				l.registerCompiledIn(files, fd)
+			}
+			return true
+		})
+	}
 	if err := l.probs.err(); err != nil {
 		return nil, err
 	}
@@ -237,6 +271,44 @@ func (l *loader) addSet(field, path string) {
 	for _, f := range set.GetFile() {
 		l.addFile(field, f)
 	}
+}
+
+// addDiscovered adds the files a backend sent; one already loaded from
+// another source must be the same.
+func (l *loader) addDiscovered(d Discovered) {
+	for _, f := range d.Files {
+		name := f.GetName()
+		if builtIn(name) {
+			continue
+		}
+		if prev, ok := l.byName[name]; ok {
+			if !sameFileProto(prev, f) {
+				l.probs.add(d.Field, "discovered file %s differs from the one loaded from %s", name, l.field[name])
+			}
+			continue
+		}
+		if fd, err := protoregistry.GlobalFiles.FindFileByPath(name); err == nil {
+			// A compiled-in twin: the same file is served with its
+			// generated types; a different one is an error.
+			if !sameFileProto(protodesc.ToFileDescriptorProto(fd), f) {
+				l.probs.add(d.Field, "discovered file %s differs from the one compiled into Portico", name)
+				continue
+			}
+		}
+		l.addFile(d.Field, f)
+	}
+}
+
+// sameFileProto reports whether two files describe the same schema
+// (comments and positions aside).
+func sameFileProto(a, b *descriptorpb.FileDescriptorProto) bool {
+	a, errA := normalize(a)
+	b, errB := normalize(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	a.SourceCodeInfo, b.SourceCodeInfo = nil, nil
+	return proto.Equal(a, b)
 }
 
 // addFile adds a file to register; the first of a name wins.

@@ -73,6 +73,9 @@ type BuildOptions struct {
 	Pool *pool.Pool
 	// Kinds are the integration kinds. Nil: DefaultKinds().
 	Kinds integrations.Registry
+	// Context bounds what building waits for (descriptor discovery from
+	// backends). Nil: 10 seconds.
+	Context context.Context
 }
 
 // DefaultKinds are the integration kinds Portico builds in.
@@ -98,12 +101,6 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 		opts.Kinds = DefaultKinds()
 	}
 	c := cfg.Config
-	var files *protoregistry.Files
-	if len(c.GetDescriptors()) > 0 {
-		if files, err = catalog.LoadSources(cfg.Dir, c.GetDescriptors(), c.GetProtoPaths()); err != nil {
-			return nil, asConfigErrors(err, "descriptors")
-		}
-	}
 	rulePaths := make([]string, len(c.GetHttpRules()))
 	for i, p := range c.GetHttpRules() {
 		rulePaths[i] = cfg.Resolve(p)
@@ -133,6 +130,16 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	}
 	if len(problems) > 0 {
 		return nil, problems
+	}
+	discovered, err := discover(opts.Context, c, backends)
+	if err != nil {
+		return nil, err
+	}
+	var files *protoregistry.Files
+	if len(c.GetDescriptors()) > 0 || len(discovered) > 0 {
+		if files, err = catalog.LoadSourcesWith(cfg.Dir, c.GetDescriptors(), c.GetProtoPaths(), discovered); err != nil {
+			return nil, asConfigErrors(err, "descriptors")
+		}
 	}
 	apis := make([]catalog.API, len(c.GetApis()))
 	for i, a := range c.GetApis() {

@@ -12,6 +12,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
+	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
+	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -43,6 +47,20 @@ type Mirror struct {
 // StartMirror serves a Mirror of files on a loopback :0 port until the
 // test ends.
 func StartMirror(t testing.TB, files Resolver) *Mirror {
+	return startMirror(t, files, nil)
+}
+
+// StartMirrorWithReflection is StartMirror with gRPC server reflection
+// (v1 and v1alpha) describing reflected.
+func StartMirrorWithReflection(t testing.TB, files Resolver, reflected reflection.ExtensionResolver, descs protodesc.Resolver) *Mirror {
+	return startMirror(t, files, func(gs *grpc.Server) {
+		opts := reflection.ServerOptions{Services: gs, DescriptorResolver: descs, ExtensionResolver: reflected}
+		reflectionv1.RegisterServerReflectionServer(gs, reflection.NewServerV1(opts))
+		reflectionv1alpha.RegisterServerReflectionServer(gs, reflection.NewServer(opts))
+	})
+}
+
+func startMirror(t testing.TB, files Resolver, register func(*grpc.Server)) *Mirror {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -50,6 +68,9 @@ func StartMirror(t testing.TB, files Resolver) *Mirror {
 	}
 	m := &Mirror{files: files, Addr: lis.Addr().String()}
 	gs := grpc.NewServer(grpc.UnknownServiceHandler(m.handle))
+	if register != nil {
+		register(gs)
+	}
 	go gs.Serve(lis)
 	t.Cleanup(gs.Stop)
 	return m
