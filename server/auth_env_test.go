@@ -143,7 +143,9 @@ func grpcGetBook(t *testing.T, conn *grpc.ClientConn, name string, md map[string
 func bearer(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
 
 // grpcBearer is the same as gRPC metadata.
-func grpcBearer(tok string) map[string]string { return map[string]string{"authorization": "Bearer " + tok} }
+func grpcBearer(tok string) map[string]string {
+	return map[string]string{"authorization": "Bearer " + tok}
+}
 
 // startTLSGateway builds and serves cfg with TLS (the config's tls
 // section); it returns the server and a gRPC connection made with
