@@ -16,14 +16,10 @@ func withIdentity(ctx context.Context, id *call.Identity, adds [][2]string, remo
 	if (id == nil || len(id.Metadata) == 0) && len(adds) == 0 && len(removes) == 0 {
 		return ctx
 	}
-	in, _ := metadata.FromIncomingContext(ctx)
-	n := len(in) + len(adds)
-	if id != nil {
-		n += len(id.Metadata)
-	}
-	md := make(metadata.MD, n)
-	for k, vs := range in {
-		md[k] = vs
+	// FromIncomingContext returns a copy: it is ours to change.
+	md, _ := metadata.FromIncomingContext(ctx)
+	if md == nil {
+		md = metadata.MD{}
 	}
 	for _, k := range removes {
 		delete(md, k)

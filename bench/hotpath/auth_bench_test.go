@@ -1,0 +1,104 @@
+package hotpath
+
+import (
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/portico-gw/portico/auth/authtest"
+	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/server/servertest"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// BenchmarkAuthRESTGet measures the same GET as BenchmarkRESTGet through
+// Portico with no auth, with a valid RS256 JWT (the same token repeated, as
+// real clients do: after the first call it is a verified-token cache hit),
+// and with an ext_authz authorizer whose decision is cached. Compare
+// cpu-ns/op: the issue asks for at most 1.15x (jwt) and 1.1x (ext_authz)
+// the no-auth figure. The machine is shared: run it several times with
+// -count=1 (so the variants interleave) and compare like with like.
+func BenchmarkAuthRESTGet(b *testing.B) {
+	iss := authtest.NewIssuer(b)
+	jwks := authtest.WriteFile(b, b.TempDir(), "jwks.json", iss.JWKS(b))
+	az := authtest.NewAuthorizer(b)
+	token := iss.Token(b, authtest.Claims{"exp": time.Now().Add(24 * time.Hour).Unix()})
+	corp := &configv1.AuthProvider{Name: "corp", Kind: &configv1.AuthProvider_Jwt{Jwt: &configv1.JwtProvider{
+		Issuer: iss.URL, Audiences: []string{"portico"}, JwksFile: jwks, ForwardClaims: map[string]string{"sub": "x-user-id"},
+	}}}
+	opa := &configv1.AuthProvider{Name: "opa", Kind: &configv1.AuthProvider_External{External: &configv1.ExternalAuthorizer{
+		Target: az.Addr, CacheTtl: durationpb.New(time.Hour),
+	}}}
+	for _, g := range []struct {
+		name    string
+		edit    func(c *configv1.Config)
+		headers map[string]string
+	}{
+		{"none", nil, nil},
+		// The same request as jwt-rs256's, token included, to a route
+		// without auth: the difference to jwt-rs256 is the gateway's auth
+		// work alone (a 700-byte header costs the client, the gateway's
+		// HTTP server and the backend hop something too).
+		{"none-with-token", nil, map[string]string{"Authorization": "Bearer " + token}},
+		{"jwt-rs256", func(c *configv1.Config) {
+			c.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{corp}}
+			c.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"corp"}}
+		}, map[string]string{"Authorization": "Bearer " + token}},
+		{"ext_authz-cached", func(c *configv1.Config) {
+			c.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{opa}}
+			c.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"opa"}}
+		}, map[string]string{"X-Allow": "yes"}},
+	} {
+		b.Run(g.name, func(b *testing.B) {
+			p := servertest.Start(b, servertest.Options{Config: func(c *configv1.Config) {
+				c.Integrations[0].GetGrpc().Timeout = nil
+				if g.edit != nil {
+					g.edit(c)
+				}
+			}})
+			url := p.URL + getPath
+			tr := &http.Transport{MaxIdleConnsPerHost: 256}
+			b.Cleanup(tr.CloseIdleConnections)
+			client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+			get := func(req *http.Request) error {
+				resp, err := client.Do(req)
+				if err != nil {
+					return err
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("GET %s: %s", url, resp.Status)
+				}
+				return nil
+			}
+			newReq := func() *http.Request {
+				req, err := http.NewRequest(http.MethodGet, url, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for k, v := range g.headers {
+					req.Header.Set(k, v)
+				}
+				return req
+			}
+			if err := get(newReq()); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetParallelism(parallelism)
+			stop := measureCPU(b)
+			defer stop()
+			b.RunParallel(func(pb *testing.PB) {
+				req := newReq()
+				for pb.Next() {
+					if err := get(req); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
