@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"github.com/portico-gw/portico/auth/apikey"
 	"github.com/portico-gw/portico/auth/authtest"
 	"github.com/portico-gw/portico/config"
@@ -152,5 +153,64 @@ func TestAuthReloadKeepsJWKS(t *testing.T) {
 	_ = second.Close()
 	if p.Len() != 0 {
 		t.Errorf("pool: got %d values after closing both, want 0", p.Len())
+	}
+}
+
+// TestAuthTokenSources: besides Authorization: Bearer, a token is read
+// from the configured header (both doors), query parameter and cookie
+// (REST).
+func TestAuthTokenSources(t *testing.T) {
+	e := startAuth(t, func(c *configv1.Config, _ *authtest.Issuer) {
+		c.Auth.Providers[0].GetJwt().TokenSources = []*configv1.TokenSource{
+			{Kind: &configv1.TokenSource_Header{Header: "X-Token"}, Prefix: "JWT "},
+			{Kind: &configv1.TokenSource_Query{Query: "access_token"}},
+			{Kind: &configv1.TokenSource_Cookie{Cookie: "session"}},
+		}
+	})
+	tok := e.iss.Token(t, nil)
+	for _, tc := range []struct {
+		name    string
+		path    string
+		headers map[string]string
+		want    int
+	}{
+		{"bearer still works", getBookPath, bearer(tok), http.StatusOK},
+		{"header with prefix", getBookPath, map[string]string{"X-Token": "JWT " + tok}, http.StatusOK},
+		{"header without the prefix", getBookPath, map[string]string{"X-Token": tok}, http.StatusUnauthorized},
+		{"query", getBookPath + "?access_token=" + tok, nil, http.StatusOK},
+		{"cookie", getBookPath, map[string]string{"Cookie": "session=" + tok}, http.StatusOK},
+	} {
+		if a := restCall(t, e.URL, http.MethodGet, tc.path, tc.headers, ""); a.code != tc.want {
+			t.Errorf("REST %s: got %d %s, want %d", tc.name, a.code, a.body, tc.want)
+		}
+	}
+	if st, _ := grpcGetBook(t, e.Conn, "shelves/1/books/1", map[string]string{"x-token": "JWT " + tok}); st.Code() != codes.OK {
+		t.Errorf("gRPC header source: got %v, want OK", st.Err())
+	}
+}
+
+// TestAuthExtAuthzAlone: an API guarded only by an authorizer; its OK
+// answer may name the principal (x-portico-principal), which reaches the
+// backend like any other identity.
+func TestAuthExtAuthzAlone(t *testing.T) {
+	az := authtest.NewAuthorizer(t)
+	az.SetDecide(func(r *authv3.CheckRequest) *authv3.CheckResponse {
+		if r.GetAttributes().GetRequest().GetHttp().GetHeaders()["x-allow"] == "yes" {
+			return authtest.Allow(map[string]string{"x-portico-principal": "svc-a"})
+		}
+		return authtest.Deny(403, nil)
+	})
+	e := startAuth(t, func(c *configv1.Config, _ *authtest.Issuer) {
+		c.Auth.Providers = append(c.Auth.Providers, &configv1.AuthProvider{Name: "opa", Kind: &configv1.AuthProvider_External{External: &configv1.ExternalAuthorizer{Target: az.Addr}}})
+		c.Apis[0].Auth.Providers = []string{"opa"}
+	})
+	if st, _ := grpcGetBook(t, e.Conn, "shelves/1/books/1", map[string]string{"x-allow": "yes"}); st.Code() != codes.OK {
+		t.Fatalf("gRPC allowed: got %v, want OK", st.Err())
+	}
+	if got := e.rec.lastMD().Get("x-portico-principal"); len(got) != 1 || got[0] != "svc-a" {
+		t.Errorf("backend principal: got %q, want [svc-a]", got)
+	}
+	if a := restCall(t, e.URL, http.MethodGet, getBookPath, nil, ""); a.code != http.StatusForbidden {
+		t.Errorf("REST denied: got %d, want 403", a.code)
 	}
 }
