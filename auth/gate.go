@@ -76,7 +76,7 @@ func (p *plan) gate(ctx context.Context, info *call.Info) (context.Context, erro
 		if id != nil {
 			principal = id.Principal
 		}
-		d := x.client.Check(ctx, info, principal)
+		d, _ := x.client.Check(ctx, info, principal)
 		if !d.Allowed {
 			return nil, p.refuse(info, externalRefusal(info, d), x.name+": "+d.Reason)
 		}

@@ -48,10 +48,19 @@ func (p *jwtProvider) authenticate(ctx context.Context, info *call.Info) (*call.
 	if err != nil {
 		return nil, err
 	}
-	id := &call.Identity{Provider: p.name, Principal: tok.Subject, Claims: tok.Claims}
 	if tok.Subject == "" {
 		return nil, fmt.Errorf("the token has no sub")
 	}
+	// The identity's maps are made once per verified token and shared by
+	// the calls that present it: they are read, never changed.
+	shared := tok.Memo(p.identity).(*call.Identity)
+	id := *shared
+	return &id, nil
+}
+
+// identity is what a verified token says about the caller.
+func (p *jwtProvider) identity(tok *jwt.Token) any {
+	id := &call.Identity{Provider: p.name, Principal: tok.Subject, Claims: tok.Claims}
 	id.Metadata = make(map[string]string, len(p.forward)+1)
 	id.Metadata[PrincipalHeader] = tok.Subject
 	for _, f := range p.forward {
@@ -59,7 +68,7 @@ func (p *jwtProvider) authenticate(ctx context.Context, info *call.Info) (*call.
 			id.Metadata[f[1]] = v
 		}
 	}
-	return id, nil
+	return id
 }
 
 // token finds the token in the first source that has one.

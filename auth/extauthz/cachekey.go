@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"hash"
 	"sync"
+	"unsafe"
 
 	"github.com/portico-gw/portico/call"
 )
@@ -25,9 +26,11 @@ func (c *Client) key(info *call.Info, principal string) cacheKey {
 	put := func(s string) {
 		binary.BigEndian.PutUint32(n[:], uint32(len(s)))
 		h.Write(n[:])
-		h.Write([]byte(s))
+		// Hashed in place, without a copy per attribute on the hot path:
+		// the hash neither keeps nor changes its input.
+		h.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
 	}
-	for _, attr := range c.cfg.CacheKey {
+	for i, attr := range c.cfg.CacheKey {
 		switch attr {
 		case AttrMethod:
 			if info.Method != nil {
@@ -46,7 +49,12 @@ func (c *Client) key(info *call.Info, principal string) cacheKey {
 		case AttrClientIP:
 			put(info.ClientIP.String())
 		default:
-			vs := info.Values(attr)
+			var vs []string
+			if info.HTTP != nil {
+				vs = info.HTTP.Header[c.canon[i]]
+			} else {
+				vs = info.MD[attr]
+			}
 			binary.BigEndian.PutUint32(n[:], uint32(len(vs)))
 			h.Write(n[:])
 			for _, v := range vs {

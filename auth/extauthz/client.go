@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"time"
 
@@ -61,11 +62,13 @@ type Client struct {
 	cfg    Config
 	conn   *grpc.ClientConn
 	client authv3.AuthorizationClient
-	cache  *lru.Cache[cacheKey, cached]
+	cache  *lru.Cache[cacheKey, entry]
 	now    func() time.Time
+	// canon are the CacheKey names as HTTP header keys.
+	canon []string
 }
 
-type cached struct {
+type entry struct {
 	d     *Decision
 	until time.Time
 }
@@ -102,8 +105,11 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{cfg: cfg, conn: conn, client: authv3.NewAuthorizationClient(conn), now: time.Now}
+	for _, k := range cfg.CacheKey {
+		c.canon = append(c.canon, textproto.CanonicalMIMEHeaderKey(k))
+	}
 	if cfg.CacheTTL > 0 {
-		if c.cache, err = lru.New[cacheKey, cached](cfg.CacheSize); err != nil {
+		if c.cache, err = lru.New[cacheKey, entry](cfg.CacheSize); err != nil {
 			conn.Close()
 			return nil, err
 		}
@@ -133,8 +139,6 @@ type Decision struct {
 	DeniedHeaders [][2]string
 	// Reason says why, for the log.
 	Reason string
-	// Cached reports a decision served from the cache.
-	Cached bool
 }
 
 // PrincipalHeader is the allowed-response header that names the caller.
@@ -143,16 +147,15 @@ const PrincipalHeader = "x-portico-principal"
 // Check asks the authorizer about a call (or answers from the cache).
 // principal is who the call is authenticated as so far ("" if nobody).
 // An authorizer that does not answer in time, or fails, denies (allows
-// with FailOpen); such decisions are not cached.
-func (c *Client) Check(ctx context.Context, info *call.Info, principal string) *Decision {
+// with FailOpen); such decisions are not cached. cached reports a decision
+// served from the cache.
+func (c *Client) Check(ctx context.Context, info *call.Info, principal string) (d *Decision, cached bool) {
 	var key cacheKey
 	if c.cache != nil {
 		key = c.key(info, principal)
 		if e, ok := c.cache.Get(key); ok {
 			if c.now().Before(e.until) {
-				d := *e.d
-				d.Cached = true
-				return &d
+				return e.d, true
 			}
 			c.cache.Remove(key)
 		}
@@ -162,16 +165,16 @@ func (c *Client) Check(ctx context.Context, info *call.Info, principal string) *
 	resp, err := c.client.Check(cctx, checkRequest(info, principal, c.now()))
 	if err != nil {
 		if ctx.Err() != nil {
-			return &Decision{Code: codes.Canceled, Reason: "the call ended while the authorizer was asked"}
+			return &Decision{Code: codes.Canceled, Reason: "the call ended while the authorizer was asked"}, false
 		}
 		return &Decision{Allowed: c.cfg.FailOpen, Code: codes.PermissionDenied, HTTPStatus: http.StatusForbidden,
-			Reason: fmt.Sprintf("authorizer %s did not answer (fail_open=%v): %v", c.cfg.Target, c.cfg.FailOpen, err)}
+			Reason: fmt.Sprintf("authorizer %s did not answer (fail_open=%v): %v", c.cfg.Target, c.cfg.FailOpen, err)}, false
 	}
-	d := decide(resp)
+	d = decide(resp)
 	if c.cache != nil {
-		c.cache.Add(key, cached{d: d, until: c.now().Add(c.cfg.CacheTTL)})
+		c.cache.Add(key, entry{d: d, until: c.now().Add(c.cfg.CacheTTL)})
 	}
-	return d
+	return d, false
 }
 
 // CachedDecisions is the number of decisions in the cache (tests, admin).

@@ -45,9 +45,9 @@ func TestCacheKeyAttributes(t *testing.T) {
 		{&call.Info{Door: call.GRPC, MD: metadata.Pairs("authorization", "t1"), Path: "/x/Y"}, "alice", true}, // the same key on the gRPC door
 	}
 	for i, s := range steps {
-		d := c.Check(ctx, s.info, s.principal)
-		if !d.Allowed || d.Cached != s.cached {
-			t.Errorf("step %d: got allowed=%v cached=%v, want allowed, cached=%v", i, d.Allowed, d.Cached, s.cached)
+		d, cached := c.Check(ctx, s.info, s.principal)
+		if !d.Allowed || cached != s.cached {
+			t.Errorf("step %d: got allowed=%v cached=%v, want allowed, cached=%v", i, d.Allowed, cached, s.cached)
 		}
 	}
 	if n := az.Calls(); n != 3 {
@@ -92,7 +92,7 @@ func TestDecisions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			az.SetDecide(func(*authv3.CheckRequest) *authv3.CheckResponse { return tc.resp })
-			d := c.Check(context.Background(), restInfo("/", nil), "")
+			d, _ := c.Check(context.Background(), restInfo("/", nil), "")
 			if d.Allowed != tc.allowed || (!d.Allowed && (d.Code != tc.code || d.HTTPStatus != tc.http)) {
 				t.Errorf("got allowed=%v code=%v http=%d, want %v %v %d", d.Allowed, d.Code, d.HTTPStatus, tc.allowed, tc.code, tc.http)
 			}

@@ -16,7 +16,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/lestrrat-go/jwx/v3/jwa"
@@ -64,6 +66,21 @@ type Token struct {
 	Claims map[string]any
 	// Expiry and NotBefore are exp and nbf (zero when absent).
 	Expiry, NotBefore time.Time
+
+	memo atomic.Pointer[any]
+}
+
+// Memo returns what derive makes of the token, made once per verified
+// token (a cached token's callers share it): per-token work such as the
+// metadata a provider sends to backends is not redone on every call.
+// derive must be pure; it may run more than once under a race.
+func (t *Token) Memo(derive func(*Token) any) any {
+	if p := t.memo.Load(); p != nil {
+		return *p
+	}
+	v := derive(t)
+	t.memo.CompareAndSwap(nil, &v)
+	return *t.memo.Load()
 }
 
 // Verifier checks tokens of one issuer. It is safe for concurrent use.
@@ -166,7 +183,10 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	now := v.cfg.Now()
 	var sum [sha256.Size]byte
 	if v.cache != nil {
-		sum = sha256.Sum256([]byte(raw))
+		// The token is hashed in place: converting it to []byte would copy
+		// up to 8 KiB on every call of the hot path; sha256 neither keeps
+		// nor changes its input.
+		sum = sha256.Sum256(unsafe.Slice(unsafe.StringData(raw), len(raw)))
 		if c, ok := v.cache.Get(sum); ok {
 			if now.Before(c.until) && v.timely(c.tok, now) {
 				return c.tok, nil
