@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -162,5 +163,39 @@ func TestAuthExtAuthzFailClosed(t *testing.T) {
 				t.Errorf("authorizer asked %d times, want 2 (time-outs are not cached)", n)
 			}
 		})
+	}
+}
+
+// TestAuthConcurrentCalls: many calls at once share the verified-token
+// cache, the per-token identity and the decision cache (run with -race).
+func TestAuthConcurrentCalls(t *testing.T) {
+	e, az := startExtAuthz(t, func(x *configv1.ExternalAuthorizer) { x.CacheTtl = durationpb.New(time.Minute) })
+	az.SetDecide(func(*authv3.CheckRequest) *authv3.CheckResponse { return authtest.Allow(map[string]string{"x-authz": "ok"}) })
+	tokens := []string{e.iss.Token(t, authtest.Claims{"sub": "a"}), e.iss.Token(t, authtest.Claims{"sub": "b"})}
+	errs := make(chan error, 16)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 10; i++ {
+				tok := tokens[(g+i)%2]
+				if g%2 == 0 {
+					if st, _ := grpcGetBook(t, e.Conn, "shelves/1/books/1", grpcBearer(tok)); st.Code() != codes.OK {
+						errs <- st.Err()
+						return
+					}
+				} else if a := restCall(t, e.URL, http.MethodGet, getBookPath, bearer(tok), ""); a.code != http.StatusOK {
+					errs <- fmt.Errorf("REST: got %d %s", a.code, a.body)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := az.Calls(); n > 2 {
+		t.Errorf("authorizer asked %d times for 2 keys, want at most 2 (concurrent misses of a key share one Check)", n)
 	}
 }

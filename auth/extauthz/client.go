@@ -17,6 +17,7 @@ import (
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/portico-gw/portico/call"
+	"golang.org/x/sync/singleflight"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -66,6 +67,8 @@ type Client struct {
 	now    func() time.Time
 	// canon are the CacheKey names as HTTP header keys.
 	canon []string
+	// flight makes concurrent misses of one key one Check.
+	flight singleflight.Group
 }
 
 type entry struct {
@@ -160,21 +163,35 @@ func (c *Client) Check(ctx context.Context, info *call.Info, principal string) (
 			c.cache.Remove(key)
 		}
 	}
+	if c.cache == nil {
+		return c.ask(ctx, info, principal, nil), false
+	}
+	// Calls that miss the same key at once share one Check, which no one
+	// caller's cancellation ends (it is bounded by the timeout).
+	v, _, _ := c.flight.Do(string(key[:]), func() (any, error) {
+		return c.ask(context.WithoutCancel(ctx), info, principal, &key), nil
+	})
+	return v.(*Decision), false
+}
+
+// ask asks the authorizer, and caches what it answers under key (when
+// not nil).
+func (c *Client) ask(ctx context.Context, info *call.Info, principal string, key *cacheKey) *Decision {
 	cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	resp, err := c.client.Check(cctx, checkRequest(info, principal, c.now()))
 	if err != nil {
 		if ctx.Err() != nil {
-			return &Decision{Code: codes.Canceled, Reason: "the call ended while the authorizer was asked"}, false
+			return &Decision{Code: codes.Canceled, Reason: "the call ended while the authorizer was asked"}
 		}
 		return &Decision{Allowed: c.cfg.FailOpen, Code: codes.PermissionDenied, HTTPStatus: http.StatusForbidden,
-			Reason: fmt.Sprintf("authorizer %s did not answer (fail_open=%v): %v", c.cfg.Target, c.cfg.FailOpen, err)}, false
+			Reason: fmt.Sprintf("authorizer %s did not answer (fail_open=%v): %v", c.cfg.Target, c.cfg.FailOpen, err)}
 	}
-	d = decide(resp)
-	if c.cache != nil {
-		c.cache.Add(key, entry{d: d, until: c.now().Add(c.cfg.CacheTTL)})
+	d := decide(resp)
+	if key != nil {
+		c.cache.Add(*key, entry{d: d, until: c.now().Add(c.cfg.CacheTTL)})
 	}
-	return d, false
+	return d
 }
 
 // CachedDecisions is the number of decisions in the cache (tests, admin).
