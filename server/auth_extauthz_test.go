@@ -170,7 +170,9 @@ func TestAuthExtAuthzFailClosed(t *testing.T) {
 // cache, the per-token identity and the decision cache (run with -race).
 func TestAuthConcurrentCalls(t *testing.T) {
 	e, az := startExtAuthz(t, func(x *configv1.ExternalAuthorizer) { x.CacheTtl = durationpb.New(time.Minute) })
-	az.SetDecide(func(*authv3.CheckRequest) *authv3.CheckResponse { return authtest.Allow(map[string]string{"x-authz": "ok"}) })
+	az.SetDecide(func(*authv3.CheckRequest) *authv3.CheckResponse {
+		return authtest.Allow(map[string]string{"x-authz": "ok"})
+	})
 	tokens := []string{e.iss.Token(t, authtest.Claims{"sub": "a"}), e.iss.Token(t, authtest.Claims{"sub": "b"})}
 	errs := make(chan error, 16)
 	for g := 0; g < 8; g++ {
