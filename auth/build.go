@@ -92,9 +92,6 @@ func Build(env Env) (_ *Policies, err error) {
 			_ = b.release()
 		}
 	}()
-	if b.compiler, err = rules.NewCompiler(); err != nil {
-		return nil, err
-	}
 	b.buildProviders()
 	plans, warnings := b.buildPlans()
 	if len(b.problems) > 0 {
@@ -260,6 +257,14 @@ func (b *builder) plan(m *catalog.Method, e *effective) *plan {
 		}
 	}
 	if e.require != "" {
+		if b.compiler == nil {
+			c, err := rules.NewCompiler()
+			if err != nil {
+				b.fail(e.requireAt, err.Error())
+				return nil
+			}
+			b.compiler = c
+		}
 		r, err := b.compiler.Compile(e.require, m.Input.Descriptor())
 		if err != nil {
 			b.fail(e.requireAt, fmt.Sprintf("method %s: %v", m.Desc.FullName(), err))

@@ -3,6 +3,7 @@ package rules_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/portico-gw/portico/auth/rules"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
@@ -10,6 +11,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 func TestUsesRequest(t *testing.T) {
@@ -97,5 +100,23 @@ func TestEvalDynamicMessage(t *testing.T) {
 	// The generated type evaluates against the descriptor-only rule too.
 	if ok, err := r.Eval(context.Background(), &rules.Input{Request: &bookstorev1.DeleteBookRequest{Name: "x"}}); err != nil || ok {
 		t.Errorf("generated request: got %v, %v; want false", ok, err)
+	}
+}
+
+// TestWellKnownFields: fields of imported types (Timestamp, wrappers)
+// type-check and evaluate.
+func TestWellKnownFields(t *testing.T) {
+	c, err := rules.NewCompiler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := (&bookstorev1.ListBooksRequest{}).ProtoReflect().Descriptor()
+	r, err := c.Compile(`request.published_after < timestamp("2020-01-01T00:00:00Z") && request.author == "x" && request.page_size <= 50`, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &bookstorev1.ListBooksRequest{PublishedAfter: timestamppb.New(time.Unix(0, 0)), Author: wrapperspb.String("x"), PageSize: 10}
+	if ok, err := r.Eval(context.Background(), &rules.Input{Request: req}); err != nil || !ok {
+		t.Errorf("got %v, %v; want true", ok, err)
 	}
 }
