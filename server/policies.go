@@ -17,6 +17,9 @@ type buildEnv struct {
 	catalog *catalog.Catalog
 	snap    *Snapshot
 	env     integrations.Env
+	// warnings are problems builders found that do not stop the snapshot;
+	// Build adds them to Snapshot.Warnings.
+	warnings []*config.Error
 }
 
 // policySet is the pipeline's policies, and what the doors need to know

@@ -47,6 +47,9 @@ type Snapshot struct {
 
 	grpcEdge func(ctx context.Context, info *call.Info) error
 	reflect  *reflectionFiles
+	// closers run when the snapshot is closed, after its integrations
+	// (policies release their pooled state there).
+	closers  []func() error
 	inflight tracker
 	closed   sync.Once
 	closeErr error
@@ -221,6 +224,7 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	if s.grpcEdge, err = grpcEdge(b); err != nil {
 		return nil, asConfigErrors(err, "")
 	}
+	s.Warnings = append(s.Warnings, b.warnings...)
 	s.reflect = newReflectionFiles(cat)
 	return s, nil
 }
@@ -268,10 +272,16 @@ func (s *Snapshot) Close() error {
 		for _, nb := range s.Integrations {
 			errs = append(errs, nb.Backend.Close())
 		}
+		for _, c := range s.closers {
+			errs = append(errs, c())
+		}
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
 }
+
+// onClose adds f to what Close runs (a policy's pooled state).
+func (s *Snapshot) onClose(f func() error) { s.closers = append(s.closers, f) }
 
 // tracker counts a snapshot's calls in flight, so a replaced snapshot is
 // released only once its last call is done.

@@ -23,7 +23,26 @@ func (t *Transcoder) writeError(ctx context.Context, w http.ResponseWriter, r *h
 	if errors.As(err, &he) {
 		err = &runtime.HTTPStatusError{HTTPStatus: he.http, Err: he.st.Err()}
 	}
+	if info := call.FromContext(ctx); info != nil && info.ResponseHeader().Get("WWW-Authenticate") != "" {
+		// grpc-gateway sets WWW-Authenticate to the status message on
+		// UNAUTHENTICATED; a policy's challenge wins.
+		w = policyHeaderWriter{ResponseWriter: w, h: info.ResponseHeader()}
+	}
 	runtime.DefaultHTTPErrorHandler(ctx, t.mux, t.marshaler, w, r, err)
+}
+
+// policyHeaderWriter writes the policy headers again just before the
+// status line, over what an error handler set.
+type policyHeaderWriter struct {
+	http.ResponseWriter
+	h http.Header
+}
+
+func (p policyHeaderWriter) WriteHeader(code int) {
+	for k, vs := range p.h {
+		p.ResponseWriter.Header()[k] = vs
+	}
+	p.ResponseWriter.WriteHeader(code)
 }
 
 // shutdownError words the error of a call the gateway cut short because

@@ -1,0 +1,36 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/portico-gw/portico/call"
+	"google.golang.org/grpc/metadata"
+)
+
+// withIdentity returns ctx whose incoming metadata — what the backend
+// receives — is a copy of the call's with the caller's identity
+// (x-portico-principal, forwarded claims) and an authorizer's headers set.
+// Both doors have already dropped these names from what the client sent,
+// so they cannot be forged; set replaces, never appends.
+func withIdentity(ctx context.Context, id *call.Identity, adds [][2]string, removes []string) context.Context {
+	if (id == nil || len(id.Metadata) == 0) && len(adds) == 0 && len(removes) == 0 {
+		return ctx
+	}
+	// FromIncomingContext returns a copy: it is ours to change.
+	md, _ := metadata.FromIncomingContext(ctx)
+	if md == nil {
+		md = metadata.MD{}
+	}
+	for _, k := range removes {
+		delete(md, k)
+	}
+	if id != nil {
+		for k, v := range id.Metadata {
+			md[k] = []string{v}
+		}
+	}
+	for _, h := range adds {
+		md[h[0]] = []string{h[1]}
+	}
+	return metadata.NewIncomingContext(ctx, md)
+}
