@@ -45,6 +45,9 @@ type Snapshot struct {
 	Warnings []*config.Error
 
 	grpcEdge func(ctx context.Context, info *call.Info) error
+	// closers release what policies and edges hold (pool leases); Close
+	// runs them.
+	closers  []func() error
 	reflect  *reflectionFiles
 	inflight tracker
 	closed   sync.Once
@@ -253,10 +256,17 @@ func (s *Snapshot) Close() error {
 		for _, nb := range s.Integrations {
 			errs = append(errs, nb.Backend.Close())
 		}
+		for _, c := range s.closers {
+			errs = append(errs, c())
+		}
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
 }
+
+// onClose has Close run f: policies and edges release their pool leases
+// with it.
+func (s *Snapshot) onClose(f func() error) { s.closers = append(s.closers, f) }
 
 // tracker counts a snapshot's calls in flight, so a replaced snapshot is
 // released only once its last call is done.
