@@ -3,6 +3,8 @@ package network
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/portico-gw/portico/config"
 )
 
 // Proxies are the trusted proxies: their X-Forwarded-For and Forwarded
@@ -13,7 +15,7 @@ type Proxies struct {
 
 // NewProxies reads trusted_proxies (CIDRs or addresses) at field; nil
 // when there are none.
-func NewProxies(field string, entries []string) (*Proxies, error) {
+func NewProxies(field string, entries []string) (*Proxies, config.Errors) {
 	if len(entries) == 0 {
 		return nil, nil
 	}
