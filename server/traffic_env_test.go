@@ -124,9 +124,11 @@ func (identityFromMetadata) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) con
 	}
 	return call.NewContext(ctx, &call.Info{Identity: id})
 }
-func (identityFromMetadata) HandleRPC(context.Context, stats.RPCStats)                       {}
-func (identityFromMetadata) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
-func (identityFromMetadata) HandleConn(context.Context, stats.ConnStats)                     {}
+func (identityFromMetadata) HandleRPC(context.Context, stats.RPCStats) {}
+func (identityFromMetadata) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
+	return ctx
+}
+func (identityFromMetadata) HandleConn(context.Context, stats.ConnStats) {}
 
 type lockedBuffer struct {
 	mu sync.Mutex
