@@ -36,8 +36,10 @@ func writeHeaders(info *call.Info, policy string, names []string, out []State) {
 		}
 		b = strconv.AppendInt(b, seconds(t), 10)
 	}
-	info.SetResponseHeader("RateLimit-Policy", policy)
-	info.SetResponseHeader("RateLimit", string(b))
+	// Header names in Go's canonical form: Set then has nothing to
+	// rewrite (the field names are case-insensitive on the wire).
+	info.SetResponseHeader("Ratelimit-Policy", policy)
+	info.SetResponseHeader("Ratelimit", string(b))
 }
 
 // seconds rounds d up to whole seconds.

@@ -41,13 +41,19 @@ type RedisOptions struct {
 	Logger *slog.Logger
 	// Mode is the failure mode, for the log lines.
 	Mode FailureMode
+	// DownAfter is how many failed checks in a row mark Redis
+	// unavailable. Default 3.
+	DownAfter int
 }
 
 // Redis is the shared store: one Lua script per check, on Redis's clock.
-// When a check fails (Redis down, or slower than the timeout), the store
-// is marked unavailable — logged once — and answers ErrUnavailable at
-// once, adding no latency, while a probe pings Redis in the background;
-// the first answer marks it available again (logged once).
+// A check that fails (Redis down, or slower than the timeout) answers
+// ErrUnavailable, and the failure mode decides that call. After
+// DownAfter failures in a row the store is marked unavailable — logged
+// once — and answers ErrUnavailable at once, adding no latency, while a
+// probe pings Redis in the background; the first answer marks it
+// available again (logged once). One slow answer on a loaded machine does
+// not take Redis out; a dead one costs at most DownAfter time-outs.
 type Redis struct {
 	client  *redis.Client
 	prefix  string
@@ -57,10 +63,12 @@ type Redis struct {
 	mode    FailureMode
 	log     *slog.Logger
 
-	down   atomic.Bool
-	stop   chan struct{}
-	wg     sync.WaitGroup
-	closed sync.Once
+	down      atomic.Bool
+	fails     atomic.Int32 // failed checks in a row
+	downAfter int32
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closed    sync.Once
 }
 
 var redisLogOnce sync.Once
@@ -80,6 +88,9 @@ func NewRedis(opts RedisOptions) *Redis {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.DownAfter <= 0 {
+		opts.DownAfter = 3
 	}
 	redisLogOnce.Do(func() {
 		// go-redis logs each failed dial; the store logs state changes
@@ -111,6 +122,8 @@ func NewRedis(opts RedisOptions) *Redis {
 		mode:    opts.Mode,
 		log:     opts.Logger,
 		stop:    make(chan struct{}),
+
+		downAfter: int32(opts.DownAfter),
 	}
 }
 
@@ -156,8 +169,13 @@ func (r *Redis) Take(ctx context.Context, items []Item, out []State) (bool, erro
 			// context's): not a sign that Redis is down.
 			return false, context.DeadlineExceeded
 		}
-		r.markDown(err)
+		if r.fails.Add(1) >= r.downAfter {
+			r.markDown(err)
+		}
 		return false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	if r.fails.Load() != 0 {
+		r.fails.Store(0)
 	}
 	all := res[0] == 1
 	now := res[1]
@@ -211,6 +229,7 @@ func (r *Redis) probeUntilUp() {
 		err := r.client.Ping(ctx).Err()
 		cancel()
 		if err == nil {
+			r.fails.Store(0)
 			r.down.Store(false)
 			r.log.Info("rate limits: redis available again", "address", r.addr)
 			return

@@ -118,39 +118,6 @@ func blackhole(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func TestRedisHangingIsBoundedByTimeout(t *testing.T) {
-	r := NewRedis(RedisOptions{Address: blackhole(t), Timeout: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
-	t.Cleanup(func() { r.Close() })
-	b, _ := NewBucket(Rate{10, time.Second}, 10)
-	start := time.Now()
-	_, err := r.Take(context.Background(), []Item{{Key: "k", Bucket: b}}, make([]State, 1))
-	if !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("hanging Redis: got %v, want ErrUnavailable", err)
-	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Errorf("hanging Redis: the check took %v; want about the 50ms timeout", d)
-	}
-}
-
-func TestRedisCallDeadlineIsNotAnOutage(t *testing.T) {
-	r := NewRedis(RedisOptions{Address: blackhole(t), Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-	t.Cleanup(func() { r.Close() })
-	b, _ := NewBucket(Rate{10, time.Second}, 10)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := r.Take(ctx, []Item{{Key: "k", Bucket: b}}, make([]State, 1))
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("call deadline before Redis's timeout: got %v, want the call's deadline", err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("the check took %v; want it bounded by the call's 30ms deadline", d)
-	}
-	if !r.Available() {
-		t.Error("a call that ran out of its own time marked Redis unavailable")
-	}
-}
-
 func TestFailover(t *testing.T) {
 	srv := redistest.Start(t)
 	srv.Kill()
