@@ -124,7 +124,7 @@ func (l *Limiter) Gate(fullMethod string, policies []*Policy) pipeline.Gate {
 			names = append(names, p.Name)
 		}
 		polHeader := policyHeader
-		if id := info.Identity; id != nil && id.Plan != "" && l.plans != nil {
+		if id := info.Identity; id != nil && id.Plan != "" && len(l.plans) > 0 {
 			plan := l.plans[id.Plan]
 			if plan == nil {
 				return nil, l.unknownPlan(info, id.Plan)
@@ -182,6 +182,8 @@ func (l *Limiter) planItems(items []Item, names []string, plan *Plan, id *call.I
 
 // unknownPlan refuses a call whose key names a plan the config does not
 // have: selling access by plan must not turn a typo into unlimited access.
+// (With no usage_plans at all, plans are not in use and keys' plan names
+// are ignored.)
 func (l *Limiter) unknownPlan(info *call.Info, plan string) error {
 	if _, seen := l.unknownPlans.LoadOrStore(plan, true); !seen {
 		l.log.Error("rate limits: an API key names a usage plan the config does not define; its calls are refused",

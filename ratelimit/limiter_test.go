@@ -257,6 +257,14 @@ func TestPlanRateAndBinding(t *testing.T) {
 	}
 }
 
+func TestPlanNamesIgnoredWithoutPlans(t *testing.T) {
+	l := localLimiter(t, &fakeClock{t: time.Now()})
+	g := l.Gate(testMethod, []*Policy{mustPolicy(t, "per-ip", "client_ip", "10/s", 10)})
+	if err := gate(t, g, keyed("k1", "gold")); err != nil {
+		t.Errorf("a key naming a plan, no usage_plans configured: got %v, want admitted by the policies", err)
+	}
+}
+
 func TestPlanValidation(t *testing.T) {
 	for _, p := range []*configv1.UsagePlan{
 		{Name: "a", Burst: 5},
