@@ -1,13 +1,11 @@
 package server_test
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/portico-gw/portico/auth/apikey"
@@ -17,24 +15,6 @@ import (
 	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
 )
-
-// lockedBuffer is a log destination safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestRegressPolicyChallengeKeptOnREST: grpc-gateway's error handler set
 // WWW-Authenticate to the status message ("unauthenticated") on every

@@ -1,7 +1,10 @@
 package server_test
 
 import (
+	"bytes"
 	"io"
+	"strings"
+	"sync"
 	"testing"
 
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
@@ -26,3 +29,24 @@ func restGet(t *testing.T, url string) (int, []byte) {
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, body
 }
+
+// lockedBuffer is a log destination safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Count is how many times sub was written.
+func (l *lockedBuffer) Count(sub string) int { return strings.Count(l.String(), sub) }

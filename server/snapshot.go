@@ -48,7 +48,7 @@ type Snapshot struct {
 	grpcEdge func(ctx context.Context, info *call.Info) error
 	reflect  *reflectionFiles
 	// closers run when the snapshot is closed, after its integrations
-	// (policies release their pooled state there).
+	// (policies and edges release their pooled state there).
 	closers  []func() error
 	inflight tracker
 	closed   sync.Once
@@ -280,7 +280,8 @@ func (s *Snapshot) Close() error {
 	return s.closeErr
 }
 
-// onClose adds f to what Close runs (a policy's pooled state).
+// onClose has Close run f: policies and edges release their pool leases
+// with it.
 func (s *Snapshot) onClose(f func() error) { s.closers = append(s.closers, f) }
 
 // tracker counts a snapshot's calls in flight, so a replaced snapshot is
