@@ -129,7 +129,6 @@ func (identityFromMetadata) TagConn(ctx context.Context, _ *stats.ConnTagInfo) c
 }
 func (identityFromMetadata) HandleConn(context.Context, stats.ConnStats) {}
 
-
 // restReply is one REST request's answer.
 type restReply struct {
 	status int
