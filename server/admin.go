@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 )
 
 // adminHandler serves /healthz (the process is up) and /readyz (a snapshot
@@ -19,7 +20,21 @@ func (s *Server) adminHandler() http.Handler {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "no snapshot"})
 			return
 		}
-		body := map[string]any{"methods": len(snap.Catalog.Methods), "integrations": integrationStates(snap)}
+		body := map[string]any{
+			"methods":      len(snap.Catalog.Methods),
+			"integrations": integrationStates(snap),
+			"config":       map[string]any{"hash": snap.Hash, "built_at": snap.BuiltAt.UTC().Format(time.RFC3339Nano)},
+		}
+		if last := s.LastReload(); last.Count > 0 {
+			r := map[string]any{"at": last.At.UTC().Format(time.RFC3339Nano), "count": last.Count, "failed": last.Failed, "ok": last.Err == nil}
+			if last.Err != nil {
+				r["error"] = last.Err.Error()
+			}
+			if len(last.RestartNeeded) > 0 {
+				r["restart_needed"] = last.RestartNeeded
+			}
+			body["last_reload"] = r
+		}
 		if s.Draining() {
 			rest, grpc := s.InFlight()
 			body["status"] = "draining"
@@ -31,6 +46,15 @@ func (s *Server) adminHandler() http.Handler {
 		// still serves the others (per-service gRPC health says which).
 		body["status"] = "ready"
 		writeJSON(w, http.StatusOK, body)
+	})
+	mux.HandleFunc("POST /reload", func(w http.ResponseWriter, r *http.Request) {
+		err := s.Reload(r.Context())
+		snap := s.Snapshot()
+		if err != nil {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"status": "failed", "error": err.Error(), "config": map[string]any{"hash": snap.Hash}})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"status": "reloaded", "config": map[string]any{"hash": snap.Hash}, "restart_needed": s.LastReload().RestartNeeded})
 	})
 	return mux
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // Rebuild loads the config again and builds a snapshot from it (the
@@ -20,6 +23,10 @@ type ReloadStatus struct {
 	Err error
 	// Count is the number of reloads tried, and Failed how many failed.
 	Count, Failed int
+	// RestartNeeded lists the changed settings a reload cannot apply
+	// (listen addresses, listener limits, TLS files, telemetry): the rest
+	// of the new config serves, these keep their running values.
+	RestartNeeded []string
 }
 
 type reloader struct {
@@ -52,10 +59,15 @@ func (s *Server) Reload(ctx context.Context) error {
 	s.reload.status.Count++
 	s.reload.status.At = time.Now()
 	s.reload.status.Err = err
+	s.reload.status.RestartNeeded = nil
 	if err != nil {
 		s.reload.status.Failed++
 		s.log.Error("reload failed; the running config keeps serving", "err", err)
 		return err
+	}
+	if keys := restartNeeded(s.started, next.Config.Config); len(keys) > 0 {
+		s.reload.status.RestartNeeded = keys
+		s.log.Warn("reload: these changes need a restart and keep their running values", "keys", keys)
 	}
 	old := s.install(next)
 	if old == nil {
@@ -78,4 +90,26 @@ func (s *Server) LastReload() ReloadStatus {
 	s.reload.mu.Lock()
 	defer s.reload.mu.Unlock()
 	return s.reload.status
+}
+
+// restartNeeded names the settings that differ between the config the
+// server started with and next, among those a reload cannot apply: they
+// shape the listeners.
+func restartNeeded(started, next *configv1.Config) []string {
+	var out []string
+	diff := func(key string, a, b proto.Message) {
+		if !proto.Equal(a, b) {
+			out = append(out, key)
+		}
+	}
+	diff("listen", started.GetListen(), next.GetListen())
+	diff("tls", started.GetTls(), next.GetTls())
+	diff("telemetry", started.GetTelemetry(), next.GetTelemetry())
+	a, b := LimitsFrom(started), LimitsFrom(next)
+	if a.MaxHeaderBytes != b.MaxHeaderBytes || a.ReadHeaderTimeout != b.ReadHeaderTimeout || a.IdleTimeout != b.IdleTimeout ||
+		a.MaxConcurrentStreams != b.MaxConcurrentStreams || a.MaxInFlight != b.MaxInFlight || a.MaxBodyBytesInFlight != b.MaxBodyBytesInFlight ||
+		a.KeepaliveTime != b.KeepaliveTime || a.KeepaliveTimeout != b.KeepaliveTimeout || a.MinPingInterval != b.MinPingInterval {
+		out = append(out, "limits (listener settings)")
+	}
+	return out
 }

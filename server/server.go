@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/call"
+	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 )
@@ -46,6 +47,8 @@ type Server struct {
 	errs      chan error
 	swapMu    sync.Mutex
 	reload    reloader
+	// started is the config the listeners were made from.
+	started *configv1.Config
 }
 
 // Listen addresses; empty GRPC or Admin means that listener is off.
@@ -78,7 +81,7 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 		o.GRPCOptions = append(o.GRPCOptions, x.GRPCOptions...)
 		o.HTTPMiddleware = append(o.HTTPMiddleware, x.HTTPMiddleware...)
 	}
-	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits, health: newHealthState()}
+	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits, health: newHealthState(), started: snap.Config.Config}
 	s.restBudget = newBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
 	s.grpcBudget = newBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
 	if teleCloser != nil {

@@ -6,6 +6,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,16 +16,19 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
+	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/integrations/grpcbackend"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
@@ -44,6 +49,10 @@ type Snapshot struct {
 	// Warnings are problems that do not stop the snapshot (printed by
 	// `portico validate` and logged at start).
 	Warnings []*config.Error
+	// Hash identifies the config the snapshot was built from (SHA-256 of
+	// its content, hex), and BuiltAt is when it was built.
+	Hash    string
+	BuiltAt time.Time
 
 	grpcEdge func(ctx context.Context, info *call.Info) error
 	reflect  *reflectionFiles
@@ -113,7 +122,7 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 		return nil, asConfigErrors(err, "http_rules")
 	}
 
-	s := &Snapshot{Config: cfg, Limits: LimitsFrom(c)}
+	s := &Snapshot{Config: cfg, Limits: LimitsFrom(c), Hash: configHash(c), BuiltAt: time.Now()}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
@@ -227,6 +236,17 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	s.Warnings = append(s.Warnings, b.warnings...)
 	s.reflect = newReflectionFiles(cat)
 	return s, nil
+}
+
+// configHash is the SHA-256 of the config's content (its deterministic
+// protobuf encoding), hex.
+func configHash(c *configv1.Config) string {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // asConfigErrors returns err as config.Errors: as it is when it already is

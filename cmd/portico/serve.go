@@ -88,6 +88,12 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.Path != "" {
+		// A change to the config file, or to a file it names, reloads.
+		if err := srv.WatchInputs(ctx, 0); err != nil {
+			log.Warn("not watching the config files; reload with SIGHUP or POST /reload", "err", err)
+		}
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
