@@ -70,6 +70,10 @@ type Options struct {
 	// that is loaded but not exposed. Default false, as grpc-gateway serves
 	// both.
 	Strict bool
+	// DynamicTypes serves every message with dynamicpb, even where a
+	// generated Go type is linked in: what a binary without the APIs'
+	// generated code does (benchmarks and tests measure that path).
+	DynamicTypes bool
 }
 
 // New builds the catalog and checks all of it: every service exists, every
@@ -134,6 +138,7 @@ func (b *builder) warn(e *config.Error) {
 // expose adds the methods of every exposed service with their bindings.
 func (b *builder) expose() {
 	types := newTypeResolver()
+	types.dynamicOnly = b.opts.DynamicTypes
 	b.types = types
 	seen := map[string]string{}
 	b.usedRules = map[string]bool{}

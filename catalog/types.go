@@ -13,8 +13,10 @@ import (
 // what ecosystem code expects), dynamicpb otherwise. One code path serves
 // both: everything downstream works on protoreflect.
 type typeResolver struct {
-	cache map[protoreflect.FullName]protoreflect.MessageType
-	same  map[[2]protoreflect.FileDescriptor]bool // sameFile, computed once per pair
+	// dynamicOnly never uses linked types.
+	dynamicOnly bool
+	cache       map[protoreflect.FullName]protoreflect.MessageType
+	same        map[[2]protoreflect.FileDescriptor]bool // sameFile, computed once per pair
 }
 
 func newTypeResolver() *typeResolver {
@@ -29,7 +31,7 @@ func (r *typeResolver) messageType(md protoreflect.MessageDescriptor) (protorefl
 		return mt, nil
 	}
 	mt := protoreflect.MessageType(dynamicpb.NewMessageType(md))
-	if linked, err := protoregistry.GlobalTypes.FindMessageByName(md.FullName()); err == nil {
+	if linked, err := protoregistry.GlobalTypes.FindMessageByName(md.FullName()); err == nil && !r.dynamicOnly {
 		if linked.Descriptor() == md || r.sameFile(linked.Descriptor().ParentFile(), md.ParentFile()) {
 			mt = linked
 		}

@@ -85,6 +85,9 @@ type BuildOptions struct {
 	Pool *pool.Pool
 	// Kinds are the integration kinds. Nil: DefaultKinds().
 	Kinds integrations.Registry
+	// DynamicTypes serves every message with dynamicpb, as a binary
+	// without the APIs' generated code would (benchmarks).
+	DynamicTypes bool
 	// Context bounds what building waits for (descriptor discovery from
 	// backends). Nil: 10 seconds.
 	Context context.Context
@@ -166,7 +169,7 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 		}
 		apis[i] = api
 	}
-	cat, err := catalog.New(catalog.Options{Files: files, Rules: rules, APIs: apis, Strict: c.GetStrictRoutes()})
+	cat, err := catalog.New(catalog.Options{Files: files, Rules: rules, APIs: apis, Strict: c.GetStrictRoutes(), DynamicTypes: opts.DynamicTypes})
 	if err != nil {
 		return nil, asConfigErrors(err, "")
 	}

@@ -39,6 +39,8 @@ type Options struct {
 	// Config edits the config before it is built (set timeouts, default
 	// bindings, …).
 	Config func(*configv1.Config)
+	// Build edits the build options (dynamic types, dial options, ...).
+	Build func(*server.BuildOptions)
 }
 
 // BookstoreConfig is the config the tests start from: the bookstore
@@ -82,7 +84,11 @@ func StartGateway(t testing.TB, target string, opts Options) *Env {
 	if opts.Config != nil {
 		opts.Config(cfg)
 	}
-	snap, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+	var bo server.BuildOptions
+	if opts.Build != nil {
+		opts.Build(&bo)
+	}
+	snap, err := server.Build(&config.File{Config: cfg, Dir: "."}, bo)
 	if err != nil {
 		t.Fatalf("server.Build: %v", err)
 	}
