@@ -2,6 +2,7 @@ package grpcbackend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -24,13 +25,13 @@ type client struct {
 	next      int
 }
 
-func newClient(name string, opts Options) (*client, error) {
+func newClient(opts Options) (*client, error) {
 	if opts.Target == "" {
-		return nil, fmt.Errorf("integration %q: empty target", name)
+		return nil, errors.New("empty target")
 	}
 	conn, err := grpc.NewClient(opts.Target, dialOptions(opts)...)
 	if err != nil {
-		return nil, fmt.Errorf("integration %q: target %q: %v", name, opts.Target, err)
+		return nil, fmt.Errorf("target %q: %v", opts.Target, err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	c := &client{conn: conn, stop: stop, done: make(chan struct{}), listeners: map[int]func(){}}
