@@ -17,6 +17,11 @@ type buildEnv struct {
 	catalog *catalog.Catalog
 	snap    *Snapshot
 	env     integrations.Env
+	// policies and reserved are the built policies (for the gates of
+	// plain HTTP routes) and the metadata names policies set for backends,
+	// once buildPolicies has made them.
+	policies []pipeline.Policy
+	reserved func(string) bool
 }
 
 // policySet is the pipeline's policies, and what the doors need to know
@@ -49,6 +54,7 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 	if err != nil {
 		return set, err
 	}
+	b.reserved = reserved
 	limits, err := rateLimitPolicy(b)
 	if err != nil {
 		return set, err
@@ -68,5 +74,6 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 	add(authz)
 	add(mapping)
 	set.reserved = reserved
+	b.policies = set.policies
 	return set, nil
 }
