@@ -260,8 +260,11 @@ type headerStream struct {
 	header metadata.MD
 }
 
-func (s *headerStream) Method() string                  { return "/x/y" }
-func (s *headerStream) SetHeader(md metadata.MD) error  { s.header = metadata.Join(s.header, md); return nil }
+func (s *headerStream) Method() string { return "/x/y" }
+func (s *headerStream) SetHeader(md metadata.MD) error {
+	s.header = metadata.Join(s.header, md)
+	return nil
+}
 func (s *headerStream) SendHeader(md metadata.MD) error { return s.SetHeader(md) }
 func (s *headerStream) SetTrailer(metadata.MD) error    { return nil }
 
@@ -326,7 +329,7 @@ type collectStream struct {
 	read bool
 }
 
-func (s *collectStream) Context() context.Context   { return s.ctx }
+func (s *collectStream) Context() context.Context    { return s.ctx }
 func (s *collectStream) SetHeader(metadata.MD) error { return nil }
 func (s *collectStream) SendMsg(m any) error         { s.out = append(s.out, m.(proto.Message)); return nil }
 func (s *collectStream) RecvMsg(m any) error {
