@@ -19,6 +19,8 @@ import (
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/integrations/grpcbackend"
+	"github.com/portico-gw/portico/integrations/httpbackend"
+	"github.com/portico-gw/portico/integrations/mock"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/transcoder"
@@ -78,6 +80,8 @@ type BuildOptions struct {
 func DefaultKinds() integrations.Registry {
 	return integrations.Registry{
 		"grpc": grpcbackend.Factory,
+		"http": httpbackend.Factory,
+		"mock": mock.Factory,
 	}
 }
 
