@@ -13,6 +13,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/catalog/httprule"
 	"github.com/portico-gw/portico/examples/bookstore"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
@@ -435,9 +436,27 @@ func TestBadPathValue(t *testing.T) {
 	if len(rest.reqs) != 0 {
 		t.Errorf("got %d backend requests, want none", len(rest.reqs))
 	}
-	// A one-segment variable escapes a slash.
+	// A one-segment variable is escaped whole (a slash too), a
+	// multi-segment one segment by segment.
 	if got, err := expandPath(method(t, ms, "GetShelf").Bindings[0].Template, (&bookstorev1.GetShelfRequest{Shelf: 7}).ProtoReflect()); err != nil || got != "/v1/shelves/7" {
 		t.Errorf("got %q, %v", got, err)
+	}
+	tpl, err := httprule.Parse("/v1/{parent}/x/{name=shelves/*/books/**}:go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := &bookstorev1.CreateBookRequest{Parent: "a/b c", Book: &bookstorev1.Book{Name: "ignored"}}
+	if got, err := expandPath(&httprule.Template{Raw: tpl.Raw, Segments: tpl.Segments, Verb: tpl.Verb, Vars: tpl.Vars[:1]}, msg.ProtoReflect()); err == nil {
+		t.Errorf("a template with an unbound wildcard: got %q, want an error", got)
+	}
+	one, _ := httprule.Parse("/v1/{parent}:go")
+	if got, err := expandPath(one, msg.ProtoReflect()); err != nil || got != "/v1/a%2Fb%20c:go" {
+		t.Errorf("got %q, %v; want /v1/a%%2Fb%%20c:go", got, err)
+	}
+	deep, _ := httprule.Parse("/v1/{parent=shelves/**}")
+	msg.Parent = "shelves/a b/c%d"
+	if got, err := expandPath(deep, msg.ProtoReflect()); err != nil || got != "/v1/shelves/a%20b/c%25d" {
+		t.Errorf("got %q, %v; want /v1/shelves/a%%20b/c%%25d", got, err)
 	}
 }
 
