@@ -116,3 +116,10 @@ func TestRequestMappingBuildError(t *testing.T) {
 		t.Errorf("got %v, want %q", err, want)
 	}
 }
+
+// calls is how many calls the backend recorded.
+func (rb *recordingBackend) calls() int {
+	rb.mu.Lock()
+	defer rb.mu.Unlock()
+	return len(rb.mds)
+}
