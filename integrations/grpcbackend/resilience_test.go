@@ -78,7 +78,7 @@ func TestHedgingSlowFirstAttempt(t *testing.T) {
 		return &bookstorev1.Shelf{Id: n, Theme: "hedged"}, nil
 	}}
 	addr := startScripted(t, s)
-	i, methods := build(t, &configv1.GrpcIntegration{Target: addr, Hedging: &configv1.Hedging{MaxAttempts: 3, Delay: durationpb.New(50 * time.Millisecond)}})
+	i, methods := build(t, &configv1.GrpcIntegration{Target: addr, Hedging: &configv1.Hedging{MaxAttempts: 2, Delay: durationpb.New(50 * time.Millisecond)}})
 	waitReady(t, i)
 	var resp any
 	within(t, 5*time.Second, "the hedged call", func() {
