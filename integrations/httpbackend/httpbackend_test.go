@@ -2,10 +2,13 @@ package httpbackend
 
 import (
 	"context"
+	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -476,5 +479,39 @@ func TestFactoryErrors(t *testing.T) {
 		Url: "http://h/", Tls: &configv1.ClientTls{ServerName: "h"}}}})
 	if err == nil || !strings.Contains(err.Error(), "https://") {
 		t.Errorf("tls on http://: got %v", err)
+	}
+}
+
+// TestHTTPS: an https URL is reached with the configured CA (HTTP/2 when
+// the backend offers it); a backend whose certificate the CA did not sign
+// is UNAVAILABLE.
+func TestHTTPS(t *testing.T) {
+	var proto string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto = r.Proto
+		io.WriteString(w, `{"id":"5","theme":"Secure"}`)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	i, ms, _ := newIntegration(t, srv.URL, &configv1.HttpIntegration{Tls: &configv1.ClientTls{CaFile: ca}})
+	got, err := i.Unary(testContext(t), method(t, ms, "GetShelf"), &bookstorev1.GetShelfRequest{Shelf: 5})
+	if err != nil {
+		t.Fatalf("Unary over https: %v", err)
+	}
+	if got.(*bookstorev1.Shelf).GetTheme() != "Secure" || proto != "HTTP/2.0" {
+		t.Errorf("got %v over %s, want the shelf over HTTP/2.0", got, proto)
+	}
+
+	// Without the CA: the system roots do not know the test certificate.
+	i, ms, _ = newIntegration(t, srv.URL, &configv1.HttpIntegration{Tls: &configv1.ClientTls{ServerName: "example.com"}})
+	_, err = i.Unary(testContext(t), method(t, ms, "GetShelf"), &bookstorev1.GetShelfRequest{Shelf: 5})
+	if st := status.Convert(err); st.Code() != codes.Unavailable || st.Message() != "backend unavailable" {
+		t.Errorf("unknown CA: got %v, want the plain Unavailable", err)
 	}
 }
