@@ -39,6 +39,19 @@ func newClient(opts Options) (*client, error) {
 	return c, nil
 }
 
+// checkClient makes a client with opts and closes it without connecting:
+// grpc-go checks the target, the credentials and the service config.
+func checkClient(opts Options) error {
+	if opts.Target == "" {
+		return errors.New("empty target")
+	}
+	conn, err := grpc.NewClient(opts.Target, dialOptions(opts)...)
+	if err != nil {
+		return fmt.Errorf("target %q: %v", opts.Target, err)
+	}
+	return conn.Close()
+}
+
 // watch follows the connection's state: it connects at once, reconnects
 // when the connection goes idle, and records readiness. READY is ready;
 // TRANSIENT_FAILURE (and SHUTDOWN) is not; CONNECTING and IDLE keep what

@@ -89,8 +89,8 @@ func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backe
 	}
 
 	// Check the service config and every target with grpc-go itself: a
-	// client is made (it does not connect until asked) and closed. A
-	// placeholder method stands for the ones Check will add.
+	// client is made and closed, never asked to connect. A placeholder
+	// method stands for the ones Check will add.
 	probe := []string{"/portico.check.Service/Method"}
 	if i.retry != nil && i.retry.all {
 		probe = nil
@@ -102,11 +102,9 @@ func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backe
 	for _, t := range targets {
 		o := opts
 		o.Target, o.ServiceConfig = t.GetTarget(), sc
-		c, err := newClient(o)
-		if err != nil {
+		if err := checkClient(o); err != nil {
 			return nil, err
 		}
-		_ = c.Close()
 	}
 
 	i.open = func(retryMethods []string) ([]*target, error) {
