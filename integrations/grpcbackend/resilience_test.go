@@ -2,6 +2,7 @@ package grpcbackend
 
 import (
 	"context"
+	"net"
 	"slices"
 	"testing"
 	"time"
@@ -363,4 +364,23 @@ func TestOutlierDetection(t *testing.T) {
 // has name: value, as the gRPC door makes it.
 func callWithHeader(ctx context.Context, name, value string) context.Context {
 	return withCallInfo(ctx, metadata.Pairs(name, value))
+}
+
+// TestDNSRoundRobin: a dns:/// target is resolved by grpc-go's DNS
+// resolver and its addresses balanced round-robin, with health checks:
+// localhost may resolve to ::1 too, where nothing listens; calls go to
+// the address that serves.
+func TestDNSRoundRobin(t *testing.T) {
+	b := startBackend(t, "tcp")
+	_, port, _ := net.SplitHostPort(b.addr)
+	i, methods := build(t, &configv1.GrpcIntegration{Target: "dns:///localhost:" + port, LoadBalancing: "round_robin", HealthCheck: true})
+	waitReady(t, i)
+	for range 10 {
+		if _, err := i.Unary(testContext(t), bookMethod(t, methods, "GetShelf"), &bookstorev1.GetShelfRequest{Shelf: 1}); err != nil {
+			t.Fatalf("Unary: %v", err)
+		}
+	}
+	if got := b.store.Calls(); got != 10 {
+		t.Errorf("got %d backend calls, want 10", got)
+	}
 }
