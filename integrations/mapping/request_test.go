@@ -9,6 +9,7 @@ import (
 
 	"github.com/portico-gw/portico/call"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -107,4 +108,19 @@ func TestApplyInterceptors(t *testing.T) {
 	if want := metadata.Pairs("x-source", "portico"); !reflect.DeepEqual(got, want) {
 		t.Errorf("unary: got %v, want %v", got, want)
 	}
+	got = nil
+	_ = r.Stream(nil, &ctxStream{ctx: ctx}, nil, func(_ any, ss grpc.ServerStream) error {
+		got, _ = metadata.FromIncomingContext(ss.Context())
+		return nil
+	})
+	if want := metadata.Pairs("x-source", "portico"); !reflect.DeepEqual(got, want) {
+		t.Errorf("stream: got %v, want %v", got, want)
+	}
 }
+
+type ctxStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *ctxStream) Context() context.Context { return s.ctx }
