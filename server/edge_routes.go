@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -247,19 +246,26 @@ func (h *routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info.Method = rt.pm.Method
 	info.Route = rt.prefix
 
-	// The gates see the request; what they add for the backend goes in
-	// this metadata.
-	ctx := metadata.NewIncomingContext(r.Context(), metadata.MD{})
+	out := r
 	if rt.pm.HasGate() {
-		var err error
-		if ctx, err = rt.pm.Gate(ctx, info); err != nil {
+		// The gates see the request; what they add for the backend goes
+		// in this metadata.
+		ctx, err := rt.pm.Gate(metadata.NewIncomingContext(r.Context(), metadata.MD{}), info)
+		if err != nil {
 			h.snap.REST.WriteError(w, r, err)
 			return
 		}
+		out = r.WithContext(ctx)
+		md, _ := metadata.FromIncomingContext(ctx)
+		out.Header = h.backendHeaders(r.Header, md)
+	} else if h.hasReserved(r.Header) {
+		out = r.WithContext(r.Context())
+		out.Header = h.backendHeaders(r.Header, nil)
 	}
-	out := r.WithContext(ctx)
-	out.Header = h.backendHeaders(ctx, r.Header)
 	if h.maxBody > 0 && r.Body != nil && r.Body != http.NoBody {
+		if out == r {
+			out = r.WithContext(r.Context())
+		}
 		out.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
 	}
 	rt.proxy.ServeHTTP(w, out)
@@ -275,18 +281,34 @@ func (h *routesHandler) find(path string) *route {
 	return nil
 }
 
-// backendHeaders are the client's headers without the names Portico
-// reserves for identity, plus what the gates set for the backend.
-func (h *routesHandler) backendHeaders(ctx context.Context, in http.Header) http.Header {
-	out := make(http.Header, len(in)+2)
-	for k, vs := range in {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, integrations.ReservedPrefix) || h.reserved != nil && h.reserved(lk) {
-			continue
-		}
-		out[k] = vs
+// reservedName reports whether a header name (any case) is one Portico
+// sets for backends.
+func (h *routesHandler) reservedName(k string) bool {
+	if len(k) >= len(integrations.ReservedPrefix) && strings.EqualFold(k[:len(integrations.ReservedPrefix)], integrations.ReservedPrefix) {
+		return true
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
+	return h.reserved != nil && h.reserved(strings.ToLower(k))
+}
+
+// hasReserved reports whether the client sent a reserved name.
+func (h *routesHandler) hasReserved(in http.Header) bool {
+	for k := range in {
+		if h.reservedName(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// backendHeaders are the client's headers without the names Portico
+// reserves for identity, plus what the gates set for the backend (md).
+func (h *routesHandler) backendHeaders(in http.Header, md metadata.MD) http.Header {
+	out := make(http.Header, len(in)+len(md))
+	for k, vs := range in {
+		if !h.reservedName(k) {
+			out[k] = vs
+		}
+	}
 	for k, vs := range md {
 		out.Del(k)
 		for _, v := range vs {
