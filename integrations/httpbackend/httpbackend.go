@@ -215,13 +215,15 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 		return err
 	}
 	defer resp.Body.Close()
-	catalog.StreamOpened(ss.Context())
 	if md := responseMetadata(resp.Header); len(md) > 0 {
 		_ = ss.SetHeader(md)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// Refused before any result: the REST door answers it as a plain
+		// error with its HTTP status, as for a gRPC backend.
 		return errorFromResponse(resp)
 	}
+	catalog.StreamOpened(ss.Context())
 	return readStream(resp.Body, m, ss)
 }
 
