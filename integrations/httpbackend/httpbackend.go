@@ -219,8 +219,8 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 		_ = ss.SetHeader(md)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		// Refused before any result: the REST door answers it as a plain
-		// error with its HTTP status, as for a gRPC backend.
+		// Refused before any result (no stream was opened): the REST
+		// door answers it as a plain error with its HTTP status.
 		return errorFromResponse(resp)
 	}
 	catalog.StreamOpened(ss.Context())
