@@ -24,6 +24,9 @@ type Env struct {
 	Resolve func(string) string
 	// Methods are the exposed methods.
 	Methods []*catalog.Method
+	// Routes stand for the plain HTTP routes: Routes[i] is routes[i] of
+	// the config (its auth applies; rules cannot read a request message).
+	Routes []*catalog.Method
 	// Pool holds the JWKS caches and authorizer clients across reloads.
 	Pool *pool.Pool
 	// Logger receives refusals (with their reasons) and fetch failures.
@@ -189,6 +192,26 @@ func (b *builder) buildPlans() (map[*catalog.Method]*plan, []*config.Error) {
 			if p := b.plan(m, eff); p != nil {
 				plans[m] = p
 			}
+		}
+	}
+	for i, r := range b.env.Config.GetRoutes() {
+		if i >= len(b.env.Routes) {
+			break
+		}
+		where := fmt.Sprintf("routes[%d]", i)
+		eff := b.resolve(where+".auth", r.GetAuth(), nil)
+		if r.GetAuth() == nil {
+			warnings = append(warnings, &config.Error{Field: where, Message: "no auth: " + r.GetPrefix() + " is public; set auth.providers, or auth: {public: true} to say so"})
+		}
+		if eff == nil || eff.public {
+			continue
+		}
+		if p := b.plan(b.env.Routes[i], eff); p != nil {
+			if p.requestRule != nil {
+				b.fail(eff.requireAt, "a plain HTTP route has no request message for a rule to read")
+				continue
+			}
+			plans[b.env.Routes[i]] = p
 		}
 	}
 	return plans, warnings

@@ -252,7 +252,7 @@ func sampleCPU(clock cpuClock, gateway *proc, s *stack) (cpuSample, error) {
 	var out cpuSample
 	var errs []error
 	for _, p := range s.procs {
-		t, err := clock.cpuTime(p.pid())
+		t, err := p.cpuTime(clock)
 		errs = append(errs, err)
 		out.ours += t
 		switch p {

@@ -17,7 +17,14 @@
 //
 // With -grpc it then compares a grpc-go client calling GetBook on the
 // backend directly with the same client calling it through Portico's gRPC
-// door, alternating in the same way.
+// door and (with -nginx) through nginx's grpc_pass (bench/nginx.conf,
+// started on a free port; its CPU is the master's and the workers'),
+// alternating in the same way.
+//
+// With -routes it then compares a plain HTTP route through Portico (a
+// second Portico with routes: to an http integration) with
+// httputil.ReverseProxy alone (bench/revproxy), both in front of a small
+// HTTP backend (bench/static).
 //
 // Everything listens on loopback only, and every process is stopped at the
 // end, on an error and on SIGINT. It exits non-zero if any call failed.
@@ -55,6 +62,8 @@ type options struct {
 	path        string
 	book        string
 	grpc        bool
+	nginx       bool
+	routes      bool
 }
 
 func main() {
@@ -66,6 +75,8 @@ func main() {
 	flag.StringVar(&o.path, "path", "/v1/shelves/1/books/1", "REST path to GET (with query, if any)")
 	flag.StringVar(&o.book, "book", "shelves/1/books/1", "book name for the gRPC GetBook comparison")
 	flag.BoolVar(&o.grpc, "grpc", true, "also compare Portico's gRPC door with calling the backend directly")
+	flag.BoolVar(&o.nginx, "nginx", true, "with -grpc, add nginx's grpc_pass (bench/nginx.conf) in front of the same backend")
+	flag.BoolVar(&o.routes, "routes", true, "also compare a plain HTTP route through Portico with httputil.ReverseProxy alone")
 	flag.Parse()
 	if o.duration <= 0 || o.rounds < 1 || o.concurrency < 1 || o.warmup < 0 || !strings.HasPrefix(o.path, "/") {
 		fmt.Fprintln(os.Stderr, "bench: -duration must be positive, -warmup not negative, -rounds and -concurrency at least 1, and -path must start with /")
@@ -177,13 +188,42 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			return err
 		}
 		defer door.close()
-		grpcRounds, err := compare(ctx, w, o, clock, s, []*target{direct, door})
+		targets := []*target{direct, door}
+		if o.nginx {
+			np, addr, err := startNginx(ctx, root, dir, s.backendAddr, o.book)
+			if err != nil {
+				return err
+			}
+			s.procs = append(s.procs, np)
+			fmt.Fprintf(w, "nginx %s (pid %d, workers %v)\n", addr, np.pid(), children(np.pid()))
+			ngx, err := newGRPCTarget(nginxName, np, addr, o.book, o.concurrency)
+			if err != nil {
+				return err
+			}
+			defer ngx.close()
+			targets = append(targets, ngx)
+		}
+		grpcRounds, err := compare(ctx, w, o, clock, s, targets)
 		if err != nil {
 			return err
 		}
 		directSum, doorSum := summarize(directName, grpcRounds), summarize(doorName, grpcRounds)
 		failed += directSum.errs + doorSum.errs
-		printSummary(w, directSum, doorSum)
+		if o.nginx {
+			nginxSum := summarize(nginxName, grpcRounds)
+			failed += nginxSum.errs
+			printSummary(w, directSum, doorSum, nginxSum)
+			fmt.Fprintln(w, "portico gRPC door / nginx grpc_pass:")
+			r := ratio(doorSum.rate, nginxSum.rate)
+			paired := pairedRatio(grpcRounds, doorName, nginxName)
+			cpu := ratio(float64(doorSum.perCall(doorSum.gatewayCPU)), float64(nginxSum.perCall(nginxSum.gatewayCPU)))
+			check(w, "throughput (median req/s)", r, r >= 1.1, ">= 1.10x")
+			check(w, "throughput (median of per-round ratios)", paired, paired >= 1.1, ">= 1.10x")
+			estimate(w, doorSum, nginxSum)
+			check(w, "gateway CPU per request", cpu, cpu <= 1.0, "<= 1.00x")
+		} else {
+			printSummary(w, directSum, doorSum)
+		}
 		r := ratio(doorSum.rate, directSum.rate)
 		paired := pairedRatio(grpcRounds, doorName, directName)
 		fmt.Fprintln(w, "portico gRPC door / backend direct:")
@@ -191,6 +231,14 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		check(w, "throughput (median of per-round ratios)", paired, paired >= 0.5, ">= 0.50x (aim 0.70x)")
 		estimate(w, doorSum, directSum)
 		noiseWarning(w, directSum, doorSum)
+	}
+
+	if o.routes {
+		f, err := runRoutes(ctx, w, o, clock, root, dir, bins.portico)
+		if err != nil {
+			return err
+		}
+		failed += f
 	}
 
 	if failed > 0 {

@@ -22,6 +22,9 @@ type proc struct {
 
 	mu   sync.Mutex
 	tail []string // the last lines of output, for error messages
+
+	// tree: its CPU time includes its children's (nginx's workers).
+	tree bool
 }
 
 // tailLines is how many output lines a proc keeps for error messages.
@@ -30,7 +33,8 @@ const tailLines = 20
 // startProc starts path with args and waits (at most timeout, or until ctx
 // ends) for a line of its standard output matching ready; it returns the
 // match's submatches. The process is stopped again if it does not get
-// there. Output after that line is kept only as a short tail.
+// there. Output after that line is kept only as a short tail. With a nil
+// ready it returns once the process has started.
 func startProc(ctx context.Context, name, path string, args []string, ready *regexp.Regexp, timeout time.Duration) (*proc, []string, error) {
 	p := &proc{name: name, cmd: exec.Command(path, args...), exited: make(chan struct{})}
 	setProcAttr(p.cmd)
@@ -56,6 +60,9 @@ func startProc(ctx context.Context, name, path string, args []string, ready *reg
 		close(p.exited)
 	}()
 
+	if ready == nil { // the caller checks readiness itself
+		return p, nil, nil
+	}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {

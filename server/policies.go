@@ -20,6 +20,14 @@ type buildEnv struct {
 	// warnings are problems builders found that do not stop the snapshot;
 	// Build adds them to Snapshot.Warnings.
 	warnings []*config.Error
+	// policies and reserved are the built policies (for the gates of
+	// plain HTTP routes) and the metadata names policies set for backends,
+	// once buildPolicies has made them.
+	policies []pipeline.Policy
+	reserved func(string) bool
+	// routeMethods stand for the plain HTTP routes (routes[i] is
+	// routeMethods[i]); policies give them gates like any method's.
+	routeMethods []*catalog.Method
 }
 
 // policySet is the pipeline's policies, and what the doors need to know
@@ -52,6 +60,7 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 	if err != nil {
 		return set, err
 	}
+	b.reserved = reserved
 	limits, err := rateLimitPolicy(b)
 	if err != nil {
 		return set, err
@@ -71,5 +80,6 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 	add(authz)
 	add(mapping)
 	set.reserved = reserved
+	b.policies = set.policies
 	return set, nil
 }

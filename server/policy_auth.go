@@ -18,6 +18,7 @@ func authPolicies(b *buildEnv) (authn, authz pipeline.Policy, reserved func(stri
 		Config:  b.cfg.Config,
 		Resolve: b.cfg.Resolve,
 		Methods: b.catalog.MethodList(),
+		Routes:  b.routeMethods,
 		Pool:    b.opts.Pool,
 		Logger:  b.opts.Logger,
 	})

@@ -28,13 +28,26 @@ func networkPolicy(b *buildEnv) (pipeline.Policy, error) {
 			bySvc[svc] = rules
 		}
 	}
+	routeGates := make([]pipeline.Gate, len(b.routeMethods))
+	anyRoute := false
+	for i := range b.routeMethods {
+		g, err := routeNetworkGate(b, i)
+		if err != nil {
+			errs = append(errs, asConfigErrors(err, fmt.Sprintf("routes[%d].network", i)).(config.Errors)...)
+			continue
+		}
+		routeGates[i], anyRoute = g, anyRoute || g != nil
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	if len(bySvc) == 0 {
+	if len(bySvc) == 0 && !anyRoute {
 		return nil, nil
 	}
 	return pipeline.PolicyFunc(func(m *catalog.Method) (pipeline.Stage, error) {
+		if _, i, ok := routeOf(b.cfg.Config, m); ok {
+			return pipeline.Stage{Gate: routeGates[i]}, nil
+		}
 		rules := bySvc[string(m.Desc.Parent().FullName())]
 		if rules == nil {
 			return pipeline.Stage{}, nil

@@ -44,10 +44,22 @@ func rateLimitPolicy(b *buildEnv) (pipeline.Policy, error) {
 			bySvc[svc] = al
 		}
 	}
+	routeGates := make([]pipeline.Gate, len(b.routeMethods))
+	for i := range b.routeMethods {
+		g, err := rl.routeGate(b, i)
+		if err != nil {
+			errs = append(errs, asConfigErrors(err, fmt.Sprintf("routes[%d].rate_limits", i)).(config.Errors)...)
+			continue
+		}
+		routeGates[i] = g
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return pipeline.PolicyFunc(func(m *catalog.Method) (pipeline.Stage, error) {
+		if _, i, ok := routeOf(c, m); ok {
+			return pipeline.Stage{Gate: routeGates[i]}, nil
+		}
 		var names []string
 		if al := bySvc[string(m.Desc.Parent().FullName())]; al != nil {
 			names = append(append(names, al.names...), al.byMethod[string(m.Desc.FullName())]...)
@@ -69,6 +81,11 @@ func routeRateLimitGate(b *buildEnv, i int) (pipeline.Gate, error) {
 	if err != nil || rl == nil {
 		return nil, err
 	}
+	return rl.routeGate(b, i)
+}
+
+// routeGate is routeRateLimitGate with the snapshot's rate limits.
+func (rl *rateLimits) routeGate(b *buildEnv, i int) (pipeline.Gate, error) {
 	r := b.cfg.Config.GetRoutes()[i]
 	if errs := rl.check(fmt.Sprintf("routes[%d].rate_limits", i), r.GetRateLimits()); len(errs) > 0 {
 		return nil, errs

@@ -24,6 +24,8 @@ import (
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/integrations/grpcbackend"
+	"github.com/portico-gw/portico/integrations/httpbackend"
+	"github.com/portico-gw/portico/integrations/mock"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/transcoder"
@@ -97,6 +99,8 @@ type BuildOptions struct {
 func DefaultKinds() integrations.Registry {
 	return integrations.Registry{
 		"grpc": grpcbackend.Factory,
+		"http": httpbackend.Factory,
+		"mock": mock.Factory,
 	}
 }
 
@@ -187,6 +191,13 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	}
 
 	b := &buildEnv{cfg: cfg, opts: opts, catalog: cat, snap: s, env: env}
+	if n := len(c.GetRoutes()); n > 0 {
+		// The plain HTTP routes' synthetic methods exist before the
+		// policies, which give them their gates (see edge_routes.go).
+		if b.routeMethods, err = routeMethods(n); err != nil {
+			return nil, asConfigErrors(err, "routes")
+		}
+	}
 	set, err := buildPolicies(b)
 	if err != nil {
 		return nil, asConfigErrors(err, "")

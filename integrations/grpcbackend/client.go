@@ -2,6 +2,7 @@ package grpcbackend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -24,18 +25,31 @@ type client struct {
 	next      int
 }
 
-func newClient(name string, opts Options) (*client, error) {
+func newClient(opts Options) (*client, error) {
 	if opts.Target == "" {
-		return nil, fmt.Errorf("integration %q: empty target", name)
+		return nil, errors.New("empty target")
 	}
 	conn, err := grpc.NewClient(opts.Target, dialOptions(opts)...)
 	if err != nil {
-		return nil, fmt.Errorf("integration %q: target %q: %v", name, opts.Target, err)
+		return nil, fmt.Errorf("target %q: %v", opts.Target, err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	c := &client{conn: conn, stop: stop, done: make(chan struct{}), listeners: map[int]func(){}}
 	go c.watch(ctx)
 	return c, nil
+}
+
+// checkClient makes a client with opts and closes it without connecting:
+// grpc-go checks the target, the credentials and the service config.
+func checkClient(opts Options) error {
+	if opts.Target == "" {
+		return errors.New("empty target")
+	}
+	conn, err := grpc.NewClient(opts.Target, dialOptions(opts)...)
+	if err != nil {
+		return fmt.Errorf("target %q: %v", opts.Target, err)
+	}
+	return conn.Close()
 }
 
 // watch follows the connection's state: it connects at once, reconnects

@@ -18,7 +18,12 @@ import (
 // reflection, is down, or does not know a service is an error that says
 // which.
 func (i *Integration) Discover(ctx context.Context, services []string) ([]*descriptorpb.FileDescriptorProto, error) {
-	client := grpcreflect.NewClientAuto(ctx, i.client.conn)
+	conn, err := i.discoverConn()
+	if err != nil {
+		return nil, fmt.Errorf("discover: %v", err)
+	}
+	defer conn.Close()
+	client := grpcreflect.NewClientAuto(ctx, conn)
 	defer client.Reset()
 	seen := map[string]bool{}
 	var out []*descriptorpb.FileDescriptorProto

@@ -7,7 +7,6 @@ import (
 
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/integrations"
-	"github.com/portico-gw/portico/pool"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -45,42 +44,5 @@ func TestFactoryTimeouts(t *testing.T) {
 				t.Errorf("unary call deadline set: %v, want %v", ok, tc.unary > 0)
 			}
 		})
-	}
-}
-
-// TestFactoryPoolsConnections: a reload that leaves an integration's
-// settings alone keeps its connection; a changed target opens a new one;
-// the timeout is not a connection setting.
-func TestFactoryPoolsConnections(t *testing.T) {
-	p := pool.New()
-	env := integrations.Env{Pool: p}
-	a1, err := Factory(env, grpcConfig("books", "passthrough:///a", durationpb.New(time.Second)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a2, err := Factory(env, grpcConfig("books", "passthrough:///a", durationpb.New(2*time.Second)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Factory(env, grpcConfig("books", "passthrough:///b", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a1.(*Integration).client != a2.(*Integration).client {
-		t.Error("same settings, other timeout: got two connections, want one")
-	}
-	if a1.(*Integration).client == b.(*Integration).client {
-		t.Error("another target: got the same connection")
-	}
-	if p.Len() != 2 {
-		t.Errorf("pooled: got %d, want 2", p.Len())
-	}
-	for _, x := range []integrations.Backend{a1, a2, b} {
-		if err := x.Close(); err != nil {
-			t.Error(err)
-		}
-	}
-	if p.Len() != 0 {
-		t.Errorf("after every snapshot let go: %d pooled, want 0", p.Len())
 	}
 }

@@ -21,6 +21,10 @@ import (
 // backend's header is sent before its first message and its trailer is set
 // when it ends.
 func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.ServerStream) error {
+	t, err := i.pick(ctx)
+	if err != nil {
+		return err
+	}
 	callCtx, cancelTimeout := i.callContext(ctx, i.streamTimeout)
 	defer cancelTimeout()
 	callCtx, cancel := context.WithCancel(callCtx)
@@ -36,7 +40,7 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 		}
 		first = nil // a client stream of no messages
 	}
-	cs, err := i.client.conn.NewStream(callCtx, &m.StreamDesc, m.FullMethod)
+	cs, err := t.client.conn.NewStream(callCtx, &m.StreamDesc, m.FullMethod)
 	if err != nil {
 		return integrations.Sanitize(err, false)
 	}
