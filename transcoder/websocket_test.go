@@ -268,7 +268,7 @@ func TestWebSocketBadInput(t *testing.T) {
 
 func TestWebSocketHandshakeRefused(t *testing.T) {
 	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
-		c.Cors = &configv1.Cors{AllowedOrigins: []string{"https://app.example.com"}}
+		c.Cors = &configv1.Cors{AllowedOrigins: []string{"https://app.example.com", "https://*.tools.example.com"}}
 	}})
 	refused := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
 		c.Apis[0].Network = &configv1.IpRules{Deny: []string{"127.0.0.0/8"}}
@@ -306,22 +306,34 @@ func TestWebSocketHandshakeRefused(t *testing.T) {
 		}
 	})
 	t.Run("an origin cors.allowed_origins does not list is 403 in JSON", func(t *testing.T) {
-		resp, body, err := dial(env, "https://evil.example.com")
-		if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
-			t.Fatalf("got %v %v, want a 403 refusal", resp, err)
-		}
-		checkSubset(t, body, `{"code":7}`)
-		if !strings.Contains(string(body), "evil.example.com") {
-			t.Errorf("body: got %s, want the refused origin named", body)
+		for _, origin := range []string{"https://evil.example.com", "http://app.example.com",
+			"https://app.example.com:8443", "https://a.tools.example.com.evil.example.com"} {
+			resp, body, err := dial(env, origin)
+			if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+				t.Errorf("origin %s: got %v %v, want a 403 refusal", origin, resp, err)
+				continue
+			}
+			checkSubset(t, body, `{"code":7}`)
+			if !strings.Contains(string(body), strings.TrimPrefix(strings.TrimPrefix(origin, "https://"), "http://")) {
+				t.Errorf("origin %s: body %s, want the refused origin named", origin, body)
+			}
 		}
 	})
 	t.Run("an allowed origin, and no origin at all, are accepted", func(t *testing.T) {
-		for _, origin := range []string{"https://app.example.com", ""} {
+		for _, origin := range []string{"https://app.example.com", "https://a.tools.example.com", "https://x.y.tools.example.com", ""} {
 			if resp, body, err := dial(env, origin); err != nil {
 				t.Errorf("origin %q: got %v %s, want the upgrade", origin, err, body)
 			} else if resp.StatusCode != http.StatusSwitchingProtocols {
 				t.Errorf("origin %q: got %d, want 101", origin, resp.StatusCode)
 			}
+		}
+	})
+	t.Run(`allowed_origins "*" lets any origin in`, func(t *testing.T) {
+		anyOrigin := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+			c.Cors = &configv1.Cors{AllowedOrigins: []string{"*"}}
+		}})
+		if _, body, err := dial(anyOrigin, "https://anywhere.example.net"); err != nil {
+			t.Errorf("got %v %s, want the upgrade", err, body)
 		}
 	})
 	t.Run("a handshake missing its key is 400 in JSON", func(t *testing.T) {
@@ -346,4 +358,27 @@ func TestWebSocketHandshakeRefused(t *testing.T) {
 			t.Errorf("got %d %s, want 405", resp.StatusCode, body)
 		}
 	})
+}
+
+// TestWebSocketShutdown: a WebSocket open when the gateway shuts down is
+// ended with UNAVAILABLE (4014) in its close frame, so the client knows
+// to reconnect elsewhere, rather than dropped.
+func TestWebSocketShutdown(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{})
+	c := wsDial(t, env, "/v1/books:lookup", nil)
+	wsSend(t, c, `{"name":"shelves/1/books/1"}`)
+	if got := wsMessage(t, c); got["name"] != "shelves/1/books/1" {
+		t.Fatalf("answer: got %v", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- env.Server.Shutdown(ctx) }()
+	code, reason, msgs := wsEnd(t, c)
+	if code != 4014 || reason != "server shutting down" || len(msgs) != 0 {
+		t.Errorf("close: got %d %q after %v, want 4014 \"server shutting down\"", code, reason, msgs)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
 }
