@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/portico-gw/portico/catalog"
@@ -22,9 +23,14 @@ func addResponsePolicy(b *buildEnv, add func(pipeline.Policy)) error {
 	bySvc := map[string]*responsemap.Mapping{}
 	var errs config.Errors
 	for i, api := range b.cfg.Config.GetApis() {
-		m, err := responsemap.Compile(fmt.Sprintf("apis[%d].response", i), api.GetResponse())
+		field := fmt.Sprintf("apis[%d].response", i)
+		m, err := responsemap.Compile(field, api.GetResponse())
 		if err != nil {
-			errs = append(errs, err.(config.Errors)...)
+			var ce config.Errors
+			if !errors.As(err, &ce) {
+				ce = config.Errors{{Field: field, Message: err.Error()}}
+			}
+			errs = append(errs, ce...)
 			continue
 		}
 		if m == nil {
