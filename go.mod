@@ -9,6 +9,7 @@ require (
 	buf.build/go/protoyaml v0.8.0
 	cel.dev/cel-go v0.33.2
 	github.com/bufbuild/protocompile v0.14.1
+	github.com/coder/websocket v1.8.15
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/envoyproxy/go-control-plane/envoy v1.40.0
 	github.com/fsnotify/fsnotify v1.10.1

@@ -73,6 +73,9 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 	if err != nil {
 		return set, err
 	}
+	if err := addResponsePolicy(b, add); err != nil {
+		return set, err
+	}
 	add(network)
 	add(authn)
 	add(limits)

@@ -205,7 +205,7 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	if s.Pipeline, err = pipeline.New(cat.MethodList(), pipeline.Options{Logger: opts.Logger}, set.policies...); err != nil {
 		return nil, asConfigErrors(err, "apis")
 	}
-	restOpts := opts.REST
+	restOpts := b.opts.REST // as policy builders left it (addResponsePolicy sets its hooks)
 	restOpts.ForwardHeaders = append(restOpts.ForwardHeaders, c.GetRest().GetForwardHeaders()...)
 	if restOpts.MaxBodyBytes == 0 {
 		restOpts.MaxBodyBytes = s.Limits.MaxBodyBytes

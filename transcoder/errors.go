@@ -7,28 +7,109 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/portico-gw/portico/call"
+	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/responsemap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // writeError is the one place an error becomes an HTTP response: a gRPC
 // status, mapped to HTTP by grpc-gateway's table and written as its JSON
 // error body ({"code","message","details"}) with the call's metadata as
 // Grpc-Metadata-* headers. A *runtime.HTTPStatusError overrides the HTTP
-// status (405, 413, 414).
+// status (405, 413, 414). Once the call is routed, its method's response
+// mapping applies: its HTTP status overrides (after the door's own
+// statuses: a 413 stays a 413) and its error format (RFC 9457
+// problem+json).
 func (t *Transcoder) writeError(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) {
 	writePolicyHeaders(w, ctx)
 	err = shutdownError(ctx, err)
+	rm := t.mappingOf(ctx)
 	var he *httpStatusError
-	if errors.As(err, &he) {
+	var rhe *runtime.HTTPStatusError
+	switch {
+	case errors.As(err, &he):
 		err = &runtime.HTTPStatusError{HTTPStatus: he.http, Err: he.st.Err()}
+	case rm == nil, errors.As(err, &rhe):
+	default:
+		if code, ok := rm.HTTPStatus(status.Code(err)); ok {
+			err = &runtime.HTTPStatusError{HTTPStatus: code, Err: err}
+		}
 	}
 	if info := call.FromContext(ctx); info != nil && info.ResponseHeader().Get("WWW-Authenticate") != "" {
 		// grpc-gateway sets WWW-Authenticate to the status message on
 		// UNAUTHENTICATED; a policy's challenge wins.
 		w = policyHeaderWriter{ResponseWriter: w, h: info.ResponseHeader()}
 	}
+	if rm.ProblemJSON() {
+		t.writeProblem(ctx, w, r, err)
+		return
+	}
 	runtime.DefaultHTTPErrorHandler(ctx, t.mux, t.marshaler, w, r, err)
+}
+
+// mappingOf returns the response mapping of the method ctx's call was
+// routed to, when it changes how errors are written; nil otherwise (and
+// at once when no method has one).
+func (t *Transcoder) mappingOf(ctx context.Context) *responsemap.Mapping {
+	if t.mappings == nil {
+		return nil
+	}
+	if info := call.FromContext(ctx); info != nil && info.Method != nil {
+		return t.mappings[info.Method]
+	}
+	return nil
+}
+
+// httpStatus is the HTTP status an error with code gets on the REST door
+// for method m: the response mapping's, else grpc-gateway's table.
+func (t *Transcoder) httpStatus(m *catalog.Method, code codes.Code) int {
+	if s, ok := t.mappings[m].HTTPStatus(code); ok {
+		return s
+	}
+	return runtime.HTTPStatusFromCode(code)
+}
+
+// writeProblem writes err as RFC 9457 problem details
+// (responsemap.Problem), with the same headers and trailers as
+// grpc-gateway's error handler writes: the call's metadata as
+// Grpc-Metadata-* headers, and as Grpc-Trailer-* trailers when the client
+// accepts them.
+func (t *Transcoder) writeProblem(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) {
+	code := 0
+	var rhe *runtime.HTTPStatusError
+	if errors.As(err, &rhe) {
+		code, err = rhe.HTTPStatus, rhe.Err
+	}
+	st := status.Convert(err)
+	if code == 0 {
+		code = runtime.HTTPStatusFromCode(st.Code())
+	}
+	body, merr := responsemap.NewProblem(st, code, func(a *anypb.Any) ([]byte, error) {
+		return t.marshaler.Marshal(a)
+	}).Marshal()
+	if merr != nil {
+		// Only a detail's JSON could fail, and those are checked.
+		code, body = http.StatusInternalServerError, []byte(`{"type":"about:blank","title":"Internal Server Error","status":500,"code":"INTERNAL","details":[]}`)
+	}
+	h := w.Header()
+	h.Del("Trailer")
+	h.Del("Transfer-Encoding")
+	h.Set("Content-Type", responsemap.ProblemContentType)
+	md, ok := runtime.ServerMetadataFromContext(ctx)
+	trailers := ok && acceptsTrailers(r)
+	if ok {
+		writeHeaderMD(h, md)
+		if trailers {
+			declareTrailers(h, md)
+		}
+	}
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
+	if trailers {
+		writeTrailers(h, md)
+	}
 }
 
 // policyHeaderWriter writes the policy headers again just before the

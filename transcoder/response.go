@@ -22,10 +22,7 @@ func (t *Transcoder) writeResponse(ctx context.Context, w http.ResponseWriter, r
 	writeHeaderMD(h, md)
 	trailers := acceptsTrailers(r)
 	if trailers {
-		for k := range md.TrailerMD {
-			h.Add("Trailer", textproto.CanonicalMIMEHeaderKey(runtime.MetadataTrailerPrefix+k))
-		}
-		h.Set("Transfer-Encoding", "chunked")
+		declareTrailers(h, md)
 	}
 	var (
 		buf         []byte
@@ -57,10 +54,25 @@ func (t *Transcoder) writeResponse(ctx context.Context, w http.ResponseWriter, r
 	t.setWriteDeadline(w)
 	_, _ = w.Write(buf)
 	if trailers {
-		for k, vs := range md.TrailerMD {
-			for _, v := range vs {
-				h.Add(runtime.MetadataTrailerPrefix+k, v)
-			}
+		writeTrailers(h, md)
+	}
+}
+
+// declareTrailers announces the call's trailer metadata as Grpc-Trailer-*
+// trailers (and chunks the body, which trailers need).
+func declareTrailers(h http.Header, md runtime.ServerMetadata) {
+	for k := range md.TrailerMD {
+		h.Add("Trailer", textproto.CanonicalMIMEHeaderKey(runtime.MetadataTrailerPrefix+k))
+	}
+	h.Set("Transfer-Encoding", "chunked")
+}
+
+// writeTrailers sets the declared trailers' values once the body is
+// written.
+func writeTrailers(h http.Header, md runtime.ServerMetadata) {
+	for k, vs := range md.TrailerMD {
+		for _, v := range vs {
+			h.Add(runtime.MetadataTrailerPrefix+k, v)
 		}
 	}
 }

@@ -46,6 +46,9 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	match, allowed, found := t.router.Lookup(r.Method, path)
+	if !found && len(allowed) > 0 && isWebSocket(r) {
+		match, found = t.lookupWebSocket(path, allowed) // a stream's route, whatever its method
+	}
 	if !found {
 		if len(allowed) > 0 {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))

@@ -19,9 +19,17 @@ import (
 // client messages are the request (server streaming) or newline-delimited
 // JSON objects from the body (client and bidi streaming); a server stream
 // answers with newline-delimited {"result": …} objects ({"error": …} when
-// it fails), a client stream with one JSON message.
+// it fails), a client stream with one JSON message. A response stream is
+// Server-Sent Events instead when the client asks for text/event-stream
+// (sse.go); a WebSocket handshake runs the call over WebSocket
+// (websocket.go).
 func (t *Transcoder) serveStream(ctx context.Context, w http.ResponseWriter, r *http.Request, rt *route, first proto.Message) {
+	if isWebSocket(r) {
+		t.serveWebSocket(ctx, w, r, rt, first)
+		return
+	}
 	s := &httpStream{t: t, w: w, r: r, rt: rt}
+	s.sse = rt.m.Desc.IsStreamingServer() && !rt.respIsHTTPBody && wantsEventStream(r)
 	if first != nil {
 		s.pending = first
 	}
@@ -70,6 +78,8 @@ type httpStream struct {
 	opened  bool          // the backend stream was opened
 	buf     []byte        // reused for each NDJSON line
 	single  proto.Message // the one response of a client-streaming call
+	sse     bool          // answer with Server-Sent Events, not NDJSON
+	event   []byte        // reused for each event
 }
 
 func (s *httpStream) Context() context.Context { return s.ctx }
@@ -117,6 +127,9 @@ func (s *httpStream) SendMsg(m any) error {
 	if !s.rt.m.Desc.IsStreamingServer() {
 		s.single = msg
 		return nil
+	}
+	if s.sse {
+		return s.sendEvent(msg)
 	}
 	if !s.wrote {
 		writePolicyHeaders(s.w, s.ctx)
@@ -181,6 +194,10 @@ func (s *httpStream) finish(err error) {
 		s.t.writeResponse(ctx, s.w, s.r, s.rt, md, s.single)
 		return
 	}
+	if s.sse {
+		s.finishEvents(ctx, err, md)
+		return
+	}
 	if err == nil {
 		if !s.wrote {
 			// No message: headers only, as grpc-gateway does.
@@ -210,7 +227,7 @@ func (s *httpStream) finish(err error) {
 		writeHeaderMD(h, md)
 		h.Set("Transfer-Encoding", "chunked")
 		h.Set("Content-Type", "application/json")
-		s.w.WriteHeader(runtime.HTTPStatusFromCode(st.Code()))
+		s.w.WriteHeader(s.t.httpStatus(s.rt.m, st.Code()))
 	}
 	_, _ = s.w.Write(buf)
 	_, _ = s.w.Write([]byte("\n"))

@@ -14,12 +14,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/catalog/httprule"
 	"github.com/portico-gw/portico/codec"
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/pipeline"
+	"github.com/portico-gw/portico/responsemap"
 	"github.com/portico-gw/portico/transcoder/jsonenc"
 	"github.com/portico-gw/portico/transcoder/params"
 	"github.com/portico-gw/portico/transcoder/router"
@@ -64,6 +66,17 @@ type Options struct {
 	Reserved func(key string) bool
 	// Logger receives panics caught in the door. Default slog.Default().
 	Logger *slog.Logger
+	// Response returns a method's response mapping (apis[].response), from
+	// which the REST door takes its HTTP status overrides and error format
+	// (grpc-gateway's or RFC 9457 problem+json); nil for the defaults.
+	// New calls it once per method. Default: none.
+	Response func(m *catalog.Method) *responsemap.Mapping
+	// WebSocketOrigins are the origins, besides the request's own host,
+	// whose pages may open a WebSocket on a streaming method's route: as
+	// cors.allowed_origins writes them ("https://app.example.com", with
+	// "*" wildcards in the host, or "*" for any). Requests without an
+	// Origin (not from a browser) are always accepted. Default none.
+	WebSocketOrigins []string
 }
 
 // Transcoder is the REST door for one snapshot. It is immutable and safe for
@@ -79,6 +92,11 @@ type Transcoder struct {
 	marshaler runtime.Marshaler
 	limits    jsonLimits
 	opts      Options
+	// mappings holds the response mapping of each method that has one
+	// with REST choices (Options.Response), read on the error path only.
+	mappings map[*catalog.Method]*responsemap.Mapping
+	// ws is how WebSocket handshakes are accepted (origins).
+	ws *websocket.AcceptOptions
 }
 
 // New compiles every binding of the catalog into the route trie, resolving
@@ -129,7 +147,16 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 		opts: opts,
 	}
 	var errs config.Errors
+	t.ws = acceptOptions(opts.WebSocketOrigins)
 	for _, m := range cat.MethodList() {
+		if opts.Response != nil && len(m.Bindings) > 0 {
+			if rm := opts.Response(m); rm.REST() {
+				if t.mappings == nil {
+					t.mappings = map[*catalog.Method]*responsemap.Mapping{}
+				}
+				t.mappings[m] = rm
+			}
+		}
 		for _, b := range m.Bindings {
 			rt, err := compileRoute(b)
 			if err != nil {
