@@ -3,7 +3,13 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 )
+
+// newAdminServer makes the admin listener's server.
+func (s *Server) newAdminServer(snap *Snapshot) (*http.Server, error) {
+	return &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: s.limits.IdleTimeout}, nil
+}
 
 // adminHandler serves /healthz (the process is up) and /readyz (a snapshot
 // is serving and the gateway is not draining), with each integration's

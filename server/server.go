@@ -39,6 +39,10 @@ type Server struct {
 	stopCtx  context.Context
 	stopCall context.CancelCauseFunc
 
+	// tele is the listener-level telemetry (telemetry.go): middleware,
+	// stats handlers, metrics, access log.
+	tele *serverTelemetry
+
 	listeners []net.Listener
 	closers   []io.Closer
 	wg        sync.WaitGroup
@@ -58,6 +62,8 @@ type Options struct {
 	GRPCOptions []grpc.ServerOption
 	// HTTPMiddleware wraps the REST door's handler (outermost first).
 	HTTPMiddleware []func(http.Handler) http.Handler
+	// AccessLog is where telemetry.access_log: json writes. Default os.Stdout.
+	AccessLog io.Writer
 }
 
 // New binds the listeners for snap. Nothing is served until Serve. The
@@ -67,20 +73,24 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 	if log == nil {
 		log = slog.Default()
 	}
-	tele, teleCloser, err := telemetryHooks(snap.Config, log)
+	var o Options
+	for _, x := range opts {
+		if x.AccessLog != nil {
+			o.AccessLog = x.AccessLog
+		}
+	}
+	tele, err := newTelemetry(snap.Config, listen, log, o.AccessLog)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: %v", err)
 	}
-	opts = append([]Options{tele}, opts...)
-	var o Options
+	opts = append([]Options{tele.hooks()}, opts...)
 	for _, x := range opts {
 		o.GRPCOptions = append(o.GRPCOptions, x.GRPCOptions...)
 		o.HTTPMiddleware = append(o.HTTPMiddleware, x.HTTPMiddleware...)
 	}
-	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits, health: newHealthState()}
-	if teleCloser != nil {
-		s.closers = append(s.closers, teleCloser)
-	}
+	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits, health: newHealthState(), tele: tele}
+	s.closers = append(s.closers, tele)
+	tele.watch(s)
 	tlsConf, tlsCloser, err := doorTLS(snap.Config, log)
 	if err != nil {
 		s.closeAll()
@@ -143,7 +153,10 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 		}
 		s.listeners = append(s.listeners, lis)
 		s.AdminAddr = lis.Addr().String()
-		s.adminSrv = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: s.limits.IdleTimeout}
+		if s.adminSrv, err = s.newAdminServer(snap); err != nil {
+			s.closeAll()
+			return nil, fmt.Errorf("admin: %v", err)
+		}
 	}
 	return s, nil
 }

@@ -5,12 +5,25 @@ import (
 	"log/slog"
 
 	"github.com/portico-gw/portico/config"
+	"google.golang.org/grpc"
 )
 
-// telemetryHooks are the listener-level observability hooks (telemetry:):
-// HTTP middleware on the REST door, gRPC server options (a stats handler)
-// on the gRPC door, dial options for integrations. The closer flushes and
-// stops the exporters.
-func telemetryHooks(cfg *config.File, log *slog.Logger) (Options, io.Closer, error) {
-	return Options{}, nil, nil
+// serverTelemetry is the listener-level observability of a Server.
+type serverTelemetry struct{}
+
+// newTelemetry builds the telemetry the config asks for.
+func newTelemetry(cfg *config.File, listen Listen, log *slog.Logger, accessLog io.Writer) (*serverTelemetry, error) {
+	return &serverTelemetry{}, nil
 }
+
+// hooks are the telemetry's middleware and gRPC options.
+func (t *serverTelemetry) hooks() Options { return Options{} }
+
+// watch observes s for gauges.
+func (t *serverTelemetry) watch(s *Server) {}
+
+// Close flushes and stops the exporters.
+func (t *serverTelemetry) Close() error { return nil }
+
+// telemetryDialOptions are added to the integrations' gRPC clients.
+func telemetryDialOptions(cfg *config.File) []grpc.DialOption { return nil }
