@@ -2,43 +2,98 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"time"
+
+	"github.com/portico-gw/portico/admin"
 )
 
-// newAdminServer makes the admin listener's server.
+// newAdminServer makes the admin listener's server. It serves, on one
+// port:
+//   - /healthz (the process is up) and /readyz (a snapshot is serving and
+//     the gateway is not draining), open to all: probes carry no token;
+//   - /metrics, Prometheus' text format, when telemetry.metrics.prometheus;
+//   - the admin API, portico.admin.v1.Admin, through Portico's own doors
+//     (admin_door.go): REST/JSON (curl) and gRPC (grpcurl, over HTTP/2
+//     without TLS) on the same port.
+//
+// The admin API and /metrics need the admin token when admin.token_file
+// is set; a listener that is not on a loopback address must have one, or
+// the gateway refuses to start.
 func (s *Server) newAdminServer(snap *Snapshot) (*http.Server, error) {
-	return &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: s.limits.IdleTimeout}, nil
-}
-
-// adminHandler serves /healthz (the process is up) and /readyz (a snapshot
-// is serving and the gateway is not draining), with each integration's
-// state.
-func (s *Server) adminHandler() http.Handler {
+	tok, err := adminToken(snap, s.AdminAddr)
+	if err != nil {
+		return nil, err
+	}
+	door, err := s.newAdminDoor(tok)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		snap := s.snap.Load()
-		if snap == nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "no snapshot"})
-			return
+	mux.HandleFunc("GET /readyz", s.serveReadyz)
+	if h := s.tele.metricsHandler(); h != nil {
+		mux.Handle("GET /metrics", tok.Handler(h))
+	}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true) // gRPC clients without TLS (prior knowledge)
+	return &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/healthz", "/readyz", "/metrics":
+				mux.ServeHTTP(w, r)
+			default:
+				door.ServeHTTP(w, r)
+			}
+		}),
+		Protocols:         &protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       s.limits.IdleTimeout,
+	}, nil
+}
+
+// adminToken reads admin.token_file, and refuses an admin listener beyond
+// loopback without one: the admin API reloads and drains the gateway.
+func adminToken(snap *Snapshot, bound string) (admin.Token, error) {
+	if path := snap.Config.Config.GetAdmin().GetTokenFile(); path != "" {
+		tok, err := admin.ReadToken(snap.Config.Resolve(path))
+		if err != nil {
+			return admin.Token{}, err
 		}
-		body := map[string]any{"methods": len(snap.Catalog.Methods), "integrations": integrationStates(snap)}
-		if s.Draining() {
-			rest, grpc := s.InFlight()
-			body["status"] = "draining"
-			body["in_flight"] = map[string]int64{"rest": rest, "grpc": grpc}
-			writeJSON(w, http.StatusServiceUnavailable, body)
-			return
-		}
-		// Ready once the snapshot serves: a gateway with one backend down
-		// still serves the others (per-service gRPC health says which).
-		body["status"] = "ready"
-		writeJSON(w, http.StatusOK, body)
-	})
-	return mux
+		return admin.NewToken(tok), nil
+	}
+	ap, err := netip.ParseAddrPort(bound)
+	if err != nil || !ap.Addr().Unmap().IsLoopback() {
+		return admin.Token{}, fmt.Errorf("listen.admin %s is not a loopback address: set admin.token_file (the admin API can reload and drain the gateway)", bound)
+	}
+	return admin.Token{}, nil
+}
+
+// serveReadyz answers /readyz: 200 once a snapshot serves, 503 while
+// draining, with each integration's state.
+func (s *Server) serveReadyz(w http.ResponseWriter, _ *http.Request) {
+	snap := s.snap.Load()
+	if snap == nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "no snapshot"})
+		return
+	}
+	body := map[string]any{"methods": len(snap.Catalog.Methods), "integrations": integrationStates(snap)}
+	if s.Draining() {
+		rest, grpc := s.InFlight()
+		body["status"] = "draining"
+		body["in_flight"] = map[string]int64{"rest": rest, "grpc": grpc}
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
+	}
+	// Ready once the snapshot serves: a gateway with one backend down
+	// still serves the others (per-service gRPC health says which).
+	body["status"] = "ready"
+	writeJSON(w, http.StatusOK, body)
 }
 
 // integrationStates reports each integration's connection state, for
