@@ -170,9 +170,22 @@ func (b *builder) operation(m *catalog.Method, bd *catalog.Binding, n int) (stri
 	for _, v := range vars {
 		p := openapi3.NewPathParameter(v.name)
 		var sc *openapi3.SchemaRef
-		if v.field == "" {
+		switch {
+		case v.field == "":
 			sc = scalar(openapi3.TypeString, "")
-		} else {
+		case v.part:
+			fd, err := fieldAt(in, v.field)
+			if err != nil {
+				return "", nil, err
+			}
+			bound[v.field] = true
+			sc = scalar(openapi3.TypeString, "")
+			p.Extensions = map[string]any{ExtField: v.field}
+			p.Description = "A segment of {" + v.variable + "}: the request's " + v.field + " is the whole text."
+			if d := describeField(fd); d != "" {
+				p.Description += "\n\n" + d
+			}
+		default:
 			fd, err := fieldAt(in, v.field)
 			if err != nil {
 				return "", nil, err

@@ -15,20 +15,40 @@ type pathVar struct {
 	// field is the request field it sets (dotted proto names); empty for
 	// a wildcard bound to no field.
 	field string
+	// part: the parameter is one wildcard of a variable with literal
+	// segments ({name=shelves/*/books/*}); the field gets the whole text.
+	part bool
+	// variable is the variable as written, for descriptions.
+	variable string
 	// pattern is what the parameter's value must look like when it spans
-	// several segments or is not a single "*" (e.g. ^shelves/[^/]+$).
+	// several segments, e.g. ^[^/]+/[^/]+$.
 	pattern string
-	// multi: the value may contain "/" (a clients must not escape it).
+	// multi: the value may contain "/" (clients must not escape it).
 	multi bool
 }
 
 // openAPIPath turns a google.api.http template into an OpenAPI path and
-// its parameters, grpc-gateway's way: {name=shelves/*/books/*} becomes
-// {name} with a pattern for its value; the custom verb stays a literal
+// its parameters. A variable with literal segments is expanded, as
+// protoc-gen-openapiv2's expand_slashed_path_patterns does:
+// {name=shelves/*/books/*} becomes shelves/{shelf}/books/{book}, one
+// parameter per wildcard, so that templates that differ only in their
+// literals (/v1/{name=shelves/*} and /v1/{name=zones/*}) stay distinct
+// paths, as they are to the router. A variable of wildcards only is one
+// parameter ({name=**} may hold "/"). The custom verb stays a literal
 // (":move").
 func openAPIPath(t *httprule.Template) (string, []pathVar) {
 	var b strings.Builder
 	var vars []pathVar
+	used := map[string]bool{}
+	unique := func(name string) string {
+		n, i := name, 1
+		for used[n] {
+			i++
+			n = fmt.Sprintf("%s_%d", name, i)
+		}
+		used[n] = true
+		return n
+	}
 	unnamed := 0
 	vi := 0
 	for i := 0; i < len(t.Segments); i++ {
@@ -37,14 +57,42 @@ func openAPIPath(t *httprule.Template) (string, []pathVar) {
 			v := t.Vars[vi]
 			vi++
 			field := strings.Join(v.FieldPath, ".")
-			pv := pathVar{name: field, field: field}
 			segs := t.Segments[v.Start:v.End]
-			if !(len(segs) == 1 && segs[0].Kind == httprule.Wildcard) {
-				pv.pattern = segmentsPattern(segs)
-				pv.multi = len(segs) > 1 || segs[0].Kind == httprule.DeepWildcard
+			if !hasLiteral(segs) {
+				pv := pathVar{name: unique(field), field: field}
+				if !(len(segs) == 1 && segs[0].Kind == httprule.Wildcard) {
+					pv.pattern = segmentsPattern(segs)
+					pv.multi = true
+				}
+				vars = append(vars, pv)
+				b.WriteString("{" + pv.name + "}")
+				i = v.End - 1
+				continue
 			}
-			vars = append(vars, pv)
-			b.WriteString("{" + pv.name + "}")
+			text := variableText(segs)
+			prev := ""
+			for j, seg := range segs {
+				if j > 0 {
+					b.WriteByte('/')
+				}
+				switch seg.Kind {
+				case httprule.Literal:
+					b.WriteString(seg.Literal)
+					prev = seg.Literal
+				default:
+					base := singular(prev)
+					if base == "" {
+						base = fmt.Sprintf("%s_%d", v.FieldPath[len(v.FieldPath)-1], j+1)
+					}
+					pv := pathVar{name: unique(base), field: field, part: true, variable: field + "=" + text}
+					if seg.Kind == httprule.DeepWildcard {
+						pv.pattern, pv.multi = "^.+$", true
+					}
+					vars = append(vars, pv)
+					b.WriteString("{" + pv.name + "}")
+					prev = ""
+				}
+			}
 			i = v.End - 1
 			continue
 		}
@@ -55,7 +103,7 @@ func openAPIPath(t *httprule.Template) (string, []pathVar) {
 			// A wildcard outside any variable: it matches, but binds no
 			// field.
 			unnamed++
-			pv := pathVar{name: fmt.Sprintf("wildcard%d", unnamed)}
+			pv := pathVar{name: unique(fmt.Sprintf("wildcard%d", unnamed))}
 			if s.Kind == httprule.DeepWildcard {
 				pv.pattern, pv.multi = "^.+$", true
 			}
@@ -67,6 +115,51 @@ func openAPIPath(t *httprule.Template) (string, []pathVar) {
 		b.WriteString(":" + t.Verb)
 	}
 	return b.String(), vars
+}
+
+func hasLiteral(segs []httprule.Segment) bool {
+	for _, s := range segs {
+		if s.Kind == httprule.Literal {
+			return true
+		}
+	}
+	return false
+}
+
+// variableText is a variable's segments as written: shelves/*/books/*.
+func variableText(segs []httprule.Segment) string {
+	parts := make([]string, len(segs))
+	for i, s := range segs {
+		switch s.Kind {
+		case httprule.Wildcard:
+			parts[i] = "*"
+		case httprule.DeepWildcard:
+			parts[i] = "**"
+		default:
+			parts[i] = s.Literal
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// singular names the parameter after the collection before it: shelves ->
+// shelf, books -> book, categories -> category; a word it cannot make
+// singular gets _id (data -> data_id).
+func singular(collection string) string {
+	c := collection
+	switch {
+	case c == "":
+		return ""
+	case strings.HasSuffix(c, "ies") && len(c) > 3:
+		return c[:len(c)-3] + "y"
+	case strings.HasSuffix(c, "ves") && len(c) > 3:
+		return c[:len(c)-3] + "f"
+	case strings.HasSuffix(c, "sses"), strings.HasSuffix(c, "xes"), strings.HasSuffix(c, "ches"), strings.HasSuffix(c, "shes"):
+		return c[:len(c)-2]
+	case strings.HasSuffix(c, "s") && !strings.HasSuffix(c, "ss") && len(c) > 1:
+		return c[:len(c)-1]
+	}
+	return c + "_id"
 }
 
 // segmentsPattern is the regular expression a variable's value matches.
