@@ -39,7 +39,7 @@ func chromiumPath(t *testing.T) string {
 // work in this environment and a fresh profile, and collects what the page
 // reports as errors: console.error calls, uncaught exceptions, and the
 // browser log's errors (failed loads, Content-Security-Policy violations).
-func browser(t *testing.T) (ctx context.Context, problems func() []string) {
+func startBrowser(t *testing.T) (ctx context.Context, problems func() []string) {
 	t.Helper()
 	path := chromiumPath(t)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
@@ -107,7 +107,7 @@ func TestExplorerInChromium(t *testing.T) {
 		c.Docs = &configv1.Docs{OpenapiPath: "/openapi.json", ExplorerPath: "/docs"}
 		c.Apis[0].DefaultBindings = true
 	}})
-	ctx, problems := browser(t)
+	ctx, problems := startBrowser(t)
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
