@@ -64,9 +64,13 @@ func (g *gatewayView) Drain() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if !g.started.IsZero() || g.s.Draining() {
-		return
+		return // started already, by this API or by a signal
 	}
 	g.started = time.Now()
+	// Readiness and gRPC health turn first, before Drain returns, so the
+	// answer is true of the gateway (Shutdown does the same again).
+	g.s.draining.Store(true)
+	g.s.health.drain()
 	grace := g.s.Snapshot().Limits.ShutdownGrace
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), grace)

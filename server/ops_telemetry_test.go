@@ -386,9 +386,8 @@ func TestMetricsPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	families, text := scrape(t, env.Server)
 	const api, getShelf = "example.bookstore.v1.BookstoreService", "/example.bookstore.v1.BookstoreService/GetShelf"
-	for _, tc := range []struct {
+	want := []struct {
 		labels map[string]string
 		count  uint64
 	}{
@@ -400,11 +399,34 @@ func TestMetricsPrometheus(t *testing.T) {
 		{map[string]string{"door": "grpc", "api": api, "method": getShelf, "route": getShelf, "status": "OK"}, 1},
 		{map[string]string{"door": "grpc", "api": "", "method": "", "route": "", "status": "UNIMPLEMENTED"}, 1},
 		{map[string]string{"door": "grpc", "method": "/grpc.health.v1.Health/Check", "status": "OK"}, 1},
-	} {
-		m := series(t, families, "portico_request_duration_seconds", tc.labels)
-		if m == nil || m.GetHistogram().GetSampleCount() != tc.count {
-			t.Errorf("portico_request_duration_seconds%v: got %v, want a count of %d", tc.labels, m.GetHistogram(), tc.count)
+	}
+	mismatches := func(families map[string]*dto.MetricFamily) []string {
+		var out []string
+		for _, tc := range want {
+			m := series(t, families, "portico_request_duration_seconds", tc.labels)
+			if m == nil || m.GetHistogram().GetSampleCount() != tc.count {
+				out = append(out, fmt.Sprintf("portico_request_duration_seconds%v: got %v, want a count of %d", tc.labels, m.GetHistogram(), tc.count))
+			}
 		}
+		return out
+	}
+	// A gRPC call is recorded when the server's stats handler sees its end,
+	// which may come just after the client has its answer: scrape until
+	// every call is in (or time is up, and the test fails below).
+	var families map[string]*dto.MetricFamily
+	var text string
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		families, text = scrape(t, env.Server)
+		if len(mismatches(families)) == 0 || time.Now().After(deadline) {
+			break
+		}
+		<-tick.C
+	}
+	for _, m := range mismatches(families) {
+		t.Error(m)
 	}
 	if strings.Contains(text, "Random8c1f2") {
 		t.Errorf("a method name a client made up reached the metrics' labels")
@@ -488,9 +510,13 @@ func TestAccessLog(t *testing.T) {
 	}
 	opsShutdown(t, env.Server)
 
-	mu.Lock()
-	text := buf.String()
-	mu.Unlock()
+	var text string
+	eventually(t, "three access log lines", func() bool {
+		mu.Lock()
+		text = buf.String()
+		mu.Unlock()
+		return strings.Count(text, "\n") >= 3
+	})
 	if strings.Contains(text, secret) {
 		t.Errorf("the access log holds a credential:\n%s", text)
 	}
@@ -552,4 +578,20 @@ func opsBuild(t *testing.T, cfg *configv1.Config) *server.Snapshot {
 	}
 	t.Cleanup(func() { snap.Close() })
 	return snap
+}
+
+// eventually polls cond until it holds, failing the test after 10s. For
+// what is recorded just after a client has its answer (a gRPC server's
+// stats handler sees a call end after the status is sent).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
 }

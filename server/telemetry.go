@@ -75,7 +75,14 @@ func (st *serverTelemetry) hooks() Options {
 	}
 	return Options{
 		HTTPMiddleware: []func(http.Handler) http.Handler{st.t.Middleware},
-		GRPCOptions:    []grpc.ServerOption{grpc.StatsHandler(st.t.ServerHandler())},
+		GRPCOptions: []grpc.ServerOption{
+			grpc.StatsHandler(st.t.ServerHandler()),
+			// A call's record (span, metrics, log line) is made when the
+			// stats handler sees it end, just after its status is sent:
+			// the drain waits for that, so the exporters, closed after it,
+			// have every call.
+			grpc.WaitForHandlers(true),
+		},
 	}
 }
 
