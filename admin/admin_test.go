@@ -225,4 +225,3 @@ func TestDrainStartsTheDrain(t *testing.T) {
 		t.Errorf("got %v %v, drained %d times; want draining, once", st, err, gw.drained)
 	}
 }
-
