@@ -193,6 +193,10 @@ func TestTracesOnBothDoors(t *testing.T) {
 	if _, err := bookstorev1.NewBookstoreServiceClient(env.Conn).GetShelf(ctx, &bookstorev1.GetShelfRequest{Shelf: 1}); err != nil {
 		t.Fatal(err)
 	}
+	const streamTrace = "33333333333333333333333333333333"
+	if code, body := opsGet(t, env.URL+"/v1/shelves/1/books:watch", http.Header{"Traceparent": {"00-" + streamTrace + "-4444444444444444-01"}}); code != 200 {
+		t.Fatalf("GET /v1/shelves/1/books:watch: got %d %s", code, body)
+	}
 	const refusedTrace = "11111111111111111111111111111111"
 	if code, _ := opsGet(t, env.URL+"/no/such/route", http.Header{"Traceparent": {"00-" + refusedTrace + "-2222222222222222-01"}}); code != 404 {
 		t.Fatalf("GET /no/such/route: got %d, want 404", code)
@@ -234,6 +238,12 @@ func TestTracesOnBothDoors(t *testing.T) {
 		if !opsContains(tps, want) {
 			t.Errorf("the backend got traceparents %v, want %s among them", tps, want)
 		}
+	}
+
+	// A server stream's backend call is a client span too, ended with it.
+	stream := spansOf(all, streamTrace)
+	if sc := findSpan(t, stream, tracev1.Span_SPAN_KIND_CLIENT); sc.GetName() != "example.bookstore.v1.BookstoreService/WatchBooks" || spanAttr(sc, "rpc.grpc.status_code") != "0" {
+		t.Errorf("stream client span: got %q status %q, want WatchBooks, 0", sc.GetName(), spanAttr(sc, "rpc.grpc.status_code"))
 	}
 
 	refused := spansOf(all, refusedTrace)
@@ -286,6 +296,25 @@ func TestTracesSampling(t *testing.T) {
 		if !strings.HasPrefix(tp, "00-") || !strings.HasSuffix(tp, "-00") {
 			t.Errorf("unsampled call: the backend got traceparent %q, want a not-sampled trace context", tp)
 		}
+	}
+}
+
+// TestTraceContextWithoutExport: with no spans recorded (metrics only), a
+// client's trace context still reaches the backend, as it was sent.
+func TestTraceContextWithoutExport(t *testing.T) {
+	backendAddr, backend := startRecordingBackend(t)
+	env := servertest.StartGateway(t, backendAddr, servertest.Options{Config: func(c *configv1.Config) {
+		c.Telemetry = &configv1.Telemetry{Metrics: &configv1.Metrics{Prometheus: true}}
+	}})
+	const tp = "00-6bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	if code, _ := opsGet(t, env.URL+"/v1/shelves/1", http.Header{"Traceparent": {tp}}); code != 200 {
+		t.Fatalf("GET /v1/shelves/1: got %d", code)
+	}
+	if code, _ := opsGet(t, env.URL+"/v1/shelves/1", nil); code != 200 {
+		t.Fatalf("GET /v1/shelves/1: got %d", code)
+	}
+	if got := backend.traceparents(); len(got) != 1 || got[0] != tp {
+		t.Errorf("the backend got traceparents %v, want only the client's %s", got, tp)
 	}
 }
 

@@ -119,8 +119,8 @@ func (st *serverTelemetry) Close() error {
 }
 
 // telemetryDialOptions are added to the integrations' gRPC clients: the
-// backend stats handler, which finds the calling gateway's telemetry in
-// each call's context. Only a config with telemetry gets it (a config
+// backend interceptors, which find the calling gateway's telemetry in each
+// call's context. Only a config with telemetry gets it (a config
 // without pays nothing); telemetry is read at start-up, so a reload that
 // turns it on or off takes effect for connections made from then on.
 func telemetryDialOptions(cfg *config.File) []grpc.DialOption {
@@ -128,5 +128,5 @@ func telemetryDialOptions(cfg *config.File) []grpc.DialOption {
 	if tc.GetTraces().GetOtlpEndpoint() == "" && !tc.GetMetrics().GetPrometheus() && tc.GetAccessLog() != "json" {
 		return nil
 	}
-	return []grpc.DialOption{grpc.WithStatsHandler(telemetry.BackendHandler())}
+	return telemetry.BackendDialOptions()
 }

@@ -31,9 +31,12 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 			rec.in.Store(r.ContentLength)
 		}
 		ctx := t.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		// Named for the method for now; annotate renames it after the
-		// route once routing is done.
-		ctx, span := t.tracer.Start(ctx, httpMethodName(r.Method), trace.WithSpanKind(trace.SpanKindServer))
+		span := trace.SpanFromContext(ctx) // the client's context, or none
+		if t.tracer != nil {
+			// Named for the method for now; annotate renames it after
+			// the route once routing is done.
+			ctx, span = t.tracer.Start(ctx, httpMethodName(r.Method), trace.WithSpanKind(trace.SpanKindServer))
+		}
 		ctx = withRecord(call.NewContext(ctx, info), rec)
 
 		sw := writerPool.Get().(*statusWriter)

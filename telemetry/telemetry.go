@@ -7,8 +7,9 @@
 // routes, wrong methods, oversized requests, gate refusals) are seen too:
 // Middleware wraps the REST door's HTTP handler (outermost), ServerHandler
 // is a grpc-go stats.Handler for the gRPC door (otelgrpc's, with Portico's
-// own record of the call around it), and BackendHandler is the stats.Handler
-// of the integrations' gRPC clients (client spans, backend latency).
+// own record of the call around it), and BackendDialOptions are the
+// interceptors of the integrations' gRPC clients (client spans, trace
+// context to the backend, backend latency).
 //
 // What a call is (its door, route template, gRPC method, client address,
 // principal, refusal) comes from the call.Info the doors fill; labels are
@@ -39,7 +40,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-	tracenoop "go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/stats"
 )
@@ -73,8 +73,10 @@ func (c Config) Enabled() bool {
 // Telemetry is one gateway's telemetry. Its hooks are safe for concurrent
 // use; Close flushes and stops the exporters.
 type Telemetry struct {
-	cfg    Config
-	prop   propagation.TextMapPropagator
+	cfg  Config
+	prop propagation.TextMapPropagator
+	// tracer records spans; nil without export: then the trace context a
+	// client sent is passed on as it is, and no span is made.
 	tracer trace.Tracer
 	tp     *sdktrace.TracerProvider // nil without export
 	mp     *sdkmetric.MeterProvider // nil without metrics
@@ -82,8 +84,7 @@ type Telemetry struct {
 	m      *instruments // nil without metrics
 	access *slog.Logger // nil without access log
 
-	grpcServer stats.Handler // otelgrpc's, inside ours
-	grpcClient stats.Handler // otelgrpc's, inside BackendHandler
+	grpcServer stats.Handler // otelgrpc's, inside ours; nil without export
 
 	closeOnce sync.Once
 	closeErr  error
@@ -104,11 +105,10 @@ func New(cfg Config) (*Telemetry, error) {
 	}
 	t := &Telemetry{
 		cfg:  cfg,
-		prop: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+		prop: propagation.TraceContext{}, // traceparent, tracestate
 	}
 	res := resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(cfg.ServiceName))
 
-	var tp trace.TracerProvider = tracenoop.NewTracerProvider()
 	if cfg.OTLPEndpoint != "" {
 		opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(cfg.OTLPEndpoint)}
 		if cfg.OTLPTLS {
@@ -128,9 +128,14 @@ func New(cfg Config) (*Telemetry, error) {
 			// making calls wait for a slow or absent receiver.
 			sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(cfg.BatchTimeout)),
 		)
-		tp = t.tp
+		t.tracer = t.tp.Tracer(scopeName)
+		// otelgrpc makes the gRPC door's spans (and reads the trace
+		// context from metadata); its own metrics are off: they would be
+		// labelled with raw method names, unbounded for unknown methods.
+		// Ours are recorded from the call's Info instead.
+		t.grpcServer = otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(t.tp), otelgrpc.WithPropagators(t.prop),
+			otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()))
 	}
-	t.tracer = tp.Tracer(scopeName)
 
 	if cfg.Prometheus {
 		t.reg = prometheus.NewRegistry()
@@ -151,14 +156,6 @@ func New(cfg Config) (*Telemetry, error) {
 	if cfg.AccessLog != nil {
 		t.access = slog.New(slog.NewJSONHandler(cfg.AccessLog, nil))
 	}
-
-	// otelgrpc makes the spans (and reads and writes trace context in
-	// metadata); its own metrics are off: they would be labelled with raw
-	// method names, unbounded for unknown methods. Ours are recorded from
-	// the call's Info instead.
-	noMetrics := metricnoop.NewMeterProvider()
-	t.grpcServer = otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(t.prop), otelgrpc.WithMeterProvider(noMetrics))
-	t.grpcClient = otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(t.prop), otelgrpc.WithMeterProvider(noMetrics))
 	return t, nil
 }
 

@@ -10,7 +10,8 @@ import (
 
 	"github.com/portico-gw/portico/call"
 	"go.opentelemetry.io/otel/attribute"
-	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 )
 
 func TestNewChecksTheSamplingRatio(t *testing.T) {
@@ -72,13 +73,20 @@ func TestMiddlewareKeepsTheConnectionReachable(t *testing.T) {
 	}
 }
 
-func TestBackendHandlerOutsideADoor(t *testing.T) {
-	ctx := context.Background()
-	h := BackendHandler()
-	if got := h.TagRPC(ctx, &stats.RPCTagInfo{FullMethodName: "/a.B/C"}); got != ctx {
-		t.Errorf("a call made outside a door: TagRPC changed the context")
+func TestBackendInterceptorsOutsideADoor(t *testing.T) {
+	type key struct{}
+	ctx := context.WithValue(context.Background(), key{}, 1)
+	var got context.Context
+	err := unaryBackend(ctx, "/a.B/C", nil, nil, nil, func(c context.Context, _ string, _, _ any, _ *grpc.ClientConn, _ ...grpc.CallOption) error {
+		got = c
+		return nil
+	})
+	if err != nil || got != ctx {
+		t.Errorf("a call made outside a door: got %v, context changed %v; want it passed through", err, got != ctx)
 	}
-	h.HandleRPC(ctx, &stats.End{BeginTime: time.Now(), EndTime: time.Now()}) // no record: nothing to do, no panic
+	if _, ok := metadata.FromOutgoingContext(got); ok {
+		t.Errorf("a call made outside a door got outgoing metadata")
+	}
 }
 
 func TestLabelsOfCallsThatMatchedNoMethod(t *testing.T) {
