@@ -105,7 +105,7 @@ func (s *tracedStream) finish(err error) {
 // outgoing metadata, replacing any the caller's metadata carried.
 func (t *Telemetry) startBackend(ctx context.Context, method string) (context.Context, trace.Span) {
 	span := trace.SpanFromContext(ctx)
-	if t.tracer != nil {
+	if t.traces(span) {
 		ctx, span = t.tracer.Start(ctx, strings.TrimPrefix(method, "/"), trace.WithSpanKind(trace.SpanKindClient))
 	}
 	if !span.SpanContext().IsValid() {
@@ -168,5 +168,5 @@ func (r *record) endBackend(ctx context.Context, span trace.Span, cc *grpc.Clien
 			attribute.String("integration", integration),
 			attribute.String("method", method),
 			attribute.String("status", st))
-	}))
+	}).record...)
 }

@@ -37,15 +37,17 @@ func (h *serverHandler) TagRPC(ctx context.Context, ti *stats.RPCTagInfo) contex
 	info := &call.Info{Door: call.GRPC, Path: ti.FullMethodName, HTTPMethod: "POST"}
 	rec := &record{t: h.t, info: info, start: time.Now()}
 	ctx = withRecord(call.NewContext(ctx, info), rec)
-	if h.t.grpcServer != nil {
+	if h.t.grpcServer != nil && (h.t.sampleRoots || incomingCarrier{ctx}.Get("traceparent") != "") {
+		rec.otel = true
 		return h.t.grpcServer.TagRPC(ctx, ti)
 	}
-	// No spans: take the client's trace context, to pass it on.
+	// No spans: take the client's trace context (if any), to pass it on.
 	return h.t.prop.Extract(ctx, incomingCarrier{ctx})
 }
 
 func (h *serverHandler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
-	if rec := recordFrom(ctx); rec != nil {
+	rec := recordFrom(ctx)
+	if rec != nil {
 		switch s := rs.(type) {
 		case *stats.InPayload:
 			rec.in.Add(int64(s.WireLength))
@@ -56,7 +58,7 @@ func (h *serverHandler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 			rec.finish(ctx, trace.SpanFromContext(ctx), outcome{grpcCode: status.Code(s.Error)})
 		}
 	}
-	if h.t.grpcServer != nil {
+	if rec != nil && rec.otel {
 		h.t.grpcServer.HandleRPC(ctx, rs)
 	}
 }

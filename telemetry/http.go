@@ -32,7 +32,7 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 		}
 		ctx := t.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		span := trace.SpanFromContext(ctx) // the client's context, or none
-		if t.tracer != nil {
+		if t.traces(span) {
 			// Named for the method for now; annotate renames it after
 			// the route once routing is done.
 			ctx, span = t.tracer.Start(ctx, httpMethodName(r.Method), trace.WithSpanKind(trace.SpanKindServer))
@@ -71,6 +71,12 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n.Add(int64(n))
 	return n, err
+}
+
+// traces reports whether a call whose parent span (the client's, the
+// server span) is parent makes spans of its own.
+func (t *Telemetry) traces(parent trace.Span) bool {
+	return t.tracer != nil && (t.sampleRoots || parent.SpanContext().IsValid())
 }
 
 // statusWriter notes the status and the bytes written. Unwrap lets

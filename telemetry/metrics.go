@@ -108,34 +108,50 @@ type attrKey struct {
 	a, b, c, d, e string
 }
 
-// attrCache keeps the measurement option of each label set seen, so a
-// call does not build and sort its attribute set again. It is bounded:
-// past maxCached sets (more than any catalog should make) sets are built
-// per call.
+// attrCache keeps the measurement options of each label set seen, so a
+// call neither builds and sorts its attribute set again nor allocates the
+// options' slice. It is bounded: past maxCached sets (more than any
+// catalog should make) sets are built per call.
 type attrCache struct {
-	m sync.Map // attrKey -> metric.MeasurementOption
+	m sync.Map // attrKey -> *measureOpts
 	n atomic.Int64
+}
+
+// measureOpts are one label set's options, for Record and for Add.
+type measureOpts struct {
+	record []metric.RecordOption
+	add    []metric.AddOption
 }
 
 const maxCached = 10_000
 
-func (c *attrCache) get(k attrKey, build func() attribute.Set) metric.MeasurementOption {
+func (c *attrCache) get(k attrKey, build func() attribute.Set) *measureOpts {
 	if v, ok := c.m.Load(k); ok {
-		return v.(metric.MeasurementOption)
+		return v.(*measureOpts)
 	}
 	opt := metric.WithAttributeSet(build())
+	mo := &measureOpts{record: []metric.RecordOption{opt}, add: []metric.AddOption{opt}}
 	if c.n.Load() < maxCached {
-		if _, loaded := c.m.LoadOrStore(k, opt); !loaded {
+		if _, loaded := c.m.LoadOrStore(k, mo); !loaded {
 			c.n.Add(1)
 		}
 	}
-	return opt
+	return mo
 }
+
+// httpStatuses are the status labels of REST calls, made once.
+var httpStatuses = func() []string {
+	s := make([]string, 600)
+	for c := 100; c < 600; c++ {
+		s[c] = strconv.Itoa(c)
+	}
+	return s
+}()
 
 // statusLabel is the status label of a REST call: its HTTP status.
 func statusLabel(code int) string {
 	if code >= 100 && code < 600 {
-		return strconv.Itoa(code)
+		return httpStatuses[code]
 	}
 	return "other"
 }

@@ -27,6 +27,8 @@ type record struct {
 	// in and out count request and response bytes (gRPC: message bytes
 	// on the wire, from the stats handler, possibly on two goroutines).
 	in, out atomic.Int64
+	// otel: otelgrpc made the gRPC door's span for this call.
+	otel bool
 }
 
 type recordKey struct{}
@@ -116,7 +118,7 @@ func (r *record) finish(ctx context.Context, span trace.Span, o outcome) {
 				attribute.String("method", method),
 				attribute.String("route", route),
 				attribute.String("status", status))
-		}))
+		}).record...)
 		if info.Refusal != "" {
 			m.refusals.Add(ctx, 1, m.refusalAttrs.get(attrKey{door, info.Refusal, api, method, ""}, func() attribute.Set {
 				return attribute.NewSet(
@@ -124,7 +126,7 @@ func (r *record) finish(ctx context.Context, span trace.Span, o outcome) {
 					attribute.String("reason", info.Refusal),
 					attribute.String("api", api),
 					attribute.String("method", method))
-			}))
+			}).add...)
 		}
 	}
 	if r.t.access != nil {

@@ -79,6 +79,10 @@ type Telemetry struct {
 	// client sent is passed on as it is, and no span is made.
 	tracer trace.Tracer
 	tp     *sdktrace.TracerProvider // nil without export
+	// sampleRoots is false at sampling_ratio 0: a call that brings no
+	// trace context would make spans that are never sampled, so none is
+	// made (a client's sampled context is still followed).
+	sampleRoots bool
 	mp     *sdkmetric.MeterProvider // nil without metrics
 	reg    *prometheus.Registry
 	m      *instruments // nil without metrics
@@ -129,6 +133,7 @@ func New(cfg Config) (*Telemetry, error) {
 			sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(cfg.BatchTimeout)),
 		)
 		t.tracer = t.tp.Tracer(scopeName)
+		t.sampleRoots = cfg.SamplingRatio > 0
 		// otelgrpc makes the gRPC door's spans (and reads the trace
 		// context from metadata); its own metrics are off: they would be
 		// labelled with raw method names, unbounded for unknown methods.
