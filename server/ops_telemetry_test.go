@@ -262,8 +262,8 @@ func opsContains(list []string, s string) bool {
 }
 
 // TestTracesSampling: at sampling_ratio 0 no new trace is recorded but a
-// client's sampled trace is (parent-based), and the trace context still
-// reaches the backend.
+// client's sampled trace is (parent-based), and its context reaches the
+// backend.
 func TestTracesSampling(t *testing.T) {
 	receiver, spans := startReceiver(t)
 	backendAddr, backend := startRecordingBackend(t)
@@ -288,13 +288,39 @@ func TestTracesSampling(t *testing.T) {
 	if len(all) != 2 {
 		t.Errorf("spans exported: got %d, want only the 2 of the sampled trace", len(all))
 	}
+	// At ratio 0 a call that brings no trace context makes no span, so
+	// the backend gets none from it; the sampled one's reaches it.
 	tps := backend.traceparents()
-	if len(tps) != 6 {
+	if len(tps) != 1 || !strings.HasPrefix(tps[0], "00-"+sampled+"-") || !strings.HasSuffix(tps[0], "-01") {
+		t.Errorf("the backend got traceparents %v, want only the sampled trace's", tps)
+	}
+}
+
+// TestTracesUnsampledRoots: below ratio 1 (and above 0), a new trace that
+// is not sampled still carries its (not-sampled) context to the backend.
+func TestTracesUnsampledRoots(t *testing.T) {
+	receiver, spans := startReceiver(t)
+	backendAddr, backend := startRecordingBackend(t)
+	env := servertest.StartGateway(t, backendAddr, servertest.Options{Config: func(c *configv1.Config) {
+		ratio := 1e-12 // practically never sampled, yet roots make spans
+		c.Telemetry = &configv1.Telemetry{Traces: &configv1.Traces{OtlpEndpoint: receiver, SamplingRatio: &ratio}}
+	}})
+	for i := 0; i < 3; i++ {
+		if code, _ := opsGet(t, env.URL+"/v1/shelves", nil); code != 200 {
+			t.Fatalf("GET /v1/shelves: got %d", code)
+		}
+	}
+	opsShutdown(t, env.Server)
+	if n := len(spans.received()); n != 0 {
+		t.Errorf("spans exported: got %d, want none", n)
+	}
+	tps := backend.traceparents()
+	if len(tps) != 3 {
 		t.Fatalf("the backend got %d traceparents, want one per call: %v", len(tps), tps)
 	}
-	for _, tp := range tps[:5] {
+	for _, tp := range tps {
 		if !strings.HasPrefix(tp, "00-") || !strings.HasSuffix(tp, "-00") {
-			t.Errorf("unsampled call: the backend got traceparent %q, want a not-sampled trace context", tp)
+			t.Errorf("the backend got traceparent %q, want a not-sampled trace context", tp)
 		}
 	}
 }

@@ -83,10 +83,10 @@ type Telemetry struct {
 	// trace context would make spans that are never sampled, so none is
 	// made (a client's sampled context is still followed).
 	sampleRoots bool
-	mp     *sdkmetric.MeterProvider // nil without metrics
-	reg    *prometheus.Registry
-	m      *instruments // nil without metrics
-	access *slog.Logger // nil without access log
+	mp          *sdkmetric.MeterProvider // nil without metrics
+	reg         *prometheus.Registry
+	m           *instruments // nil without metrics
+	access      *slog.Logger // nil without access log
 
 	grpcServer stats.Handler // otelgrpc's, inside ours; nil without export
 
