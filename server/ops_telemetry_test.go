@@ -37,14 +37,23 @@ import (
 // otlpReceiver is an in-process OTLP/gRPC trace receiver.
 type otlpReceiver struct {
 	collectortrace.UnimplementedTraceServiceServer
-	mu    sync.Mutex
-	spans []*tracev1.Span
+	mu       sync.Mutex
+	spans    []*tracev1.Span
+	services map[string]bool // the resources' service.name
 }
 
 func (r *otlpReceiver) Export(_ context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, rs := range req.GetResourceSpans() {
+		for _, kv := range rs.GetResource().GetAttributes() {
+			if kv.GetKey() == "service.name" {
+				if r.services == nil {
+					r.services = map[string]bool{}
+				}
+				r.services[kv.GetValue().GetStringValue()] = true
+			}
+		}
 		for _, ss := range rs.GetScopeSpans() {
 			r.spans = append(r.spans, ss.GetSpans()...)
 		}
@@ -181,7 +190,7 @@ func TestTracesOnBothDoors(t *testing.T) {
 	receiver, spans := startReceiver(t)
 	backendAddr, backend := startRecordingBackend(t)
 	env := servertest.StartGateway(t, backendAddr, servertest.Options{Config: func(c *configv1.Config) {
-		c.Telemetry = &configv1.Telemetry{Traces: &configv1.Traces{OtlpEndpoint: receiver}}
+		c.Telemetry = &configv1.Telemetry{ServiceName: "edge-gateway", Traces: &configv1.Traces{OtlpEndpoint: receiver}}
 	}})
 
 	const restTrace, restParent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
@@ -203,6 +212,12 @@ func TestTracesOnBothDoors(t *testing.T) {
 	}
 	opsShutdown(t, env.Server) // flushes the spans
 	all := spans.received()
+	spans.mu.Lock()
+	services := spans.services
+	spans.mu.Unlock()
+	if len(services) != 1 || !services["edge-gateway"] {
+		t.Errorf("service.name of the exported spans: got %v, want edge-gateway (telemetry.service_name)", services)
+	}
 
 	rest := spansOf(all, restTrace)
 	server := findSpan(t, rest, tracev1.Span_SPAN_KIND_SERVER)
