@@ -2,61 +2,126 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"time"
+
+	"github.com/portico-gw/portico/admin"
 )
 
-// adminHandler serves /healthz (the process is up) and /readyz (a snapshot
-// is serving and the gateway is not draining), with each integration's
-// state.
-func (s *Server) adminHandler() http.Handler {
+// newAdminServer makes the admin listener's server. It serves, on one
+// port:
+//   - /healthz (the process is up) and /readyz (a snapshot is serving and
+//     the gateway is not draining), open to all: probes carry no token;
+//   - /metrics, Prometheus' text format, when telemetry.metrics.prometheus;
+//   - the admin API, portico.admin.v1.Admin, through Portico's own doors
+//     (admin_door.go): REST/JSON (curl) and gRPC (grpcurl, over HTTP/2
+//     without TLS) on the same port.
+//
+// The admin API and /metrics need the admin token when admin.token_file
+// is set; a listener that is not on a loopback address must have one, or
+// the gateway refuses to start.
+func (s *Server) newAdminServer(snap *Snapshot) (*http.Server, error) {
+	tok, err := adminToken(snap, s.AdminAddr)
+	if err != nil {
+		return nil, err
+	}
+	door, err := s.newAdminDoor(tok)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		snap := s.snap.Load()
-		if snap == nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "no snapshot"})
-			return
-		}
-		body := map[string]any{
-			"methods":      len(snap.Catalog.Methods),
-			"integrations": integrationStates(snap),
-			"config":       map[string]any{"hash": snap.Hash, "built_at": snap.BuiltAt.UTC().Format(time.RFC3339Nano)},
-		}
-		if last := s.LastReload(); last.Count > 0 {
-			r := map[string]any{"at": last.At.UTC().Format(time.RFC3339Nano), "count": last.Count, "failed": last.Failed, "ok": last.Err == nil}
-			if last.Err != nil {
-				r["error"] = last.Err.Error()
+	mux.HandleFunc("GET /readyz", s.serveReadyz)
+	mux.Handle("POST /reload", tok.Handler(http.HandlerFunc(s.serveReload)))
+	if h := s.tele.metricsHandler(); h != nil {
+		mux.Handle("GET /metrics", tok.Handler(h))
+	}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true) // gRPC clients without TLS (prior knowledge)
+	return &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/healthz", "/readyz", "/metrics", "/reload":
+				mux.ServeHTTP(w, r)
+			default:
+				door.ServeHTTP(w, r)
 			}
-			if len(last.RestartNeeded) > 0 {
-				r["restart_needed"] = last.RestartNeeded
-			}
-			body["last_reload"] = r
-		}
-		if s.Draining() {
-			rest, grpc := s.InFlight()
-			body["status"] = "draining"
-			body["in_flight"] = map[string]int64{"rest": rest, "grpc": grpc}
-			writeJSON(w, http.StatusServiceUnavailable, body)
-			return
-		}
-		// Ready once the snapshot serves: a gateway with one backend down
-		// still serves the others (per-service gRPC health says which).
-		body["status"] = "ready"
-		writeJSON(w, http.StatusOK, body)
-	})
-	mux.HandleFunc("POST /reload", func(w http.ResponseWriter, r *http.Request) {
-		err := s.Reload(r.Context())
-		snap := s.Snapshot()
+		}),
+		Protocols:         &protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       s.limits.IdleTimeout,
+	}, nil
+}
+
+// adminToken reads admin.token_file, and refuses an admin listener beyond
+// loopback without one: the admin API reloads and drains the gateway.
+func adminToken(snap *Snapshot, bound string) (admin.Token, error) {
+	if path := snap.Config.Config.GetAdmin().GetTokenFile(); path != "" {
+		tok, err := admin.ReadToken(snap.Config.Resolve(path))
 		if err != nil {
-			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"status": "failed", "error": err.Error(), "config": map[string]any{"hash": snap.Hash}})
-			return
+			return admin.Token{}, err
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"status": "reloaded", "config": map[string]any{"hash": snap.Hash}, "restart_needed": s.LastReload().RestartNeeded})
-	})
-	return mux
+		return admin.NewToken(tok), nil
+	}
+	ap, err := netip.ParseAddrPort(bound)
+	if err != nil || !ap.Addr().Unmap().IsLoopback() {
+		return admin.Token{}, fmt.Errorf("listen.admin %s is not a loopback address: set admin.token_file (the admin API can reload and drain the gateway)", bound)
+	}
+	return admin.Token{}, nil
+}
+
+// serveReload answers POST /reload: the config is built again and swapped
+// in, or the error says why not (the running config keeps serving). The
+// admin API's Reload does the same over REST and gRPC.
+func (s *Server) serveReload(w http.ResponseWriter, r *http.Request) {
+	err := s.Reload(r.Context())
+	snap := s.Snapshot()
+	if err != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"status": "failed", "error": err.Error(), "config": map[string]any{"hash": snap.Hash}})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "reloaded", "config": map[string]any{"hash": snap.Hash}, "restart_needed": s.LastReload().RestartNeeded})
+}
+
+// serveReadyz answers /readyz: 200 once a snapshot serves, 503 while
+// draining, with each integration's state.
+func (s *Server) serveReadyz(w http.ResponseWriter, _ *http.Request) {
+	snap := s.snap.Load()
+	if snap == nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "no snapshot"})
+		return
+	}
+	body := map[string]any{
+		"methods":      len(snap.Catalog.Methods),
+		"integrations": integrationStates(snap),
+		"config":       map[string]any{"hash": snap.Hash, "built_at": snap.BuiltAt.UTC().Format(time.RFC3339Nano)},
+	}
+	if last := s.LastReload(); last.Count > 0 {
+		r := map[string]any{"at": last.At.UTC().Format(time.RFC3339Nano), "count": last.Count, "failed": last.Failed, "ok": last.Err == nil}
+		if last.Err != nil {
+			r["error"] = last.Err.Error()
+		}
+		if len(last.RestartNeeded) > 0 {
+			r["restart_needed"] = last.RestartNeeded
+		}
+		body["last_reload"] = r
+	}
+	if s.Draining() {
+		rest, grpc := s.InFlight()
+		body["status"] = "draining"
+		body["in_flight"] = map[string]int64{"rest": rest, "grpc": grpc}
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
+	}
+	// Ready once the snapshot serves: a gateway with one backend down
+	// still serves the others (per-service gRPC health says which).
+	body["status"] = "ready"
+	writeJSON(w, http.StatusOK, body)
 }
 
 // integrationStates reports each integration's connection state, for

@@ -13,6 +13,10 @@ import (
 // authentication), CSRF checks, plain HTTP routes. Each is built in a file
 // of its own (edge_*.go) and returns next unchanged when unused.
 func restEdge(b *buildEnv, next http.Handler) (http.Handler, error) {
+	next, err := docsEdge(b, next)
+	if err != nil {
+		return nil, err
+	}
 	h, err := routesEdge(b, next)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -27,7 +28,10 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 			status.New(codes.InvalidArgument, "request headers too large")))
 		return
 	}
-	info := transcoder.NewInfo(r)
+	info := call.FromContext(r.Context()) // telemetry's middleware may have made it
+	if info == nil {
+		info = transcoder.NewInfo(r)
+	}
 	info.SetAdmission(s.restBudget.admit)
 	snap.Handler.ServeHTTP(w, r.WithContext(transcoder.WithInfo(r.Context(), info)))
 }

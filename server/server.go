@@ -41,6 +41,10 @@ type Server struct {
 	stopCtx  context.Context
 	stopCall context.CancelCauseFunc
 
+	// tele is the listener-level telemetry (telemetry.go): middleware,
+	// stats handlers, metrics, access log.
+	tele *serverTelemetry
+
 	listeners []net.Listener
 	closers   []io.Closer
 	wg        sync.WaitGroup
@@ -62,6 +66,8 @@ type Options struct {
 	GRPCOptions []grpc.ServerOption
 	// HTTPMiddleware wraps the REST door's handler (outermost first).
 	HTTPMiddleware []func(http.Handler) http.Handler
+	// AccessLog is where telemetry.access_log: json writes. Default os.Stdout.
+	AccessLog io.Writer
 }
 
 // New binds the listeners for snap. Nothing is served until Serve. The
@@ -71,22 +77,26 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 	if log == nil {
 		log = slog.Default()
 	}
-	tele, teleCloser, err := telemetryHooks(snap.Config, log)
+	var o Options
+	for _, x := range opts {
+		if x.AccessLog != nil {
+			o.AccessLog = x.AccessLog
+		}
+	}
+	tele, err := newTelemetry(snap.Config, listen, log, o.AccessLog)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: %v", err)
 	}
-	opts = append([]Options{tele}, opts...)
-	var o Options
+	opts = append([]Options{tele.hooks()}, opts...)
 	for _, x := range opts {
 		o.GRPCOptions = append(o.GRPCOptions, x.GRPCOptions...)
 		o.HTTPMiddleware = append(o.HTTPMiddleware, x.HTTPMiddleware...)
 	}
-	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits, health: newHealthState(), started: snap.Config.Config}
+	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits, health: newHealthState(), tele: tele, started: snap.Config.Config}
 	s.restBudget = newBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
 	s.grpcBudget = newBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
-	if teleCloser != nil {
-		s.closers = append(s.closers, teleCloser)
-	}
+	s.closers = append(s.closers, tele)
+	tele.watch(s)
 	tlsConf, tlsCloser, err := doorTLS(snap.Config, log)
 	if err != nil {
 		s.closeAll()
@@ -149,7 +159,10 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 		}
 		s.listeners = append(s.listeners, lis)
 		s.AdminAddr = lis.Addr().String()
-		s.adminSrv = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: s.limits.IdleTimeout}
+		if s.adminSrv, err = s.newAdminServer(snap); err != nil {
+			s.closeAll()
+			return nil, fmt.Errorf("admin: %v", err)
+		}
 	}
 	return s, nil
 }

@@ -136,7 +136,8 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 		}
 	}()
 	var problems config.Errors
-	env := integrations.Env{Resolve: cfg.Resolve, Pool: opts.Pool, Logger: opts.Logger, DialOptions: opts.DialOptions}
+	dial := append(opts.DialOptions[:len(opts.DialOptions):len(opts.DialOptions)], telemetryDialOptions(cfg)...)
+	env := integrations.Env{Resolve: cfg.Resolve, Pool: opts.Pool, Logger: opts.Logger, DialOptions: dial}
 	backends := map[string]integrations.Backend{}
 	for i, in := range c.GetIntegrations() {
 		b, err := opts.Kinds.Build(env, in)

@@ -1,16 +1,132 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"os"
 
 	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/telemetry"
+	"google.golang.org/grpc"
 )
 
-// telemetryHooks are the listener-level observability hooks (telemetry:):
-// HTTP middleware on the REST door, gRPC server options (a stats handler)
-// on the gRPC door, dial options for integrations. The closer flushes and
-// stops the exporters.
-func telemetryHooks(cfg *config.File, log *slog.Logger) (Options, io.Closer, error) {
-	return Options{}, nil, nil
+// serverTelemetry is a Server's telemetry (telemetry:): built once, at
+// New, and kept until the process stops — a reload does not change it.
+// Nil-safe: a config without telemetry gets a serverTelemetry that adds
+// nothing to the doors.
+type serverTelemetry struct {
+	t *telemetry.Telemetry // nil when the config asks for nothing
+}
+
+// telemetryConfig reads the config's telemetry section.
+func telemetryConfig(cfg *config.File, accessLog io.Writer) (telemetry.Config, error) {
+	tc := cfg.Config.GetTelemetry()
+	out := telemetry.Config{
+		ServiceName:   tc.GetServiceName(),
+		OTLPEndpoint:  tc.GetTraces().GetOtlpEndpoint(),
+		OTLPTLS:       tc.GetTraces().GetTls(),
+		SamplingRatio: 1,
+		Prometheus:    tc.GetMetrics().GetPrometheus(),
+	}
+	if tr := tc.GetTraces(); tr != nil && tr.SamplingRatio != nil {
+		out.SamplingRatio = tc.GetTraces().GetSamplingRatio()
+	}
+	switch tc.GetAccessLog() {
+	case "", "off":
+	case "json":
+		out.AccessLog = accessLog
+		if out.AccessLog == nil {
+			out.AccessLog = os.Stdout
+		}
+	default:
+		return out, fmt.Errorf("telemetry.access_log: %q is not json or off", tc.GetAccessLog())
+	}
+	return out, nil
+}
+
+// newTelemetry builds the telemetry the config asks for. Metrics are
+// served on the admin listener, so asking for them without one is an
+// error.
+func newTelemetry(cfg *config.File, listen Listen, _ *slog.Logger, accessLog io.Writer) (*serverTelemetry, error) {
+	tc, err := telemetryConfig(cfg, accessLog)
+	if err != nil {
+		return nil, err
+	}
+	if !tc.Enabled() {
+		return &serverTelemetry{}, nil
+	}
+	if tc.Prometheus && listen.Admin == "" {
+		return nil, fmt.Errorf("telemetry.metrics.prometheus: metrics are served on the admin listener, and listen.admin is empty")
+	}
+	t, err := telemetry.New(tc)
+	if err != nil {
+		return nil, err
+	}
+	return &serverTelemetry{t: t}, nil
+}
+
+// hooks are the telemetry's REST middleware (outermost) and the gRPC
+// door's stats handler.
+func (st *serverTelemetry) hooks() Options {
+	if st.t == nil {
+		return Options{}
+	}
+	return Options{
+		HTTPMiddleware: []func(http.Handler) http.Handler{st.t.Middleware},
+		GRPCOptions: []grpc.ServerOption{
+			grpc.StatsHandler(st.t.ServerHandler()),
+			// A call's record (span, metrics, log line) is made when the
+			// stats handler sees it end, just after its status is sent:
+			// the drain waits for that, so the exporters, closed after it,
+			// have every call.
+			grpc.WaitForHandlers(true),
+		},
+	}
+}
+
+// watch reports the server's calls in flight and reloads as metrics.
+func (st *serverTelemetry) watch(s *Server) {
+	if st.t == nil {
+		return
+	}
+	if err := st.t.ObserveInFlight(s.InFlight); err != nil {
+		s.log.Warn("telemetry: in-flight gauge", "err", err)
+	}
+	if err := st.t.ObserveReloads(func() (int, int) {
+		r := s.LastReload()
+		return r.Count, r.Failed
+	}); err != nil {
+		s.log.Warn("telemetry: reload counter", "err", err)
+	}
+}
+
+// metricsHandler serves /metrics; nil when metrics are off.
+func (st *serverTelemetry) metricsHandler() http.Handler {
+	if st.t == nil {
+		return nil
+	}
+	return st.t.MetricsHandler()
+}
+
+// Close flushes and stops the exporters.
+func (st *serverTelemetry) Close() error {
+	if st.t == nil {
+		return nil
+	}
+	return st.t.Close()
+}
+
+// telemetryDialOptions are added to the integrations' gRPC clients: the
+// backend interceptors, which find the calling gateway's telemetry in each
+// call's context. Only a config with telemetry gets it (a config
+// without pays nothing); telemetry is read at start-up, so a reload that
+// turns it on or off takes effect for connections made from then on.
+func telemetryDialOptions(cfg *config.File) []grpc.DialOption {
+	tc := cfg.Config.GetTelemetry()
+	if tc.GetTraces().GetOtlpEndpoint() == "" && !tc.GetMetrics().GetPrometheus() && tc.GetAccessLog() != "json" {
+		return nil
+	}
+	return telemetry.BackendDialOptions()
 }

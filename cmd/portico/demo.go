@@ -35,6 +35,7 @@ func startDemo() (*config.File, func(), error) {
 			Integration:     "bookstore",
 			DefaultBindings: true,
 		}},
+		Docs: &configv1.Docs{OpenapiPath: "/openapi.json", ExplorerPath: "/docs"},
 	}
 	return &config.File{Config: cfg, Dir: "."}, backend.Stop, nil
 }
@@ -45,6 +46,7 @@ func printDemoHelp(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "  curl %s/v1/shelves\n", base)
 	fmt.Fprintf(w, "  curl '%s/v1/shelves/1/books?genre=GENRE_FICTION&page_size=5'\n", base)
 	fmt.Fprintf(w, "  curl -X POST %s/v1/shelves/1/books -d '{\"title\":\"Neuromancer\",\"author\":\"William Gibson\"}'\n", base)
+	fmt.Fprintf(w, "  open %s/docs   # the API explorer (the OpenAPI document: %s/openapi.json)\n", base, base)
 	if srv.GRPCAddr != "" {
 		fmt.Fprintf(w, "  grpcurl -plaintext %s list   # the gRPC door, with reflection\n", srv.GRPCAddr)
 	}

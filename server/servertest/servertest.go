@@ -41,6 +41,8 @@ type Options struct {
 	Config func(*configv1.Config)
 	// Build edits the build options (dynamic types, dial options, ...).
 	Build func(*server.BuildOptions)
+	// Server adjusts the gateway's server (access log destination, ...).
+	Server server.Options
 }
 
 // BookstoreConfig is the config the tests start from: the bookstore
@@ -93,7 +95,7 @@ func StartGateway(t testing.TB, target string, opts Options) *Env {
 		t.Fatalf("server.Build: %v", err)
 	}
 	l := cfg.GetListen()
-	srv, err := server.New(snap, server.Listen{HTTP: l.GetHttp(), GRPC: l.GetGrpc(), Admin: l.GetAdmin()}, nil)
+	srv, err := server.New(snap, server.Listen{HTTP: l.GetHttp(), GRPC: l.GetGrpc(), Admin: l.GetAdmin()}, nil, opts.Server)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}

@@ -1,0 +1,85 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/portico-gw/portico/admin"
+	"github.com/portico-gw/portico/catalog"
+	adminv1 "github.com/portico-gw/portico/gen/portico/admin/v1"
+	"github.com/portico-gw/portico/pipeline"
+	"github.com/portico-gw/portico/transcoder"
+)
+
+// adminDoor serves the admin API through the gateway's own door code: a
+// Server of its own whose snapshot exposes the compiled-in
+// portico.admin.v1.Admin with this process as its backend. REST/JSON goes
+// through serveREST and the transcoder, gRPC through the gRPC door's
+// handler (grpcHandler, reached with grpc.Server.ServeHTTP on the admin
+// listener's HTTP/2 connections) — gate, pipeline, errors and all — so
+// curl and grpcurl both work on the admin port. The admin token is a
+// pipeline gate, the same on both.
+//
+// grpc.health.v1 on the admin port reports the gateway's own health (the
+// main server's), and server reflection describes the admin API.
+type adminDoor struct {
+	srv *Server
+}
+
+// newAdminDoor builds the admin API's snapshot and door.
+func (s *Server) newAdminDoor(tok admin.Token) (*adminDoor, error) {
+	impl := admin.New(&gatewayView{s: s}, s.log)
+	backend := admin.NewInProcess(&adminv1.Admin_ServiceDesc, impl)
+	cat, err := catalog.New(catalog.Options{APIs: []catalog.API{{
+		Where:       "admin",
+		Services:    []string{string(adminv1.File_portico_admin_v1_admin_proto.Services().Get(0).FullName())},
+		Backend:     backend,
+		BackendName: "admin",
+	}}})
+	if err != nil {
+		return nil, err
+	}
+	pipe, err := pipeline.New(cat.MethodList(), pipeline.Options{Logger: s.log}, tok.Policy())
+	if err != nil {
+		return nil, err
+	}
+	lim := s.limits
+	rest, err := transcoder.New(cat, pipe, transcoder.Options{
+		MaxBodyBytes:   64 << 10, // admin requests are empty
+		MaxPathBytes:   lim.MaxPathBytes,
+		BodyTimeout:    lim.BodyTimeout,
+		WriteTimeout:   lim.WriteTimeout,
+		RecursionLimit: lim.recursionLimit(),
+		Logger:         s.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	snap := &Snapshot{Catalog: cat, Pipeline: pipe, REST: rest, Handler: rest, Limits: lim, reflect: newReflectionFiles(cat)}
+	door := &Server{log: s.log, limits: lim, health: s.health, stopCtx: s.stopCtx, stopCall: s.stopCall, errs: make(chan error, 1),
+		restBudget: s.restBudget, grpcBudget: s.grpcBudget, started: s.started}
+	door.snap.Store(snap)
+	door.grpcSrv = newGRPCDoor(door, lim)
+	var once sync.Once
+	s.closers = append(s.closers, closerFunc(func() error {
+		once.Do(door.grpcSrv.Stop)
+		return nil
+	}))
+	return &adminDoor{srv: door}, nil
+}
+
+// ServeHTTP sends gRPC requests (HTTP/2, application/grpc) to the gRPC
+// door and everything else to the REST door.
+func (d *adminDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+		d.srv.grpcSrv.ServeHTTP(w, r)
+		return
+	}
+	d.srv.serveREST(w, r)
+}
+
+// closerFunc is an io.Closer.
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
