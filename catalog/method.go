@@ -3,8 +3,12 @@ package catalog
 import (
 	"fmt"
 
+	"buf.build/go/hyperpb"
+	"github.com/portico-gw/portico/codec"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
 )
 
 // Method is one exposed gRPC method with everything prepared for calls.
@@ -17,6 +21,11 @@ type Method struct {
 	// Go type when one is linked in and matches the descriptor, dynamicpb
 	// otherwise.
 	Input, Output protoreflect.MessageType
+	// Response parses backend responses: Output when it is a generated
+	// type; for a type known only from descriptors, hyperpb's compiled
+	// parser (read-only messages, about ten times faster than dynamicpb),
+	// built once here. Use ParseResponse, which falls back to Output.
+	Response protoreflect.MessageType
 	// Backend serves the method.
 	Backend Backend
 	// BackendName is the integration's name.
@@ -59,6 +68,10 @@ func newMethod(md protoreflect.MethodDescriptor, api API, types *typeResolver) (
 			ClientStreams: md.IsStreamingClient(),
 		},
 	}
+	m.Response = out
+	if out == dynamicpb.NewMessageType(md.Output()) {
+		m.Response = hyperpb.CompileMessageDescriptor(md.Output())
+	}
 	m.UnaryInfo = &grpc.UnaryServerInfo{Server: m, FullMethod: full}
 	m.StreamInfo = &grpc.StreamServerInfo{
 		FullMethod:     full,
@@ -66,6 +79,23 @@ func newMethod(md protoreflect.MethodDescriptor, api API, types *typeResolver) (
 		IsServerStream: md.IsStreamingServer(),
 	}
 	return m, nil
+}
+
+// ParseResponse decodes a backend's response message from its wire bytes
+// with the method's Response type, falling back to Output for the rare
+// input hyperpb refuses (it rejects some valid unknown fields). It never
+// panics; a message neither can parse is an error.
+func (m *Method) ParseResponse(b []byte, recursionLimit int) (proto.Message, error) {
+	resp := m.Response.New().Interface()
+	err := codec.Decode(b, resp, recursionLimit)
+	if err == nil || m.Response == m.Output {
+		return resp, err
+	}
+	resp = m.Output.New().Interface()
+	if err := codec.Decode(b, resp, recursionLimit); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // MethodFromInfo returns the *Method an interceptor was handed, or nil when

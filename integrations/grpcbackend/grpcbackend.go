@@ -25,9 +25,11 @@ import (
 	"github.com/portico-gw/portico/integrations/clienttls"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -278,6 +280,25 @@ func (i *Integration) callContext(ctx context.Context, timeout time.Duration) (c
 
 // Unary calls the backend and reports its headers and trailers on ctx.
 func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Message) (proto.Message, error) {
+	resp, err := i.unary(ctx, m, req, false)
+	if err != nil {
+		return nil, err
+	}
+	return resp.(proto.Message), nil
+}
+
+// UnaryRaw is Unary on wire bytes: the request frame is sent as it came,
+// and the response frame comes back undecoded (the gRPC door's zero-copy
+// path).
+func (i *Integration) UnaryRaw(ctx context.Context, m *catalog.Method, req *codec.Frame) (*codec.Frame, error) {
+	resp, err := i.unary(ctx, m, req, true)
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*codec.Frame), nil
+}
+
+func (i *Integration) unary(ctx context.Context, m *catalog.Method, req any, raw bool) (any, error) {
 	t, err := i.pick(ctx)
 	if err != nil {
 		return nil, err
@@ -286,9 +307,9 @@ func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Me
 	defer cancel()
 	var a attempt
 	if i.hedge != nil && i.hedged[m.FullMethod] {
-		a = i.hedge.run(callCtx, t.client.conn, m, req)
+		a = i.hedge.run(callCtx, t.client.conn, m, req, raw)
 	} else {
-		a = invoke(callCtx, t.client.conn, m, req)
+		a = invoke(callCtx, t.client.conn, m, req, raw)
 	}
 	if len(a.header) > 0 {
 		_ = grpc.SetHeader(ctx, a.header)
@@ -308,20 +329,47 @@ func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Me
 
 // attempt is the outcome of one call to the backend.
 type attempt struct {
-	resp            proto.Message
+	resp            any // a proto.Message, or a *codec.Frame when raw
 	header, trailer metadata.MD
 	answered        bool // the backend was reached
 	err             error
 }
 
-// invoke makes one unary call on conn.
-func invoke(ctx context.Context, conn *grpc.ClientConn, m *catalog.Method, req proto.Message) attempt {
-	a := attempt{resp: m.Output.New().Interface()}
+// responseRecursionLimit bounds a backend response's nesting: backends are
+// trusted further than clients, but the encoder must not recurse without
+// end either.
+const responseRecursionLimit = 10000
+
+// invoke makes one unary call on conn. The response is received as bytes
+// and parsed with the method's response type (hyperpb for a type known
+// only from descriptors), or handed on as bytes when raw.
+func invoke(ctx context.Context, conn *grpc.ClientConn, m *catalog.Method, req any, raw bool) attempt {
+	var a attempt
 	var p peer.Peer
-	a.err = conn.Invoke(ctx, m.FullMethod, req, a.resp, grpc.Header(&a.header), grpc.Trailer(&a.trailer), grpc.Peer(&p))
+	f := &codec.Frame{}
+	a.err = conn.Invoke(ctx, m.FullMethod, req, f, grpc.Header(&a.header), grpc.Trailer(&a.trailer), grpc.Peer(&p))
 	a.answered = p.Addr != nil && (len(a.header) > 0 || len(a.trailer) > 0)
+	if a.err != nil {
+		f.Free()
+		return a
+	}
+	if raw {
+		a.resp = f
+		return a
+	}
+	defer f.Free()
+	resp, err := m.ParseResponse(f.Bytes(), responseRecursionLimit)
+	if err != nil {
+		a.err = errMalformedResponse
+		return a
+	}
+	a.resp = resp
 	return a
 }
+
+// errMalformedResponse is what a client gets for a response the backend
+// sent that cannot be parsed.
+var errMalformedResponse = status.Error(codes.Internal, "malformed response from the backend")
 
 // String names the integration for logs.
 func (i *Integration) String() string { return fmt.Sprintf("grpc integration %q", i.name) }

@@ -10,7 +10,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 )
 
 // hedging sends a unary call several times, each attempt delay after the
@@ -34,7 +33,7 @@ const previousAttempts = "grpc-previous-rpc-attempts"
 
 // run makes the call; ctx carries the call's deadline and outgoing
 // metadata.
-func (h *hedging) run(ctx context.Context, conn *grpc.ClientConn, m *catalog.Method, req proto.Message) attempt {
+func (h *hedging) run(ctx context.Context, conn *grpc.ClientConn, m *catalog.Method, req any, raw bool) attempt {
 	ctx, cancelAll := context.WithCancel(ctx)
 	defer cancelAll() // the attempts still running when one wins
 	results := make(chan attempt, h.attempts)
@@ -43,7 +42,7 @@ func (h *hedging) run(ctx context.Context, conn *grpc.ClientConn, m *catalog.Met
 		if n > 0 {
 			actx = metadata.AppendToOutgoingContext(ctx, previousAttempts, strconv.Itoa(n))
 		}
-		go func() { results <- invoke(actx, conn, m, req) }()
+		go func() { results <- invoke(actx, conn, m, req, raw) }()
 	}
 	launch(0)
 	sent, pending := 1, 1

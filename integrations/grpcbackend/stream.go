@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/codec"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/pipeline"
 	"google.golang.org/grpc"
@@ -21,6 +22,20 @@ import (
 // backend's header is sent before its first message and its trailer is set
 // when it ends.
 func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.ServerStream) error {
+	return i.stream(ctx, m, ss, false)
+}
+
+// StreamRaw is Stream on wire bytes: ss receives and sends *codec.Frame,
+// and nothing is decoded (the gRPC door's zero-copy path).
+func (i *Integration) StreamRaw(ctx context.Context, m *catalog.Method, ss grpc.ServerStream) error {
+	return i.stream(ctx, m, ss, true)
+}
+
+func (i *Integration) stream(ctx context.Context, m *catalog.Method, ss grpc.ServerStream, raw bool) error {
+	newReq := func() any { return m.Input.New().Interface() }
+	if raw {
+		newReq = func() any { return &codec.Frame{} }
+	}
 	t, err := i.pick(ctx)
 	if err != nil {
 		return err
@@ -30,7 +45,7 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 	callCtx, cancel := context.WithCancel(callCtx)
 	defer cancel()
 
-	first := m.Input.New().Interface()
+	first := newReq()
 	if err := ss.RecvMsg(first); err != nil {
 		if !errors.Is(err, io.EOF) {
 			return err
@@ -54,7 +69,7 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 		if err := cs.CloseSend(); err != nil {
 			return integrations.Sanitize(err, true)
 		}
-		return i.pumpDown(m, ss, cs, nil, cancel)
+		return i.pumpDown(m, ss, cs, nil, cancel, raw)
 	}
 
 	// Client -> backend, for the rest of the client's messages.
@@ -67,7 +82,7 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 			}
 		}()
 		for {
-			req := m.Input.New().Interface()
+			req := newReq()
 			if err := ss.RecvMsg(req); err != nil {
 				if errors.Is(err, io.EOF) {
 					upErr <- cs.CloseSend()
@@ -90,12 +105,14 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 		}
 	}()
 
-	return i.pumpDown(m, ss, cs, upErr, cancel)
+	return i.pumpDown(m, ss, cs, upErr, cancel, raw)
 }
 
 // pumpDown forwards the backend's header, messages and trailer to ss.
 // upErr, when not nil, reports how forwarding the client's messages ended.
-func (i *Integration) pumpDown(m *catalog.Method, ss grpc.ServerStream, cs grpc.ClientStream, upErr <-chan error, cancel context.CancelFunc) error {
+// Each response is received as bytes and parsed with the method's
+// response type (or sent on as bytes when raw).
+func (i *Integration) pumpDown(m *catalog.Method, ss grpc.ServerStream, cs grpc.ClientStream, upErr <-chan error, cancel context.CancelFunc, raw bool) error {
 	header, herr := cs.Header()
 	if herr == nil && len(header) > 0 {
 		if err := ss.SendHeader(header); err != nil {
@@ -104,8 +121,8 @@ func (i *Integration) pumpDown(m *catalog.Method, ss grpc.ServerStream, cs grpc.
 		}
 	}
 	for {
-		resp := m.Output.New().Interface()
-		err := cs.RecvMsg(resp)
+		f := &codec.Frame{}
+		err := cs.RecvMsg(f)
 		if err != nil {
 			ss.SetTrailer(cs.Trailer())
 			// A client-side failure (bad message, validation) explains the
@@ -124,7 +141,21 @@ func (i *Integration) pumpDown(m *catalog.Method, ss grpc.ServerStream, cs grpc.
 			// is the backend's own.
 			return integrations.Sanitize(err, true)
 		}
-		if err := ss.SendMsg(resp); err != nil {
+		var resp any = f
+		if !raw {
+			msg, perr := m.ParseResponse(f.Bytes(), responseRecursionLimit)
+			f.Free()
+			if perr != nil {
+				cancel()
+				return errMalformedResponse
+			}
+			resp = msg
+		}
+		err = ss.SendMsg(resp)
+		if raw {
+			f.Free()
+		}
+		if err != nil {
 			cancel()
 			return err
 		}
