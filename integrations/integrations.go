@@ -8,12 +8,14 @@
 package integrations
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
 
 	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/codec"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/pool"
 	"google.golang.org/grpc"
@@ -27,6 +29,16 @@ type Backend interface {
 	Check(m *catalog.Method) error
 	// Close releases what the backend holds (its pool leases).
 	Close() error
+}
+
+// Raw is implemented by backends that can forward messages as wire bytes
+// (*codec.Frame), decoding nothing: the gRPC door uses it for methods no
+// interceptor needs to see (pipeline.Method.Opaque).
+type Raw interface {
+	UnaryRaw(ctx context.Context, m *catalog.Method, req *codec.Frame) (*codec.Frame, error)
+	// StreamRaw proxies a streaming call whose ss receives and sends
+	// *codec.Frame.
+	StreamRaw(ctx context.Context, m *catalog.Method, ss grpc.ServerStream) error
 }
 
 // Env is what a kind's constructor gets besides its own config.

@@ -124,6 +124,11 @@ type Method struct {
 // HasGate reports whether any policy gates the method.
 func (m *Method) HasGate() bool { return len(m.gates) > 0 }
 
+// Opaque reports whether no interceptor needs the method's messages: only
+// gates (which read headers, peer and method) apply to it. Such a call
+// can be forwarded as wire bytes, decoding nothing.
+func (m *Method) Opaque() bool { return m.unary == nil && m.stream == nil }
+
 // Gate runs the method's gates in order; the first refusal ends the call.
 func (m *Method) Gate(ctx context.Context, c *call.Info) (_ context.Context, err error) {
 	defer m.recoverInto(&err)

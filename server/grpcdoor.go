@@ -24,6 +24,7 @@ import (
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
@@ -112,8 +113,11 @@ func (s *Server) grpcHandler(_ any, ss grpc.ServerStream) (err error) {
 			return err
 		}
 	}
-	ds := &doorStream{ServerStream: ss, ctx: ctx, info: info, limit: snap.Limits.recursionLimit()}
+	ds := &doorStream{ServerStream: ss, ctx: ctx, info: info, in: pm.Desc.Input(), limit: snap.Limits.recursionLimit()}
 	defer ds.releaseHeld()
+	if raw, ok := pm.Backend.(integrations.Raw); ok && pm.Opaque() {
+		return ds.forwardRaw(raw, pm, snap.Limits.BodyTimeout)
+	}
 	if pm.Streaming() {
 		sendPolicyHeaders(ss, info)
 		return pm.Stream(ds)
@@ -224,6 +228,7 @@ type doorStream struct {
 	grpc.ServerStream
 	ctx   context.Context
 	info  *call.Info
+	in    protoreflect.MessageDescriptor // the request type, for Check
 	limit int
 	held  func() // the budget taken for the message last received
 }
@@ -239,6 +244,20 @@ func (d *doorStream) releaseHeld() {
 func (d *doorStream) Context() context.Context { return d.ctx }
 
 func (d *doorStream) RecvMsg(m any) error {
+	if f, ok := m.(*codec.Frame); ok {
+		// Zero-copy: the frame goes on as it came, once its encoding is
+		// checked (nothing malformed reaches a backend, nothing is
+		// decoded); a large one still holds room in the door's budget
+		// while it is forwarded.
+		if err := d.ServerStream.RecvMsg(f); err != nil {
+			return err
+		}
+		if err := codec.Check(f.Bytes(), d.in, d.limit); err != nil {
+			f.Free()
+			return err
+		}
+		return d.admit(int64(f.Len()))
+	}
 	msg, ok := m.(proto.Message)
 	if !ok {
 		return d.ServerStream.RecvMsg(m)
@@ -250,19 +269,51 @@ func (d *doorStream) RecvMsg(m any) error {
 	defer f.Free()
 	// A large message holds its room in the door's budget until the next
 	// one arrives or the call ends: it is being decoded and forwarded.
+	if err := d.admit(int64(f.Len()) * binaryCostFactor); err != nil {
+		return err
+	}
+	return codec.Decode(f.Bytes(), msg, d.limit)
+}
+
+// admit takes room in the door's budget for the message just received,
+// giving back what the previous one held.
+func (d *doorStream) admit(cost int64) error {
 	d.releaseHeld()
-	release, err := d.info.Admit(d.ctx, int64(f.Len())*binaryCostFactor)
+	release, err := d.info.Admit(d.ctx, cost)
 	if err != nil {
 		return err
 	}
 	d.held = release
-	return codec.Decode(f.Bytes(), msg, d.limit)
+	return nil
+}
+
+// forwardRaw serves a call whose messages no interceptor needs (only
+// gates, which already ran): request and response frames are forwarded as
+// wire bytes, decoding nothing. The unary rules (one message, received in
+// time) are the same as on the decoding path.
+func (d *doorStream) forwardRaw(raw integrations.Raw, pm *pipeline.Method, timeout time.Duration) (err error) {
+	if pm.Streaming() {
+		sendPolicyHeaders(d.ServerStream, d.info)
+		return raw.StreamRaw(d.ctx, pm.Method, d)
+	}
+	req := &codec.Frame{}
+	defer req.Free()
+	if err := d.recvUnary(req, timeout); err != nil {
+		return err
+	}
+	resp, err := raw.UnaryRaw(d.ctx, pm.Method, req)
+	sendPolicyHeaders(d.ServerStream, d.info)
+	if err != nil {
+		return err
+	}
+	defer resp.Free()
+	return d.ServerStream.SendMsg(resp)
 }
 
 // recvUnary receives the one request of a unary call within timeout: a
 // client that sends its message a byte at a time, or never, is let go.
 // A unary call with no message, or with two, is INVALID_ARGUMENT.
-func (d *doorStream) recvUnary(req proto.Message, timeout time.Duration) error {
+func (d *doorStream) recvUnary(req any, timeout time.Duration) error {
 	recv := func() error {
 		if err := d.RecvMsg(req); err != nil {
 			if errors.Is(err, io.EOF) {
