@@ -95,17 +95,17 @@ func TestCheck(t *testing.T) {
 		b  []byte
 		md protoreflect.MessageDescriptor
 	}{
-		"truncated":                 {b[:len(b)-1], m},
-		"bad varint":                {[]byte{0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, m},
-		"length past the end":       {[]byte{0x0a, 0x05, 'a'}, m},
-		"field number 0":            {[]byte{0x00, 0x01}, m},
-		"invalid UTF-8":             {[]byte{0x0a, 0x02, 0xff, 0xfe}, m},
-		"map key as a varint":       {[]byte{0x42, 0x05, 0x0a, 0x01, 0x61, 0x08, 0x00}, m},
-		"Struct map key as varint":  {[]byte{0x0a, 0x05, 0x0a, 0x01, 0x61, 0x08, 0x00}, descs[1]},
-		"nested too deep":           {deepBytes, descs[2]},
-		"malformed nested message":  {[]byte{0x32, 0x02, 0x18, 0xff}, m},
-		"unterminated group":        {[]byte{0x63, 0x08, 0x01}, m},
-		"malformed packed varints":  {[]byte{0x22, 0x02, 0x80, 0x80}, m},
+		"truncated":                {b[:len(b)-1], m},
+		"bad varint":               {[]byte{0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, m},
+		"length past the end":      {[]byte{0x0a, 0x05, 'a'}, m},
+		"field number 0":           {[]byte{0x00, 0x01}, m},
+		"invalid UTF-8":            {[]byte{0x0a, 0x02, 0xff, 0xfe}, m},
+		"map key as a varint":      {[]byte{0x42, 0x05, 0x0a, 0x01, 0x61, 0x08, 0x00}, m},
+		"Struct map key as varint": {[]byte{0x0a, 0x05, 0x0a, 0x01, 0x61, 0x08, 0x00}, descs[1]},
+		"nested too deep":          {deepBytes, descs[2]},
+		"malformed nested message": {[]byte{0x32, 0x02, 0x18, 0xff}, m},
+		"unterminated group":       {[]byte{0x63, 0x08, 0x01}, m},
+		"malformed packed varints": {[]byte{0x22, 0x02, 0x80, 0x80}, m},
 	} {
 		if err := codec.Check(tc.b, tc.md, 0); status.Code(err) != codes.InvalidArgument {
 			t.Errorf("%s: got %v, want InvalidArgument", name, err)
