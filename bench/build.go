@@ -12,6 +12,7 @@ import (
 // Import paths the benchmark builds and checks.
 const (
 	porticoPkg   = "./cmd/portico"
+	gatewayPkg   = "./bench/gateway"
 	referencePkg = "./bench/reference"
 	backendPkg   = "./examples/bookstore/cmd/bookstore"
 	inventoryPkg = "github.com/portico-gw/portico/gen/example/inventory/v1"
@@ -20,6 +21,8 @@ const (
 // binaries are the built executables.
 type binaries struct {
 	portico, reference, backend string
+	// gateway is Portico without the APIs' generated code (bench/gateway).
+	gateway string
 }
 
 // moduleRoot returns the directory of the main module (where go.mod is).
@@ -38,15 +41,31 @@ func moduleRoot(ctx context.Context) (string, error) {
 // build builds the gateway, the reference and the backend into dir with one
 // go build (the three link in parallel).
 func build(ctx context.Context, root, dir string) (binaries, error) {
-	_, err := goCmd(ctx, root, "build", "-o", dir+string(filepath.Separator), porticoPkg, referencePkg, backendPkg)
+	_, err := goCmd(ctx, root, "build", "-o", dir+string(filepath.Separator), porticoPkg, gatewayPkg, referencePkg, backendPkg)
 	if err != nil {
 		return binaries{}, err
 	}
 	return binaries{
 		portico:   filepath.Join(dir, "portico"),
+		gateway:   filepath.Join(dir, "gateway"),
 		reference: filepath.Join(dir, "reference"),
 		backend:   filepath.Join(dir, "bookstore"),
 	}, nil
+}
+
+// checkNoGenerated fails if bench/gateway links the generated code of the
+// APIs it serves: the headline benchmark is speed without generated code.
+func checkNoGenerated(ctx context.Context, root string) error {
+	out, err := goCmd(ctx, root, "list", "-deps", gatewayPkg)
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "github.com/portico-gw/portico/gen/example/") {
+			return fmt.Errorf("%s links %s: the benchmark must serve the APIs from descriptors only", gatewayPkg, strings.TrimSpace(line))
+		}
+	}
+	return nil
 }
 
 // linksInventory reports whether cmd/portico links the inventory's

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -74,9 +75,14 @@ func newHTTPTarget(ctx context.Context, name string, gateway *proc, url string, 
 type httpCaller struct {
 	client *http.Client
 	req    *http.Request // reused: Do does not keep it once the body is closed
+	body   []byte        // sent with each request when not nil
 }
 
 func (c *httpCaller) call(context.Context) error {
+	if c.body != nil {
+		c.req.Body = io.NopCloser(bytes.NewReader(c.body))
+		c.req.ContentLength = int64(len(c.body))
+	}
 	resp, err := c.client.Do(c.req)
 	if err != nil {
 		return err
@@ -89,10 +95,10 @@ func (c *httpCaller) call(context.Context) error {
 	return err
 }
 
-// newGRPCTarget makes a target that calls GetBook(book) at addr with
+// newGRPCTarget makes a target that calls o's gRPC method at addr with
 // concurrency goroutines sharing one client connection, as a grpc-go
 // client normally does.
-func newGRPCTarget(name string, gateway *proc, addr, book string, concurrency int) (*target, error) {
+func newGRPCTarget(name string, gateway *proc, addr string, o options, concurrency int) (*target, error) {
 	t := &target{name: name, gateway: gateway, dials: new(atomic.Int64)}
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	conn, err := grpc.NewClient("passthrough:///"+addr,
@@ -107,22 +113,56 @@ func newGRPCTarget(name string, gateway *proc, addr, book string, concurrency in
 	t.closers = append(t.closers, func() { conn.Close() })
 	client := bookstorev1.NewBookstoreServiceClient(conn)
 	for range concurrency {
-		t.callers = append(t.callers, &grpcCaller{client: client, req: &bookstorev1.GetBookRequest{Name: book}})
+		t.callers = append(t.callers, &grpcCaller{client: client, book: o.book, stats: o.grpcMethod == "GetShelfStats"})
 	}
 	return t, nil
 }
 
-// grpcCaller calls GetBook.
+// grpcCaller calls GetBook, or GetShelfStats (no validation rules: the
+// gRPC door forwards it zero-copy).
 type grpcCaller struct {
 	client bookstorev1.BookstoreServiceClient
-	req    *bookstorev1.GetBookRequest
+	book   string
+	stats  bool
 }
 
 func (c *grpcCaller) call(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, err := c.client.GetBook(ctx, c.req)
+	var err error
+	if c.stats {
+		_, err = c.client.GetShelfStats(ctx, &bookstorev1.GetShelfStatsRequest{Shelf: 1})
+	} else {
+		_, err = c.client.GetBook(ctx, &bookstorev1.GetBookRequest{Name: c.book})
+	}
 	return err
+}
+
+// grpcCall names the gRPC call measured.
+func (o options) grpcCall() string {
+	if o.grpcMethod == "GetShelfStats" {
+		return "GetShelfStats(1) (no rules: zero-copy through the door)"
+	}
+	return fmt.Sprintf("GetBook(%s) (validated: decoded by the door)", o.book)
+}
+
+// newHTTPPostTarget makes a target that POSTs body to url, as
+// newHTTPTarget GETs.
+func newHTTPPostTarget(ctx context.Context, name string, gateway *proc, url, body string, concurrency int) (*target, error) {
+	t, err := newHTTPTarget(ctx, name, gateway, url, concurrency)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range t.callers {
+		hc := c.(*httpCaller)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		hc.req, hc.body = req, []byte(body)
+	}
+	return t, nil
 }
 
 // roundResult is what one round against one target measured.

@@ -64,6 +64,10 @@ type options struct {
 	grpc        bool
 	nginx       bool
 	routes      bool
+	generated   bool
+	postPath    string
+	postBody    string
+	grpcMethod  string
 }
 
 func main() {
@@ -77,6 +81,10 @@ func main() {
 	flag.BoolVar(&o.grpc, "grpc", true, "also compare Portico's gRPC door with calling the backend directly")
 	flag.BoolVar(&o.nginx, "nginx", true, "with -grpc, add nginx's grpc_pass (bench/nginx.conf) in front of the same backend")
 	flag.BoolVar(&o.routes, "routes", true, "also compare a plain HTTP route through Portico with httputil.ReverseProxy alone")
+	flag.BoolVar(&o.generated, "generated", false, "measure cmd/portico with the bookstore's generated code linked, instead of bench/gateway serving everything from the descriptor set")
+	flag.StringVar(&o.postPath, "post-path", "/v1/shelves/1/books/1:move", "REST path to POST (body \"*\"); empty: no POST comparison")
+	flag.StringVar(&o.postBody, "post-body", `{"otherShelf":"shelves/1"}`, "JSON body of the POST")
+	flag.StringVar(&o.grpcMethod, "grpc-method", "GetBook", "gRPC method for the door comparisons: GetBook (validated: decoded) or GetShelfStats (no rules: forwarded zero-copy)")
 	flag.Parse()
 	if o.duration <= 0 || o.rounds < 1 || o.concurrency < 1 || o.warmup < 0 || !strings.HasPrefix(o.path, "/") {
 		fmt.Fprintln(os.Stderr, "bench: -duration must be positive, -warmup not negative, -rounds and -concurrency at least 1, and -path must start with /")
@@ -122,7 +130,18 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		fmt.Fprintf(w, "note: cmd/portico does not link %s; the inventory's descriptors are passed as a descriptor set\n", inventoryPkg)
 	}
 
-	s, err := startStack(ctx, bins, dir, !linked, o.path, o.book)
+	withDescriptors := !linked
+	if o.generated {
+		bins.gateway = "" // cmd/portico, with the bookstore's generated code
+		fmt.Fprintln(w, "portico: cmd/portico (the bookstore's generated types linked)")
+	} else {
+		if err := checkNoGenerated(ctx, root); err != nil {
+			return err
+		}
+		withDescriptors = true
+		fmt.Fprintln(w, "portico: bench/gateway, no generated code for the APIs: every message from the descriptor set (dynamicpb, hyperpb)")
+	}
+	s, err := startStack(ctx, bins, dir, withDescriptors, o.path, o.book)
 	if err != nil {
 		return err
 	}
@@ -159,31 +178,38 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		return err
 	}
 	defer por.close()
-	rest, err := compare(ctx, w, o, clock, s, []*target{ref, por})
+	f, err := restComparison(ctx, w, o, clock, s, []*target{ref, por}, 1.3)
 	if err != nil {
 		return err
 	}
-	refSum, porSum := summarize(referenceName, rest), summarize(porticoName, rest)
-	failed += refSum.errs + porSum.errs
-	printSummary(w, refSum, porSum)
-	thr := ratio(porSum.rate, refSum.rate)
-	cpu := ratio(float64(porSum.perCall(porSum.gatewayCPU)), float64(refSum.perCall(refSum.gatewayCPU)))
-	paired := pairedRatio(rest, porticoName, referenceName)
-	fmt.Fprintln(w, "portico / grpc-gateway:")
-	check(w, "throughput (median req/s)", thr, thr >= 1.2, ">= 1.20x")
-	check(w, "throughput (median of per-round ratios)", paired, paired >= 1.2, ">= 1.20x")
-	estimate(w, porSum, refSum)
-	check(w, "gateway CPU per request", cpu, cpu <= 1.0, "<= 1.00x")
-	noiseWarning(w, refSum, porSum)
+	failed += f
+	if o.postPath != "" {
+		fmt.Fprintf(w, "\n== REST: POST %s %s, %d connections, %d rounds of %v each, alternating ==\n", o.postPath, o.postBody, o.concurrency, o.rounds, o.duration)
+		refPost, err := newHTTPPostTarget(ctx, referenceName, s.reference, s.referenceURL+o.postPath, o.postBody, o.concurrency)
+		if err != nil {
+			return err
+		}
+		defer refPost.close()
+		porPost, err := newHTTPPostTarget(ctx, porticoName, s.portico, s.porticoURL+o.postPath, o.postBody, o.concurrency)
+		if err != nil {
+			return err
+		}
+		defer porPost.close()
+		f, err := restComparison(ctx, w, o, clock, s, []*target{refPost, porPost}, 1.1)
+		if err != nil {
+			return err
+		}
+		failed += f
+	}
 
 	if o.grpc {
-		fmt.Fprintf(w, "\n== gRPC: GetBook(%s), %d concurrent calls on one connection, %d rounds of %v each, alternating ==\n", o.book, o.concurrency, o.rounds, o.duration)
-		direct, err := newGRPCTarget(directName, nil, s.backendAddr, o.book, o.concurrency)
+		fmt.Fprintf(w, "\n== gRPC: %s, %d concurrent calls on one connection, %d rounds of %v each, alternating ==\n", o.grpcCall(), o.concurrency, o.rounds, o.duration)
+		direct, err := newGRPCTarget(directName, nil, s.backendAddr, o, o.concurrency)
 		if err != nil {
 			return err
 		}
 		defer direct.close()
-		door, err := newGRPCTarget(doorName, s.portico, s.porticoGRPCAddr, o.book, o.concurrency)
+		door, err := newGRPCTarget(doorName, s.portico, s.porticoGRPCAddr, o, o.concurrency)
 		if err != nil {
 			return err
 		}
@@ -196,7 +222,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			}
 			s.procs = append(s.procs, np)
 			fmt.Fprintf(w, "nginx %s (pid %d, workers %v)\n", addr, np.pid(), children(np.pid()))
-			ngx, err := newGRPCTarget(nginxName, np, addr, o.book, o.concurrency)
+			ngx, err := newGRPCTarget(nginxName, np, addr, o, o.concurrency)
 			if err != nil {
 				return err
 			}
@@ -245,6 +271,29 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		return fmt.Errorf("%d calls failed (see the errors column); the measurements are not valid", failed)
 	}
 	return nil
+}
+
+// restComparison runs the reference and Portico on the same REST call and
+// prints the ratios against the targets: throughput at least want, gateway
+// CPU per request at most 0.8x. It returns the failed calls.
+func restComparison(ctx context.Context, w io.Writer, o options, clock cpuClock, s *stack, targets []*target, want float64) (int64, error) {
+	rest, err := compare(ctx, w, o, clock, s, targets)
+	if err != nil {
+		return 0, err
+	}
+	refSum, porSum := summarize(referenceName, rest), summarize(porticoName, rest)
+	printSummary(w, refSum, porSum)
+	thr := ratio(porSum.rate, refSum.rate)
+	cpu := ratio(float64(porSum.perCall(porSum.gatewayCPU)), float64(refSum.perCall(refSum.gatewayCPU)))
+	paired := pairedRatio(rest, porticoName, referenceName)
+	target := fmt.Sprintf(">= %.2fx", want)
+	fmt.Fprintln(w, "portico / grpc-gateway:")
+	check(w, "throughput (median req/s)", thr, thr >= want, target)
+	check(w, "throughput (median of per-round ratios)", paired, paired >= want, target)
+	estimate(w, porSum, refSum)
+	check(w, "gateway CPU per request", cpu, cpu <= 0.8, "<= 0.80x")
+	noiseWarning(w, refSum, porSum)
+	return refSum.errs + porSum.errs, nil
 }
 
 // compare warms up each target, then runs o.rounds rounds on each,

@@ -63,7 +63,11 @@ func startStack(ctx context.Context, bins binaries, dir string, withDescriptors 
 	if err != nil {
 		return nil, err
 	}
-	p, m, err = startProc(ctx, "portico", bins.portico, []string{"serve", "-c", cfg}, porticoReady, startTimeout)
+	bin, args := bins.portico, []string{"serve", "-c", cfg}
+	if bins.gateway != "" {
+		bin, args = bins.gateway, []string{"-c", cfg}
+	}
+	p, m, err = startProc(ctx, "portico", bin, args, porticoReady, startTimeout)
 	if err != nil {
 		return nil, err
 	}
