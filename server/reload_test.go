@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -138,6 +139,19 @@ func TestReloadUnderLoad(t *testing.T) {
 
 	var calls, failures atomic.Int64
 	var firstFailure atomic.Value
+	// Latencies of REST calls, before the reloads and during them.
+	var latMu sync.Mutex
+	var reloading bool
+	var before, during []time.Duration
+	record := func(d time.Duration) {
+		latMu.Lock()
+		if reloading {
+			during = append(during, d)
+		} else {
+			before = append(before, d)
+		}
+		latMu.Unlock()
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	fail := func(err error) {
@@ -155,7 +169,9 @@ func TestReloadUnderLoad(t *testing.T) {
 					return
 				default:
 				}
+				start := time.Now()
 				resp, err := client.Get(e.url + "/v1/shelves/1")
+				record(time.Since(start))
 				calls.Add(1)
 				if err != nil {
 					fail(err)
@@ -212,6 +228,11 @@ func TestReloadUnderLoad(t *testing.T) {
 		{"change the timeout again", target1, `, timeout: "7s"`, false, 404},
 		{"add it again", target1, `, default_bindings`, false, 200},
 	}
+	// A baseline of calls without reloads, then the reloads.
+	waitFor(t, func() bool { return calls.Load() >= 400 })
+	latMu.Lock()
+	reloading = true
+	latMu.Unlock()
 	var connsBefore int64
 	for i := 0; i < 20; i++ {
 		st := steps[i%len(steps)]
@@ -249,6 +270,8 @@ func TestReloadUnderLoad(t *testing.T) {
 		t.Errorf("reload status: %d reloads, %d failed; want 20 and 4", last.Count, last.Failed)
 	}
 	t.Logf("%d calls through 20 reloads, %d failed", calls.Load(), failures.Load())
+	t.Logf("REST latency without reloads: p50 %v, p99 %v (%d calls); during reloads: p50 %v, p99 %v (%d calls)",
+		quantile(before, 0.5), quantile(before, 0.99), len(before), quantile(during, 0.5), quantile(during, 0.99), len(during))
 }
 
 // TestReloadOnFileChange: a change to the config file is picked up by the
@@ -288,4 +311,14 @@ func TestReloadOnFileChange(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(out), `"restart_needed":["listen"]`) {
 		t.Errorf("POST /reload with a new listen address: got %d %s, want it reported as needing a restart", resp.StatusCode, out)
 	}
+}
+
+// quantile returns the q-quantile of ds.
+func quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[int(q*float64(len(s)-1))]
 }

@@ -74,7 +74,11 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 			return s, nil
 		})
 	}
-	fmt.Fprintf(stdout, "portico: REST on http://%s", srv.HTTPAddr)
+	scheme := "http"
+	if cfg.Config.GetTls() != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "portico: REST on %s://%s", scheme, srv.HTTPAddr)
 	if srv.GRPCAddr != "" {
 		fmt.Fprintf(stdout, ", gRPC on %s", srv.GRPCAddr)
 	}
