@@ -16,7 +16,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -59,8 +58,6 @@ type ggExamples struct {
 	module   string // the grpc-gateway module's folder: the proto path
 	protos   string // examples/internal/proto/examplepb
 	rulesYML string // unannotated_echo_service.yaml
-	// repeatedRule is repeatedPathRule in a file.
-	repeatedRule string
 }
 
 func findExamples(t *testing.T) ggExamples {
@@ -74,56 +71,39 @@ func findExamples(t *testing.T) ggExamples {
 		t.Fatal("the grpc-gateway module is not in the module cache (go mod download github.com/grpc-ecosystem/grpc-gateway/v2)")
 	}
 	protos := filepath.Join(mod, "examples", "internal", "proto", "examplepb")
-	repeated := filepath.Join(t.TempDir(), "repeated.yaml")
-	if err := os.WriteFile(repeated, []byte(repeatedPathRule), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return ggExamples{module: mod, protos: protos, rulesYML: filepath.Join(protos, "unannotated_echo_service.yaml"), repeatedRule: repeated}
+	return ggExamples{module: mod, protos: protos, rulesYML: filepath.Join(protos, "unannotated_echo_service.yaml")}
 }
 
-// TestGRPCGatewayExamplesRepeatedPathVariables: the one difference left
-// with the example set. grpc-gateway binds repeated fields to path
-// variables, splitting the segment on commas; Portico refuses such a rule
-// when the snapshot is built, naming it. When the REST door learns it, this
-// test is to be turned around and repeatedPathRule dropped.
+// TestGRPCGatewayExamplesRepeatedPathVariables: GetRepeatedQuery binds
+// sixteen repeated fields to path variables, each segment holding its
+// values separated by commas, as grpc-gateway's generated code splits
+// them; served as annotated (this was the last rule of the example set
+// Portico refused).
 func TestGRPCGatewayExamplesRepeatedPathVariables(t *testing.T) {
 	g := findExamples(t)
-	cfg := servertest.BookstoreConfig("127.0.0.1:1")
-	g.configAsIs(cfg, "127.0.0.1:1", exampleServices)
-	snap, err := server.Build(&config.File{Config: cfg, Dir: t.TempDir()}, server.BuildOptions{})
-	if err == nil {
-		snap.Close()
-		t.Fatal("Build: got no error; repeated path variables are served now: turn this test around and drop repeatedPathRule")
+	target := startExamplesBackend(t, g)
+	env := servertest.StartGateway(t, target, servertest.Options{Config: func(c *configv1.Config) {
+		g.config(c, target, exampleServices)
+	}})
+	path := "/v1/example/a_bit_of_everything_repeated/1.5,2.5/3.25/-4,5/6/7,8,9/10/11/true,false/a,b%2Cc/" +
+		"AQI=,AwQ=/12/ONE,ZERO/-13/14/-15/16"
+	resp, body := get(t, env.URL+path)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: got %d %s", path, resp.StatusCode, body)
 	}
-	var errs config.Errors
-	if !errors.As(err, &errs) || len(errs) != 1 {
-		t.Fatalf("Build: got %v, want one config error", err)
-	}
-	e := errs[0]
-	if e.Field != "apis[3].services[0]" || !strings.Contains(e.Message, "GetRepeatedQuery") ||
-		!strings.Contains(e.Message, `path variable "path_repeated_float_value": repeated and map fields cannot be bound to the path`) {
-		t.Errorf("Build: got %v, want GetRepeatedQuery's repeated path variable", e)
+	checkJSONSubset(t, body, `{"pathRepeatedFloatValue":[1.5,2.5],"pathRepeatedDoubleValue":[3.25],`+
+		`"pathRepeatedInt64Value":["-4","5"],"pathRepeatedInt32Value":[7,8,9],"pathRepeatedBoolValue":[true,false],`+
+		`"pathRepeatedStringValue":["a","b,c"],"pathRepeatedBytesValue":["AQI=","AwQ="],"pathRepeatedEnumValue":["ONE","ZERO"],`+
+		`"pathRepeatedSint64Value":["16"]}`)
+	if resp, body := get(t, env.URL+"/v1/example/a_bit_of_everything_repeated/1,x/3/4/6/7/10/11/true/a/AQI=/12/ONE/-13/14/-15/16"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a bad value in a list: got %d %s, want 400", resp.StatusCode, body)
 	}
 }
-
-// repeatedPathRule re-binds the one example method Portico cannot serve as
-// annotated yet: GetRepeatedQuery binds repeated fields to path variables
-// ("1,2,3" in one segment, split on commas by grpc-gateway's generated
-// code), which the REST door refuses when it is built (see
-// TestGRPCGatewayExamplesRepeatedPathVariables). Here the same fields come
-// from the query instead.
-const repeatedPathRule = `type: google.api.Service
-http:
-  rules:
-  - selector: grpc.gateway.examples.internal.proto.examplepb.ABitOfEverythingService.GetRepeatedQuery
-    get: /v1/example/a_bit_of_everything_repeated
-`
 
 // config points Portico at the examples, with services exposed in order
 // through one integration at target.
 func (g ggExamples) config(c *configv1.Config, target string, services []string) {
 	g.configAsIs(c, target, services)
-	c.HttpRules = append(c.HttpRules, g.repeatedRule)
 }
 
 // configAsIs is config without repeatedPathRule.

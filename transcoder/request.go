@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -50,6 +51,20 @@ func (t *Transcoder) decodeRequest(w http.ResponseWriter, r *http.Request, rt *r
 		}
 	}
 	for i, v := range rt.vars {
+		if v.list {
+			// A repeated field: comma-separated values, each decoded on
+			// its own (an escaped comma, %2C, stays in its value).
+			for _, part := range strings.Split(vars[i], ",") {
+				val, err := unescape(part, v.multi)
+				if err != nil {
+					return nil, err
+				}
+				if err := params.Set(req, v.path, val); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
 		val, err := unescape(vars[i], v.multi)
 		if err != nil {
 			return nil, err

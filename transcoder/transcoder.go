@@ -235,6 +235,9 @@ type route struct {
 type pathVar struct {
 	path  params.Path
 	multi bool // covers more than one segment: reserved characters stay escaped
+	// list: a repeated field, whose values the segment holds separated by
+	// commas (grpc-gateway's rule).
+	list bool
 }
 
 const httpBodyName = "google.api.HttpBody"
@@ -251,14 +254,14 @@ func compileRoute(b *catalog.Binding) (*route, error) {
 			return nil, fmt.Errorf("path variable %q: %s", dotted, plain(err))
 		}
 		last := p[len(p)-1]
-		if last.IsList() || last.IsMap() {
-			return nil, fmt.Errorf("path variable %q: repeated and map fields cannot be bound to the path", dotted)
+		if last.IsMap() {
+			return nil, fmt.Errorf("path variable %q: map fields cannot be bound to the path", dotted)
 		}
 		if last.Message() != nil && !isWellKnownScalar(last.Message()) {
 			return nil, fmt.Errorf("path variable %q: message fields cannot be bound to the path", dotted)
 		}
 		multi := v.End-v.Start != 1 || b.Template.Segments[v.Start].Kind != httprule.Wildcard
-		rt.vars = append(rt.vars, pathVar{path: p, multi: multi})
+		rt.vars = append(rt.vars, pathVar{path: p, multi: multi, list: last.IsList()})
 		bound = append(bound, p)
 	}
 	switch b.Body {
