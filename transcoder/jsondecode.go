@@ -53,7 +53,6 @@ func (t *Transcoder) unmarshalJSON(raw, whole []byte, msg proto.Message) error {
 type jsonDecoder struct {
 	t   *Transcoder
 	ctx context.Context
-	w   http.ResponseWriter
 	rc  *http.ResponseController
 	in  *messageLimit
 	d   *json.Decoder
@@ -61,11 +60,16 @@ type jsonDecoder struct {
 	// held is the door's budget taken for the message last decoded (until
 	// the next one, or the end of the call).
 	held func()
+	// broken is set once the body could not be read to a message's end:
+	// the rest of it is not read, so the connection is not reused. Decode
+	// runs beside the goroutine writing the response, so it only records
+	// this; the stream sets the header under its lock.
+	broken bool
 }
 
 func (t *Transcoder) newJSONDecoder(ctx context.Context, w http.ResponseWriter, body io.Reader) *jsonDecoder {
 	in := &messageLimit{r: body, limit: t.opts.MaxBodyBytes}
-	return &jsonDecoder{t: t, ctx: ctx, w: w, rc: http.NewResponseController(w), in: in, d: json.NewDecoder(in)}
+	return &jsonDecoder{t: t, ctx: ctx, rc: http.NewResponseController(w), in: in, d: json.NewDecoder(in)}
 }
 
 // Decode decodes the next value into msg. io.EOF means no more values.
@@ -81,7 +85,7 @@ func (d *jsonDecoder) Decode(msg proto.Message) error {
 		if errors.Is(err, io.EOF) {
 			return io.EOF
 		}
-		d.w.Header().Set("Connection", "close") // see readBody
+		d.broken = true
 		return bodyError(err, d.in.limit)
 	}
 	end, values, err := scanJSONValues(d.raw, d.t.limits)

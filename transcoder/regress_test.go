@@ -3,12 +3,14 @@ package transcoder_test
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/pipeline"
+	"github.com/portico-gw/portico/server/servertest"
 	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
@@ -63,4 +65,32 @@ func (nopBackend) Unary(context.Context, *catalog.Method, proto.Message) (proto.
 
 func (nopBackend) Stream(context.Context, *catalog.Method, grpc.ServerStream) error {
 	return errors.New("not called")
+}
+
+// TestRegressBidiBrokenBodyRace: found by FuzzREST under CI. A bidi call
+// whose body breaks after its first message: the goroutine reading the
+// body set "Connection: close" on the response headers while the backend's
+// echo of the first message was being written by another goroutine — a
+// data race on the header map (a crash of the fuzz worker). The reader now
+// only records the broken body; the header is set under the stream's lock,
+// and only while the response has not started. Run with -race.
+func TestRegressBidiBrokenBodyRace(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	for _, body := range []string{
+		`{"name":"1"}ame":"`,
+		`{"name":"1"}}` + "\n" + `{"na` + "\n" + `"name":` + "\n",
+		`{"name":"1"}{"name":"2"}{"name":"3"}{`,
+	} {
+		for i := 0; i < 20; i++ {
+			req := httptest.NewRequest("POST", "/v1/things:chat", strings.NewReader(body))
+			rec := httptest.NewRecorder()
+			env.Server.Snapshot().REST.ServeHTTP(rec, req)
+			if rec.Code >= 500 || !isErrorBody(rec.Body.Bytes()) {
+				t.Fatalf("body %q: got %d %q, want a 4xx or a stream ending in an error", body, rec.Code, rec.Body.Bytes())
+			}
+			if rec.Code >= 400 && rec.Header().Get("Connection") != "close" {
+				t.Fatalf("body %q: %d without Connection: close, though the body was left unread", body, rec.Code)
+			}
+		}
+	}
 }

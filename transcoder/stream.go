@@ -114,7 +114,15 @@ func (s *httpStream) RecvMsg(m any) error {
 	if s.dec == nil {
 		return io.EOF
 	}
-	return s.dec.Decode(dst)
+	err := s.dec.Decode(dst)
+	if s.dec.broken {
+		s.mu.Lock()
+		if !s.wrote {
+			s.w.Header().Set("Connection", "close") // see readBody
+		}
+		s.mu.Unlock()
+	}
+	return err
 }
 
 func (s *httpStream) SendMsg(m any) error {
