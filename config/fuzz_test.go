@@ -30,7 +30,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		lines := strings.Count(input, "\n") + 1
+		lines := yamlLines(input)
 		for _, e := range flatten(err) {
 			if e.Message == "" {
 				t.Errorf("problem without a message: %+v", e)
@@ -40,4 +40,11 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// yamlLines counts the lines of input as YAML does: "\r\n", "\n" and a
+// lone "\r" each end a line.
+func yamlLines(input string) int {
+	return strings.Count(strings.ReplaceAll(input, "\r\n", "\n"), "\n") +
+		strings.Count(strings.ReplaceAll(input, "\r\n", ""), "\r") + 1
 }

@@ -105,3 +105,21 @@ func asErrors(err error, target *Errors) bool {
 	}
 	return ok
 }
+
+// FuzzParse (CI): " \r0" reported a problem at line 2 of what the fuzz
+// test counted as a 1-line input. YAML takes a lone carriage return as a
+// line break (files saved with old Mac line endings), and so do editors:
+// the position was right and the test's line count wrong. Positions in
+// such a file must still name the line an editor shows.
+func TestRegressCarriageReturnLines(t *testing.T) {
+	_, err := loadString(t, "listen:\r  http: \":0\"\rbogus: 1\r")
+	if err == nil || !strings.HasPrefix(err.Error(), "portico.yaml:3:1: ") {
+		t.Errorf("Load: got %v, want the unknown key located at portico.yaml:3:1", err)
+	}
+	if got := yamlLines(" \r0"); got != 2 {
+		t.Errorf("yamlLines(%q) = %d, want 2", " \r0", got)
+	}
+	if got := yamlLines("a\r\nb\nc"); got != 3 {
+		t.Errorf("yamlLines(%q) = %d, want 3", "a\r\nb\nc", got)
+	}
+}
