@@ -20,7 +20,7 @@ import (
 
 // chromiumPath finds the headless browser the explorer test drives. The
 // test is skipped without one only outside CI: under CI (CI set) it must
-// run, and .ci/apt.d/chromium.txt installs the browser.
+// run, and .ci/run installs the browser.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -31,7 +31,7 @@ func chromiumPath(t *testing.T) string {
 	if os.Getenv("CI") == "" {
 		t.Skip("chromium is not installed (apt-get install chromium); under CI this test runs")
 	}
-	t.Fatal("CI is set and chromium is not installed: .ci/apt.d/chromium.txt lists it")
+	t.Fatal("CI is set and chromium is not installed: .ci/run installs it")
 	return ""
 }
 

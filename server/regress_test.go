@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -623,13 +624,10 @@ func TestRegressReflectionLeaks(t *testing.T) {
 // dead backend still serves the others) and shows each integration's
 // state.
 func TestRegressHealthFollowsBackend(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close() // the backend is down
-	env := servertest.StartGateway(t, addr, servertest.Options{})
+	// The backend is down: nothing listens on its unix socket yet (and no
+	// other process can take the address meanwhile).
+	sock := filepath.Join(t.TempDir(), "backend.sock")
+	env := servertest.StartGateway(t, "unix://"+sock, servertest.Options{})
 	const svc = "example.bookstore.v1.BookstoreService"
 	waitHealth(t, env.Conn, svc, healthpb.HealthCheckResponse_NOT_SERVING)
 	waitHealth(t, env.Conn, "", healthpb.HealthCheckResponse_SERVING)
@@ -638,9 +636,9 @@ func TestRegressHealthFollowsBackend(t *testing.T) {
 		t.Errorf("readyz with the backend down: got %d %s, want 200 naming the integration not ready", resp.StatusCode, body)
 	}
 
-	lis, err = net.Listen("tcp", addr)
+	lis, err := net.Listen("unix", sock)
 	if err != nil {
-		t.Skipf("address %s taken meanwhile: %v", addr, err)
+		t.Fatal(err)
 	}
 	gs := bookstore.NewServer().Serve(lis)
 	t.Cleanup(gs.Stop)

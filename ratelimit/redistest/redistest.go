@@ -2,7 +2,7 @@
 // loopback port, without persistence, stopped by t.Cleanup; it can be
 // killed and started again on the same port. Tests that need it skip
 // when redis-server is not installed (the Debian package redis-server;
-// .ci/apt.d/redis.txt makes CI install it).
+// .ci/run installs it).
 package redistest
 
 import (
@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -40,6 +41,9 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI is set and redis-server is not installed: .ci/run installs it")
+		}
 		t.Skip("redis-server is not installed (Debian package redis-server)")
 	}
 	s := &Server{t: t, bin: bin, dir: t.TempDir()}
