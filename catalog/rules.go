@@ -198,7 +198,7 @@ func unknownKeyMessage(key string, md protoreflect.MessageDescriptor) string {
 	for i := range names {
 		names[i] = string(md.Fields().Get(i).Name())
 	}
-	if s := suggest(key, names); s != "" {
+	if s := config.Suggest(key, names); s != "" {
 		return fmt.Sprintf("unknown key %q in %s (did you mean %q?)", key, md.FullName(), s)
 	}
 	sort.Strings(names)

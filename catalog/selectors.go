@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/portico-gw/portico/config"
+
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -12,7 +14,7 @@ import (
 func (b *builder) findService(name string) (protoreflect.ServiceDescriptor, error) {
 	d, err := b.files.FindDescriptorByName(protoreflect.FullName(name))
 	if err != nil {
-		return nil, fmt.Errorf("service %q not found in the descriptors%s", name, didYouMean(name, b.names(serviceNames)))
+		return nil, fmt.Errorf("service %q not found in the descriptors%s", name, config.DidYouMean(name, b.names(serviceNames)))
 	}
 	sd, ok := d.(protoreflect.ServiceDescriptor)
 	if !ok {
@@ -35,7 +37,7 @@ func (b *builder) checkUnusedRules() {
 		d, err := b.files.FindDescriptorByName(protoreflect.FullName(sel))
 		switch {
 		case err != nil:
-			b.errs.addErr(r.errorAt(r.HTTP, "selector %q names no method in the descriptors%s", sel, didYouMean(sel, b.names(methodNames))))
+			b.errs.addErr(r.errorAt(r.HTTP, "selector %q names no method in the descriptors%s", sel, config.DidYouMean(sel, b.names(methodNames))))
 		case isMethod(d):
 			b.warn(r.errorAt(r.HTTP, "selector %q names a method of %s, a service that no apis entry exposes: the rule is ignored", sel, d.Parent().FullName()))
 		default:

@@ -1,19 +1,20 @@
-package catalog
+package config
 
 import (
 	"fmt"
 	"strings"
 )
 
-// suggest returns the candidate closest to name, for a "did you mean"
+// Suggest returns the candidate closest to name, for a "did you mean"
 // hint, or "" when none is close: a case slip, the name without its
 // package, or a few typos (an edit distance of 2, or of one in six bytes
 // for long names such as a service's full name). Ties go to the smallest
 // candidate, so the hint is stable.
 //
-// Written here rather than imported: it is an edit distance and a
-// threshold, a few lines that no error-path dependency would shorten.
-func suggest(name string, candidates []string) string {
+// The catalog's selectors and rules files use it as config's own keys do
+// (unknownKey). Written here rather than imported: it is an edit distance
+// and a threshold, a few lines that no error-path dependency would shorten.
+func Suggest(name string, candidates []string) string {
 	limit := max(2, len(name)/6)
 	best, bestDist := "", limit+1
 	for _, c := range candidates {
@@ -38,9 +39,9 @@ func suggest(name string, candidates []string) string {
 	return best
 }
 
-// didYouMean is " (did you mean X?)" for the closest candidate, or "".
-func didYouMean(name string, candidates []string) string {
-	if s := suggest(name, candidates); s != "" {
+// DidYouMean is " (did you mean X?)" for the closest candidate, or "".
+func DidYouMean(name string, candidates []string) string {
+	if s := Suggest(name, candidates); s != "" {
 		return fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return ""
