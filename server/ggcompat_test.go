@@ -12,14 +12,11 @@ package server_test
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -28,14 +25,6 @@ import (
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/dynamicpb"
 )
 
 const examplePkg = "grpc.gateway.examples.internal.proto.examplepb."
@@ -119,101 +108,15 @@ func (g ggExamples) configAsIs(c *configv1.Config, target string, services []str
 	}
 }
 
-// examplesBackend serves every method of the loaded descriptors: it decodes
-// each request with dynamicpb and answers with the request when the input
-// and output types are the same, an empty response otherwise. It says which
-// method it ran in the x-backend-method header, and how many messages a
-// client stream carried in the x-received trailer. Server streams get two
-// answers per request.
-type examplesBackend struct {
-	files *protoregistry.Files
-}
-
-func (b *examplesBackend) handle(_ any, ss grpc.ServerStream) error {
-	full, _ := grpc.MethodFromServerStream(ss)
-	d, err := b.files.FindDescriptorByName(protoreflect.FullName(strings.Replace(strings.TrimPrefix(full, "/"), "/", ".", 1)))
-	if err != nil {
-		return status.Errorf(codes.Unimplemented, "unknown method %s", full)
-	}
-	md, ok := d.(protoreflect.MethodDescriptor)
-	if !ok {
-		return status.Errorf(codes.Unimplemented, "%s is not a method", full)
-	}
-	if err := ss.SetHeader(metadata.Pairs("x-backend-method", full)); err != nil {
-		return err
-	}
-	reply := func(in proto.Message) proto.Message {
-		if md.Input().FullName() == md.Output().FullName() {
-			return in
-		}
-		return dynamicpb.NewMessage(md.Output())
-	}
-	recv := func() (proto.Message, error) {
-		in := dynamicpb.NewMessage(md.Input())
-		return in, ss.RecvMsg(in)
-	}
-	switch {
-	case !md.IsStreamingClient():
-		in, err := recv()
-		if err != nil {
-			return err
-		}
-		if !md.IsStreamingServer() {
-			return ss.SendMsg(reply(in))
-		}
-		for range 2 {
-			if err := ss.SendMsg(reply(in)); err != nil {
-				return err
-			}
-		}
-		return nil
-	case md.IsStreamingServer(): // bidi
-		for {
-			in, err := recv()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if err := ss.SendMsg(reply(in)); err != nil {
-				return err
-			}
-		}
-	default: // client streaming
-		last, n := proto.Message(dynamicpb.NewMessage(md.Input())), 0
-		for {
-			in, err := recv()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			last, n = in, n+1
-		}
-		ss.SetTrailer(metadata.Pairs("x-received", strconv.Itoa(n)))
-		return ss.SendMsg(reply(last))
-	}
-}
-
 // startExamplesBackend compiles the examples for the backend's own use and
-// serves them on a loopback port.
+// serves them with a servertest.Mirror.
 func startExamplesBackend(t *testing.T, g ggExamples) string {
 	t.Helper()
 	files, err := catalog.LoadSources("", []string{g.protos}, []string{g.module})
 	if err != nil {
 		t.Fatalf("LoadSources for the backend: %v", err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &examplesBackend{files: files}
-	gs := grpc.NewServer(grpc.UnknownServiceHandler(b.handle))
-	go gs.Serve(lis)
-	t.Cleanup(gs.Stop)
-	return lis.Addr().String()
+	return servertest.StartMirror(t, files).Addr
 }
 
 // TestGRPCGatewayExamplesBuild: the example set builds, with the

@@ -65,16 +65,24 @@ func streamBackend(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientCo
 		rec.endBackend(ctx, span, cc, method, start, err)
 		return nil, err
 	}
-	ts := &tracedStream{ClientStream: cs}
-	ts.end = func(err error) { rec.endBackend(ctx, span, cc, method, start, err) }
-	// A stream nobody reads to its end still ends: when its context does
-	// (the integration cancels it when the call is over).
-	ts.stop = context.AfterFunc(cs.Context(), func() { ts.finish(cs.Context().Err()) })
-	return ts, nil
+	return traceStream(ctx, cs, func(err error) { rec.endBackend(ctx, span, cc, method, start, err) }), nil
 }
 
-// tracedStream ends the backend call's record when the stream ends: its
-// last RecvMsg (io.EOF is success), or its context.
+// traceStream wraps a backend stream so that end is called once, when the
+// stream ends: at its last RecvMsg (io.EOF is success) or, for a stream
+// nobody reads to its end, when the caller's context ends (the integration
+// cancels it when the call is over). It watches the caller's context, not
+// the stream's: grpc-go cancels the stream's own context as it finishes,
+// before RecvMsg returns io.EOF, and a watcher on it raced the last
+// RecvMsg and reported a stream that ended well as cancelled.
+func traceStream(ctx context.Context, cs grpc.ClientStream, end func(error)) *tracedStream {
+	ts := &tracedStream{ClientStream: cs, end: end}
+	ts.stop = context.AfterFunc(ctx, func() { ts.finish(ctx.Err()) })
+	return ts
+}
+
+// tracedStream ends the backend call's record when the stream ends (see
+// traceStream).
 type tracedStream struct {
 	grpc.ClientStream
 	once sync.Once

@@ -34,7 +34,8 @@ type Resolver interface {
 // each request with dynamicpb and answers with the request when input and
 // output types are the same, an empty response otherwise. A server stream
 // gets two answers; a client stream is answered with its last message and
-// the count in the x-received trailer. Every call is counted and its
+// the count in the x-received trailer; every answer names the method that
+// ran in the x-backend-method header. Every call is counted and its
 // metadata kept, so tests can tell what reached the backend.
 type Mirror struct {
 	files Resolver
@@ -114,6 +115,9 @@ func (m *Mirror) handle(_ any, ss grpc.ServerStream) error {
 	desc, ok := d.(protoreflect.MethodDescriptor)
 	if !ok {
 		return status.Errorf(codes.Unimplemented, "%s is not a method", full)
+	}
+	if err := ss.SetHeader(metadata.Pairs("x-backend-method", full)); err != nil {
+		return err
 	}
 	reply := func(in proto.Message) proto.Message {
 		if desc.Input().FullName() == desc.Output().FullName() {
