@@ -1,7 +1,9 @@
 package config
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -31,11 +33,12 @@ type decoded struct {
 // typos, duplicate keys, null as "unset", Go-style durations in words, and
 // a key path for every problem.
 func decode(data []byte) decoded {
+	data = lineFeeds(data)
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return decoded{errs: yamlErrors(err)}
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
+	if doc.Kind == 0 || len(doc.Content) == 0 || emptyDocument(doc.Content[0]) {
 		return decoded{errs: Errors{{Message: "config is empty"}}}
 	}
 	root := doc.Content[0]
@@ -46,7 +49,7 @@ func decode(data []byte) decoded {
 	// Unknown keys are left to the shape layer, which suggests the key
 	// meant. The schema's rules are checked later (validate.go), once
 	// defaults are in.
-	err := protoyaml.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(data, cfg)
+	err := unmarshalProto(data, cfg)
 	sh := newShaper()
 	sh.message(root, "", cfg.ProtoReflect().Descriptor(), cfg.ProtoReflect())
 	out := decoded{root: root, cfg: cfg, index: sh.index}
@@ -62,6 +65,31 @@ func decode(data []byte) decoded {
 		out.errs = append(out.errs, pe)
 	}
 	return out
+}
+
+// lineFeeds ends every line of data with "\n". YAML ends a line at "\n",
+// "\r\n" or a lone "\r" and reads each as "\n" in values; protoyaml finds
+// the text of a line at fault by splitting on "\n" alone, and a file with
+// lone CRs made it index past its last line and panic.
+func lineFeeds(data []byte) []byte {
+	if !bytes.ContainsRune(data, '\r') {
+		return data
+	}
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+}
+
+// unmarshalProto decodes data into cfg with protoyaml. A panic in it (a
+// bug in the library on some input) is a problem with the file, not the
+// end of the process: the same code reads a config at reload, while the
+// gateway serves.
+func unmarshalProto(data []byte, cfg *configv1.Config) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("the YAML decoder failed on this file (%v); please report it", v)
+		}
+	}()
+	return protoyaml.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(data, cfg)
 }
 
 // yamlLine finds the line number in a go.yaml.in/yaml/v3 syntax error
@@ -141,6 +169,13 @@ func errorNode(err error) *yaml.Node {
 // at makes a problem at node n for the key path field.
 func at(n *yaml.Node, field, message string) *Error {
 	return &Error{Field: field, Message: message, Line: n.Line, Column: n.Column}
+}
+
+// emptyDocument tells whether root is the implicit null of a document
+// with nothing in it but markers and comments ("---"). The YAML library
+// places that null after the document's last line, which no editor shows.
+func emptyDocument(root *yaml.Node) bool {
+	return root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" && root.Value == "" && root.Style == 0
 }
 
 // describe names a YAML value for a message.

@@ -123,3 +123,28 @@ func TestRegressCarriageReturnLines(t *testing.T) {
 		t.Errorf("yamlLines(%q) = %d, want 3", "a\r\nb\nc", got)
 	}
 }
+
+// FuzzParse in CI: a file holding only a document marker ("---") was
+// reported at line 2 of a one-line file ("want a mapping ..., got
+// nothing"); it is an empty config, like an empty file.
+func TestRegressDocumentMarkerOnly(t *testing.T) {
+	for _, input := range []string{"---", "---\n", "--- # nothing yet\n", "---\n...\n"} {
+		_, err := Parse([]byte(input), "/etc/portico")
+		var errs Errors
+		if !asErrors(err, &errs) || len(errs) != 1 || errs[0].Message != "config is empty" || errs[0].Line != 0 {
+			t.Errorf("Parse(%q): got %v, want the one problem %q", input, err, "config is empty")
+		}
+	}
+}
+
+// FuzzParse: "listen:\r 0" panicked inside protoyaml, which splits lines on
+// "\n" alone while YAML also ends a line at a lone "\r"; reloading such a
+// file would have taken the gateway down. It is now one problem at the
+// line an editor shows.
+func TestRegressLoneCarriageReturnPanic(t *testing.T) {
+	_, err := Parse([]byte("listen:\r 0"), "/etc/portico")
+	var errs Errors
+	if !asErrors(err, &errs) || len(errs) != 1 || errs[0].Line != 2 || errs[0].Field != "listen" {
+		t.Errorf("Parse: got %v, want one problem with listen at line 2", err)
+	}
+}
