@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -740,5 +741,25 @@ func TestRegressShutdownDrains(t *testing.T) {
 	}
 	if d := time.Since(start); d > grace+time.Second {
 		t.Errorf("Shutdown took %v, want within the %v grace period", d, grace)
+	}
+}
+
+// TestRegressWildcardRuleKind: an HTTP rule with custom kind "*" (http.proto:
+// the method left unspecified) was filed under a method named "*" and no
+// request ever matched it. It now takes every method.
+func TestRegressWildcardRuleKind(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(rules, []byte("type: google.api.Service\nhttp:\n  rules:\n"+
+		"  - selector: example.bookstore.v1.BookstoreService.GetShelfStats\n"+
+		"    custom: {kind: \"*\", path: \"/v1/any/{shelf}/stats\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) { c.HttpRules = []string{rules} }})
+	for _, method := range []string{http.MethodGet, http.MethodDelete, http.MethodOptions, "PURGE"} {
+		req, _ := http.NewRequest(method, env.URL+"/v1/any/1/stats", nil)
+		resp, body := do(t, req)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"bookCount"`) {
+			t.Errorf("%s /v1/any/1/stats: got %d %s, want 200 with the shelf's stats", method, resp.StatusCode, body)
+		}
 	}
 }

@@ -84,8 +84,8 @@ func TestMethodNotAllowed(t *testing.T) {
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatalf("got %d, want 405: %s", resp.StatusCode, body)
 	}
-	if got := resp.Header.Get("Allow"); got != "DELETE, GET" {
-		t.Errorf("Allow: got %q, want %q", got, "DELETE, GET")
+	if got := resp.Header.Get("Allow"); got != "DELETE, GET, HEAD" {
+		t.Errorf("Allow: got %q, want %q", got, "DELETE, GET, HEAD")
 	}
 	checkSubset(t, body, `{"code":12,"message":"Method Not Allowed"}`)
 }

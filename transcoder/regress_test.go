@@ -3,6 +3,7 @@ package transcoder_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -92,5 +93,38 @@ func TestRegressBidiBrokenBodyRace(t *testing.T) {
 				t.Fatalf("body %q: %d without Connection: close, though the body was left unread", body, rec.Code)
 			}
 		}
+	}
+}
+
+// TestRegressHeadOnGetRoutes: HEAD on a GET route was a 405 (RFC 9110
+// expects a server to answer HEAD wherever it answers GET). It is now the
+// GET call with the same status and headers and no body; a streaming GET
+// stays a 405, and a 405 lists HEAD where it is answered.
+func TestRegressHeadOnGetRoutes(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{})
+	get, getBody := call{method: "GET", path: "/v1/shelves/1"}.do(t, env.URL)
+	before := env.Backend.Calls()
+	head, headBody := call{method: "HEAD", path: "/v1/shelves/1"}.do(t, env.URL)
+	if head.StatusCode != http.StatusOK || len(headBody) != 0 {
+		t.Fatalf("HEAD /v1/shelves/1: got %d with %d body bytes, want 200 and none", head.StatusCode, len(headBody))
+	}
+	if got, want := head.Header.Get("Content-Type"), get.Header.Get("Content-Type"); got != want || len(getBody) == 0 {
+		t.Errorf("HEAD Content-Type: got %q, want GET's %q", got, want)
+	}
+	if got := env.Backend.Calls(); got != before+1 {
+		t.Errorf("backend calls for a HEAD: got %d, want 1", got-before)
+	}
+
+	missing, body := call{method: "HEAD", path: "/v1/shelves/999"}.do(t, env.URL)
+	if missing.StatusCode != http.StatusNotFound || len(body) != 0 {
+		t.Errorf("HEAD of a missing shelf: got %d with %d body bytes, want GET's 404 and no body", missing.StatusCode, len(body))
+	}
+	watch, _ := call{method: "HEAD", path: "/v1/shelves/1/books:watch"}.do(t, env.URL)
+	if watch.StatusCode != http.StatusMethodNotAllowed || watch.Header.Get("Allow") != "GET" {
+		t.Errorf("HEAD of a server stream: got %d Allow %q, want 405 Allow GET", watch.StatusCode, watch.Header.Get("Allow"))
+	}
+	put, _ := call{method: "PUT", path: "/v1/shelves/1"}.do(t, env.URL)
+	if got := put.Header.Get("Allow"); got != "DELETE, GET, HEAD" {
+		t.Errorf("PUT's 405: Allow %q, want %q", got, "DELETE, GET, HEAD")
 	}
 }

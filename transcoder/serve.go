@@ -49,9 +49,12 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !found && len(allowed) > 0 && isWebSocket(r) {
 		match, found = t.lookupWebSocket(path, allowed) // a stream's route, whatever its method
 	}
+	if !found && len(allowed) > 0 && r.Method == http.MethodHead {
+		match, found = t.lookupHead(path)
+	}
 	if !found {
 		if len(allowed) > 0 {
-			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			w.Header().Set("Allow", strings.Join(t.withHead(path, allowed), ", "))
 			t.writeError(r.Context(), w, r, &runtime.HTTPStatusError{
 				HTTPStatus: http.StatusMethodNotAllowed,
 				Err:        status.Error(codes.Unimplemented, http.StatusText(http.StatusMethodNotAllowed)),

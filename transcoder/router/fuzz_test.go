@@ -31,6 +31,8 @@ var fuzzRoutes = []routeSpec{
 	"POST /v1/example/{uuid}:custom:custom",
 	"POST /v1/example/fixed:x:custom",
 	"GET /v1/{name=**}:a::b",
+	"* /v1/example/{uuid}/{rest=**}",
+	"* /v1/shelves/{shelf}:z:purge",
 }
 
 // FuzzLookup checks Lookup against the naive reference implementation for
@@ -135,7 +137,7 @@ func TestLookupAgreesWithOracle(t *testing.T) {
 	r, routes := build(t, fuzzRoutes...)
 	words := []string{"v1", "shelves", "special", "books", "files", "a", "b", "x%2Fy", "s:move", "f:download", "z:purge", ":cancel",
 		"example", "u:custom:custom", "fixed:x:custom"}
-	methods := []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"}
+	methods := []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
 	paths := []string{""}
 	var all []string
 	for depth := 0; depth < 4; depth++ {

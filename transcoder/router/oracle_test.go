@@ -82,8 +82,11 @@ func oracleLookup(routes []oracleRoute, method, path string) (tpl *httprule.Temp
 	if t, v := best(method); t != nil {
 		return t, v, nil
 	}
+	if t, v := best(AnyMethod); t != nil && method != AnyMethod {
+		return t, v, nil // a route for every method, after the method's own
+	}
 	for _, r := range routes {
-		if r.method != method && !slices.Contains(allowed, r.method) {
+		if r.method != method && r.method != AnyMethod && !slices.Contains(allowed, r.method) {
 			if t, _ := best(r.method); t != nil {
 				allowed = append(allowed, r.method)
 			}

@@ -27,3 +27,24 @@ func TestRegressVerbWithColon(t *testing.T) {
 		{method: "POST", path: "/v1/example/a_bit_of_everything/x:other", allowed: []string{"GET"}},
 	})
 }
+
+// TestRegressWildcardMethod: http.proto's custom kind "*" leaves the HTTP
+// method unspecified, but such a route was filed under the method "*" and
+// never matched. It takes every method; a route of the request's own
+// method comes first, and "*" is never listed as an allowed method.
+func TestRegressWildcardMethod(t *testing.T) {
+	const (
+		any  = "/v1/pages/{page=**}"
+		get  = "/v1/pages/home"
+		post = "/v1/forms/{form}"
+	)
+	r, routes := build(t, "* "+any, "GET "+get, "POST "+post)
+	runLookups(t, r, routes, []lookupCase{
+		{method: "GET", path: "/v1/pages/a/b", want: any, vars: []string{"a/b"}},
+		{method: "OPTIONS", path: "/v1/pages/a", want: any, vars: []string{"a"}},
+		{method: "GET", path: "/v1/pages/home", want: get},
+		{method: "DELETE", path: "/v1/pages/home", want: any, vars: []string{"home"}},
+		{method: "GET", path: "/v1/forms/x", allowed: []string{"POST"}},
+		{method: "POST", path: "/v1/other"},
+	})
+}

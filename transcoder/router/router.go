@@ -78,15 +78,21 @@ type Match[T any] struct {
 	Vars []string
 }
 
+// AnyMethod is the method of a route that takes every HTTP method (an
+// HttpRule's custom kind "*"). A route of the request's own method is
+// preferred to it.
+const AnyMethod = "*"
+
 // New returns an empty router.
 func New[T any]() *Router[T] {
 	return &Router[T]{}
 }
 
-// Add registers value v for the HTTP method (matched exactly, e.g. "GET") and
-// template tpl. It returns an error when the method already has a template of
-// the same Shape, which would match the same paths; the error names both
-// templates. tpl must not be modified after Add.
+// Add registers value v for the HTTP method (matched exactly, e.g. "GET",
+// or AnyMethod) and template tpl. It returns an error when the method
+// already has a template of the same Shape, which would match the same
+// paths; the error names both templates. tpl must not be modified after
+// Add.
 func (r *Router[T]) Add(method string, tpl *httprule.Template, v T) error {
 	if err := checkMethod(method); err != nil {
 		return err
@@ -130,8 +136,15 @@ func (r *Router[T]) Lookup(method, path string) (m Match[T], allowed []string, f
 			return Match[T]{Value: r.values[rt.id], Template: rt.tpl, Vars: rt.extract(p)}, nil, true
 		}
 	}
+	if method != AnyMethod {
+		if mt := r.trie(AnyMethod); mt != nil {
+			if rt, p := mt.find(path, lastSlash, colons); rt != nil {
+				return Match[T]{Value: r.values[rt.id], Template: rt.tpl, Vars: rt.extract(p)}, nil, true
+			}
+		}
+	}
 	for _, mt := range r.methods {
-		if mt.method == method {
+		if mt.method == method || mt.method == AnyMethod {
 			continue
 		}
 		if rt, _ := mt.find(path, lastSlash, colons); rt != nil {
