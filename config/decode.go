@@ -11,6 +11,8 @@ import (
 
 	"buf.build/go/protoyaml"
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 )
@@ -33,9 +35,12 @@ type decoded struct {
 // typos, duplicate keys, null as "unset", Go-style durations in words, and
 // a key path for every problem.
 func decode(data []byte) decoded {
-	data = lineFeeds(data)
+	data, err := lineFeeds(data)
+	if err != nil {
+		return decoded{errs: Errors{{Message: "invalid UTF-16: " + err.Error()}}}
+	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err = yaml.Unmarshal(data, &doc); err != nil {
 		return decoded{errs: yamlErrors(err)}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 || emptyDocument(doc.Content[0]) {
@@ -49,7 +54,7 @@ func decode(data []byte) decoded {
 	// Unknown keys are left to the shape layer, which suggests the key
 	// meant. The schema's rules are checked later (validate.go), once
 	// defaults are in.
-	err := unmarshalProto(data, cfg)
+	err = unmarshalProto(data, cfg)
 	sh := newShaper()
 	sh.message(root, "", cfg.ProtoReflect().Descriptor(), cfg.ProtoReflect())
 	out := decoded{root: root, cfg: cfg, index: sh.index}
@@ -68,16 +73,27 @@ func decode(data []byte) decoded {
 }
 
 // lineFeeds ends every line of data with "\n". YAML ends a line at "\n",
-// "\r\n" or a lone "\r" and reads each as "\n" in values; protoyaml finds
-// the text of a line at fault by splitting on "\n" alone, and a file with
-// lone CRs made it index past its last line and panic.
-func lineFeeds(data []byte) []byte {
-	if !bytes.ContainsRune(data, '\r') {
-		return data
+// "\r\n", a lone "\r", NEL, LS or PS (U+0085, U+2028, U+2029); protoyaml
+// finds the text of a line at fault by splitting on "\n" alone, and a file
+// with other breaks made it index past its last line and panic. A file
+// in UTF-16 (YAML allows it, with a byte order mark) is made UTF-8 first:
+// the bytes of its characters must not be taken for breaks.
+func lineFeeds(data []byte) ([]byte, error) {
+	if bytes.HasPrefix(data, []byte{0xfe, 0xff}) || bytes.HasPrefix(data, []byte{0xff, 0xfe}) {
+		utf8, _, err := transform.Bytes(unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder(), data)
+		if err != nil {
+			return nil, err
+		}
+		data = utf8
 	}
-	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
-	return bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+	if !bytes.ContainsAny(data, "\r\u0085\u2028\u2029") {
+		return data, nil
+	}
+	return []byte(breaks.Replace(string(data))), nil
 }
+
+// breaks rewrites YAML's line breaks as "\n" ("\r\n" before "\r").
+var breaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
 
 // unmarshalProto decodes data into cfg with protoyaml. A panic in it (a
 // bug in the library on some input) is a problem with the file, not the

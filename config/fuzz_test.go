@@ -1,10 +1,12 @@
 package config
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // FuzzParse feeds arbitrary text to Parse: it must never panic, every
@@ -42,9 +44,41 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// yamlLines counts the lines of input as YAML does: "\r\n", "\n" and a
-// lone "\r" each end a line.
+// yamlLines counts the lines of input as YAML does: "\r\n", "\n", a lone
+// "\r", NEL, LS and PS each end a line. A UTF-16 input (with its byte
+// order mark) is counted in its characters.
 func yamlLines(input string) int {
-	return strings.Count(strings.ReplaceAll(input, "\r\n", "\n"), "\n") +
-		strings.Count(strings.ReplaceAll(input, "\r\n", ""), "\r") + 1
+	if u, ok := fromUTF16(input); ok {
+		input = u
+	}
+	n := 1
+	for i, r := range input {
+		switch r {
+		case '\n', '\u0085', '\u2028', '\u2029':
+			n++
+		case '\r':
+			if !strings.HasPrefix(input[i+1:], "\n") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// fromUTF16 decodes input when it starts with a UTF-16 byte order mark.
+func fromUTF16(input string) (string, bool) {
+	var order binary.ByteOrder
+	switch {
+	case strings.HasPrefix(input, "\xfe\xff"):
+		order = binary.BigEndian
+	case strings.HasPrefix(input, "\xff\xfe"):
+		order = binary.LittleEndian
+	default:
+		return "", false
+	}
+	var units []uint16
+	for i := 2; i+1 < len(input); i += 2 {
+		units = append(units, order.Uint16([]byte(input[i:i+2])))
+	}
+	return string(utf16.Decode(units)), true
 }

@@ -1,10 +1,12 @@
 package config
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // Regression tests: one per finding, named for it.
@@ -146,5 +148,35 @@ func TestRegressLoneCarriageReturnPanic(t *testing.T) {
 	var errs Errors
 	if !asErrors(err, &errs) || len(errs) != 1 || errs[0].Line != 2 || errs[0].Field != "listen" {
 		t.Errorf("Parse: got %v, want one problem with listen at line 2", err)
+	}
+}
+
+// FuzzParse: "\xfe\xff (00" is UTF-16 (a byte order mark) holding LS
+// (U+2028), a YAML line break; a UTF-8 file with LS, NEL or PS made
+// protoyaml index past its last line, and normalising lone CRs byte by byte
+// would have broken UTF-16 characters. A UTF-16 config is read as its
+// text, and every YAML line break counts as one.
+func TestRegressUTF16AndUnicodeBreaks(t *testing.T) {
+	// U+0D0A is the bytes "\r\n" in UTF-16BE; listen is wrong on line 2.
+	text := "# \u0d0a\nlisten: 0\n"
+	utf16Of := func(order binary.AppendByteOrder) []byte {
+		var out []byte
+		for _, u := range utf16.Encode([]rune("\ufeff" + text)) {
+			out = order.AppendUint16(out, u)
+		}
+		return out
+	}
+	for name, data := range map[string][]byte{
+		"UTF-16BE":  utf16Of(binary.BigEndian),
+		"UTF-16LE":  utf16Of(binary.LittleEndian),
+		"UTF-8 LS":  []byte(strings.ReplaceAll(text, "\n", "\u2028")),
+		"UTF-8 NEL": []byte(strings.ReplaceAll(text, "\n", "\u0085")),
+	} {
+		_, err := Parse(data, "/etc/portico")
+		var errs Errors
+		if !asErrors(err, &errs) || len(errs) != 1 || errs[0].Field != "listen" || errs[0].Line != 2 ||
+			errs[0].Message != "want a mapping, got number 0" {
+			t.Errorf("%s: got %v, want one problem: listen at line 2 wants a mapping", name, err)
+		}
 	}
 }
