@@ -82,6 +82,9 @@ func (p *plan) gate(ctx context.Context, info *call.Info) (context.Context, erro
 		}
 		adds = append(adds, d.Headers...)
 		removes = append(removes, d.Remove...)
+		for _, h := range d.ResponseHeaders {
+			info.SetResponseHeader(h[0], h[1])
+		}
 		if id == nil {
 			id = &call.Identity{Provider: x.name, Principal: d.Principal}
 		}

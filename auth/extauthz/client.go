@@ -132,6 +132,9 @@ type Decision struct {
 	// metadata names to drop.
 	Headers [][2]string
 	Remove  []string
+	// ResponseHeaders go to the client with the answer (allowed: the
+	// OK response's response_headers_to_add).
+	ResponseHeaders [][2]string
 	// Principal is set when the authorizer names the caller (an allowed
 	// answer's x-portico-principal header).
 	Principal string

@@ -10,7 +10,8 @@ import (
 )
 
 // decide reads a CheckResponse: an OK status allows (its OK response's
-// headers go to the backend), anything else denies (its denied
+// headers go to the backend, its response_headers_to_add to the client
+// with the backend's answer), anything else denies (its denied
 // response's status and headers go to the client; Envoy's default
 // status is 403).
 func decide(resp *authv3.CheckResponse) *Decision {
@@ -30,6 +31,11 @@ func decide(resp *authv3.CheckResponse) *Decision {
 		}
 		for _, k := range ok.GetHeadersToRemove() {
 			d.Remove = append(d.Remove, strings.ToLower(k))
+		}
+		for _, hv := range ok.GetResponseHeadersToAdd() {
+			if k, v, good := header(hv); good && !framingHeader(k) {
+				d.ResponseHeaders = append(d.ResponseHeaders, [2]string{k, v})
+			}
 		}
 		return d
 	}
@@ -85,4 +91,16 @@ func header(hv *corev3.HeaderValueOption) (string, string, bool) {
 		}
 	}
 	return k, v, true
+}
+
+// framingHeader tells the headers an authorizer may not add to a
+// response: those that describe its framing, its content or the
+// connection, which the gateway writes itself, and gRPC's own.
+func framingHeader(k string) bool {
+	switch k {
+	case "content-length", "content-type", "content-encoding", "transfer-encoding", "connection",
+		"keep-alive", "upgrade", "te", "trailer", "proxy-connection":
+		return true
+	}
+	return strings.HasPrefix(k, "grpc-")
 }
