@@ -115,9 +115,7 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 		return nil, fmt.Errorf("listen.http: %v", err)
 	}
 	if tlsConf != nil {
-		restTLS := tlsConf.Clone()
-		restTLS.NextProtos = []string{"h2", "http/1.1"}
-		httpLis = tls.NewListener(httpLis, restTLS)
+		httpLis = tls.NewListener(httpLis, tlsConf.Clone())
 	}
 	s.listeners = append(s.listeners, httpLis)
 	s.HTTPAddr = httpLis.Addr().String()

@@ -15,14 +15,16 @@ import (
 )
 
 // doorTLS is the TLS config of the REST and gRPC doors (tls:), with
-// certificates reloaded when their files change; nil when the config sets
-// no TLS. The closer stops watching the files.
+// certificates and the client CA bundle reloaded when their files change;
+// nil when the config sets no TLS. The closer stops watching the files.
 //
 // The certificate is reloaded on the handshake after its files change
 // (their size or modification time): no watcher goroutine, and a
 // rotation by cert-manager or certbot is picked up by the next client.
 // A pair that does not load (a half-written file) is logged and the
-// previous certificate kept. The client CA bundle is read at start.
+// previous certificate kept. The client CA bundle is reloaded the same
+// way (see clientCAs). The config offers "h2" and "http/1.1" (the REST
+// door's protocols; grpc-go keeps "h2" for its door).
 func doorTLS(cfg *config.File, log *slog.Logger) (*tls.Config, io.Closer, error) {
 	t := cfg.Config.GetTls()
 	if t == nil {
@@ -35,25 +37,104 @@ func doorTLS(cfg *config.File, log *slog.Logger) (*tls.Config, io.Closer, error)
 	conf := &tls.Config{
 		MinVersion:     tls.VersionTLS12,
 		GetCertificate: kp.getCertificate,
+		NextProtos:     []string{"h2", "http/1.1"},
 	}
 	if ca := t.GetClientCaFile(); ca != "" {
-		pem, err := os.ReadFile(cfg.Resolve(ca))
+		cas, err := newClientCAs(cfg.Resolve(ca), log)
 		if err != nil {
 			return nil, nil, fmt.Errorf("client_ca_file: %v", err)
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, nil, fmt.Errorf("client_ca_file %s: no PEM certificate in it", ca)
-		}
-		conf.ClientCAs = pool
+		conf.ClientCAs = cas.pool
 		conf.ClientAuth = tls.VerifyClientCertIfGiven
 		if t.GetRequireClientCert() {
 			conf.ClientAuth = tls.RequireAndVerifyClientCert
 		}
+		cas.attach(conf)
 	} else if t.GetRequireClientCert() {
 		return nil, nil, errors.New("require_client_cert needs client_ca_file")
 	}
 	return conf, nil, nil
+}
+
+// clientCAs is the client CA bundle, reloaded on the handshake after its
+// file changes (size or modification time), so a CA rotation needs no
+// restart. A file that does not parse is logged and the previous bundle
+// kept.
+type clientCAs struct {
+	file string
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	pool    *x509.CertPool
+	loaded  fileStamp // of the bundle in pool
+	refused fileStamp // of a bundle that did not parse
+	derived *tls.Config
+}
+
+func newClientCAs(file string, log *slog.Logger) (*clientCAs, error) {
+	c := &clientCAs{file: file, log: log}
+	st, err := c.stamp()
+	if err != nil {
+		return nil, err
+	}
+	pool, err := readCAs(file)
+	if err != nil {
+		return nil, err
+	}
+	c.pool, c.loaded = pool, st
+	return c, nil
+}
+
+func (c *clientCAs) stamp() (fileStamp, error) {
+	fi, err := os.Stat(c.file)
+	if err != nil {
+		return fileStamp{}, err
+	}
+	return fileStamp{certSize: fi.Size(), certMTime: fi.ModTime()}, nil
+}
+
+func readCAs(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificate in it", file)
+	}
+	return pool, nil
+}
+
+// attach makes conf's handshakes verify client certificates against the
+// current bundle: conf itself while the file is unchanged, else a copy of
+// it with the new bundle (made once per change). Copies of conf made
+// after attach (the doors') carry the same function; grpc-go adds its
+// ALPN defaults to what it returns.
+func (c *clientCAs) attach(conf *tls.Config) {
+	base := conf.Clone()
+	initial := c.pool
+	conf.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		st, err := c.stamp()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if err == nil && st != c.loaded && st != c.refused {
+			if pool, err := readCAs(c.file); err != nil {
+				c.refused = st
+				c.log.Warn("tls: the changed client CA file does not load; keeping the previous bundle", "client_ca_file", c.file, "err", err)
+			} else {
+				c.pool, c.loaded, c.derived = pool, st, nil
+				c.log.Info("tls: client CA bundle reloaded", "client_ca_file", c.file)
+			}
+		}
+		if c.pool == initial {
+			return nil, nil // conf as it is
+		}
+		if c.derived == nil {
+			c.derived = base.Clone()
+			c.derived.ClientCAs = c.pool
+		}
+		return c.derived, nil
+	}
 }
 
 // keyPairReloader serves a certificate from files, reloading it when
