@@ -13,6 +13,8 @@ import (
 // header size (both answered in JSON), the call counted on the current
 // snapshot, its Info in the context, then the snapshot's transcoder.
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
+	s.restCalls.Add(1)
+	defer s.restCalls.Done()
 	snap := s.enter()
 	defer snap.inflight.leave()
 	if s.restInFlight.Add(1) > s.limits.MaxInFlight {

@@ -34,6 +34,10 @@ type Server struct {
 	HTTPAddr, GRPCAddr, AdminAddr string
 
 	restInFlight, grpcInFlight atomic.Int64
+	// restCalls counts the REST door's handlers running, WebSockets
+	// included: http.Server.Shutdown does not wait for a hijacked
+	// connection, so Shutdown waits for them here.
+	restCalls sync.WaitGroup
 	restBudget, grpcBudget     *budget
 	draining                   atomic.Bool
 	// stopCtx is cancelled (cause call.ErrShuttingDown) when the shutdown
@@ -261,7 +265,7 @@ func (s *Server) InFlight() (rest, grpc int64) { return s.restInFlight.Load(), s
 
 // Shutdown drains the gateway: readiness and gRPC health turn
 // NOT_SERVING first; then both doors stop accepting and wait together for
-// the calls in flight. Shortly before ctx ends (the grace period), calls
+// the calls in flight (WebSockets included). Shortly before ctx ends (the grace period), calls
 // still running are ended with UNAVAILABLE "server shutting down" (a
 // stream gets it as its last message), so every client gets a proper end;
 // then the snapshot is released. The admin listener stays up until the
@@ -310,6 +314,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	// WebSockets (hijacked, so not http.Server's to wait for) get the
+	// grace period too: the cut above ends those still open with
+	// UNAVAILABLE, as it does gRPC streams.
+	handlersDone := make(chan struct{})
+	go func() { s.restCalls.Wait(); close(handlersDone) }()
+	select {
+	case <-handlersDone:
+	case <-ctx.Done():
+	}
 	s.stopCall(call.ErrShuttingDown)
 	var errs []error
 	if httpErr != nil && !errors.Is(httpErr, context.DeadlineExceeded) {
