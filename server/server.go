@@ -37,9 +37,9 @@ type Server struct {
 	// restCalls counts the REST door's handlers running, WebSockets
 	// included: http.Server.Shutdown does not wait for a hijacked
 	// connection, so Shutdown waits for them here.
-	restCalls sync.WaitGroup
-	restBudget, grpcBudget     *budget
-	draining                   atomic.Bool
+	restCalls              sync.WaitGroup
+	restBudget, grpcBudget *budget
+	draining               atomic.Bool
 	// stopCtx is cancelled (cause call.ErrShuttingDown) when the shutdown
 	// grace period ends: calls still running end with a status.
 	stopCtx  context.Context
