@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -158,52 +159,12 @@ func TestTrafficGRPCRapidReset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	context.AfterFunc(ctx, func() { c.Close() })
-	go io.Copy(io.Discard, c) // the server's frames: settings, resets
-	fr := http2.NewFramer(c, nil)
-	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
-		t.Fatal(err)
-	}
-	if err := fr.WriteSettings(); err != nil {
-		t.Fatal(err)
-	}
-	var hb bytes.Buffer
-	enc := hpack.NewEncoder(&hb)
-	for _, f := range [][2]string{
+	sent, floodDone := rapidReset(ctx, t, c, [][2]string{
 		{":method", "POST"}, {":scheme", "http"}, {":authority", "portico"},
 		{":path", "/example.bookstore.v1.BookstoreService/ListShelves"},
 		{"content-type", "application/grpc"}, {"te", "trailers"},
-	} {
-		enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
-	}
-	block := hb.Bytes()
-	var sent atomic.Int64
-	floodDone := make(chan struct{})
-	go func() {
-		defer close(floodDone)
-		for id := uint32(1); id < 1<<20 && ctx.Err() == nil; id += 2 {
-			if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block, EndHeaders: true}); err != nil {
-				return
-			}
-			if err := fr.WriteRSTStream(id, http2.ErrCodeCancel); err != nil {
-				return
-			}
-			sent.Add(1)
-		}
-	}()
-	var maxInFlight atomic.Int64
-	sampleDone := make(chan struct{})
-	go func() {
-		defer close(sampleDone)
-		for ctx.Err() == nil {
-			_, g := gw.srv.InFlight()
-			if g > maxInFlight.Load() {
-				maxInFlight.Store(g)
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
-	}()
+	}, false)
+	maxInFlight, sampleDone := sampleMax(ctx, func() int64 { _, g := gw.srv.InFlight(); return g })
 	for i := 0; i < 10; i++ {
 		start := time.Now()
 		if err := grpcListShelves(gw); err != nil {
@@ -216,14 +177,123 @@ func TestTrafficGRPCRapidReset(t *testing.T) {
 	<-ctx.Done()
 	<-floodDone
 	<-sampleDone
-	t.Logf("streams opened and reset: %d; most calls in flight seen: %d", sent.Load(), maxInFlight.Load())
-	if sent.Load() < 100 {
-		t.Fatalf("the flood sent %d streams; the test says nothing", sent.Load())
+	t.Logf("streams opened and reset: %d; most calls in flight seen: %d", sent(), maxInFlight())
+	if sent() < 100 {
+		t.Fatalf("the flood sent %d streams; the test says nothing", sent())
 	}
 	// 8 handlers for the flooding connection, 1 for the normal client.
-	if got := maxInFlight.Load(); got > 8+1 {
+	if got := maxInFlight(); got > 8+1 {
 		t.Errorf("calls in flight during the flood: up to %d, want at most max_concurrent_streams (8) + 1", got)
 	}
+}
+
+// TestTrafficRESTRapidReset is the same flood on the REST door, over TLS
+// (HTTP/2 is negotiated there): net/http runs at most
+// max_concurrent_streams handlers per connection, and a normal client is
+// served promptly.
+func TestTrafficRESTRapidReset(t *testing.T) {
+	s := newTLSSetup(t)
+	_, addr := trafficBackend(t)
+	cfg := s.config(addr, false)
+	cfg.Auth, cfg.Apis[0].Auth = nil, nil
+	edgeLimits(cfg)
+	srv := startTLSGateway(t, cfg, s.dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+
+	c, err := tls.Dial("tcp", srv.HTTPAddr, &tls.Config{RootCAs: s.serverCA.Pool(), ServerName: "127.0.0.1", NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.ConnectionState().NegotiatedProtocol; p != "h2" {
+		t.Fatalf("negotiated %q, want h2", p)
+	}
+	sent, floodDone := rapidReset(ctx, t, c, [][2]string{
+		{":method", "GET"}, {":scheme", "https"}, {":authority", "portico"}, {":path", "/v1/shelves"},
+	}, true)
+	maxInFlight, sampleDone := sampleMax(ctx, func() int64 { r, _ := srv.InFlight(); return r })
+	client := httpsClient(s.clientTLS())
+	for i := 0; i < 10; i++ {
+		start := time.Now()
+		resp, err := client.Get("https://" + srv.HTTPAddr + "/v1/shelves")
+		if err != nil {
+			t.Fatalf("normal call %d during the flood: %v", i+1, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("normal call %d during the flood: got %d, want 200", i+1, resp.StatusCode)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("normal call %d during the flood took %v; want it served promptly", i+1, d)
+		}
+	}
+	<-ctx.Done()
+	<-floodDone
+	<-sampleDone
+	t.Logf("streams opened and reset: %d; most calls in flight seen: %d", sent(), maxInFlight())
+	if sent() < 100 {
+		t.Fatalf("the flood sent %d streams; the test says nothing", sent())
+	}
+	if got := maxInFlight(); got > 8+1 {
+		t.Errorf("calls in flight during the flood: up to %d, want at most max_concurrent_streams (8) + 1", got)
+	}
+}
+
+// rapidReset opens streams with the given header fields on c, an HTTP/2
+// connection (ending each request's stream when endStream is set), and
+// resets each at once (CVE-2023-44487), until ctx ends or the server stops
+// reading. sent tells how many; done is closed when the
+// flood is over. c is closed when ctx ends.
+func rapidReset(ctx context.Context, t *testing.T, c net.Conn, fields [][2]string, endStream bool) (sent func() int64, done <-chan struct{}) {
+	t.Helper()
+	t.Cleanup(func() { c.Close() })
+	context.AfterFunc(ctx, func() { c.Close() })
+	go io.Copy(io.Discard, c) // the server's frames: settings, resets
+	fr := http2.NewFramer(c, nil)
+	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
+		t.Fatal(err)
+	}
+	if err := fr.WriteSettings(); err != nil {
+		t.Fatal(err)
+	}
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	for _, f := range fields {
+		enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	block := hb.Bytes()
+	var n atomic.Int64
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for id := uint32(1); id < 1<<20 && ctx.Err() == nil; id += 2 {
+			if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block, EndHeaders: true, EndStream: endStream}); err != nil {
+				return
+			}
+			if err := fr.WriteRSTStream(id, http2.ErrCodeCancel); err != nil {
+				return
+			}
+			n.Add(1)
+		}
+	}()
+	return n.Load, finished
+}
+
+// sampleMax samples value every 200µs until ctx ends; max tells the
+// largest seen once done is closed.
+func sampleMax(ctx context.Context, value func() int64) (max func() int64, done <-chan struct{}) {
+	var m atomic.Int64
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for ctx.Err() == nil {
+			if v := value(); v > m.Load() {
+				m.Store(v)
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	return m.Load, finished
 }
 
 // TestTrafficGRPCAdvertisesStreamLimit checks the gRPC door's HTTP/2
