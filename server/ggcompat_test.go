@@ -284,6 +284,11 @@ func TestGRPCGatewayExamplesServe(t *testing.T) {
 			backend: "/" + examplePkg + "NonStandardService/Update", want: `{}`},
 		{name: "response body", method: "GET", path: "/responsebody/d", status: 200,
 			backend: "/" + examplePkg + "ResponseBodyService/GetResponseBody", want: `{"data":""}`},
+		// HEAD: an explicit HEAD rule (Exists) wins over the GET route on
+		// the same path; a GET route without one answers HEAD itself.
+		{name: "HEAD rule", method: "HEAD", path: "/v1/example/a_bit_of_everything/u-2", status: 200, backend: abe + "Exists"},
+		{name: "HEAD on a GET route", method: "HEAD", path: "/responsebody/d", status: 200,
+			backend: "/" + examplePkg + "ResponseBodyService/GetResponseBody"},
 		// Bad input is refused before the backend.
 		{name: "bad JSON", method: "POST", path: "/v1/example/echo_body", body: `{"id":`, status: 400, want: `{"code":3}`},
 		{name: "unknown path", method: "GET", path: "/v1/example/nope", status: 404, want: `{"code":5}`},
@@ -320,6 +325,12 @@ func TestGRPCGatewayExamplesServe(t *testing.T) {
 						t.Errorf("header %s: got %q, want %q", k, got, v)
 					}
 				}
+			}
+			if c.method == http.MethodHead {
+				if len(data) != 0 {
+					t.Errorf("HEAD: got a body %q, want none", data)
+				}
+				return
 			}
 			if c.lines == 0 {
 				checkJSONSubset(t, data, c.want)
