@@ -6,6 +6,7 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	"github.com/portico-gw/portico/auth/authtest"
 	"github.com/portico-gw/portico/codec"
 	"github.com/portico-gw/portico/examples/bookstore"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
@@ -762,4 +766,80 @@ func TestRegressWildcardRuleKind(t *testing.T) {
 			t.Errorf("%s /v1/any/1/stats: got %d %s, want 200 with the shelf's stats", method, resp.StatusCode, body)
 		}
 	}
+}
+
+// TestRegressExtAuthzResponseHeadersIgnored (noticed in stop 12): an OK
+// answer's response_headers_to_add
+// reach the client with the backend's answer on both doors (they were
+// ignored); headers that describe the response's framing are not taken.
+func TestRegressExtAuthzResponseHeadersIgnored(t *testing.T) {
+	e, az := startExtAuthz(t, nil)
+	tok := e.iss.Token(t, nil)
+	az.SetDecide(func(*authv3.CheckRequest) *authv3.CheckResponse {
+		resp := authtest.Allow(nil)
+		ok := resp.GetOkResponse()
+		for k, v := range map[string]string{"X-Quota-Left": "7", "Content-Type": "text/html", "Grpc-Status": "13"} {
+			ok.ResponseHeadersToAdd = append(ok.ResponseHeadersToAdd, &corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: k, Value: v}})
+		}
+		return resp
+	})
+	a := restCall(t, e.URL, http.MethodGet, getBookPath, bearer(tok), "")
+	if a.code != http.StatusOK {
+		t.Fatalf("REST: got %d %s, want 200", a.code, a.body)
+	}
+	if got := a.header.Get("X-Quota-Left"); got != "7" {
+		t.Errorf("REST: X-Quota-Left: got %q, want 7", got)
+	}
+	if got := a.header.Get("Content-Type"); got != "application/json" {
+		t.Errorf("REST: Content-Type: got %q, want the gateway's application/json", got)
+	}
+	st, hdr := grpcGetBook(t, e.Conn, "shelves/1/books/1", grpcBearer(tok))
+	if st.Code() != codes.OK {
+		t.Fatalf("gRPC: got %v, want OK", st.Err())
+	}
+	if got := hdr.Get("x-quota-left"); len(got) != 1 || got[0] != "7" {
+		t.Errorf("gRPC: x-quota-left: got %q, want [7]", got)
+	}
+	if got := hdr.Get("content-type"); len(got) != 1 || got[0] != "application/grpc" {
+		t.Errorf("gRPC: content-type: got %q, want [application/grpc]", got)
+	}
+}
+
+// TestRegressClientCAReadOnce (noticed in stop 12): a new client CA bundle is used from the next
+// handshake on, on both doors, and the REST door still speaks HTTP/2; a
+// bundle that does not parse keeps the previous one. (The bundle was read
+// once, at start.)
+func TestRegressClientCAReadOnce(t *testing.T) {
+	s := newTLSSetup(t)
+	rec, addr := startRecorder(t)
+	srv := startTLSGateway(t, s.config(addr, true), s.dir)
+	next := authtest.NewCA(t, "next client CA")
+	cert := next.Issue(t, authtest.LeafOptions{CommonName: "rotated", Client: true}).TLS
+	conf := s.clientTLS()
+	conf.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
+
+	if _, err := httpsClient(conf).Get("https://" + srv.HTTPAddr + getBookPath); err == nil {
+		t.Fatal("REST: a certificate of the next CA was accepted before the bundle named it")
+	}
+	writeAtomic(t, s.clientCAFile, append(append([]byte{}, s.client.PEM...), next.PEM...))
+	check := func(when string) {
+		t.Helper()
+		resp, err := httpsClient(conf).Get("https://" + srv.HTTPAddr + getBookPath)
+		if err != nil {
+			t.Fatalf("REST %s: %v", when, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.ProtoMajor != 2 {
+			t.Errorf("REST %s: got %d over HTTP/%d, want 200 over HTTP/2", when, resp.StatusCode, resp.ProtoMajor)
+		}
+		if got := rec.lastMD().Get("x-portico-principal"); len(got) != 1 || got[0] != "rotated" {
+			t.Errorf("REST %s: principal %q, want [rotated]", when, got)
+		}
+		if st, _ := grpcGetBook(t, tlsConn(t, srv.GRPCAddr, conf), "shelves/1/books/1", nil); st.Code() != codes.OK {
+			t.Errorf("gRPC %s: got %v, want OK", when, st.Err())
+		}
+	}
+	check("after the bundle named the next CA")
+	writeAtomic(t, s.clientCAFile, []byte("not a certificate"))
+	check("after a bundle that does not parse")
 }

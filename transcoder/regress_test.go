@@ -3,10 +3,12 @@ package transcoder_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
@@ -126,5 +128,53 @@ func TestRegressHeadOnGetRoutes(t *testing.T) {
 	put, _ := call{method: "PUT", path: "/v1/shelves/1"}.do(t, env.URL)
 	if got := put.Header.Get("Allow"); got != "DELETE, GET, HEAD" {
 		t.Errorf("PUT's 405: Allow %q, want %q", got, "DELETE, GET, HEAD")
+	}
+}
+
+// TestRegressWebSocketCutAtShutdown: a WebSocket open when the gateway shuts down
+// keeps working through the grace period, like a gRPC stream (http.Server
+// does not wait for hijacked connections, and it used to be cut at once),
+// and is then ended with UNAVAILABLE (4014) in its close frame, so the
+// client knows to reconnect elsewhere, rather than dropped.
+func TestRegressWebSocketCutAtShutdown(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{})
+	c := wsDial(t, env, "/v1/books:lookup", nil)
+	wsSend(t, c, `{"name":"shelves/1/books/1"}`)
+	if got := wsMessage(t, c); got["name"] != "shelves/1/books/1" {
+		t.Fatalf("answer: got %v", got)
+	}
+	const grace = 1500 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- env.Server.Shutdown(ctx) }()
+	// Once the door has stopped accepting, the WebSocket still answers.
+	addr := strings.TrimPrefix(env.URL, "http://")
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break
+		}
+		conn.Close()
+		if time.Since(start) > grace {
+			t.Fatal("the REST door still accepted connections after the grace period")
+		}
+		time.Sleep(5 * time.Millisecond) // polling the listener, not waiting for a server to start
+	}
+	wsSend(t, c, `{"name":"shelves/1/books/2"}`)
+	if got := wsMessage(t, c); got["name"] != "shelves/1/books/2" {
+		t.Fatalf("answer while draining: got %v", got)
+	}
+	code, reason, msgs := wsEnd(t, c)
+	if code != 4014 || reason != "server shutting down" || len(msgs) != 0 {
+		t.Errorf("close: got %d %q after %v, want 4014 \"server shutting down\"", code, reason, msgs)
+	}
+	// The cut comes at the grace period less its margin (a tenth).
+	if d := time.Since(start); d < grace*8/10 {
+		t.Errorf("the WebSocket was closed %v into a %v grace period, want it kept until the cut", d, grace)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
 	}
 }
