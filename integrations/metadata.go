@@ -30,6 +30,19 @@ func transportKey(k string) bool {
 	return false
 }
 
+// HopHeader reports whether an HTTP header (any case) is about the
+// connection or the body's framing rather than the call: it is never
+// copied from one HTTP message to another (a backend's answer, an
+// authorizer's headers), since whoever writes the message sets it.
+func HopHeader(k string) bool {
+	switch strings.ToLower(k) {
+	case "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
+		"te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "content-type", "content-encoding":
+		return true
+	}
+	return false
+}
+
 // ReservedPrefix starts the metadata names Portico sets for backends
 // (x-portico-principal, ...). A client can never send them: both doors
 // drop them from what the client sent.

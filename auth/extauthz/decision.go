@@ -7,6 +7,8 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc/codes"
+
+	"github.com/portico-gw/portico/integrations"
 )
 
 // decide reads a CheckResponse: an OK status allows (its OK response's
@@ -33,7 +35,7 @@ func decide(resp *authv3.CheckResponse) *Decision {
 			d.Remove = append(d.Remove, strings.ToLower(k))
 		}
 		for _, hv := range ok.GetResponseHeadersToAdd() {
-			if k, v, good := header(hv); good && !framingHeader(k) {
+			if k, v, good := header(hv); good && !integrations.HopHeader(k) && !strings.HasPrefix(k, "grpc-") {
 				d.ResponseHeaders = append(d.ResponseHeaders, [2]string{k, v})
 			}
 		}
@@ -91,16 +93,4 @@ func header(hv *corev3.HeaderValueOption) (string, string, bool) {
 		}
 	}
 	return k, v, true
-}
-
-// framingHeader tells the headers an authorizer may not add to a
-// response: those that describe its framing, its content or the
-// connection, which the gateway writes itself, and gRPC's own.
-func framingHeader(k string) bool {
-	switch k {
-	case "content-length", "content-type", "content-encoding", "transfer-encoding", "connection",
-		"keep-alive", "upgrade", "te", "trailer", "proxy-connection":
-		return true
-	}
-	return strings.HasPrefix(k, "grpc-")
 }

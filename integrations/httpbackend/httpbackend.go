@@ -22,7 +22,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/portico-gw/portico/catalog"
@@ -252,15 +251,4 @@ func transportError(ctx context.Context, err error) error {
 		return status.Error(codes.DeadlineExceeded, "backend timeout")
 	}
 	return integrations.Unavailable
-}
-
-// headerKeyword reports whether an HTTP header is about the connection or
-// the body's framing, not the call.
-func hopHeader(k string) bool {
-	switch strings.ToLower(k) {
-	case "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-		"te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "content-type", "content-encoding":
-		return true
-	}
-	return false
 }

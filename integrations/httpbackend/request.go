@@ -14,6 +14,7 @@ import (
 
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/catalog/httprule"
+	"github.com/portico-gw/portico/integrations"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -109,7 +110,7 @@ func setHeaders(h http.Header, ctx context.Context) {
 			continue
 		}
 		name := strings.TrimPrefix(k, "grpcgateway-")
-		if hopHeader(name) || name == "user-agent" || name == "accept" {
+		if integrations.HopHeader(name) || name == "user-agent" || name == "accept" {
 			continue
 		}
 		for _, v := range vs {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/integrations"
 	"google.golang.org/genproto/googleapis/rpc/code"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
@@ -194,7 +195,7 @@ func responseMetadata(h http.Header) metadata.MD {
 	for k, vs := range h {
 		name := strings.ToLower(k)
 		name = strings.TrimPrefix(name, "grpc-metadata-")
-		if hopHeader(name) || name == "date" || strings.HasPrefix(name, "grpc-") || !validKey(name) {
+		if integrations.HopHeader(name) || name == "date" || strings.HasPrefix(name, "grpc-") || !validKey(name) {
 			continue
 		}
 		md[name] = append(md[name], vs...)
