@@ -73,7 +73,7 @@ type clientCAs struct {
 
 func newClientCAs(file string, log *slog.Logger) (*clientCAs, error) {
 	c := &clientCAs{file: file, log: log}
-	st, err := c.stamp()
+	st, err := stampOf(c.file)
 	if err != nil {
 		return nil, err
 	}
@@ -83,14 +83,6 @@ func newClientCAs(file string, log *slog.Logger) (*clientCAs, error) {
 	}
 	c.pool, c.loaded = pool, st
 	return c, nil
-}
-
-func (c *clientCAs) stamp() (fileStamp, error) {
-	fi, err := os.Stat(c.file)
-	if err != nil {
-		return fileStamp{}, err
-	}
-	return fileStamp{certSize: fi.Size(), certMTime: fi.ModTime()}, nil
 }
 
 func readCAs(file string) (*x509.CertPool, error) {
@@ -114,7 +106,7 @@ func (c *clientCAs) attach(conf *tls.Config) {
 	base := conf.Clone()
 	initial := c.pool
 	conf.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
-		st, err := c.stamp()
+		st, err := stampOf(c.file)
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if err == nil && st != c.loaded && st != c.refused {
@@ -145,15 +137,27 @@ type keyPairReloader struct {
 
 	mu      sync.Mutex
 	cert    *tls.Certificate
-	loaded  fileStamp // stamps of the pair being served
-	refused fileStamp // stamps of a pair that failed to load
+	loaded  pairStamp // stamps of the pair being served
+	refused pairStamp // stamps of a pair that failed to load
 }
 
-// fileStamp tells whether a file changed.
+// fileStamp tells whether a file changed: its size and modification
+// time.
 type fileStamp struct {
-	certSize, keySize   int64
-	certMTime, keyMTime time.Time
+	size  int64
+	mtime time.Time
 }
+
+func stampOf(path string) (fileStamp, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}, err
+	}
+	return fileStamp{size: fi.Size(), mtime: fi.ModTime()}, nil
+}
+
+// pairStamp tells whether a certificate or its key changed.
+type pairStamp struct{ cert, key fileStamp }
 
 func newKeyPairReloader(certFile, keyFile string, log *slog.Logger) (*keyPairReloader, error) {
 	r := &keyPairReloader{certFile: certFile, keyFile: keyFile, log: log}
@@ -169,16 +173,13 @@ func newKeyPairReloader(certFile, keyFile string, log *slog.Logger) (*keyPairRel
 	return r, nil
 }
 
-func (r *keyPairReloader) stamp() (fileStamp, error) {
-	c, err := os.Stat(r.certFile)
+func (r *keyPairReloader) stamp() (pairStamp, error) {
+	c, err := stampOf(r.certFile)
 	if err != nil {
-		return fileStamp{}, err
+		return pairStamp{}, err
 	}
-	k, err := os.Stat(r.keyFile)
-	if err != nil {
-		return fileStamp{}, err
-	}
-	return fileStamp{certSize: c.Size(), keySize: k.Size(), certMTime: c.ModTime(), keyMTime: k.ModTime()}, nil
+	k, err := stampOf(r.keyFile)
+	return pairStamp{c, k}, err
 }
 
 func (r *keyPairReloader) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
