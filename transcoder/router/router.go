@@ -131,13 +131,8 @@ func (r *Router[T]) Lookup(method, path string) (m Match[T], allowed []string, f
 		return m, nil, false
 	}
 	colons := lastColon > lastSlash // the last segment has a ":"
-	if mt := r.trie(method); mt != nil {
-		if rt, p := mt.find(path, lastSlash, colons); rt != nil {
-			return Match[T]{Value: r.values[rt.id], Template: rt.tpl, Vars: rt.extract(p)}, nil, true
-		}
-	}
-	if method != AnyMethod {
-		if mt := r.trie(AnyMethod); mt != nil {
+	for _, m := range [...]string{method, AnyMethod} { // the method's own routes first
+		if mt := r.trie(m); mt != nil {
 			if rt, p := mt.find(path, lastSlash, colons); rt != nil {
 				return Match[T]{Value: r.values[rt.id], Template: rt.tpl, Vars: rt.extract(p)}, nil, true
 			}
