@@ -130,7 +130,7 @@ func (r *Router[T]) Lookup(method, path string) (m Match[T], allowed []string, f
 	if !ok {
 		return m, nil, false
 	}
-	colons := lastColon > lastSlash // the last segment has a ":"
+	colons := lastColon > lastSlash                    // the last segment has a ":"
 	for _, m := range [...]string{method, AnyMethod} { // the method's own routes first
 		if mt := r.trie(m); mt != nil {
 			if rt, p := mt.find(path, lastSlash, colons); rt != nil {
