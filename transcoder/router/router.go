@@ -130,8 +130,9 @@ func (r *Router[T]) Lookup(method, path string) (m Match[T], allowed []string, f
 	if !ok {
 		return m, nil, false
 	}
-	colons := lastColon > lastSlash                    // the last segment has a ":"
-	for _, m := range [...]string{method, AnyMethod} { // the method's own routes first
+	colons := lastColon > lastSlash // the last segment has a ":"
+	// The method's own routes first, then those for every method.
+	for _, m := range [...]string{method, AnyMethod} {
 		if mt := r.trie(m); mt != nil {
 			if rt, p := mt.find(path, lastSlash, colons); rt != nil {
 				return Match[T]{Value: r.values[rt.id], Template: rt.tpl, Vars: rt.extract(p)}, nil, true
