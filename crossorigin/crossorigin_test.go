@@ -131,7 +131,7 @@ func TestCSRF(t *testing.T) {
 		{"same-origin fetch", "POST", "a=b", []string{"Sec-Fetch-Site", "same-origin", "Origin", "https://evil.example", "Content-Type", "text/plain"}, false},
 		{"allowed origin is trusted", "POST", "a=b", []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://app.example.com", "Content-Type", "text/plain"}, false},
 		{"cross-site JSON needs a preflight: left to CORS", "POST", `{}`, []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example", "Content-Type", "application/json"}, false},
-		{"cross-site without a body", "POST", "", []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example", "Content-Type", "text/plain"}, false},
+		{"cross-site without a body", "POST", "", []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example", "Content-Type", "text/plain"}, true},
 		{"cross-site GET", "GET", "", []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package transcoder_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
+	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/server/servertest"
 	"github.com/portico-gw/portico/transcoder"
@@ -176,5 +179,82 @@ func TestRegressWebSocketCutAtShutdown(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+// TestRegressWebSocketHijackWithStarOrigin: with cors.allowed_origins
+// ["*"], a page of any site could open a WebSocket on a streaming route
+// carrying the browser's cookies or remembered HTTP authentication, and
+// read the stream as the user (cross-site WebSocket hijacking: a
+// handshake is a GET no preflight guards). "*" now admits foreign
+// origins only without ambient credentials; the request's own origin and
+// the origins listed by name keep theirs.
+func TestRegressWebSocketHijackWithStarOrigin(t *testing.T) {
+	star := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Cors = &configv1.Cors{AllowedOrigins: []string{"*"}}
+	}})
+	listed := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Cors = &configv1.Cors{AllowedOrigins: []string{"*", "https://app.example.com"}}
+	}})
+	dial := func(env *servertest.Env, kv ...string) (int, []byte) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		h := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			h.Set(kv[i], kv[i+1])
+		}
+		c, resp, err := websocket.Dial(ctx, wsURL(env, "/v1/books:lookup"), &websocket.DialOptions{HTTPHeader: h})
+		if err == nil {
+			c.CloseNow()
+			return resp.StatusCode, nil
+		}
+		if resp == nil {
+			t.Fatalf("dial %v: %v", kv, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+	// What Chrome sends on new WebSocket(...) from https://evil.example.
+	browser := []string{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "websocket", "Sec-Fetch-Dest", "empty"}
+	for _, cred := range [][]string{
+		{"Cookie", "session=victim"},
+		{"Authorization", "Basic dXNlcjpwYXNz"},
+	} {
+		calls := star.Backend.Calls()
+		code, body := dial(star, append(append([]string(nil), browser...), cred...)...)
+		if code != http.StatusForbidden {
+			t.Errorf("foreign origin with %s: got %d %s, want 403", cred[0], code, body)
+			continue
+		}
+		checkSubset(t, body, `{"code":7}`)
+		if got := star.Backend.Calls(); got != calls {
+			t.Errorf("foreign origin with %s: backend calls: got %d, want %d", cred[0], got, calls)
+		}
+		// An old browser: Origin only.
+		if code, body := dial(star, "Origin", "https://evil.example", cred[0], cred[1]); code != http.StatusForbidden {
+			t.Errorf("foreign Origin (no Sec-Fetch-Site) with %s: got %d %s, want 403", cred[0], code, body)
+		}
+		// An opaque origin (a sandboxed frame, a data: URL).
+		if code, body := dial(star, "Origin", "null", cred[0], cred[1]); code != http.StatusForbidden {
+			t.Errorf("Origin null with %s: got %d %s, want 403", cred[0], code, body)
+		}
+	}
+	// What stays open.
+	host := strings.TrimPrefix(star.URL, "http://")
+	for _, tc := range []struct {
+		name string
+		env  *servertest.Env
+		kv   []string
+	}{
+		{"foreign origin without credentials (\"*\")", star, browser},
+		{"own origin with a cookie", star, []string{"Origin", "http://" + host, "Sec-Fetch-Site", "same-origin", "Cookie", "session=s"}},
+		{"own origin, old browser, with a cookie", star, []string{"Origin", "http://" + host, "Cookie", "session=s"}},
+		{"listed origin with a cookie", listed, []string{"Origin", "https://app.example.com", "Sec-Fetch-Site", "cross-site", "Cookie", "session=s"}},
+		{"no browser, with Authorization", star, []string{"Authorization", "Bearer t"}},
+	} {
+		if code, body := dial(tc.env, tc.kv...); code != http.StatusSwitchingProtocols {
+			t.Errorf("%s: got %d %s, want 101", tc.name, code, body)
+		}
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/catalog/httprule"
@@ -96,7 +95,7 @@ type Transcoder struct {
 	// with REST choices (Options.Response), read on the error path only.
 	mappings map[*catalog.Method]*responsemap.Mapping
 	// ws is how WebSocket handshakes are accepted (origins).
-	ws *websocket.AcceptOptions
+	ws *wsAccept
 }
 
 // New compiles every binding of the catalog into the route trie, resolving
