@@ -843,3 +843,71 @@ func TestRegressClientCAReadOnce(t *testing.T) {
 	writeAtomic(t, s.clientCAFile, []byte("not a certificate"))
 	check("after a bundle that does not parse")
 }
+
+// TestRegressCSRFEveryUnsafeMethod: a cross-site request without a body
+// (Content-Length: 0: an empty form, a bodiless no-cors fetch) passed the
+// CSRF check, on proto methods and plain routes alike, and so did every
+// method that needs a preflight even when no CORS answer could have
+// allowed it. Now every unsafe method is refused cross-site from an
+// origin not listed, with or without a body; curl keeps working.
+func TestRegressCSRFEveryUnsafeMethod(t *testing.T) {
+	lb := startLegacy(t)
+	env := servertest.Start(t, servertest.Options{Config: withRoute(lb.URL+"/api", "/legacy/", true, nil)})
+	// What Chrome sends for an empty <form method=post> on evil.example,
+	// and for fetch(url, {method, mode: "no-cors", credentials: "include"}).
+	form := []string{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "navigate",
+		"Sec-Fetch-Dest", "document", "Content-Type", "application/x-www-form-urlencoded", "Cookie", "session=victim"}
+	fetch := []string{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "no-cors",
+		"Sec-Fetch-Dest", "empty", "Cookie", "session=victim"}
+	send := func(method, path string, kv []string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, env.URL+path, nil) // Content-Length: 0
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < len(kv); i += 2 {
+			req.Header.Set(kv[i], kv[i+1])
+		}
+		resp, err := servertest.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, body
+	}
+	for _, tc := range []struct {
+		method, path string
+		kv           []string
+	}{
+		{"POST", "/v1/shelves", form},
+		{"POST", "/v1/shelves", fetch},
+		{"DELETE", "/v1/shelves/1", fetch},
+		{"POST", "/legacy/orders/7:cancel", form},
+		{"POST", "/legacy/orders/7:cancel", fetch},
+		{"DELETE", "/legacy/orders/7", fetch},
+		{"PURGE", "/legacy/cache", fetch},
+	} {
+		calls := env.Backend.Calls()
+		lb.mu.Lock()
+		lb.last = nil
+		lb.mu.Unlock()
+		resp, body := send(tc.method, tc.path, tc.kv)
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"code":7`) {
+			t.Errorf("cross-site %s %s %v: got %d %s, want 403 with a JSON error", tc.method, tc.path, tc.kv[5], resp.StatusCode, body)
+		}
+		if got := env.Backend.Calls(); got != calls {
+			t.Errorf("cross-site %s %s: the backend got %d calls", tc.method, tc.path, got-calls)
+		}
+		if last, _ := lb.got(); last != nil {
+			t.Errorf("cross-site %s %s: the route's backend got %s %s", tc.method, tc.path, last.Method, last.URL)
+		}
+	}
+	// Without a browser's headers (curl), the same requests are served.
+	if resp, body := send("DELETE", "/legacy/orders/7", nil); resp.StatusCode != http.StatusCreated {
+		t.Errorf("curl -X DELETE on a route: got %d %s, want the backend's 201", resp.StatusCode, body)
+	}
+	if resp, body := send("POST", "/legacy/orders/7:cancel", []string{"Origin", env.URL, "Sec-Fetch-Site", "same-origin", "Cookie", "s=1"}); resp.StatusCode != http.StatusCreated {
+		t.Errorf("same-origin POST on a route: got %d %s, want the backend's 201", resp.StatusCode, body)
+	}
+}
