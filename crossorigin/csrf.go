@@ -24,6 +24,14 @@ import (
 //     browser sent it without credentials (credentials are never allowed
 //     with "*"): an anonymous call, which "*" is there to allow.
 //
+// One GET is checked too: a WebSocket handshake (Upgrade: websocket),
+// which no preflight guards and whose stream the page reads. One that is
+// cross-site, from an origin not listed, and carries an ambient
+// credential (Ambient) is refused ("*" or not: cross-site WebSocket
+// hijacking); the WebSocket routes of proto methods apply the rest of
+// Origins.WebSocket themselves, and a plain route's backend sees the
+// Origin of the others.
+//
 // What a browser sends cross-site without asking first — a form's POST, a
 // no-cors fetch: POST with text/plain, application/x-www-form-urlencoded,
 // multipart/form-data or no Content-Type, any body or none — is therefore
@@ -45,7 +53,9 @@ func NewCSRF(allowedOrigins []string) *CSRF {
 // Refuse reports whether r is a cross-site request the rule above refuses.
 func (c *CSRF) Refuse(r *http.Request) bool {
 	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	case http.MethodGet:
+		return isWebSocket(r) && CrossSite(r) && !c.origins.Listed(r) && Ambient(r)
+	case http.MethodHead, http.MethodOptions:
 		return false
 	}
 	if !CrossSite(r) || c.origins.Listed(r) {
@@ -73,6 +83,18 @@ func formLike(ct string) bool {
 	switch strings.ToLower(strings.TrimSpace(essence)) {
 	case "", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data":
 		return true
+	}
+	return false
+}
+
+// isWebSocket reports whether r asks to upgrade to a WebSocket.
+func isWebSocket(r *http.Request) bool {
+	for _, v := range r.Header.Values("Upgrade") {
+		for _, tok := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "websocket") {
+				return true
+			}
+		}
 	}
 	return false
 }

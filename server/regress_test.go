@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"github.com/coder/websocket"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"github.com/portico-gw/portico/auth/authtest"
 	"github.com/portico-gw/portico/codec"
@@ -909,5 +911,80 @@ func TestRegressCSRFEveryUnsafeMethod(t *testing.T) {
 	}
 	if resp, body := send("POST", "/legacy/orders/7:cancel", []string{"Origin", env.URL, "Sec-Fetch-Site", "same-origin", "Cookie", "s=1"}); resp.StatusCode != http.StatusCreated {
 		t.Errorf("same-origin POST on a route: got %d %s, want the backend's 201", resp.StatusCode, body)
+	}
+}
+
+// TestRegressWebSocketHijackOnRoutes: a plain route passes WebSocket
+// upgrades to its backend (httputil.ReverseProxy), and the gateway let
+// any page open one with the browser's cookies — authenticated by the
+// gateway on the victim's behalf, whatever cors.allowed_origins said. A
+// foreign origin's handshake that carries ambient credentials is now
+// refused at the edge, as the CSRF check refuses unsafe methods; one
+// without credentials, or from a listed origin, is passed on as before.
+func TestRegressWebSocketHijackOnRoutes(t *testing.T) {
+	reached := make(chan string, 10)
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached <- r.Header.Get("Origin")
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+		if err != nil {
+			return
+		}
+		c.Close(websocket.StatusNormalClosure, "")
+	}))
+	t.Cleanup(be.Close)
+	for _, origins := range [][]string{nil, {"*"}, {"*", "https://app.example.com"}} {
+		env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+			withRoute(be.URL, "/legacy/", true, nil)(c)
+			if origins != nil {
+				c.Cors = &configv1.Cors{AllowedOrigins: origins}
+			}
+		}})
+		dial := func(kv ...string) int {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			h := http.Header{}
+			for i := 0; i < len(kv); i += 2 {
+				h.Set(kv[i], kv[i+1])
+			}
+			c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(env.URL, "http")+"/legacy/socket", &websocket.DialOptions{HTTPHeader: h})
+			if err == nil {
+				c.CloseNow()
+			}
+			if resp == nil {
+				t.Fatalf("allowed_origins %q, dial %v: %v", origins, kv, err)
+			}
+			return resp.StatusCode
+		}
+		browser := []string{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "websocket"}
+		for _, cred := range [][]string{{"Cookie", "session=victim"}, {"Authorization", "Basic dXNlcjpwYXNz"}} {
+			if code := dial(append(append([]string(nil), browser...), cred...)...); code != http.StatusForbidden {
+				t.Errorf("allowed_origins %q: foreign origin with %s: got %d, want 403", origins, cred[0], code)
+			}
+			if code := dial("Origin", "https://evil.example", cred[0], cred[1]); code != http.StatusForbidden {
+				t.Errorf("allowed_origins %q: foreign Origin (old browser) with %s: got %d, want 403", origins, cred[0], code)
+			}
+		}
+		select {
+		case o := <-reached:
+			t.Errorf("allowed_origins %q: a refused handshake from %q reached the backend", origins, o)
+		default:
+		}
+		for _, kv := range [][]string{
+			browser, // anonymous: the backend decides, as before
+			{"Origin", env.URL, "Sec-Fetch-Site", "same-origin", "Cookie", "s=1"},
+			{"Cookie", "s=1"}, // not a browser
+		} {
+			if code := dial(kv...); code != http.StatusSwitchingProtocols {
+				t.Errorf("allowed_origins %q, %v: got %d, want 101", origins, kv, code)
+			}
+			<-reached
+		}
+		if len(origins) == 2 {
+			if code := dial("Origin", "https://app.example.com", "Sec-Fetch-Site", "cross-site", "Cookie", "s=1"); code != http.StatusSwitchingProtocols {
+				t.Errorf("listed origin with a cookie: got %d, want 101", code)
+			}
+			<-reached
+		}
 	}
 }
