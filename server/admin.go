@@ -13,7 +13,8 @@ import (
 // newAdminServer makes the admin listener's server. It serves, on one
 // port:
 //   - /healthz (the process is up) and /readyz (a snapshot is serving and
-//     the gateway is not draining), open to all: probes carry no token;
+//     the gateway is not draining), open to all: probes carry no token
+//     (/readyz's details need it);
 //   - /metrics, Prometheus' text format, when telemetry.metrics.prometheus;
 //   - the admin API, portico.admin.v1.Admin, through Portico's own doors
 //     (admin_door.go): REST/JSON (curl) and gRPC (grpcurl, over HTTP/2
@@ -21,9 +22,16 @@ import (
 //
 // The admin API and /metrics need the admin token when admin.token_file
 // is set; a listener that is not on a loopback address must have one, or
-// the gateway refuses to start.
+// the gateway refuses to start. Every request, on every path, passes
+// admin.Guard first: Host naming the listener (DNS rebinding), no
+// cross-site request, a JSON (or gRPC) Content-Type for POST — so a web
+// page cannot drive the admin API, token or not.
 func (s *Server) newAdminServer(snap *Snapshot) (*http.Server, error) {
 	tok, err := adminToken(snap, s.AdminAddr)
+	if err != nil {
+		return nil, err
+	}
+	guard, err := admin.NewGuard(s.AdminAddr, tok)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +43,9 @@ func (s *Server) newAdminServer(snap *Snapshot) (*http.Server, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", s.serveReadyz)
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		s.serveReadyz(w, tok.Allows(r.Header.Get("Authorization")))
+	})
 	mux.Handle("POST /reload", tok.Handler(http.HandlerFunc(s.serveReload)))
 	if h := s.tele.metricsHandler(); h != nil {
 		mux.Handle("GET /metrics", tok.Handler(h))
@@ -45,6 +55,10 @@ func (s *Server) newAdminServer(snap *Snapshot) (*http.Server, error) {
 	protocols.SetUnencryptedHTTP2(true) // gRPC clients without TLS (prior knowledge)
 	return &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := guard.Check(r); err != nil {
+				door.refuse(w, r, err)
+				return
+			}
 			switch r.URL.Path {
 			case "/healthz", "/readyz", "/metrics", "/reload":
 				mux.ServeHTTP(w, r)
@@ -89,11 +103,23 @@ func (s *Server) serveReload(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveReadyz answers /readyz: 200 once a snapshot serves, 503 while
-// draining, with each integration's state.
-func (s *Server) serveReadyz(w http.ResponseWriter, _ *http.Request) {
+// draining or before. Probes carry no token, and the answer is all they
+// need: {"status": ...}. With details (the caller has the admin token, or
+// none is set: then the whole admin API is open to the loopback
+// listener's clients) it adds each integration's state, the config's
+// hash, the last reload and the calls in flight while draining.
+func (s *Server) serveReadyz(w http.ResponseWriter, details bool) {
 	snap := s.snap.Load()
 	if snap == nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "no snapshot"})
+		return
+	}
+	if !details {
+		if s.Draining() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
 		return
 	}
 	body := map[string]any{

@@ -58,6 +58,9 @@ func adminREST(t *testing.T, s *server.Server, method, path, token string, out p
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := servertest.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -26,10 +26,12 @@ import (
 	"github.com/portico-gw/portico/codec"
 	"github.com/portico-gw/portico/examples/bookstore"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
+	adminv1 "github.com/portico-gw/portico/gen/portico/admin/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server/servertest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
@@ -986,5 +988,161 @@ func TestRegressWebSocketHijackOnRoutes(t *testing.T) {
 			}
 			<-reached
 		}
+	}
+}
+
+// TestRegressAdminFromBrowsers: a web page could drive the admin listener
+// of a gateway on the same machine: a form's POST to /v1/drain stopped
+// it, and a page whose host name it re-pointed to 127.0.0.1 (DNS
+// rebinding) could call and read everything, with no token set (loopback)
+// — on REST and on the gRPC door. The listener now refuses cross-site
+// requests, a POST without a JSON (or gRPC) Content-Type, and a Host
+// that does not name it, on every path.
+func TestRegressAdminFromBrowsers(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{})
+	_, port, _ := net.SplitHostPort(env.Server.AdminAddr)
+	send := func(method, path string, kv ...string) (int, []byte) {
+		t.Helper()
+		var body io.Reader
+		if method == http.MethodPost {
+			body = strings.NewReader("{}")
+		}
+		req, err := http.NewRequest(method, "http://"+env.Server.AdminAddr+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i] == "Host" {
+				req.Host = kv[i+1]
+				continue
+			}
+			req.Header.Set(kv[i], kv[i+1])
+		}
+		resp, err := servertest.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	rebound := "evil.example:" + port
+	for _, tc := range []struct {
+		name         string
+		method, path string
+		kv           []string
+		want         int
+	}{
+		// <form method=post action=http://127.0.0.1:9901/v1/drain> on evil.example.
+		{"cross-site form", "POST", "/v1/drain", []string{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site",
+			"Sec-Fetch-Mode", "navigate", "Content-Type", "application/x-www-form-urlencoded"}, 403},
+		{"cross-site fetch, old browser", "POST", "/v1/drain", []string{"Origin", "https://evil.example", "Content-Type", "text/plain"}, 403},
+		{"same-site page (localhost:3000)", "GET", "/v1/config", []string{"Origin", "http://localhost:3000", "Sec-Fetch-Site", "same-site"}, 403},
+		{"cross-site read of /readyz", "GET", "/readyz", []string{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"}, 403},
+		// DNS rebinding: evil.example now resolves to 127.0.0.1; the page's
+		// requests are same-origin, with its host name in Host.
+		{"rebound POST", "POST", "/v1/drain", []string{"Host", rebound, "Origin", "http://" + rebound, "Sec-Fetch-Site", "same-origin", "Content-Type", "application/json"}, 403},
+		{"rebound GET", "GET", "/v1/config", []string{"Host", rebound, "Sec-Fetch-Site", "same-origin"}, 403},
+		{"rebound /reload", "POST", "/reload", []string{"Host", rebound, "Content-Type", "application/json"}, 403},
+		{"rebound /metrics", "GET", "/readyz", []string{"Host", rebound}, 403},
+		// A POST a page could send without a preflight.
+		{"POST text/plain", "POST", "/v1/drain", []string{"Content-Type", "text/plain"}, 415},
+		{"POST form", "POST", "/reload", []string{"Content-Type", "application/x-www-form-urlencoded"}, 415},
+		{"POST without Content-Type", "POST", "/v1/drain", nil, 415},
+	} {
+		code, body := send(tc.method, tc.path, tc.kv...)
+		if code != tc.want {
+			t.Errorf("%s: %s %s: got %d %s, want %d", tc.name, tc.method, tc.path, code, body, tc.want)
+			continue
+		}
+		var e struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(body, &e); err != nil || e.Code == 0 || e.Message == "" {
+			t.Errorf("%s: body %s, want a JSON error", tc.name, body)
+		}
+	}
+	if env.Server.Draining() {
+		t.Fatal("a refused request drained the gateway")
+	}
+	// What the listener's own clients send is served.
+	for _, host := range []string{env.Server.AdminAddr, "localhost:" + port, "LocalHost:" + port, "[::1]:" + port} {
+		if code, body := send("GET", "/v1/routes", "Host", host); code != 200 {
+			t.Errorf("Host %s: got %d %s, want 200", host, code, body)
+		}
+	}
+	if code, body := send("POST", "/v1/reload", "Content-Type", "application/json; charset=utf-8"); code != 400 || !strings.Contains(string(body), "not available") {
+		t.Errorf("POST /v1/reload with JSON: got %d %s, want the API's own answer (400 FAILED_PRECONDITION)", code, body)
+	}
+	if code, _ := send("GET", "/healthz"); code != 200 {
+		t.Errorf("/healthz from a probe: got %d, want 200", code)
+	}
+
+	// The gRPC door: a client naming another authority is refused.
+	conn, err := grpc.NewClient(env.Server.AdminAddr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithAuthority(rebound))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := adminv1.NewAdminClient(conn).Drain(context.Background(), &adminv1.DrainRequest{}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("gRPC Drain with authority %s: got %v, want PERMISSION_DENIED", rebound, err)
+	}
+	if _, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("gRPC health with authority %s: got %v, want PERMISSION_DENIED", rebound, err)
+	}
+	if env.Server.Draining() {
+		t.Fatal("a refused gRPC call drained the gateway")
+	}
+	ok, err := grpc.NewClient(env.Server.AdminAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ok.Close() })
+	if _, err := adminv1.NewAdminClient(ok).ListRoutes(context.Background(), &adminv1.ListRoutesRequest{}); err != nil {
+		t.Errorf("gRPC ListRoutes: %v", err)
+	}
+}
+
+// TestRegressReadyzDetailsNeedToken: /readyz, open to probes, told anyone
+// who could reach the admin listener the integrations' names and states,
+// the config's hash and the last reload's error (which can quote the
+// config). Without the admin token it now says only ready or not; with
+// it, everything as before. (grpc.health.v1 on the admin port says only
+// SERVING or NOT_SERVING already.)
+func TestRegressReadyzDetailsNeedToken(t *testing.T) {
+	const token = "r3adyz-t0ken"
+	path := filepath.Join(t.TempDir(), "admin.token")
+	if err := os.WriteFile(path, []byte(token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Admin = &configv1.Admin{TokenFile: path}
+	}})
+	readyz := func(auth string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+env.Server.AdminAddr+"/readyz", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, body := do(t, req)
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("/readyz: %s: %v", body, err)
+		}
+		return resp.StatusCode, m
+	}
+	for _, auth := range []string{"", "Bearer wrong"} {
+		code, m := readyz(auth)
+		if code != 200 || len(m) != 1 || m["status"] != "ready" {
+			t.Errorf("/readyz with Authorization %q: got %d %v, want 200 and only {\"status\":\"ready\"}", auth, code, m)
+		}
+	}
+	code, m := readyz("Bearer " + token)
+	if code != 200 || m["status"] != "ready" || m["integrations"] == nil || m["config"] == nil || m["methods"] == nil {
+		t.Errorf("/readyz with the token: got %d %v, want the details", code, m)
+	}
+	if _, ok := m["integrations"].(map[string]any)["bookstore"]; !ok {
+		t.Errorf("/readyz with the token: integrations %v, want bookstore's state", m["integrations"])
 	}
 }
