@@ -208,6 +208,7 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	}
 	restOpts := b.opts.REST // as policy builders left it (addResponsePolicy sets its hooks)
 	restOpts.ForwardHeaders = append(restOpts.ForwardHeaders, c.GetRest().GetForwardHeaders()...)
+	restOpts.HTTPBodyCSP = c.GetRest().GetHttpBodyContentSecurityPolicy()
 	if restOpts.MaxBodyBytes == 0 {
 		restOpts.MaxBodyBytes = s.Limits.MaxBodyBytes
 	}

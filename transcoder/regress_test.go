@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -257,4 +259,98 @@ func TestRegressWebSocketHijackWithStarOrigin(t *testing.T) {
 			t.Errorf("%s: got %d %s, want 101", tc.name, code, body)
 		}
 	}
+}
+
+// bodiesProto is an API whose HttpBody answers are what the client sent
+// (a Mirror backend echoes them): unary and server-streaming.
+const bodiesProto = `syntax = "proto3";
+package bodies.v1;
+import "google/api/annotations.proto";
+import "google/api/httpbody.proto";
+service Bodies {
+  rpc Page(google.api.HttpBody) returns (google.api.HttpBody) {
+    option (google.api.http) = {post: "/v1/page" body: "*"};
+  }
+  rpc Pages(google.api.HttpBody) returns (stream google.api.HttpBody) {
+    option (google.api.http) = {post: "/v1/pages" body: "*"};
+  }
+}
+`
+
+// TestRegressHTTPBodyActiveContent: a google.api.HttpBody answer is
+// served with the Content-Type the backend chose, from the API's origin:
+// an uploaded SVG cover, or an HTML page a backend echoes, ran its
+// scripts there, with the API's cookies, and a missing or vague type left
+// the browser to sniff one. HttpBody answers (unary and streamed) now
+// carry X-Content-Type-Options: nosniff and Content-Security-Policy:
+// sandbox unless rest.http_body_content_security_policy says otherwise;
+// error bodies carry nosniff too.
+func TestRegressHTTPBodyActiveContent(t *testing.T) {
+	const svg = `<svg xmlns="http://www.w3.org/2000/svg"><script>fetch("/v1/shelves",{credentials:"include"})</script></svg>`
+	check := func(t *testing.T, what string, resp *http.Response, csp string) {
+		t.Helper()
+		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options: got %q, want nosniff", what, got)
+		}
+		if got := resp.Header.Get("Content-Security-Policy"); got != csp {
+			t.Errorf("%s: Content-Security-Policy: got %q, want %q", what, got, csp)
+		}
+	}
+	for _, tc := range []struct{ setting, want string }{
+		{"", "sandbox"},
+		{"default-src 'none'; sandbox", "default-src 'none'; sandbox"},
+		{"off", ""},
+	} {
+		t.Run("bookstore cover, setting "+tc.setting, func(t *testing.T) {
+			env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+				c.Rest = &configv1.Rest{HttpBodyContentSecurityPolicy: tc.setting}
+			}})
+			resp, body := call{method: "PUT", path: "/v1/shelves/1/books/1/cover", body: svg, header: map[string]string{"Content-Type": "image/svg+xml"}}.do(t, env.URL)
+			if resp.StatusCode != 200 {
+				t.Fatalf("upload: got %d %s", resp.StatusCode, body)
+			}
+			resp, body = call{method: "GET", path: "/v1/shelves/1/books/1/cover"}.do(t, env.URL)
+			if resp.StatusCode != 200 || string(body) != svg || resp.Header.Get("Content-Type") != "image/svg+xml" {
+				t.Fatalf("cover: got %d %q %q, want the SVG as uploaded", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+			check(t, "GET cover", resp, tc.want)
+			// HEAD answers with GET's headers.
+			resp, _ = call{method: "HEAD", path: "/v1/shelves/1/books/1/cover"}.do(t, env.URL)
+			check(t, "HEAD cover", resp, tc.want)
+			// Error bodies echo the client's words: nosniff, whatever the setting.
+			resp, _ = call{method: "GET", path: "/v1/shelves/1/books/%3Cscript%3E/cover"}.do(t, env.URL)
+			if resp.StatusCode < 400 || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("error: got %d X-Content-Type-Options %q, want an error with nosniff", resp.StatusCode, resp.Header.Get("X-Content-Type-Options"))
+			}
+		})
+	}
+	t.Run("a value that is no header value is a config error", func(t *testing.T) {
+		_, err := config.Parse([]byte("rest:\n  http_body_content_security_policy: \"sandbox\\r\\nSet-Cookie: a=b\"\n"), ".")
+		if err == nil || !strings.Contains(err.Error(), "rest.http_body_content_security_policy") {
+			t.Errorf("got %v, want an error at rest.http_body_content_security_policy", err)
+		}
+	})
+	t.Run("echoed HTML, unary and streamed", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "bodies.proto"), []byte(bodiesProto), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files, err := catalog.LoadSources("", []string{dir}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mirror := servertest.StartMirror(t, files)
+		env := servertest.StartGateway(t, mirror.Addr, servertest.Options{Config: func(c *configv1.Config) {
+			c.Descriptors = []string{dir}
+			c.Apis[0].Services = []string{"bodies.v1.Bodies"}
+		}})
+		const page = `<html><script>alert(document.cookie)</script></html>`
+		for _, path := range []string{"/v1/page", "/v1/pages"} {
+			resp, body := call{method: "POST", path: path, body: page, header: map[string]string{"Content-Type": "text/html"}}.do(t, env.URL)
+			if resp.StatusCode != 200 || !strings.Contains(string(body), page) || resp.Header.Get("Content-Type") != "text/html" {
+				t.Fatalf("POST %s: got %d %q %q, want the page echoed as text/html", path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+			check(t, "POST "+path, resp, "sandbox")
+		}
+	})
 }

@@ -76,6 +76,10 @@ type Options struct {
 	// "*" wildcards in the host, or "*" for any). Requests without an
 	// Origin (not from a browser) are always accepted. Default none.
 	WebSocketOrigins []string
+	// HTTPBodyCSP is the Content-Security-Policy of google.api.HttpBody
+	// answers (the config's rest.http_body_content_security_policy):
+	// default "sandbox"; "off" sends none.
+	HTTPBodyCSP string
 }
 
 // Transcoder is the REST door for one snapshot. It is immutable and safe for
