@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/admin"
+	"github.com/portico-gw/portico/config"
 )
 
 // newAdminServer makes the admin listener's server. It serves, on one
@@ -96,7 +97,7 @@ func (s *Server) serveReload(w http.ResponseWriter, r *http.Request) {
 	err := s.Reload(r.Context())
 	snap := s.Snapshot()
 	if err != nil {
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"status": "failed", "error": err.Error(), "config": map[string]any{"hash": snap.Hash}})
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"status": "failed", "error": config.RedactURLs(err.Error()), "config": map[string]any{"hash": snap.Hash}})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "reloaded", "config": map[string]any{"hash": snap.Hash}, "restart_needed": s.LastReload().RestartNeeded})
@@ -130,7 +131,7 @@ func (s *Server) serveReadyz(w http.ResponseWriter, details bool) {
 	if last := s.LastReload(); last.Count > 0 {
 		r := map[string]any{"at": last.At.UTC().Format(time.RFC3339Nano), "count": last.Count, "failed": last.Failed, "ok": last.Err == nil}
 		if last.Err != nil {
-			r["error"] = last.Err.Error()
+			r["error"] = config.RedactURLs(last.Err.Error())
 		}
 		if len(last.RestartNeeded) > 0 {
 			r["restart_needed"] = last.RestartNeeded

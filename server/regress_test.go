@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -28,6 +29,7 @@ import (
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	adminv1 "github.com/portico-gw/portico/gen/portico/admin/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -1144,5 +1146,59 @@ func TestRegressReadyzDetailsNeedToken(t *testing.T) {
 	}
 	if _, ok := m["integrations"].(map[string]any)["bookstore"]; !ok {
 		t.Errorf("/readyz with the token: integrations %v, want bookstore's state", m["integrations"])
+	}
+}
+
+// TestRegressURLUserInfoInTexts: URLs with user info reached texts meant
+// for people: the JWKS fetcher's log lines named its jwks_uri and issuer
+// with their passwords (or a token as the user name), and a reload error
+// that quoted a URL was shown as it was by /readyz and by the admin API
+// (REST and gRPC). Every such text now hides the user info.
+func TestRegressURLUserInfoInTexts(t *testing.T) {
+	logs := &lockedBuffer{}
+	env := servertest.Start(t, servertest.Options{
+		Config: func(c *configv1.Config) {
+			c.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{{Name: "idp", Kind: &configv1.AuthProvider_Jwt{Jwt: &configv1.JwtProvider{
+				Issuer:    "https://carol:issuer-s3cret@127.0.0.1:1/",
+				JwksUri:   "https://t0ken-s3cret@127.0.0.1:1/keys",
+				Audiences: []string{"api"},
+			}}}}}
+			c.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"idp"}}
+		},
+		Build: func(o *server.BuildOptions) { o.Logger = slog.New(slog.NewJSONHandler(logs, nil)) },
+	})
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "127.0.0.1:1/keys") })
+	if strings.Contains(logs.String(), "s3cret") {
+		t.Errorf("the log shows a URL's user info:\n%s", logs)
+	}
+	if !strings.Contains(logs.String(), "https://xxxxx@127.0.0.1:1/keys") {
+		t.Errorf("the log does not name the JWKS URL redacted:\n%s", logs)
+	}
+
+	env.Server.SetRebuild(func(context.Context, *server.Snapshot) (*server.Snapshot, error) {
+		return nil, fmt.Errorf("fetching %q: connection refused", "https://admin:reload-s3cret@config.example/portico.yaml")
+	})
+	code, body := post(t, "http://"+env.Server.AdminAddr+"/v1/reload", `{}`)
+	if code.StatusCode != 400 || strings.Contains(string(body), "s3cret") || !strings.Contains(string(body), "admin:xxxxx@config.example") {
+		t.Errorf("POST /v1/reload: got %d %s, want 400 naming the URL without its password", code.StatusCode, body)
+	}
+	for _, path := range []string{"/readyz", "/v1/reload"} {
+		resp, body := get(t, "http://"+env.Server.AdminAddr+path)
+		if resp.StatusCode != 200 || strings.Contains(string(body), "s3cret") || !strings.Contains(string(body), "admin:xxxxx@config.example") {
+			t.Errorf("GET %s: got %d %s, want the last reload's error without the password", path, resp.StatusCode, body)
+		}
+	}
+	conn, err := grpc.NewClient(env.Server.AdminAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	admin := adminv1.NewAdminClient(conn)
+	if _, err := admin.Reload(context.Background(), &adminv1.ReloadRequest{}); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("gRPC Reload: got %v, want a failure without the password", err)
+	}
+	st, err := admin.GetReload(context.Background(), &adminv1.GetReloadRequest{})
+	if err != nil || strings.Contains(st.GetError(), "s3cret") || !strings.Contains(st.GetError(), "admin:xxxxx@") {
+		t.Errorf("gRPC GetReload: got %v %v, want the error without the password", st, err)
 	}
 }

@@ -113,6 +113,7 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	opts.Logger = slog.New(config.RedactingHandler(opts.Logger.Handler())) // no URL's user info in a log line
 	if opts.Pool == nil {
 		opts.Pool = pool.New()
 	}
