@@ -16,8 +16,8 @@ func TestRedactURLs(t *testing.T) {
 		{"https://ghp_token@github.com/o/r", "https://xxxxx@github.com/o/r"},
 		{"dns://u:p@10.0.0.1/backend:50051", "dns://u:xxxxx@10.0.0.1/backend:50051"},
 		{"https://u:p%40ss@host", "https://u:xxxxx@host"},
-		{"https://u:p@ss@host", "https://u:xxxxx@host"},          // the last @ ends the user info
-		{"https://u:p{|}^@host", "https://u:xxxxx@host"},         // a password a URL parser refuses
+		{"https://u:p@ss@host", "https://u:xxxxx@host"},  // the last @ ends the user info
+		{"https://u:p{|}^@host", "https://u:xxxxx@host"}, // a password a URL parser refuses
 		{`Get "https://dave:***@idp/keys": refused`, `Get "https://dave:xxxxx@idp/keys": refused`},
 		{`jwks=https://a:b@h/k issuer=https://c@h/ x`, `jwks=https://a:xxxxx@h/k issuer=https://xxxxx@h/ x`},
 		{`"https://a:b@h", "redis://:c@r:1"`, `"https://a:xxxxx@h", "redis://:xxxxx@r:1"`},
