@@ -70,11 +70,13 @@ type Options struct {
 	// (grpc-gateway's or RFC 9457 problem+json); nil for the defaults.
 	// New calls it once per method. Default: none.
 	Response func(m *catalog.Method) *responsemap.Mapping
-	// WebSocketOrigins are the origins, besides the request's own host,
-	// whose pages may open a WebSocket on a streaming method's route: as
+	// WebSocketOrigins are the origins, besides the request's own, whose
+	// pages may open a WebSocket on a streaming method's route: as
 	// cors.allowed_origins writes them ("https://app.example.com", with
-	// "*" wildcards in the host, or "*" for any). Requests without an
-	// Origin (not from a browser) are always accepted. Default none.
+	// "*" wildcards in the host, or "*" for any origin, but then only
+	// without ambient credentials: see crossorigin.Origins.WebSocket).
+	// Requests without an Origin (not from a browser) are always
+	// accepted. Default none.
 	WebSocketOrigins []string
 	// HTTPBodyCSP is the Content-Security-Policy of google.api.HttpBody
 	// answers (the config's rest.http_body_content_security_policy):
