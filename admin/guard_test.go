@@ -18,7 +18,7 @@ func TestGuardHosts(t *testing.T) {
 		refused  []string
 	}{
 		{"127.0.0.1:9901", "", []string{"127.0.0.1:9901", "localhost:9901", "LOCALHOST:9901", "localhost.:9901", "[::1]:9901", ""},
-			[]string{"evil.example:9901", "127.0.0.1:9902", "localhost", "10.0.0.1:9901", "127.0.0.2:9901"}},
+			[]string{"evil.example:9901", "127.0.0.1:9902", "localhost", "10.0.0.1:9901", "127.0.0.2:9901", "0.0.0.0:9901", "127.0.0.1.nip.io:9901"}},
 		{"127.0.0.1:9901", "t", []string{"localhost:9901"}, []string{"evil.example:9901"}}, // a token does not lift the check on loopback
 		{"[::1]:9901", "", []string{"[::1]:9901", "localhost:9901", "127.0.0.1:9901"}, []string{"evil.example:9901", "::1:9901"}},
 		{"127.0.0.1:80", "", []string{"localhost", "localhost:80", "127.0.0.1", "[::1]"}, []string{"evil.example", "evil.example:80"}},
