@@ -200,7 +200,7 @@ func (s *Service) Reload(ctx context.Context, _ *adminv1.ReloadRequest) (*adminv
 	case errors.Is(err, ErrNoReload):
 		return nil, status.Error(codes.FailedPrecondition, err.Error())
 	case err != nil:
-		return nil, status.Errorf(codes.FailedPrecondition, "reload failed; the running config keeps serving:\n%v", err)
+		return nil, status.Errorf(codes.FailedPrecondition, "reload failed; the running config keeps serving:\n%s", config.RedactURLs(err.Error()))
 	}
 	return s.reloadStatus()
 }
@@ -217,7 +217,7 @@ func (s *Service) reloadStatus() (*adminv1.ReloadStatus, error) {
 		out.At = timestamppb.New(r.At)
 	}
 	if r.Err != nil {
-		out.Error = r.Err.Error()
+		out.Error = config.RedactURLs(r.Err.Error())
 	}
 	sum, err := Hash(s.gw.Current().Config.Config)
 	if err != nil {

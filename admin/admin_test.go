@@ -225,3 +225,30 @@ func TestDrainStartsTheDrain(t *testing.T) {
 		t.Errorf("got %v %v, drained %d times; want draining, once", st, err, gw.drained)
 	}
 }
+
+// TestRedactURLUserInfo: a URL's user info is hidden wherever a URL is
+// written — a token given as the user name too, and a Redis URL's
+// password without a user.
+func TestRedactURLUserInfo(t *testing.T) {
+	cfg := &configv1.Config{
+		Auth: &configv1.Auth{Providers: []*configv1.AuthProvider{{Name: "idp", Kind: &configv1.AuthProvider_Jwt{Jwt: &configv1.JwtProvider{
+			Issuer: "https://t0ken@idp.example/", JwksUri: "https://idp.example/keys"}}}}},
+		RateLimits: &configv1.RateLimits{Redis: &configv1.Redis{Address: "redis://:r3dis@cache:6379"}},
+	}
+	st, paths, err := admin.Redact(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(paths, " "), "auth.providers[0].jwt.issuer rate_limits.redis.address"; got != want {
+		t.Errorf("redacted: got %q, want %q", got, want)
+	}
+	b, _ := st.MarshalJSON()
+	for _, want := range []string{"https://xxxxx@idp.example/", "redis://:xxxxx@cache:6379", "https://idp.example/keys"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the rendered config lacks %q: %s", want, b)
+		}
+	}
+	if strings.Contains(string(b), "t0ken") || strings.Contains(string(b), "r3dis") {
+		t.Errorf("the rendered config holds a secret: %s", b)
+	}
+}

@@ -4,10 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 
+	"github.com/portico-gw/portico/config"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -27,7 +27,8 @@ const Redacted = "[redacted]"
 //     a secret is kept);
 //   - every value of a set_metadata map (static metadata sent to backends:
 //     typically their credentials);
-//   - the password of any URL with user info (https://user:pass@host).
+//   - the user info of any URL (https://user:xxxxx@host; a user name
+//     without a password, often a token, as https://xxxxx@host).
 //
 // The config's secrets proper live in files (admin.token_file, keys_file,
 // password_file, key_file); only their paths are in the config.
@@ -147,17 +148,10 @@ func isSecretField(fd protoreflect.FieldDescriptor) bool {
 	return name == "api_key" && fd.Kind() == protoreflect.StringKind
 }
 
-// redactURL hides the password of a URL with user info (as xxxxx).
+// redactURL hides the user info of the URLs in s (config.RedactURLs, the
+// same function config errors and logs use) and reports whether there was
+// any.
 func redactURL(s string) (string, bool) {
-	if !strings.Contains(s, "@") || !strings.Contains(s, "://") {
-		return "", false
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return "", false
-	}
-	if _, has := u.User.Password(); !has {
-		return "", false
-	}
-	return u.Redacted(), true
+	r := config.RedactURLs(s)
+	return r, r != s
 }

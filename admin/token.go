@@ -102,6 +102,7 @@ func (t Token) Handler(h http.Handler) http.Handler {
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.WriteHeader(http.StatusUnauthorized)
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"code":    int(codes.Unauthenticated),

@@ -23,6 +23,7 @@ type Error struct {
 
 // Error returns "file:line:column: field: message", leaving out what is
 // unknown ("line:column: field: message" when only the position is known).
+// A URL the message quotes has its user info hidden (RedactURLs).
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.File != "" || e.Line > 0 {
@@ -42,7 +43,7 @@ func (e *Error) Error() string {
 		b.WriteString(e.Field)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Message)
+	b.WriteString(RedactURLs(e.Message))
 	return b.String()
 }
 

@@ -180,3 +180,46 @@ func TestRegressUTF16AndUnicodeBreaks(t *testing.T) {
 		}
 	}
 }
+
+// Issue 14: config errors quoted URLs with their user info, so a typo next
+// to a password printed the password (on the terminal, in CI logs, in
+// /readyz's last reload): an http integration's url, an ext_authz target
+// written as a URL, an OTLP endpoint or a Redis address written as
+// redis://:pw@host. Every error text now hides the user info.
+func TestRegressConfigErrorsRedactURLs(t *testing.T) {
+	_, err := loadString(t, `integrations:
+  - name: web
+    http: {url: "https://alice:hunter2@backend.example/"}
+  - name: token
+    http: {url: "https://ghp_T0KEN@backend.example/x?y"}
+auth:
+  providers:
+    - name: ext
+      external: {target: "https://bob:extpw@authz.example:443"}
+telemetry:
+  traces: {otlp_endpoint: "http://erin:otlppw@otel:4317"}
+rate_limits:
+  store: redis
+  redis: {address: "redis://:redispw@cache:6379"}
+`)
+	if err == nil {
+		t.Fatal("got no error")
+	}
+	text := err.Error()
+	for _, secret := range []string{"hunter2", "ghp_T0KEN", "extpw", "otlppw", "redispw"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the errors show %q:\n%s", secret, text)
+		}
+	}
+	for _, want := range []string{
+		`integrations[0].http.url: "https://alice:xxxxx@backend.example/" carries credentials`,
+		`integrations[1].http.url: "https://xxxxx@backend.example/x?y"`,
+		`auth.providers[0].external.target: "https://bob:xxxxx@authz.example:443" is a URL`,
+		`telemetry.traces.otlp_endpoint: "http://erin:xxxxx@otel:4317"`,
+		`rate_limits.redis.address: "redis://:xxxxx@cache:6379"`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the errors do not say %s:\n%s", want, text)
+		}
+	}
+}

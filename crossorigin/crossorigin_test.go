@@ -131,7 +131,7 @@ func TestCSRF(t *testing.T) {
 		{"same-origin fetch", "POST", "a=b", []string{"Sec-Fetch-Site", "same-origin", "Origin", "https://evil.example", "Content-Type", "text/plain"}, false},
 		{"allowed origin is trusted", "POST", "a=b", []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://app.example.com", "Content-Type", "text/plain"}, false},
 		{"cross-site JSON needs a preflight: left to CORS", "POST", `{}`, []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example", "Content-Type", "application/json"}, false},
-		{"cross-site without a body", "POST", "", []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example", "Content-Type", "text/plain"}, false},
+		{"cross-site without a body", "POST", "", []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example", "Content-Type", "text/plain"}, true},
 		{"cross-site GET", "GET", "", []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -152,5 +152,67 @@ func TestCSRF(t *testing.T) {
 	r.Header.Set("Content-Type", "text/plain")
 	if !star.Refuse(r) {
 		t.Error(`allowed_origins ["*"]: a cross-site form post passed`)
+	}
+}
+
+func TestCrossSite(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		target string
+		kv     []string
+		want   bool
+	}{
+		{"no browser headers", "http://api.example.com/", nil, false},
+		{"Sec-Fetch-Site same-origin", "http://api.example.com/", []string{"Sec-Fetch-Site", "same-origin", "Origin", "https://evil.example"}, false},
+		{"Sec-Fetch-Site none", "http://api.example.com/", []string{"Sec-Fetch-Site", "none"}, false},
+		{"Sec-Fetch-Site cross-site", "http://api.example.com/", []string{"Sec-Fetch-Site", "cross-site"}, true},
+		{"Sec-Fetch-Site same-site", "http://api.example.com/", []string{"Sec-Fetch-Site", "same-site", "Origin", "https://www.example.com"}, true},
+		{"Origin is Host", "http://api.example.com/", []string{"Origin", "http://api.example.com"}, false},
+		{"Origin is Host, other case", "http://api.example.com/", []string{"Origin", "http://API.example.com"}, false},
+		{"https Origin behind a TLS-terminating proxy", "http://api.example.com/", []string{"Origin", "https://api.example.com"}, false},
+		{"http Origin on a TLS listener", "https://api.example.com/", []string{"Origin", "http://api.example.com"}, true},
+		{"https Origin on a TLS listener", "https://api.example.com/", []string{"Origin", "https://api.example.com"}, false},
+		{"other port", "http://api.example.com/", []string{"Origin", "http://api.example.com:8080"}, true},
+		{"other host", "http://api.example.com/", []string{"Origin", "https://evil.example"}, true},
+		{"opaque origin", "http://api.example.com/", []string{"Origin", "null"}, true},
+		{"other scheme", "http://api.example.com/", []string{"Origin", "chrome-extension://api.example.com"}, true},
+	} {
+		r := httptest.NewRequest("GET", tc.target, nil)
+		for i := 0; i < len(tc.kv); i += 2 {
+			r.Header.Set(tc.kv[i], tc.kv[i+1])
+		}
+		if got := CrossSite(r); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestOriginsWebSocket(t *testing.T) {
+	star := NewOrigins([]string{"*", "https://app.example.com"})
+	listed := NewOrigins([]string{"https://*.tools.example.com"})
+	for _, tc := range []struct {
+		name   string
+		o      *Origins
+		kv     []string
+		accept bool
+	}{
+		{"no Origin", listed, []string{"Cookie", "s=1"}, true},
+		{"own origin with a cookie", listed, []string{"Origin", "http://api.example.com", "Cookie", "s=1"}, true},
+		{"listed wildcard origin with a cookie", listed, []string{"Origin", "https://a.tools.example.com", "Cookie", "s=1"}, true},
+		{"foreign origin, not listed", listed, []string{"Origin", "https://evil.example"}, false},
+		{"foreign origin, *", star, []string{"Origin", "https://evil.example"}, true},
+		{"foreign origin, *, cookie", star, []string{"Origin", "https://evil.example", "Cookie", "s=1"}, false},
+		{"foreign origin, *, Authorization", star, []string{"Origin", "https://evil.example", "Authorization", "Basic eDp5"}, false},
+		{"listed origin, *, cookie", star, []string{"Origin", "https://app.example.com", "Cookie", "s=1"}, true},
+		{"same-site, *, cookie", star, []string{"Origin", "https://www.example.com", "Sec-Fetch-Site", "same-site", "Cookie", "s=1"}, false},
+	} {
+		r := httptest.NewRequest("GET", "http://api.example.com/v1/books:lookup", nil)
+		for i := 0; i < len(tc.kv); i += 2 {
+			r.Header.Set(tc.kv[i], tc.kv[i+1])
+		}
+		err := tc.o.WebSocket(r)
+		if got := err == nil; got != tc.accept {
+			t.Errorf("%s: got %v, want accepted=%v", tc.name, err, tc.accept)
+		}
 	}
 }

@@ -3,60 +3,98 @@ package crossorigin
 import (
 	"net/http"
 	"strings"
-
-	"github.com/rs/cors"
 )
 
-// CSRF refuses cross-site requests that carry a body an HTML form (or a
-// no-CORS fetch) can send without a preflight: text/plain,
-// application/x-www-form-urlencoded, multipart/form-data, or no
-// Content-Type. Such a request reaches the server with the user's
-// cookies whatever CORS says, so it must be refused before its body is
-// decoded. Whether a request is cross-site is net/http's
-// CrossOriginProtection's decision (Sec-Fetch-Site; else Origin against
-// Host); the origins listed in cors.allowed_origins (not "*") are
-// trusted. A request without Origin or Sec-Fetch-Site — curl, a server —
-// is not a browser's and passes. Other bodies (application/json) need a
-// preflight, which CORS answers.
+// CSRF refuses the requests a page of another site can make a browser
+// send with the user's credentials (cookies, remembered HTTP
+// authentication, a TLS client certificate) to change something. The
+// rule, for every request whose method is not GET, HEAD or OPTIONS —
+// POST, PUT, PATCH, DELETE and any other method, with a body or without:
+//
+//   - it passes when it is not cross-site (CrossSite: Sec-Fetch-Site, or
+//     the Origin against the request's own origin) — a request without
+//     either header is not a browser's (curl, a server);
+//   - it passes when its Origin is listed in cors.allowed_origins (those
+//     pages are trusted, as CORS trusts them);
+//   - otherwise it is refused, with one exception: when allowed_origins
+//     holds "*", a request a browser sends only after a CORS preflight
+//     (a method other than POST, or a Content-Type other than the three an
+//     HTML form can send), that carries no cookie and no body an HTML form
+//     could send, passes. The preflight was answered for "*", so the
+//     browser sent it without credentials (credentials are never allowed
+//     with "*"): an anonymous call, which "*" is there to allow.
+//
+// One GET is checked too: a WebSocket handshake (Upgrade: websocket),
+// which no preflight guards and whose stream the page reads. One that is
+// cross-site, from an origin not listed, and carries an ambient
+// credential (Ambient) is refused ("*" or not: cross-site WebSocket
+// hijacking); the WebSocket routes of proto methods apply the rest of
+// Origins.WebSocket themselves, and a plain route's backend sees the
+// Origin of the others.
+//
+// What a browser sends cross-site without asking first — a form's POST, a
+// no-cors fetch: POST with text/plain, application/x-www-form-urlencoded,
+// multipart/form-data or no Content-Type, any body or none — is therefore
+// refused from every origin not listed, "*" or not, and so is a form-like
+// body with any other method. Methods and bodies that need a preflight
+// are refused too when no CORS answer could have allowed them (no "*"),
+// or when they carry a cookie anyway: whatever answered a preflight for
+// them, it was not this gateway's CORS.
 type CSRF struct {
-	cop     *http.CrossOriginProtection
-	trusted *cors.Cors // nil: no origin is trusted
+	origins *Origins
 }
 
-// NewCSRF returns the check, trusting allowedOrigins (as CORS matches
-// them, wildcards included; "*" trusts nobody).
+// NewCSRF returns the check, trusting allowedOrigins (cors.allowed_origins,
+// matched as CORS matches them, wildcards included; "*" trusts nobody).
 func NewCSRF(allowedOrigins []string) *CSRF {
-	c := &CSRF{cop: http.NewCrossOriginProtection()}
-	var listed []string
-	for _, o := range allowedOrigins {
-		if o != "*" {
-			listed = append(listed, o)
-		}
-	}
-	if len(listed) > 0 {
-		c.trusted = cors.New(cors.Options{AllowedOrigins: listed})
-	}
-	return c
+	return &CSRF{origins: NewOrigins(allowedOrigins)}
 }
 
-// Refuse reports whether r is a cross-site request with a form-like body.
+// Refuse reports whether r is a cross-site request the rule above refuses.
 func (c *CSRF) Refuse(r *http.Request) bool {
-	if r.ContentLength == 0 || !formLike(r.Header.Get("Content-Type")) {
+	switch r.Method {
+	case http.MethodGet:
+		return isWebSocket(r) && CrossSite(r) && !c.origins.Listed(r) && Ambient(r)
+	case http.MethodHead, http.MethodOptions:
 		return false
 	}
-	if c.cop.Check(r) == nil {
+	if !CrossSite(r) || c.origins.Listed(r) {
 		return false
 	}
-	return c.trusted == nil || !c.trusted.OriginAllowed(r)
+	if !c.origins.any || r.Header.Get("Cookie") != "" || !preflighted(r) {
+		return true
+	}
+	return r.ContentLength != 0 && formLike(r.Header.Get("Content-Type"))
+}
+
+// preflighted reports whether a browser sends r cross-site only after a
+// CORS preflight: its method is not POST (the only unsafe method the Fetch
+// standard lets through without one; fetch normalizes "post" to POST), or
+// its Content-Type is not one a form can send.
+func preflighted(r *http.Request) bool {
+	return r.Method != http.MethodPost || !formLike(r.Header.Get("Content-Type"))
 }
 
 // formLike reports whether a Content-Type is one a cross-site page can
-// send without a preflight (its essence, as the Fetch standard reads it).
+// send without a preflight (its essence, as the Fetch standard reads it;
+// none at all counts).
 func formLike(ct string) bool {
 	essence, _, _ := strings.Cut(ct, ";")
 	switch strings.ToLower(strings.TrimSpace(essence)) {
 	case "", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data":
 		return true
+	}
+	return false
+}
+
+// isWebSocket reports whether r asks to upgrade to a WebSocket.
+func isWebSocket(r *http.Request) bool {
+	for _, v := range r.Header.Values("Upgrade") {
+		for _, tok := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "websocket") {
+				return true
+			}
+		}
 	}
 	return false
 }

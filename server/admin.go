@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/admin"
+	"github.com/portico-gw/portico/config"
 )
 
 // newAdminServer makes the admin listener's server. It serves, on one
 // port:
 //   - /healthz (the process is up) and /readyz (a snapshot is serving and
-//     the gateway is not draining), open to all: probes carry no token;
+//     the gateway is not draining), open to all: probes carry no token
+//     (/readyz's details need it);
 //   - /metrics, Prometheus' text format, when telemetry.metrics.prometheus;
 //   - the admin API, portico.admin.v1.Admin, through Portico's own doors
 //     (admin_door.go): REST/JSON (curl) and gRPC (grpcurl, over HTTP/2
@@ -21,9 +23,16 @@ import (
 //
 // The admin API and /metrics need the admin token when admin.token_file
 // is set; a listener that is not on a loopback address must have one, or
-// the gateway refuses to start.
+// the gateway refuses to start. Every request, on every path, passes
+// admin.Guard first: Host naming the listener (DNS rebinding), no
+// cross-site request, a JSON (or gRPC) Content-Type for POST — so a web
+// page cannot drive the admin API, token or not.
 func (s *Server) newAdminServer(snap *Snapshot) (*http.Server, error) {
 	tok, err := adminToken(snap, s.AdminAddr)
+	if err != nil {
+		return nil, err
+	}
+	guard, err := admin.NewGuard(s.AdminAddr, tok)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +44,9 @@ func (s *Server) newAdminServer(snap *Snapshot) (*http.Server, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", s.serveReadyz)
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		s.serveReadyz(w, tok.Allows(r.Header.Get("Authorization")))
+	})
 	mux.Handle("POST /reload", tok.Handler(http.HandlerFunc(s.serveReload)))
 	if h := s.tele.metricsHandler(); h != nil {
 		mux.Handle("GET /metrics", tok.Handler(h))
@@ -45,6 +56,10 @@ func (s *Server) newAdminServer(snap *Snapshot) (*http.Server, error) {
 	protocols.SetUnencryptedHTTP2(true) // gRPC clients without TLS (prior knowledge)
 	return &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := guard.Check(r); err != nil {
+				door.refuse(w, r, err)
+				return
+			}
 			switch r.URL.Path {
 			case "/healthz", "/readyz", "/metrics", "/reload":
 				mux.ServeHTTP(w, r)
@@ -82,18 +97,30 @@ func (s *Server) serveReload(w http.ResponseWriter, r *http.Request) {
 	err := s.Reload(r.Context())
 	snap := s.Snapshot()
 	if err != nil {
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"status": "failed", "error": err.Error(), "config": map[string]any{"hash": snap.Hash}})
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"status": "failed", "error": config.RedactURLs(err.Error()), "config": map[string]any{"hash": snap.Hash}})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "reloaded", "config": map[string]any{"hash": snap.Hash}, "restart_needed": s.LastReload().RestartNeeded})
 }
 
 // serveReadyz answers /readyz: 200 once a snapshot serves, 503 while
-// draining, with each integration's state.
-func (s *Server) serveReadyz(w http.ResponseWriter, _ *http.Request) {
+// draining or before. Probes carry no token, and the answer is all they
+// need: {"status": ...}. With details (the caller has the admin token, or
+// none is set: then the whole admin API is open to the loopback
+// listener's clients) it adds each integration's state, the config's
+// hash, the last reload and the calls in flight while draining.
+func (s *Server) serveReadyz(w http.ResponseWriter, details bool) {
 	snap := s.snap.Load()
 	if snap == nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "no snapshot"})
+		return
+	}
+	if !details {
+		if s.Draining() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
 		return
 	}
 	body := map[string]any{
@@ -104,7 +131,7 @@ func (s *Server) serveReadyz(w http.ResponseWriter, _ *http.Request) {
 	if last := s.LastReload(); last.Count > 0 {
 		r := map[string]any{"at": last.At.UTC().Format(time.RFC3339Nano), "count": last.Count, "failed": last.Failed, "ok": last.Err == nil}
 		if last.Err != nil {
-			r["error"] = last.Err.Error()
+			r["error"] = config.RedactURLs(last.Err.Error())
 		}
 		if len(last.RestartNeeded) > 0 {
 			r["restart_needed"] = last.RestartNeeded
@@ -143,6 +170,7 @@ func integrationStates(snap *Snapshot) map[string]any {
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
 }

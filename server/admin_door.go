@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -10,6 +12,7 @@ import (
 	adminv1 "github.com/portico-gw/portico/gen/portico/admin/v1"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/transcoder"
+	"google.golang.org/grpc/status"
 )
 
 // adminDoor serves the admin API through the gateway's own door code: a
@@ -72,11 +75,32 @@ func (s *Server) newAdminDoor(tok admin.Token) (*adminDoor, error) {
 // ServeHTTP sends gRPC requests (HTTP/2, application/grpc) to the gRPC
 // door and everything else to the REST door.
 func (d *adminDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+	if isGRPC(r) {
 		d.srv.grpcSrv.ServeHTTP(w, r)
 		return
 	}
 	d.srv.serveREST(w, r)
+}
+
+// refuse answers a request the listener's guard refused, as the door it
+// was going to answers errors: a gRPC status (trailers only) on the gRPC
+// door, the REST door's JSON error body otherwise.
+func (d *adminDoor) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if !isGRPC(r) {
+		d.srv.Snapshot().REST.WriteError(w, r, err)
+		return
+	}
+	st := status.Convert(err)
+	h := w.Header()
+	h.Set("Content-Type", "application/grpc")
+	h.Set("Grpc-Status", strconv.Itoa(int(st.Code())))
+	h.Set("Grpc-Message", url.PathEscape(st.Message())) // percent-encoded, as gRPC's HTTP/2 mapping wants
+	w.WriteHeader(http.StatusOK)
+}
+
+// isGRPC reports whether r is a gRPC call (HTTP/2, application/grpc…).
+func isGRPC(r *http.Request) bool {
+	return r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc")
 }
 
 // closerFunc is an io.Closer.

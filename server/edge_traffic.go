@@ -16,8 +16,8 @@ import (
 // errAddressRefused answers a client address the network rules refuse.
 var errAddressRefused = status.Error(codes.PermissionDenied, "client address not allowed")
 
-// errCrossSite answers a cross-site request with a form-like body.
-var errCrossSite = status.Error(codes.PermissionDenied, "cross-site request refused: a request with this Content-Type must come from an allowed origin")
+// errCrossSite answers a cross-site request the CSRF check refuses.
+var errCrossSite = status.Error(codes.PermissionDenied, "cross-site request refused: this request must come from the API's own origin or an allowed one")
 
 // clientEdge is what both doors do first: find the client's address
 // (network.trusted_proxies) and apply the global allow/deny lists.
@@ -58,8 +58,8 @@ func (e *clientEdge) admit(info *call.Info) bool {
 // trafficEdge applies, before routing: the client's address behind
 // trusted proxies (network.trusted_proxies), the global allow/deny lists
 // (403), CORS (a preflight is answered here, before authentication) and
-// the CSRF check (403 for a cross-site request whose body an HTML form
-// could have sent; always on — it costs a header look-up, and only
+// the CSRF check (403 for a cross-site request with an unsafe method, see
+// crossorigin.CSRF; always on — it costs a header look-up, and only
 // browsers' cross-site requests are refused).
 func trafficEdge(b *buildEnv, next http.Handler) (http.Handler, error) {
 	ce, err := newClientEdge(b)

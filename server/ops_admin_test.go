@@ -3,15 +3,18 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/portico-gw/portico/admin"
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/examples/bookstore"
@@ -57,6 +60,9 @@ func adminREST(t *testing.T, s *server.Server, method, path, token string, out p
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := servertest.Client().Do(req)
 	if err != nil {
@@ -392,5 +398,52 @@ func TestAdminDrain(t *testing.T) {
 	opsShutdown(t, env.Server)
 	if _, err := net.DialTimeout("tcp", env.Server.AdminAddr, time.Second); err == nil {
 		t.Errorf("the admin listener still accepts connections after the drain")
+	}
+}
+
+// adminAttackPage is a page of another site that tries to drain a
+// gateway whose admin listener is at %[1]s, as a real one would: a no-cors
+// fetch (the answer is opaque, but the request is sent) and an HTML form
+// posted into a frame. Its title says when both were answered.
+const adminAttackPage = `<!doctype html><title>loading</title>
+<iframe name="sink"></iframe>
+<form id="f" method="post" action="%[1]s/v1/drain" target="sink"><input name="a" value="b"></form>
+<script>
+fetch("%[1]s/v1/drain", {method: "POST", mode: "no-cors", credentials: "include", body: ""}).then(
+  () => post("fetch answered"), e => post("fetch failed: " + e));
+function post(fetched) {
+  document.querySelector("iframe").addEventListener("load", () => { document.title = "done: " + fetched; });
+  document.getElementById("f").submit();
+}
+</script>`
+
+// TestAdminFromAWebPageInChromium: a page on another site, opened in a
+// real browser on the gateway's machine, cannot drain the gateway through
+// its loopback admin listener (no token set).
+func TestAdminFromAWebPageInChromium(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{})
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, adminAttackPage, "http://"+env.Server.AdminAddr)
+	}))
+	t.Cleanup(evil.Close)
+	_, port, _ := net.SplitHostPort(evil.Listener.Addr().String())
+	ctx, _ := startBrowser(t)
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	// localhost and 127.0.0.1 are different sites.
+	if err := chromedp.Do(sctx, chromedp.Navigate("http://localhost:"+port+"/"),
+		chromedp.Poll[chromedp.Void](`document.title.startsWith("done")`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("the page did not finish: %v", err)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.title`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if title != "done: fetch answered" {
+		t.Fatalf("page: got %q, want both requests sent and answered", title)
+	}
+	if env.Server.Draining() {
+		t.Errorf("a web page drained the gateway through its admin listener")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/call"
+	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -81,6 +82,7 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 	if log == nil {
 		log = slog.Default()
 	}
+	log = slog.New(config.RedactingHandler(log.Handler())) // no URL's user info in a log line
 	var o Options
 	for _, x := range opts {
 		if x.AccessLog != nil {

@@ -113,6 +113,7 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	opts.Logger = slog.New(config.RedactingHandler(opts.Logger.Handler())) // no URL's user info in a log line
 	if opts.Pool == nil {
 		opts.Pool = pool.New()
 	}
@@ -208,6 +209,7 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	}
 	restOpts := b.opts.REST // as policy builders left it (addResponsePolicy sets its hooks)
 	restOpts.ForwardHeaders = append(restOpts.ForwardHeaders, c.GetRest().GetForwardHeaders()...)
+	restOpts.HTTPBodyCSP = c.GetRest().GetHttpBodyContentSecurityPolicy()
 	if restOpts.MaxBodyBytes == 0 {
 		restOpts.MaxBodyBytes = s.Limits.MaxBodyBytes
 	}

@@ -24,6 +24,8 @@ import (
 // problem+json).
 func (t *Transcoder) writeError(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) {
 	writePolicyHeaders(w, ctx)
+	// An error body can quote the request; the browser keeps to JSON.
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	err = shutdownError(ctx, err)
 	rm := t.mappingOf(ctx)
 	var he *httpStatusError

@@ -3,15 +3,20 @@ package transcoder_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
+	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/server/servertest"
 	"github.com/portico-gw/portico/transcoder"
@@ -177,4 +182,175 @@ func TestRegressWebSocketCutAtShutdown(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}
+}
+
+// TestRegressWebSocketHijackWithStarOrigin: with cors.allowed_origins
+// ["*"], a page of any site could open a WebSocket on a streaming route
+// carrying the browser's cookies or remembered HTTP authentication, and
+// read the stream as the user (cross-site WebSocket hijacking: a
+// handshake is a GET no preflight guards). "*" now admits foreign
+// origins only without ambient credentials; the request's own origin and
+// the origins listed by name keep theirs.
+func TestRegressWebSocketHijackWithStarOrigin(t *testing.T) {
+	star := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Cors = &configv1.Cors{AllowedOrigins: []string{"*"}}
+	}})
+	listed := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Cors = &configv1.Cors{AllowedOrigins: []string{"*", "https://app.example.com"}}
+	}})
+	dial := func(env *servertest.Env, kv ...string) (int, []byte) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		h := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			h.Set(kv[i], kv[i+1])
+		}
+		c, resp, err := websocket.Dial(ctx, wsURL(env, "/v1/books:lookup"), &websocket.DialOptions{HTTPHeader: h})
+		if err == nil {
+			c.CloseNow()
+			return resp.StatusCode, nil
+		}
+		if resp == nil {
+			t.Fatalf("dial %v: %v", kv, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+	// What Chrome sends on new WebSocket(...) from https://evil.example.
+	browser := []string{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "websocket", "Sec-Fetch-Dest", "empty"}
+	for _, cred := range [][]string{
+		{"Cookie", "session=victim"},
+		{"Authorization", "Basic dXNlcjpwYXNz"},
+	} {
+		calls := star.Backend.Calls()
+		code, body := dial(star, append(append([]string(nil), browser...), cred...)...)
+		if code != http.StatusForbidden {
+			t.Errorf("foreign origin with %s: got %d %s, want 403", cred[0], code, body)
+			continue
+		}
+		checkSubset(t, body, `{"code":7}`)
+		if got := star.Backend.Calls(); got != calls {
+			t.Errorf("foreign origin with %s: backend calls: got %d, want %d", cred[0], got, calls)
+		}
+		// An old browser: Origin only.
+		if code, body := dial(star, "Origin", "https://evil.example", cred[0], cred[1]); code != http.StatusForbidden {
+			t.Errorf("foreign Origin (no Sec-Fetch-Site) with %s: got %d %s, want 403", cred[0], code, body)
+		}
+		// An opaque origin (a sandboxed frame, a data: URL).
+		if code, body := dial(star, "Origin", "null", cred[0], cred[1]); code != http.StatusForbidden {
+			t.Errorf("Origin null with %s: got %d %s, want 403", cred[0], code, body)
+		}
+	}
+	// What stays open.
+	host := strings.TrimPrefix(star.URL, "http://")
+	for _, tc := range []struct {
+		name string
+		env  *servertest.Env
+		kv   []string
+	}{
+		{"foreign origin without credentials (\"*\")", star, browser},
+		{"own origin with a cookie", star, []string{"Origin", "http://" + host, "Sec-Fetch-Site", "same-origin", "Cookie", "session=s"}},
+		{"own origin, old browser, with a cookie", star, []string{"Origin", "http://" + host, "Cookie", "session=s"}},
+		{"listed origin with a cookie", listed, []string{"Origin", "https://app.example.com", "Sec-Fetch-Site", "cross-site", "Cookie", "session=s"}},
+		{"no browser, with Authorization", star, []string{"Authorization", "Bearer t"}},
+	} {
+		if code, body := dial(tc.env, tc.kv...); code != http.StatusSwitchingProtocols {
+			t.Errorf("%s: got %d %s, want 101", tc.name, code, body)
+		}
+	}
+}
+
+// bodiesProto is an API whose HttpBody answers are what the client sent
+// (a Mirror backend echoes them): unary and server-streaming.
+const bodiesProto = `syntax = "proto3";
+package bodies.v1;
+import "google/api/annotations.proto";
+import "google/api/httpbody.proto";
+service Bodies {
+  rpc Page(google.api.HttpBody) returns (google.api.HttpBody) {
+    option (google.api.http) = {post: "/v1/page" body: "*"};
+  }
+  rpc Pages(google.api.HttpBody) returns (stream google.api.HttpBody) {
+    option (google.api.http) = {post: "/v1/pages" body: "*"};
+  }
+}
+`
+
+// TestRegressHTTPBodyActiveContent: a google.api.HttpBody answer is
+// served with the Content-Type the backend chose, from the API's origin:
+// an uploaded SVG cover, or an HTML page a backend echoes, ran its
+// scripts there, with the API's cookies, and a missing or vague type left
+// the browser to sniff one. HttpBody answers (unary and streamed) now
+// carry X-Content-Type-Options: nosniff and Content-Security-Policy:
+// sandbox unless rest.http_body_content_security_policy says otherwise;
+// error bodies carry nosniff too.
+func TestRegressHTTPBodyActiveContent(t *testing.T) {
+	const svg = `<svg xmlns="http://www.w3.org/2000/svg"><script>fetch("/v1/shelves",{credentials:"include"})</script></svg>`
+	check := func(t *testing.T, what string, resp *http.Response, csp string) {
+		t.Helper()
+		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options: got %q, want nosniff", what, got)
+		}
+		if got := resp.Header.Get("Content-Security-Policy"); got != csp {
+			t.Errorf("%s: Content-Security-Policy: got %q, want %q", what, got, csp)
+		}
+	}
+	for _, tc := range []struct{ setting, want string }{
+		{"", "sandbox"},
+		{"default-src 'none'; sandbox", "default-src 'none'; sandbox"},
+		{"off", ""},
+	} {
+		t.Run("bookstore cover, setting "+tc.setting, func(t *testing.T) {
+			env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+				c.Rest = &configv1.Rest{HttpBodyContentSecurityPolicy: tc.setting}
+			}})
+			resp, body := call{method: "PUT", path: "/v1/shelves/1/books/1/cover", body: svg, header: map[string]string{"Content-Type": "image/svg+xml"}}.do(t, env.URL)
+			if resp.StatusCode != 200 {
+				t.Fatalf("upload: got %d %s", resp.StatusCode, body)
+			}
+			resp, body = call{method: "GET", path: "/v1/shelves/1/books/1/cover"}.do(t, env.URL)
+			if resp.StatusCode != 200 || string(body) != svg || resp.Header.Get("Content-Type") != "image/svg+xml" {
+				t.Fatalf("cover: got %d %q %q, want the SVG as uploaded", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+			check(t, "GET cover", resp, tc.want)
+			// HEAD answers with GET's headers.
+			resp, _ = call{method: "HEAD", path: "/v1/shelves/1/books/1/cover"}.do(t, env.URL)
+			check(t, "HEAD cover", resp, tc.want)
+			// Error bodies echo the client's words: nosniff, whatever the setting.
+			resp, _ = call{method: "GET", path: "/v1/shelves/1/books/%3Cscript%3E/cover"}.do(t, env.URL)
+			if resp.StatusCode < 400 || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("error: got %d X-Content-Type-Options %q, want an error with nosniff", resp.StatusCode, resp.Header.Get("X-Content-Type-Options"))
+			}
+		})
+	}
+	t.Run("a value that is no header value is a config error", func(t *testing.T) {
+		_, err := config.Parse([]byte("rest:\n  http_body_content_security_policy: \"sandbox\\r\\nSet-Cookie: a=b\"\n"), ".")
+		if err == nil || !strings.Contains(err.Error(), "rest.http_body_content_security_policy") {
+			t.Errorf("got %v, want an error at rest.http_body_content_security_policy", err)
+		}
+	})
+	t.Run("echoed HTML, unary and streamed", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "bodies.proto"), []byte(bodiesProto), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files, err := catalog.LoadSources("", []string{dir}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mirror := servertest.StartMirror(t, files)
+		env := servertest.StartGateway(t, mirror.Addr, servertest.Options{Config: func(c *configv1.Config) {
+			c.Descriptors = []string{dir}
+			c.Apis[0].Services = []string{"bodies.v1.Bodies"}
+		}})
+		const page = `<html><script>alert(document.cookie)</script></html>`
+		for _, path := range []string{"/v1/page", "/v1/pages"} {
+			resp, body := call{method: "POST", path: path, body: page, header: map[string]string{"Content-Type": "text/html"}}.do(t, env.URL)
+			if resp.StatusCode != 200 || !strings.Contains(string(body), page) || resp.Header.Get("Content-Type") != "text/html" {
+				t.Fatalf("POST %s: got %d %q %q, want the page echoed as text/html", path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+			check(t, "POST "+path, resp, "sandbox")
+		}
+	})
 }

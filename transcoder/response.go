@@ -32,6 +32,7 @@ func (t *Transcoder) writeResponse(ctx context.Context, w http.ResponseWriter, r
 	if rt.respIsHTTPBody {
 		hb := responseValue(rt, resp.ProtoReflect())
 		contentType, buf = httpBodyParts(hb)
+		t.httpBodyHeaders(h)
 	} else {
 		contentType = "application/json"
 		if rt.respPath == nil {
@@ -165,6 +166,23 @@ func responsePayload(rt *route, resp proto.Message) any {
 		return int32(v.Enum())
 	default:
 		return v.Interface()
+	}
+}
+
+// httpBodyHeaders sets what every google.api.HttpBody answer carries
+// beside the Content-Type its backend chose (text/html, image/svg+xml:
+// anything, served from the API's origin): X-Content-Type-Options:
+// nosniff, so the browser keeps to that type, and the configured
+// Content-Security-Policy (default "sandbox": a page shown from it runs no
+// script, submits no form, and has an origin of its own).
+func (t *Transcoder) httpBodyHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	switch csp := t.opts.HTTPBodyCSP; csp {
+	case "":
+		h.Set("Content-Security-Policy", "sandbox")
+	case "off":
+	default:
+		h.Set("Content-Security-Policy", csp)
 	}
 }
 

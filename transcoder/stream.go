@@ -147,6 +147,7 @@ func (s *httpStream) SendMsg(m any) error {
 		if s.rt.respIsHTTPBody {
 			ct, _ := httpBodyParts(responseValue(s.rt, msg.ProtoReflect()))
 			h.Set("Content-Type", ct)
+			s.t.httpBodyHeaders(h)
 		} else {
 			h.Set("Content-Type", "application/json")
 		}

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/catalog/httprule"
@@ -71,12 +70,18 @@ type Options struct {
 	// (grpc-gateway's or RFC 9457 problem+json); nil for the defaults.
 	// New calls it once per method. Default: none.
 	Response func(m *catalog.Method) *responsemap.Mapping
-	// WebSocketOrigins are the origins, besides the request's own host,
-	// whose pages may open a WebSocket on a streaming method's route: as
+	// WebSocketOrigins are the origins, besides the request's own, whose
+	// pages may open a WebSocket on a streaming method's route: as
 	// cors.allowed_origins writes them ("https://app.example.com", with
-	// "*" wildcards in the host, or "*" for any). Requests without an
-	// Origin (not from a browser) are always accepted. Default none.
+	// "*" wildcards in the host, or "*" for any origin, but then only
+	// without ambient credentials: see crossorigin.Origins.WebSocket).
+	// Requests without an Origin (not from a browser) are always
+	// accepted. Default none.
 	WebSocketOrigins []string
+	// HTTPBodyCSP is the Content-Security-Policy of google.api.HttpBody
+	// answers (the config's rest.http_body_content_security_policy):
+	// default "sandbox"; "off" sends none.
+	HTTPBodyCSP string
 }
 
 // Transcoder is the REST door for one snapshot. It is immutable and safe for
@@ -96,7 +101,7 @@ type Transcoder struct {
 	// with REST choices (Options.Response), read on the error path only.
 	mappings map[*catalog.Method]*responsemap.Mapping
 	// ws is how WebSocket handshakes are accepted (origins).
-	ws *websocket.AcceptOptions
+	ws *wsAccept
 }
 
 // New compiles every binding of the catalog into the route trie, resolving

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/portico-gw/portico/call"
+	"github.com/portico-gw/portico/crossorigin"
 	"github.com/portico-gw/portico/transcoder/router"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -44,8 +45,13 @@ import (
 //     value limits, the budget for large messages; the first message must
 //     arrive within BodyTimeout, and each message, once started, must be
 //     read whole within it;
-//   - origins: the request's own host, no Origin at all (not a browser),
-//     and Options.WebSocketOrigins (the config's cors.allowed_origins).
+//   - origins: crossorigin.Origins.WebSocket decides, from
+//     Options.WebSocketOrigins (the config's cors.allowed_origins): the
+//     request's own origin, no Origin at all (not a browser) and the
+//     origins listed by name are accepted; with "*", any other origin
+//     only without ambient credentials (cookies, Authorization, a client
+//     certificate), so a foreign page cannot stream as the browser's user
+//     (cross-site WebSocket hijacking). A refusal is 403 in JSON.
 
 // isWebSocket reports whether r asks for a WebSocket: a GET with
 // "Upgrade: websocket". The rest of the handshake is checked by Accept.
@@ -76,21 +82,20 @@ func (t *Transcoder) lookupWebSocket(path string, allowed []string) (router.Matc
 	return router.Match[*route]{}, false
 }
 
-// acceptOptions turns origins written as cors.allowed_origins into
-// coder/websocket's patterns: matched against the Origin's scheme://host
-// with path.Match, "*" a wildcard; "*" alone lets any origin in, as it
-// does for CORS.
-func acceptOptions(origins []string) *websocket.AcceptOptions {
-	o := &websocket.AcceptOptions{}
-	esc := strings.NewReplacer(`\`, `\\`, `?`, `\?`, `[`, `\[`, `]`, `\]`)
-	for _, origin := range origins {
-		if origin == "*" {
-			o.InsecureSkipVerify = true
-			continue
-		}
-		o.OriginPatterns = append(o.OriginPatterns, esc.Replace(strings.TrimSuffix(origin, "/")))
+// wsAccept is how handshakes are accepted: the origin is decided by
+// crossorigin (coder/websocket's own check compares hosts only and lets
+// every origin in for "*"), the rest of the handshake by Accept.
+type wsAccept struct {
+	origins *crossorigin.Origins
+	opts    *websocket.AcceptOptions
+}
+
+// acceptOptions reads origins written as cors.allowed_origins.
+func acceptOptions(origins []string) *wsAccept {
+	return &wsAccept{
+		origins: crossorigin.NewOrigins(origins),
+		opts:    &websocket.AcceptOptions{InsecureSkipVerify: true}, // checked by origins
 	}
-	return o
 }
 
 // serveWebSocket upgrades the call to a WebSocket and runs it over the
@@ -98,8 +103,15 @@ func acceptOptions(origins []string) *websocket.AcceptOptions {
 // streaming), nil for client and bidi streams.
 func (t *Transcoder) serveWebSocket(ctx context.Context, w http.ResponseWriter, r *http.Request, rt *route, first proto.Message) {
 	writePolicyHeaders(w, ctx)
+	if err := t.ws.origins.WebSocket(r); err != nil {
+		if info := call.FromContext(ctx); info != nil {
+			info.Refusal = "csrf" // cross-site WebSocket hijacking is its WebSocket form
+		}
+		t.writeError(ctx, w, r, status.Error(codes.PermissionDenied, err.Error()))
+		return
+	}
 	hw := &handshakeWriter{ResponseWriter: w}
-	conn, err := websocket.Accept(hw, r, t.ws)
+	conn, err := websocket.Accept(hw, r, t.ws.opts)
 	if err != nil {
 		if hw.status != 0 {
 			t.writeError(ctx, w, r, handshakeError(hw.status, hw.body))

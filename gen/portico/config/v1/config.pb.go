@@ -262,8 +262,20 @@ type Rest struct {
 	// permanent HTTP headers as grpcgateway-<name>, and Authorization).
 	// Default none: a client cannot set arbitrary backend metadata.
 	ForwardHeaders []string `protobuf:"bytes,1,rep,name=forward_headers,json=forwardHeaders,proto3" json:"forward_headers,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Content-Security-Policy of google.api.HttpBody responses. Their
+	// Content-Type is the backend's choice: text/html or image/svg+xml served
+	// from the API's origin would run its scripts there, with the API's
+	// cookies. Default "sandbox": the browser shows such a body as a page of
+	// an origin of its own, without scripts, forms or plugins; images,
+	// downloads and data read by scripts (fetch) are unaffected. "off" sends
+	// none (a backend whose pages are meant to run on the API's origin); any
+	// other value is sent as written ("sandbox allow-scripts", "default-src
+	// 'none'"). HttpBody responses also always carry
+	// X-Content-Type-Options: nosniff, so the browser keeps to the
+	// Content-Type given.
+	HttpBodyContentSecurityPolicy string `protobuf:"bytes,2,opt,name=http_body_content_security_policy,json=httpBodyContentSecurityPolicy,proto3" json:"http_body_content_security_policy,omitempty"`
+	unknownFields                 protoimpl.UnknownFields
+	sizeCache                     protoimpl.SizeCache
 }
 
 func (x *Rest) Reset() {
@@ -301,6 +313,13 @@ func (x *Rest) GetForwardHeaders() []string {
 		return x.ForwardHeaders
 	}
 	return nil
+}
+
+func (x *Rest) GetHttpBodyContentSecurityPolicy() string {
+	if x != nil {
+		return x.HttpBodyContentSecurityPolicy
+	}
+	return ""
 }
 
 // Listen gives the listen addresses (host:port).
@@ -582,9 +601,10 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\vproto_paths\x18\x12 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\n" +
 	"protoPaths\x12#\n" +
 	"\rstrict_routes\x18\x13 \x01(\bR\fstrictRoutes\x127\n" +
-	"\bshutdown\x18\x14 \x01(\v2\x1b.portico.config.v1.ShutdownR\bshutdown\"W\n" +
+	"\bshutdown\x18\x14 \x01(\v2\x1b.portico.config.v1.ShutdownR\bshutdown\"\xb8\x01\n" +
 	"\x04Rest\x12O\n" +
-	"\x0fforward_headers\x18\x01 \x03(\tB&\xbaH#\x92\x01 \"\x1er\x1c2\x1a^[A-Za-z0-9][A-Za-z0-9-]*$R\x0eforwardHeaders\"F\n" +
+	"\x0fforward_headers\x18\x01 \x03(\tB&\xbaH#\x92\x01 \"\x1er\x1c2\x1a^[A-Za-z0-9][A-Za-z0-9-]*$R\x0eforwardHeaders\x12_\n" +
+	"!http_body_content_security_policy\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^[\\x20-\\x7e]*$R\x1dhttpBodyContentSecurityPolicy\"F\n" +
 	"\x06Listen\x12\x12\n" +
 	"\x04http\x18\x01 \x01(\tR\x04http\x12\x12\n" +
 	"\x04grpc\x18\x02 \x01(\tR\x04grpc\x12\x14\n" +
