@@ -11,6 +11,7 @@ import (
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/pool"
 	"google.golang.org/grpc"
@@ -102,8 +103,12 @@ func Build(env Env) (_ *Policies, err error) {
 	}
 	pol := &Policies{Warnings: warnings, Close: b.release}
 	if len(b.reserved) > 0 {
-		reserved := b.reserved
-		pol.Reserved = func(k string) bool { return reserved[k] }
+		// In every spelling a backend may read as the same name.
+		reserved := make(map[string]bool, len(b.reserved))
+		for k := range b.reserved {
+			reserved[integrations.HeaderName(k)] = true
+		}
+		pol.Reserved = func(k string) bool { return reserved[integrations.HeaderName(k)] }
 	}
 	if len(plans) == 0 {
 		return pol, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/portico-gw/portico/call"
+	"github.com/portico-gw/portico/integrations"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -11,7 +12,9 @@ import (
 // receives — is a copy of the call's with the caller's identity
 // (x-portico-principal, forwarded claims) and an authorizer's headers set.
 // Both doors have already dropped these names from what the client sent,
-// so they cannot be forged; set replaces, never appends.
+// so they cannot be forged; set replaces, never appends, and a name set or
+// removed goes in every spelling a backend reads as the same name
+// (integrations.HeaderName: X_Authz for x-authz).
 func withIdentity(ctx context.Context, id *call.Identity, adds [][2]string, removes []string) context.Context {
 	if (id == nil || len(id.Metadata) == 0) && len(adds) == 0 && len(removes) == 0 {
 		return ctx
@@ -22,15 +25,27 @@ func withIdentity(ctx context.Context, id *call.Identity, adds [][2]string, remo
 		md = metadata.MD{}
 	}
 	for _, k := range removes {
-		delete(md, k)
+		deleteSpellings(md, k)
 	}
 	if id != nil {
 		for k, v := range id.Metadata {
+			deleteSpellings(md, k)
 			md[k] = []string{v}
 		}
 	}
 	for _, h := range adds {
+		deleteSpellings(md, h[0])
 		md[h[0]] = []string{h[1]}
 	}
 	return metadata.NewIncomingContext(ctx, md)
+}
+
+// deleteSpellings deletes k from md in every spelling.
+func deleteSpellings(md metadata.MD, k string) {
+	n := integrations.HeaderName(k)
+	for old := range md {
+		if integrations.HeaderName(old) == n {
+			delete(md, old)
+		}
+	}
 }

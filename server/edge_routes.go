@@ -1,25 +1,18 @@
 package server
 
 import (
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 
-	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/catalog/httprule"
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/integrations/httpbackend"
 	"github.com/portico-gw/portico/pipeline"
-	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
@@ -55,6 +48,10 @@ import (
 //     route is never open by mistake.
 //   - Routes take precedence over proto methods for paths under their
 //     prefix; a prefix that covers a method's HTTP route is a config error.
+//   - One canonical path (edge_routes_serve.go): a route is chosen,
+//     decided on and forwarded on the same path, httpbackend.ParsePath's
+//     canonical form; a path a backend could read differently is refused
+//     before any route is chosen.
 
 // routesService is the full name of the synthetic service whose methods
 // stand for the plain HTTP routes.
@@ -77,7 +74,7 @@ func routeOf(cfg *configv1.Config, m *catalog.Method) (*configv1.Route, int, boo
 // route is one built plain HTTP route.
 type route struct {
 	prefix string // as configured
-	match  string // the prefix without its trailing "/"
+	match  string // the prefix's canonical decoded form, without its trailing "/"
 	pm     *pipeline.Method
 	proxy  http.Handler
 }
@@ -102,14 +99,26 @@ func routesEdge(b *buildEnv, next http.Handler) (http.Handler, error) {
 	}
 	methods := b.routeMethods
 	backends := make([]*httpbackend.Integration, len(routes))
-	seen := map[string]int{}
+	matches, parsed := make([]string, len(routes)), make([]bool, len(routes))
 	for i, r := range routes {
 		where := fmt.Sprintf("routes[%d]", i)
-		m := strings.TrimSuffix(r.GetPrefix(), "/")
-		if first, dup := seen[m]; dup {
-			add(where+".prefix", "%q is also the prefix of routes[%d]", r.GetPrefix(), first)
+		p, err := httpbackend.ParsePath(r.GetPrefix())
+		if err != nil {
+			add(where+".prefix", "%q: %s", r.GetPrefix(), status.Convert(err).Message())
+			continue
 		}
-		seen[m] = i
+		m := strings.TrimSuffix(p.Decoded, "/")
+		matches[i], parsed[i] = m, true
+		for first := range i {
+			// Routes are looked up ignoring letter case (see match).
+			switch {
+			case !parsed[first]:
+			case matches[first] == m:
+				add(where+".prefix", "%q is also the prefix of routes[%d]", r.GetPrefix(), first)
+			case strings.EqualFold(matches[first], m):
+				add(where+".prefix", "%q differs from the prefix of routes[%d] only in letter case", r.GetPrefix(), first)
+			}
+		}
 		be := b.snap.Integration(r.GetIntegration())
 		hb, ok := be.(*httpbackend.Integration)
 		switch {
@@ -122,7 +131,7 @@ func routesEdge(b *buildEnv, next http.Handler) (http.Handler, error) {
 		methods[i].Backend, methods[i].BackendName = be, r.GetIntegration()
 		for _, cm := range b.catalog.MethodList() {
 			for _, bd := range cm.Bindings {
-				if p := samplePath(bd.Template); covers(m, p) {
+				if _, ok := foldCovers(m, samplePath(bd.Template)); ok {
 					add(where+".prefix", "%q covers %s %s (method %s): a route takes precedence, so the method would be unreachable",
 						r.GetPrefix(), bd.HTTPMethod, bd.Template.Raw, cm.Desc.FullName())
 				}
@@ -143,8 +152,15 @@ func routesEdge(b *buildEnv, next http.Handler) (http.Handler, error) {
 			add(fmt.Sprintf("routes[%d]", i), "declares auth, rate_limits or network rules, but no policy gates it (routes fail closed)")
 			continue
 		}
-		rt := &route{prefix: r.GetPrefix(), match: strings.TrimSuffix(r.GetPrefix(), "/"), pm: pm}
-		rt.proxy = backends[i].Proxy(r.GetPrefix(), r.GetStripPrefix(), h.proxyError, h.policyHeaders)
+		rt := &route{prefix: r.GetPrefix(), match: matches[i], pm: pm}
+		o := httpbackend.ProxyOptions{OnError: h.proxyError, ModifyResponse: h.policyHeaders, Header: h.forwardHeaders}
+		if r.GetStripPrefix() {
+			o.StripPrefix = r.GetPrefix()
+		}
+		if rt.proxy, err = backends[i].Proxy(o); err != nil {
+			add(fmt.Sprintf("routes[%d].prefix", i), "%q: %s", r.GetPrefix(), status.Convert(err).Message())
+			continue
+		}
 		h.routes = append(h.routes, rt)
 	}
 	if len(problems) > 0 {
@@ -162,12 +178,6 @@ func declaresGates(r *configv1.Route) bool {
 	return a != nil && !a.GetPublic() && (len(a.GetProviders()) > 0 || a.GetRequire() != "") ||
 		len(r.GetRateLimits()) > 0 ||
 		len(r.GetNetwork().GetAllow()) > 0 || len(r.GetNetwork().GetDeny()) > 0
-}
-
-// covers reports whether a route prefix (without its trailing "/")
-// matches path.
-func covers(prefix, path string) bool {
-	return prefix == "" || path == prefix || strings.HasPrefix(path, prefix+"/")
 }
 
 // samplePath is a path a template matches: its wildcards filled in.
@@ -225,126 +235,4 @@ func routeMethods(n int) ([]*catalog.Method, error) {
 		out[i] = m
 	}
 	return out, nil
-}
-
-// routesHandler matches requests against the routes' prefixes.
-type routesHandler struct {
-	routes   []*route
-	next     http.Handler
-	snap     *Snapshot
-	reserved func(string) bool
-	maxBody  int64
-}
-
-func (h *routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rt := h.find(r.URL.Path)
-	if rt == nil {
-		h.next.ServeHTTP(w, r)
-		return
-	}
-	info := call.FromContext(r.Context())
-	if info == nil {
-		info = transcoder.NewInfo(r)
-		r = r.WithContext(transcoder.WithInfo(r.Context(), info))
-	}
-	info.Method = rt.pm.Method
-	info.Route = rt.prefix
-
-	out := r
-	if rt.pm.HasGate() {
-		// The gates see the request; what they add for the backend goes
-		// in this metadata.
-		ctx, err := rt.pm.Gate(metadata.NewIncomingContext(r.Context(), metadata.MD{}), info)
-		if err != nil {
-			h.snap.REST.WriteError(w, r, err)
-			return
-		}
-		out = r.WithContext(ctx)
-		md, _ := metadata.FromIncomingContext(ctx)
-		out.Header = h.backendHeaders(r.Header, md)
-	} else if h.hasReserved(r.Header) {
-		out = r.WithContext(r.Context())
-		out.Header = h.backendHeaders(r.Header, nil)
-	}
-	if h.maxBody > 0 && r.Body != nil && r.Body != http.NoBody {
-		if out == r {
-			out = r.WithContext(r.Context())
-		}
-		out.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-	}
-	rt.proxy.ServeHTTP(w, out)
-}
-
-// find returns the route whose prefix matches path, the longest first.
-func (h *routesHandler) find(path string) *route {
-	for _, rt := range h.routes {
-		if covers(rt.match, path) {
-			return rt
-		}
-	}
-	return nil
-}
-
-// reservedName reports whether a header name (any case) is one Portico
-// sets for backends.
-func (h *routesHandler) reservedName(k string) bool {
-	if len(k) >= len(integrations.ReservedPrefix) && strings.EqualFold(k[:len(integrations.ReservedPrefix)], integrations.ReservedPrefix) {
-		return true
-	}
-	return h.reserved != nil && h.reserved(strings.ToLower(k))
-}
-
-// hasReserved reports whether the client sent a reserved name.
-func (h *routesHandler) hasReserved(in http.Header) bool {
-	for k := range in {
-		if h.reservedName(k) {
-			return true
-		}
-	}
-	return false
-}
-
-// backendHeaders are the client's headers without the names Portico
-// reserves for identity, plus what the gates set for the backend (md).
-func (h *routesHandler) backendHeaders(in http.Header, md metadata.MD) http.Header {
-	out := make(http.Header, len(in)+len(md))
-	for k, vs := range in {
-		if !h.reservedName(k) {
-			out[k] = vs
-		}
-	}
-	for k, vs := range md {
-		out.Del(k)
-		for _, v := range vs {
-			if strings.HasSuffix(k, "-bin") {
-				v = base64.StdEncoding.EncodeToString([]byte(v))
-			}
-			out.Add(k, v)
-		}
-	}
-	return out
-}
-
-// proxyError answers a request the backend did not answer, in the REST
-// door's JSON error format.
-func (h *routesHandler) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		h.snap.REST.WriteError(w, r, transcoder.HTTPStatus(http.StatusRequestEntityTooLarge,
-			status.Newf(codes.InvalidArgument, "request body larger than %d bytes", h.maxBody)))
-		return
-	}
-	code, st := httpbackend.ProxyError(r.Context(), err)
-	h.snap.REST.WriteError(w, r, transcoder.HTTPStatus(code, st))
-}
-
-// policyHeaders adds the response headers policies set to the backend's
-// response.
-func (h *routesHandler) policyHeaders(resp *http.Response) error {
-	if info := call.FromContext(resp.Request.Context()); info != nil {
-		for k, vs := range info.ResponseHeader() {
-			resp.Header[k] = vs
-		}
-	}
-	return nil
 }

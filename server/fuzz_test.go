@@ -2,6 +2,9 @@ package server_test
 
 import (
 	"context"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +60,70 @@ func FuzzGRPCDoor(f *testing.F) {
 		switch status.Code(err) {
 		case codes.Internal, codes.Unknown, codes.Unavailable:
 			t.Fatalf("%s % x / % x: got %v", m.name, first, second, err)
+		}
+	})
+}
+
+// FuzzPlainRoutes sends hostile paths, raw on the request line, to two
+// plain routes of different auth to one recording backend: /legacy/public/
+// (public, to the backend's /pub) and /legacy/ (an API key, to its
+// /priv), both stripping their prefix; no key is ever sent. Whatever the
+// path, the route chosen and what is forwarded agree: a request the
+// public route's policy admitted reaches the backend only under /pub, at
+// the path that was matched (the request's decoded path with /pub for
+// /legacy/public), and the backend never sees a dot segment, an empty
+// segment, an encoded slash or a backslash, in any encoding. The gateway
+// never answers 5xx.
+func FuzzPlainRoutes(f *testing.F) {
+	for _, s := range []string{
+		"/legacy/public/x", "/legacy/public", "/legacy/public/a%2Cb/%7Ec?q=..",
+		"/legacy/public/../admin", "/legacy/public/%2e%2e/admin", "/legacy/public/.%2E/admin",
+		"/legacy/public/..%2fadmin", `/legacy/public/..\admin`, "/legacy/public/..%5Cadmin",
+		"/legacy/public//admin", "/legacy/public/..;/admin", "/legacy/public/%252e%252e/admin",
+		"/legacy/public/%c0%ae%c0%ae/admin", "/legacy/public/%ef%bc%8e%ef%bc%8e/admin",
+		"/legacy/public/admin./x", "/legacy/PUBLIC/admin", "/LEGACY/public/x", "/legacy/public/x%3F/../y",
+		"/legacy/public/caf\xc3\xa9", "/legacy/public/%00", "*", "/legacy/admin",
+	} {
+		f.Add(s)
+	}
+	env, b := startPathsGateway(f)
+	f.Fuzz(func(t *testing.T, target string) {
+		if !strings.HasPrefix(target, "/") && target != "*" {
+			target = "/legacy/public/" + target
+		}
+		if strings.ContainsAny(target, " \t\r\n") || len(target) > 4096 {
+			return // not one request line
+		}
+		resp, body := rawRequest(t, env.URL, "GET", target)
+		if resp.StatusCode >= 500 {
+			t.Fatalf("GET %q: got %d %s", target, resp.StatusCode, truncate(body))
+		}
+		got := b.got()
+		if len(got) == 0 {
+			return
+		}
+		if len(got) != 1 || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %q: got %d, backend requests %q, want one request answered 200", target, resp.StatusCode, got)
+		}
+		sent, _, _ := strings.Cut(got[0], "?")
+		if !strings.HasPrefix(sent, "/pub/") {
+			t.Fatalf("GET %q without a key reached %q, outside the public route's base /pub/", target, got[0])
+		}
+		for _, seg := range strings.Split(sent[1:], "/") {
+			d, err := url.PathUnescape(seg)
+			if err != nil || d == "." || d == ".." || strings.ContainsAny(d, `/\`) {
+				t.Fatalf("GET %q: the backend got %q, with the segment %q", target, got[0], seg)
+			}
+		}
+		asked, _, _ := strings.Cut(target, "?")
+		askedDec, err := url.PathUnescape(asked)
+		sentDec, err2 := url.PathUnescape(sent)
+		rest, under := strings.CutPrefix(askedDec, "/legacy/public")
+		if rest == "" {
+			rest = "/"
+		}
+		if err != nil || err2 != nil || !under || sentDec != "/pub"+rest {
+			t.Fatalf("GET %q: the backend got %q, want /pub and the rest of the path matched", target, got[0])
 		}
 	})
 }

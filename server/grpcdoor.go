@@ -187,17 +187,17 @@ func grpcInfo(ctx context.Context, full string) *call.Info {
 // grpcIncoming is the metadata a gRPC call carries on into the pipeline
 // and to the backend: what the client sent, without the names the REST
 // door reserves for itself (grpcgateway-*, Portico's own x-portico-*, any
-// reserved identity header) so a gRPC client cannot forge them; with
+// reserved identity header, in any spelling a backend reads as the same
+// name: x_portico_principal) so a gRPC client cannot forge them; with
 // x-forwarded-for carrying the real peer appended and x-forwarded-host the
-// authority. Policies read the unfiltered metadata from the call's Info.
+// authority (a client's x-forwarded-host, or another spelling of either,
+// is dropped). Policies read the unfiltered metadata from the call's Info.
 func grpcIncoming(info *call.Info, reserved func(string) bool) metadata.MD {
 	out := make(metadata.MD, len(info.MD)+2)
 	for k, vs := range info.MD {
-		switch {
-		case strings.HasPrefix(k, "grpcgateway-"), strings.HasPrefix(k, integrations.ReservedPrefix),
-			k == "x-forwarded-for", k == "x-forwarded-host":
-			continue
-		case reserved != nil && reserved(k):
+		switch n := integrations.HeaderName(k); {
+		case strings.HasPrefix(k, "grpcgateway-"), integrations.Reserved(n, reserved),
+			n == "x-forwarded-for", n == "x-forwarded-host":
 			continue
 		}
 		out[k] = vs

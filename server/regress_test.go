@@ -27,6 +27,7 @@ import (
 	"github.com/portico-gw/portico/codec"
 	"github.com/portico-gw/portico/examples/bookstore"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
+	messagingv1 "github.com/portico-gw/portico/gen/example/messaging/v1"
 	adminv1 "github.com/portico-gw/portico/gen/portico/admin/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server"
@@ -1200,5 +1201,211 @@ func TestRegressURLUserInfoInTexts(t *testing.T) {
 	st, err := admin.GetReload(context.Background(), &adminv1.GetReloadRequest{})
 	if err != nil || strings.Contains(st.GetError(), "s3cret") || !strings.Contains(st.GetError(), "admin:xxxxx@") {
 		t.Errorf("gRPC GetReload: got %v %v, want the error without the password", st, err)
+	}
+}
+
+// TestRegressRouteDotSegments (issue 14, point 1): a plain route was
+// chosen on the path as sent and the path forwarded with its dot segments:
+// GET /legacy/public/../admin/secret was admitted by the public route's
+// policy and reached the protected route's backend (/priv/admin/secret),
+// the `..` escaping the public integration's base path. Every path a
+// backend could resolve differently from the gateway (dot segments in any
+// encoding, encoded slashes and backslashes, empty segments, path
+// parameters, control characters, invalid or overlong UTF-8, an encoded
+// "?" or "#", a double encoding, a trailing dot, a prefix in another
+// letter case) is refused with 400 before a route is chosen, and nothing
+// reaches a backend; a canonical path is served by its route, forwarded
+// exactly as it was matched.
+func TestRegressRouteDotSegments(t *testing.T) {
+	env, b := startPathsGateway(t)
+	for _, target := range []string{
+		"/legacy/public/../admin/secret",
+		"/legacy/public/%2e%2e/admin/secret",
+		"/legacy/public/%2E%2E/admin/secret",
+		"/legacy/public/.%2e/admin/secret",
+		"/legacy/public/%2e./admin/secret",
+		"/legacy/public/./admin",
+		"/legacy/public/%2e/admin",
+		"/legacy/public/..",
+		"/legacy/public/../../../etc/passwd",
+		"/legacy/public/x/..%2f..%2f..%2fpriv/admin",
+		"/legacy/public/..%2Fadmin/secret",
+		"/legacy/public/..%5cadmin/secret",
+		`/legacy/public/..\admin/secret`,
+		"/legacy/public//admin",
+		"/legacy/public/..;/admin/secret",
+		"/legacy/public/x;jsessionid=1",
+		"/legacy/public/x%3badmin",
+		"/legacy/public/x%00.html",
+		"/legacy/public/%0d%0aX-Injected:%201",
+		"/legacy/public/%c0%ae%c0%ae/admin",
+		"/legacy/public/%ef%bc%8e%ef%bc%8e/admin",
+		"/legacy/public/x%3F/admin",
+		"/legacy/public/x%23/admin",
+		"/legacy/public/%252e%252e/admin",
+		"/legacy/public/admin./secret",
+		"/legacy/public/admin%20/secret",
+		"/legacy/PUBLIC/admin",
+		"/LEGACY/public/admin",
+		"/Legacy/admin/secret",
+		"*",
+	} {
+		resp, body := rawRequest(t, env.URL, "GET", target)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"code":3`) {
+			t.Errorf("GET %s: got %d %s, want 400 with INVALID_ARGUMENT", target, resp.StatusCode, truncate(body))
+		}
+		if got := b.got(); len(got) > 0 {
+			t.Errorf("GET %s: the backend got %q, want nothing", target, got)
+		}
+	}
+	// Canonical paths are served by the route their prefix names, at the
+	// path that was matched (percent-encodings of unreserved characters and
+	// sub-delimiters decoded, the rest upper-case).
+	for target, want := range map[string]string{
+		"/legacy/public/admin":      "/pub/admin",
+		"/legacy/public/":           "/pub/",
+		"/legacy/%70ublic/a%2Cb":    "/pub/a,b",
+		"/legacy/public/a+b!~":      "/pub/a+b!~",
+		"/legacy/public/caf%c3%a9":  "/pub/caf%C3%A9",
+		"/legacy/public/a%20b?x=..": "/pub/a%20b?x=..",
+	} {
+		resp, body := rawRequest(t, env.URL, "GET", target)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Target") != want {
+			t.Errorf("GET %s: got %d, backend target %q (%s), want 200 and %q", target, resp.StatusCode, resp.Header.Get("X-Target"), truncate(body), want)
+		}
+		b.got()
+	}
+	if resp, body := rawRequest(t, env.URL, "GET", "/legacy/admin/secret"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /legacy/admin/secret without a key: got %d %s, want 401", resp.StatusCode, truncate(body))
+	}
+	if resp, _ := rawRequest(t, env.URL, "GET", "/legacy/admin/secret", "X-Api-Key: "+pathsKey); resp.StatusCode != http.StatusOK || resp.Header.Get("X-Target") != "/priv/admin/secret" {
+		t.Errorf("GET /legacy/admin/secret with the key: got %d at %q, want 200 at /priv/admin/secret", resp.StatusCode, resp.Header.Get("X-Target"))
+	}
+}
+
+// TestRegressIdentityHeaderStrippedByConnection (issue 14, point 4): on
+// plain routes the caller's identity was set before
+// httputil.ReverseProxy removed the headers the client's Connection
+// header names, so `Connection: X-Portico-Principal` deleted it (and the
+// forwarded claims, and the authorizer's headers) on the way to the
+// backend. They are set after hop-by-hop removal now.
+func TestRegressIdentityHeaderStrippedByConnection(t *testing.T) {
+	e, b, _, tok := startIdentityEnv(t)
+	conn := "Connection: X-Portico-Principal, X-User-Id, X-Authz, X_email"
+	resp, body := rawRequest(t, e.URL, "GET", "/legacy/x", "Authorization: Bearer "+tok, conn)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("plain route: got %d %s, want 200", resp.StatusCode, truncate(body))
+	}
+	checkIdentity(t, "plain route", b.lastRequest().Header, map[string]string{"x-forwarded-host": hostOf(e.URL)})
+	resp, body = rawRequest(t, e.URL, "GET", getBookPath, "Authorization: Bearer "+tok, conn)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("REST: got %d %s, want 200", resp.StatusCode, truncate(body))
+	}
+	checkIdentity(t, "REST", e.rec.lastMD(), map[string]string{"x-forwarded-host": hostOf(e.URL)})
+	resp, body = rawRequest(t, e.URL, "GET", "/v1/rooms/1/messages/2", "Authorization: Bearer "+tok, conn)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("REST to an http integration: got %d %s, want 200", resp.StatusCode, truncate(body))
+	}
+	checkIdentity(t, "REST to an http integration", b.lastRequest().Header, map[string]string{"x-forwarded-host": hostOf(e.URL)})
+}
+
+// TestRegressIdentityHeaderSpellings (issue 14, point 4): names a backend
+// reads as the gateway's identity headers, in another spelling
+// (X_Portico_Principal, a forwarded claim with "-" for "_" or the
+// reverse, an authorizer's header with "_", grpcgateway-<name> that an
+// http integration sends as <name>), and a client's
+// X-Forwarded-Host passed through to the backend on both doors and on
+// plain routes, next to the gateway's own (on the REST door, when
+// rest.forward_headers names them). They are dropped; the backend
+// sees each name once, as the gateway set it, and X-Forwarded-Host is the
+// host the client called.
+func TestRegressIdentityHeaderSpellings(t *testing.T) {
+	e, b, _, tok := startIdentityEnv(t)
+	forged := []string{"X_Portico_Principal: root", "x-portico_PRINCIPAL: root", "X_User_Id: root", "X-Email: root@evil",
+		"X_Authz: forged", "X-Forwarded-Host: evil.example", "X_Forwarded_Host: evil.example", "Grpcgateway-X-Portico-Principal: root"}
+	resp, body := rawRequest(t, e.URL, "GET", "/legacy/x", append([]string{"Authorization: Bearer " + tok}, forged...)...)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("plain route: got %d %s, want 200", resp.StatusCode, truncate(body))
+	}
+	checkIdentity(t, "plain route", b.lastRequest().Header, map[string]string{"x-forwarded-host": hostOf(e.URL)})
+
+	resp, body = rawRequest(t, e.URL, "GET", getBookPath, append([]string{"Authorization: Bearer " + tok}, forged...)...)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("REST: got %d %s, want 200", resp.StatusCode, truncate(body))
+	}
+	checkIdentity(t, "REST", e.rec.lastMD(), map[string]string{"x-forwarded-host": hostOf(e.URL)})
+	resp, body = rawRequest(t, e.URL, "GET", "/v1/rooms/1/messages/2", append([]string{"Authorization: Bearer " + tok}, forged...)...)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("REST to an http integration: got %d %s, want 200", resp.StatusCode, truncate(body))
+	}
+	checkIdentity(t, "REST to an http integration", b.lastRequest().Header, map[string]string{"x-forwarded-host": hostOf(e.URL)})
+
+	md := grpcBearer(tok)
+	for _, h := range forged {
+		k, v, _ := strings.Cut(h, ": ")
+		md[strings.ToLower(k)] = v
+	}
+	if st, _ := grpcGetBook(t, e.Conn, "shelves/1/books/1", md); st.Code() != codes.OK {
+		t.Fatalf("gRPC: got %v, want OK", st.Err())
+	}
+	checkIdentity(t, "gRPC", e.rec.lastMD(), map[string]string{"x-forwarded-host": e.Server.GRPCAddr})
+	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), metadata.New(md)), 10*time.Second)
+	defer cancel()
+	if _, err := messagingv1.NewMessagingServiceClient(e.Conn).GetMessage(ctx, &messagingv1.GetMessageRequest{Name: "rooms/1/messages/2"}); err != nil {
+		t.Fatalf("gRPC to an http integration: got %v, want OK", err)
+	}
+	checkIdentity(t, "gRPC to an http integration", b.lastRequest().Header, map[string]string{"x-forwarded-host": e.Server.GRPCAddr})
+}
+
+// TestRegressExtAuthzRemoveIgnored (issue 14, point 4, a sibling): an
+// authorizer's headers_to_remove was ignored on plain routes (the gates
+// saw none of the client's headers, so there was nothing to remove) and,
+// on both doors, removed only the exact name, not X_Secret for x-secret.
+// The header goes in every spelling, everywhere.
+func TestRegressExtAuthzRemoveIgnored(t *testing.T) {
+	e, b, az, tok := startIdentityEnv(t)
+	az.SetDecide(func(*authv3.CheckRequest) *authv3.CheckResponse {
+		resp := authtest.Allow(map[string]string{"x-authz": "ok"})
+		resp.GetOkResponse().HeadersToRemove = []string{"x-authz-secret"}
+		return resp
+	})
+	secret := []string{"X-Authz-Secret: s1", "X_Authz_Secret: s2"}
+	gone := func(door string, got map[string][]string) {
+		t.Helper()
+		for k, v := range got {
+			if foldName(k) == "x-authz-secret" {
+				t.Errorf("%s: the backend got %s: %q, want it removed", door, k, v)
+			}
+		}
+	}
+	resp, body := rawRequest(t, e.URL, "GET", "/legacy/x", append([]string{"Authorization: Bearer " + tok}, secret...)...)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("plain route: got %d %s, want 200", resp.StatusCode, truncate(body))
+	}
+	gone("plain route", b.lastRequest().Header)
+	md := grpcBearer(tok)
+	md["x-authz-secret"], md["x_authz_secret"] = "s1", "s2"
+	if st, _ := grpcGetBook(t, e.Conn, "shelves/1/books/1", md); st.Code() != codes.OK {
+		t.Fatalf("gRPC: got %v, want OK", st.Err())
+	}
+	gone("gRPC", e.rec.lastMD())
+}
+
+// TestRegressRoutePathOverride (issue 14, point 1, a sibling): a plain
+// route passed a client's X-Original-URL and X-Rewrite-URL on, which IIS's
+// URL Rewrite and the frameworks behind it (Symfony, Zend) serve instead
+// of the request's path: a request the public route admitted named the
+// protected page. They are not forwarded, in any spelling.
+func TestRegressRoutePathOverride(t *testing.T) {
+	env, b := startPathsGateway(t)
+	resp, body := rawRequest(t, env.URL, "GET", "/legacy/public/x",
+		"X-Original-URL: /legacy/admin/secret", "X-Rewrite-Url: /legacy/admin/secret", "X_Original_URL: /legacy/admin/secret")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("got %d %s, want 200", resp.StatusCode, truncate(body))
+	}
+	for k, v := range b.lastRequest().Header {
+		if n := foldName(k); n == "x-original-url" || n == "x-rewrite-url" {
+			t.Errorf("the backend got %s: %q, want it dropped", k, v)
+		}
 	}
 }

@@ -22,9 +22,11 @@ import (
 )
 
 // headerMap turns an HTTP request's headers into the call's incoming gRPC
-// metadata with exactly the result of grpc-gateway's
+// metadata with the result of grpc-gateway's
 // runtime.AnnotateIncomingContext (TestIncomingMatchesGRPCGateway holds
-// the two side by side), but cheaper: the decision for each header name
+// the two side by side) but for one deliberate difference — x-forwarded-host
+// is always the request's Host, never a client's X-Forwarded-Host — and
+// cheaper: the decision for each header name
 // (forwarded or not, under which lower-cased key, binary or not) is made
 // once and cached, and the metadata map is built directly. It is the REST
 // door's hot path, so this is written here rather than reused.
@@ -50,11 +52,15 @@ func (hm *headerMap) rule(canon string) headerRule {
 		return v.(headerRule)
 	}
 	var r headerRule
-	if h, ok := hm.match(canon); ok && !strings.EqualFold(h, "X-Forwarded-For") &&
-		!strings.EqualFold(h, "X-Forwarded-Host") && validMetadataKey(h) {
-		r = headerRule{key: strings.ToLower(h), bin: strings.HasSuffix(canon, "-Bin")}
-		if strings.HasPrefix(r.key, integrations.ReservedPrefix) || hm.reserved != nil && hm.reserved(r.key) {
-			r = headerRule{}
+	// The gateway sets x-forwarded-for/-host and the reserved names: a
+	// client's, in any spelling a backend reads as the same name
+	// (X_Forwarded_Host, X_Portico_Principal; grpcgateway-<name> goes to
+	// an http integration as <name>), are not forwarded.
+	if h, ok := hm.match(canon); ok && validMetadataKey(h) {
+		switch n := strings.TrimPrefix(integrations.HeaderName(h), "grpcgateway-"); {
+		case n == "x-forwarded-for", n == "x-forwarded-host", integrations.Reserved(n, hm.reserved):
+		default:
+			r = headerRule{key: strings.ToLower(h), bin: strings.HasSuffix(canon, "-Bin")}
 		}
 	}
 	if hm.size.Load() < maxCachedHeaders {
@@ -109,9 +115,9 @@ func (hm *headerMap) incoming(ctx context.Context, r *http.Request) (_ context.C
 			md[rule.key] = append(md[rule.key], v)
 		}
 	}
-	if host := r.Header.Get("X-Forwarded-Host"); host != "" && validMetadataText(host) {
-		md["x-forwarded-host"] = append(md["x-forwarded-host"], host)
-	} else if r.Host != "" && validMetadataText(r.Host) {
+	// The host the client called, never a client's X-Forwarded-Host
+	// (grpc-gateway passes that on): the backend cannot tell who set it.
+	if r.Host != "" && validMetadataText(r.Host) {
 		md["x-forwarded-host"] = append(md["x-forwarded-host"], r.Host)
 	}
 	var xff []string

@@ -13,52 +13,119 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// Proxy returns a handler that proxies requests under prefix to the
-// integration's URL with httputil.ReverseProxy: the path (without prefix
-// when strip is set) is appended to the URL's path, the query kept,
-// hop-by-hop headers dropped, X-Forwarded-For extended with the client's
-// address and X-Forwarded-Host/Proto set. The backend's answer is passed
-// on as it is, streamed. onError answers a request the backend did not
-// answer (see ProxyError); modify, when set, adjusts each response's
-// headers before they are sent.
-func (i *Integration) Proxy(prefix string, strip bool, onError func(http.ResponseWriter, *http.Request, error), modify func(*http.Response) error) http.Handler {
+// ProxyOptions are what Proxy needs besides the integration.
+type ProxyOptions struct {
+	// StripPrefix, when set, is removed from the start of each request's
+	// path before it is forwarded (a path as ParsePath reads it, with or
+	// without its trailing "/").
+	StripPrefix string
+	// OnError answers a request that was not forwarded (see ProxyError):
+	// a path ParsePath refuses (an INVALID_ARGUMENT status), or a backend
+	// that did not answer.
+	OnError func(http.ResponseWriter, *http.Request, error)
+	// ModifyResponse, when set, adjusts each response's headers before
+	// they are sent.
+	ModifyResponse func(*http.Response) error
+	// Header, when set, adjusts the headers sent to the backend. It runs
+	// last: after the hop-by-hop headers, those the client's Connection
+	// header names and the client's X-Forwarded-* are removed and the
+	// gateway's X-Forwarded-* set, so what it sets reaches the backend.
+	Header func(in *http.Request, out http.Header)
+}
+
+// Proxy returns a handler that proxies requests to the integration's URL
+// with httputil.ReverseProxy. The request's path is read by ParsePath: a
+// path it refuses goes to OnError, nothing is sent; otherwise its
+// canonical form (without StripPrefix) is appended to the URL's path, byte
+// for byte, so nothing is ever forwarded outside that base path. The
+// query is kept, hop-by-hop headers dropped, X-Forwarded-For extended with
+// the client's address and X-Forwarded-Host/Proto set from the request the
+// gateway received (a client's own X-Forwarded-Host and -Proto, in any
+// spelling, are not passed on, nor the headers some backends serve
+// instead of the path: X-Original-URL, X-Rewrite-URL). The backend's
+// answer is passed on as it is, streamed.
+func (i *Integration) Proxy(o ProxyOptions) (http.Handler, error) {
+	if o.OnError == nil {
+		o.OnError = func(w http.ResponseWriter, r *http.Request, err error) {
+			code, _ := ProxyError(r.Context(), err)
+			w.WriteHeader(code)
+		}
+	}
+	var strip Path
+	if o.StripPrefix != "" {
+		p, err := ParsePath(o.StripPrefix)
+		if err != nil {
+			return nil, err
+		}
+		strip = Path{Decoded: strings.TrimSuffix(p.Decoded, "/"), Escaped: strings.TrimSuffix(p.Escaped, "/")}
+	}
 	base := i.URL()
-	return &httputil.ReverseProxy{
+	basePath, baseRaw := strings.TrimSuffix(base.Path, "/"), strings.TrimSuffix(base.EscapedPath(), "/")
+	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			if strip {
-				pr.Out.URL.Path = stripPrefix(pr.Out.URL.Path, prefix)
-				if pr.Out.URL.RawPath != "" {
-					pr.Out.URL.RawPath = stripPrefix(pr.Out.URL.RawPath, prefix)
-				}
-			}
 			pr.SetURL(base)
+			// pr.In's path is canonical (ServeHTTP below): appended as
+			// it is, the base path before it.
+			pr.Out.URL.Path = basePath + pr.In.URL.Path
+			pr.Out.URL.RawPath = baseRaw + pr.In.URL.RawPath
 			// Keep what earlier proxies said, as the doors do.
 			if xff := pr.In.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 				pr.Out.Header["X-Forwarded-For"] = append([]string(nil), xff...)
 			}
 			pr.SetXForwarded()
+			for k := range pr.Out.Header {
+				if integrations.Spelling(k, "x-forwarded-for") || integrations.Spelling(k, "x-forwarded-host") ||
+					integrations.Spelling(k, "x-forwarded-proto") || pathOverride(k) {
+					delete(pr.Out.Header, k)
+				}
+			}
+			if o.Header != nil {
+				o.Header(pr.In, pr.Out.Header)
+			}
 		},
 		Transport:      i.rt,
-		ErrorHandler:   onError,
-		ModifyResponse: modify,
+		ErrorHandler:   o.OnError,
+		ModifyResponse: o.ModifyResponse,
 	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := ParsePath(RequestPath(r.URL))
+		if err != nil {
+			o.OnError(w, r, err)
+			return
+		}
+		if o.StripPrefix != "" {
+			p = p.trimPrefix(strip)
+		}
+		u := *r.URL
+		u.Path, u.RawPath = p.Decoded, p.Escaped
+		r2 := r.WithContext(r.Context())
+		r2.URL = &u
+		rp.ServeHTTP(w, r2)
+	}), nil
 }
 
-// stripPrefix removes prefix from p, keeping a leading "/".
-func stripPrefix(p, prefix string) string {
-	rest := strings.TrimPrefix(p, strings.TrimSuffix(prefix, "/"))
-	if !strings.HasPrefix(rest, "/") {
-		rest = "/" + rest
+// pathOverride reports whether a header names another path for the
+// request: IIS's URL Rewrite and frameworks behind it (Symfony, Zend)
+// serve X-Original-URL / X-Rewrite-URL instead of the request's path, so
+// a client's would be served instead of the path the gateway decided on.
+func pathOverride(k string) bool {
+	switch integrations.HeaderName(k) {
+	case "x-original-url", "x-rewrite-url":
+		return true
 	}
-	return rest
+	return false
 }
 
 // ProxyError is the status for a proxied request the backend did not
-// answer, with the HTTP status a gateway gives it: 504 when the backend
-// was too slow to answer, 502 when it could not be reached (no address
-// in the message). A client that went away gets CANCELLED.
+// answer, with the HTTP status a gateway gives it: 400 for a path Proxy
+// refused, 504 when the backend was too slow to answer, 502 when it could
+// not be reached (no address in the message). A client that went away
+// gets CANCELLED.
 func ProxyError(ctx context.Context, err error) (int, *status.Status) {
 	var ne net.Error
+	if st, ok := status.FromError(err); ok && st.Code() == codes.InvalidArgument {
+		return http.StatusBadRequest, st
+	}
 	switch {
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled):
 		return 499, status.New(codes.Canceled, "client closed the request")

@@ -1,8 +1,11 @@
 package httpbackend
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
+	"github.com/portico-gw/portico/catalog/httprule"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -25,5 +28,78 @@ func TestRegressDotSegmentsInPathVariables(t *testing.T) {
 	defer rest.mu.Unlock()
 	if len(rest.reqs) != 0 {
 		t.Errorf("got %d backend requests, want none", len(rest.reqs))
+	}
+}
+
+// TestRegressProxyOutsideBase (issue 14, point 1): Proxy forwarded a
+// path's dot segments (raw or percent-encoded) as they came, so
+// /legacy/../../admin reached the backend outside the integration's base
+// path once the backend resolved them. Whoever calls Proxy, a path a
+// backend could resolve differently is answered INVALID_ARGUMENT through
+// onError and nothing is sent; a canonical path is forwarded under the
+// base, byte for byte.
+func TestRegressProxyOutsideBase(t *testing.T) {
+	var got []string
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.RequestURI)
+	}))
+	t.Cleanup(backend.Close)
+	i, _, _ := newIntegration(t, backend.URL+"/base/", nil)
+	var refused error
+	h, err := i.Proxy(ProxyOptions{StripPrefix: "/legacy/", OnError: func(w http.ResponseWriter, _ *http.Request, err error) {
+		refused = err
+		w.WriteHeader(http.StatusBadRequest)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/legacy/../../admin", "/legacy/%2e%2e/admin", "/legacy/x/%2E./%2e%2E/admin", "/legacy/..%2fadmin", "/legacy/x//y"} {
+		refused, got = nil, nil
+		r := httptest.NewRequest("GET", "http://gateway"+p, nil)
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if status.Code(refused) != codes.InvalidArgument || len(got) != 0 {
+			t.Errorf("%s: got error %v and backend requests %q, want INVALID_ARGUMENT and none", p, refused, got)
+		}
+	}
+	refused, got = nil, nil
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "http://gateway/legacy/a%2cb/%7Ec?q=..", nil))
+	if refused != nil || len(got) != 1 || got[0] != "/base/a,b/~c?q=.." {
+		t.Errorf("canonical path: got error %v and backend requests %q, want /base/a,b/~c?q=..", refused, got)
+	}
+}
+
+// TestRegressEncodedDotSegmentsInPathVariables (issue 14, point 1,
+// sibling of TestRegressDotSegmentsInPathVariables): a path variable's
+// value holding "/.." or "\.." was sent escaped (a%2F..%2F..%2Fadmin,
+// ..%5Cadmin) but reached another resource on backends that decode an
+// encoded slash or read a backslash as one before resolving dot segments
+// (and "%2e%2e" on backends that decode twice). A value whose pieces
+// between "/" or "\", as it is or percent-decoded once, include a dot
+// segment is refused.
+func TestRegressEncodedDotSegmentsInPathVariables(t *testing.T) {
+	one, err := httprule.Parse("/v1/{parent}:go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	multi, err := httprule.Parse("/v1/{parent=shelves/*}/books")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		tpl   *httprule.Template
+		value string
+	}{
+		{one, "a/../../admin"}, {one, "..\\admin"}, {one, "a\\..\\..\\admin"}, {one, "../x"}, {one, "%2e%2e%2fadmin"},
+		{multi, "shelves/..\\..\\admin"}, {multi, "shelves/x\\.."},
+	} {
+		msg := &bookstorev1.CreateBookRequest{Parent: tc.value}
+		if got, err := expandPath(tc.tpl, msg.ProtoReflect()); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s with %q: got %q, %v, want INVALID_ARGUMENT", tc.tpl.Raw, tc.value, got, err)
+		}
+	}
+	// A slash or a backslash that makes no dot segment is a value like any other.
+	msg := &bookstorev1.CreateBookRequest{Parent: `a/b\c..d`}
+	if got, err := expandPath(one, msg.ProtoReflect()); err != nil || got != "/v1/a%2Fb%5Cc..d:go" {
+		t.Errorf("got %q, %v; want /v1/a%%2Fb%%5Cc..d:go", got, err)
 	}
 }

@@ -139,7 +139,7 @@ func expandPath(t *httprule.Template, msg protoreflect.Message) (string, error) 
 			}
 			single := v.End-v.Start == 1 && t.Segments[v.Start].Kind == httprule.Wildcard
 			if single {
-				if val == "" || val == "." || val == ".." {
+				if val == "" || dotPiece(val) {
 					return "", status.Errorf(codes.InvalidArgument, "%s: %q is not a path parameter value", strings.Join(v.FieldPath, "."), val)
 				}
 				b.WriteString(url.PathEscape(val))
@@ -181,7 +181,7 @@ func matchSegments(pattern []httprule.Segment, parts []string) error {
 				return fmt.Errorf("too short")
 			}
 			for _, p := range parts[k:] {
-				if p == "" || p == "." || p == ".." {
+				if p == "" || dotPiece(p) {
 					return fmt.Errorf("empty or dot segment")
 				}
 			}
@@ -189,7 +189,7 @@ func matchSegments(pattern []httprule.Segment, parts []string) error {
 		case httprule.Wildcard:
 			// A dot segment would be resolved away by the backend (or a
 			// proxy before it), reaching another resource.
-			if k >= len(parts) || parts[k] == "" || parts[k] == "." || parts[k] == ".." {
+			if k >= len(parts) || parts[k] == "" || dotPiece(parts[k]) {
 				return fmt.Errorf("missing or dot segment")
 			}
 		default:
@@ -202,6 +202,28 @@ func matchSegments(pattern []httprule.Segment, parts []string) error {
 		return fmt.Errorf("length differs")
 	}
 	return nil
+}
+
+// dotPiece reports whether a path value, cut at "/" and "\", has a "."
+// or ".." piece, as it is or percent-decoded once. Escaped, such a value
+// still reaches another resource on backends that decode an encoded
+// slash, read a backslash as one, or decode twice, before resolving dot
+// segments.
+func dotPiece(v string) bool {
+	if dotIn(v) {
+		return true
+	}
+	d, err := url.PathUnescape(v)
+	return err == nil && d != v && dotIn(d)
+}
+
+func dotIn(s string) bool {
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if p == "." || p == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // pathValue is the text of the scalar field at path.

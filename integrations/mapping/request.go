@@ -100,7 +100,7 @@ func (r *Request) never(name string) string {
 }
 
 func (r *Request) isReserved(name string) bool {
-	return strings.HasPrefix(name, integrations.ReservedPrefix) || r.reserved != nil && r.reserved(name)
+	return integrations.Reserved(name, r.reserved) // in any spelling: x_portico_principal too
 }
 
 // Apply returns ctx with the incoming metadata the backend gets.
