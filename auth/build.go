@@ -161,8 +161,12 @@ func (b *builder) buildPlans() (map[*catalog.Method]*plan, []*config.Error) {
 		anyAuth := api.GetAuth() != nil
 		for j, mp := range api.GetMethods() {
 			at := fmt.Sprintf("%s.methods[%d]", where, j)
-			sel := strings.TrimPrefix(mp.GetSelector(), "/")
-			sel = strings.ReplaceAll(sel, "/", ".")
+			name, err := catalog.MethodSelector(mp.GetSelector())
+			if err != nil {
+				b.fail(at+".selector", err.Error())
+				continue
+			}
+			sel := string(name)
 			if _, ok := exposed[sel]; !ok {
 				b.fail(at+".selector", fmt.Sprintf("%q names no exposed method of this API (want package.Service.Method of %s)", mp.GetSelector(), strings.Join(api.GetServices(), ", ")))
 				continue

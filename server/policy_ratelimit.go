@@ -38,7 +38,10 @@ func rateLimitPolicy(b *buildEnv) (pipeline.Policy, error) {
 		errs = append(errs, rl.check(fmt.Sprintf("apis[%d].rate_limits", i), api.GetRateLimits())...)
 		for j, mp := range api.GetMethods() {
 			errs = append(errs, rl.check(fmt.Sprintf("apis[%d].methods[%d].rate_limits", i, j), mp.GetRateLimits())...)
-			al.byMethod[mp.GetSelector()] = append(al.byMethod[mp.GetSelector()], mp.GetRateLimits()...)
+			// Keyed by the full name whichever way the selector is
+			// written (checkSelectors has checked it names a method).
+			name, _ := catalog.MethodSelector(mp.GetSelector())
+			al.byMethod[string(name)] = append(al.byMethod[string(name)], mp.GetRateLimits()...)
 		}
 		for _, svc := range api.GetServices() {
 			bySvc[svc] = al

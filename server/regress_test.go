@@ -22,9 +22,11 @@ import (
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"github.com/portico-gw/portico/auth/authtest"
 	"github.com/portico-gw/portico/codec"
+	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/examples/bookstore"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -842,4 +844,50 @@ func TestRegressClientCAReadOnce(t *testing.T) {
 	check("after the bundle named the next CA")
 	writeAtomic(t, s.clientCAFile, []byte("not a certificate"))
 	check("after a bundle that does not parse")
+}
+
+// TestRegressSelectorSyntax (issue 14, point 11): a per-method rate limit
+// whose selector was written as the gRPC path (/package.Service/Method)
+// was silently ignored; auth read that form, rate limits did not. Every
+// policy kind now reads selectors the same way (catalog.MethodSelector),
+// on both doors; a selector naming no method of the API is a config error
+// at its key, whatever policies it carries.
+func TestRegressSelectorSyntax(t *testing.T) {
+	limited := func(selector string) func(*configv1.Config) {
+		return func(c *configv1.Config) {
+			c.RateLimits = &configv1.RateLimits{Policies: []*configv1.RateLimitPolicy{{Name: "once", Key: "method", Rate: "1/h", Burst: 1}}}
+			c.Apis[0].Auth = &configv1.ApiAuth{Public: true}
+			c.Apis[0].Methods = []*configv1.MethodPolicy{{Selector: selector, RateLimits: []string{"once"}}}
+		}
+	}
+	for _, sel := range []string{"example.bookstore.v1.BookstoreService.ListShelves", "/example.bookstore.v1.BookstoreService/ListShelves"} {
+		t.Run("REST "+sel, func(t *testing.T) {
+			env := servertest.Start(t, servertest.Options{Config: limited(sel)})
+			if code, body := restGet(t, env.URL+"/v1/shelves"); code != http.StatusOK {
+				t.Fatalf("first call: got %d %s, want 200", code, body)
+			}
+			if code, body := restGet(t, env.URL+"/v1/shelves"); code != http.StatusTooManyRequests {
+				t.Errorf("second call: got %d %s, want 429 (the method's limit is one call an hour)", code, body)
+			}
+		})
+		t.Run("gRPC "+sel, func(t *testing.T) {
+			env := servertest.Start(t, servertest.Options{Config: limited(sel)})
+			client := bookstorev1.NewBookstoreServiceClient(env.Conn)
+			if _, err := client.ListShelves(context.Background(), &bookstorev1.ListShelvesRequest{}); err != nil {
+				t.Fatalf("first call: %v", err)
+			}
+			if _, err := client.ListShelves(context.Background(), &bookstorev1.ListShelvesRequest{}); status.Code(err) != codes.ResourceExhausted {
+				t.Errorf("second call: got %v, want RESOURCE_EXHAUSTED", err)
+			}
+		})
+	}
+	for _, sel := range []string{"/example.bookstore.v1.BookstoreService/Nope", "example.bookstore.v1.BookstoreService", "example/bookstore/v1.BookstoreService/ListShelves"} {
+		cfg := servertest.BookstoreConfig("127.0.0.1:1")
+		limited(sel)(cfg)
+		cfg.Apis[0].Methods = append([]*configv1.MethodPolicy{{Selector: "example.bookstore.v1.BookstoreService.GetBook"}}, cfg.Apis[0].Methods...)
+		_, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+		if err == nil || !strings.Contains(err.Error(), "apis[0].methods[1].selector") {
+			t.Errorf("selector %q: got %v, want a config error at apis[0].methods[1].selector", sel, err)
+		}
+	}
 }
