@@ -79,7 +79,16 @@ func (b *builder) buildProviders() {
 	}
 }
 
+// AnyAudience, alone in a jwt provider's audiences, accepts a token
+// whatever its aud says: the explicit opt-out from the audience check.
+const AnyAudience = "*"
+
 func (b *builder) jwtProvider(name, where string, c *configv1.JwtProvider) (*jwtProvider, error) {
+	// Checked first, before any key set is fetched.
+	audiences, err := jwtAudiences(where, c.GetAudiences())
+	if err != nil {
+		return nil, err
+	}
 	var keys jwt.Keys
 	set := 0
 	for _, on := range []bool{c.GetJwksUri() != "", c.GetJwksFile() != "", c.GetDiscovery()} {
@@ -115,7 +124,7 @@ func (b *builder) jwtProvider(name, where string, c *configv1.JwtProvider) (*jwt
 	}
 	v, err := jwt.New(jwt.Config{
 		Issuer:     c.GetIssuer(),
-		Audiences:  c.GetAudiences(),
+		Audiences:  audiences,
 		Algorithms: c.GetAlgorithms(),
 		ClockSkew:  skew,
 		Keys:       keys,
@@ -157,6 +166,29 @@ func (b *builder) jwtProvider(name, where string, c *configv1.JwtProvider) (*jwt
 		b.reserved[md] = true
 	}
 	return p, nil
+}
+
+// jwtAudiences checks a jwt provider's audiences: the aud values the
+// gateway accepts must be listed (an issuer's token for another service
+// would pass otherwise), or ["*"] says any will do. It returns what the
+// verifier checks: nil for any.
+func jwtAudiences(where string, auds []string) ([]string, error) {
+	switch {
+	case len(auds) == 0:
+		return nil, config.Errors{{Field: where + ".audiences", Message: `required: the aud values of tokens meant for this gateway ` +
+			`(a token the issuer made for another service must not pass); ["*"] accepts any audience`}}
+	case slices.Contains(auds, AnyAudience):
+		if len(auds) > 1 {
+			return nil, config.Errors{{Field: where + ".audiences", Message: `"*" accepts any audience: list it alone, or list the audiences without it`}}
+		}
+		return nil, nil
+	}
+	for i, a := range auds {
+		if a == "" {
+			return nil, config.Errors{{Field: fmt.Sprintf("%s.audiences[%d]", where, i), Message: "an empty audience matches no token"}}
+		}
+	}
+	return auds, nil
 }
 
 func (b *builder) apiKeyProvider(name, where string, c *configv1.ApiKeyProvider) (*apiKeyProvider, error) {

@@ -891,3 +891,31 @@ func TestRegressSelectorSyntax(t *testing.T) {
 		}
 	}
 }
+
+// TestRegressJWTAudiences (issue 14, point 10): a jwt provider without
+// audiences let in tokens the issuer made for any other service; it is a
+// config error now, and ["*"] is the explicit way to accept any audience
+// (before, "*" was an audience no token had).
+func TestRegressJWTAudiences(t *testing.T) {
+	cfg := servertest.BookstoreConfig("127.0.0.1:1")
+	iss := authtest.NewIssuer(t)
+	cfg.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{jwtProvider(iss)}}
+	cfg.Auth.Providers[0].GetJwt().Audiences = nil
+	cfg.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"corp"}}
+	if _, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{}); err == nil || !strings.Contains(err.Error(), "auth.providers[0].jwt.audiences") {
+		t.Errorf("no audiences: got %v, want a config error at auth.providers[0].jwt.audiences", err)
+	}
+
+	e := startAuth(t, func(c *configv1.Config, _ *authtest.Issuer) { c.Auth.Providers[0].GetJwt().Audiences = []string{"*"} })
+	billing := e.iss.Token(t, authtest.Claims{"aud": "billing"})
+	if a := restCall(t, e.URL, http.MethodGet, getBookPath, bearer(billing), ""); a.code != http.StatusOK {
+		t.Errorf(`REST, audiences ["*"], a token for billing: got %d %s, want 200`, a.code, a.body)
+	}
+	if st, _ := grpcGetBook(t, e.Conn, "shelves/1/books/1", grpcBearer(billing)); st.Code() != codes.OK {
+		t.Errorf(`gRPC, audiences ["*"], a token for billing: got %v, want OK`, st.Err())
+	}
+	e = startAuth(t, nil) // audiences [portico]
+	if a := restCall(t, e.URL, http.MethodGet, getBookPath, bearer(e.iss.Token(t, authtest.Claims{"aud": "billing"})), ""); a.code != http.StatusUnauthorized {
+		t.Errorf("REST, audiences [portico], a token for billing: got %d %s, want 401", a.code, a.body)
+	}
+}
