@@ -67,6 +67,16 @@ func (b *builder) fail(field, msg string) {
 	b.problems = append(b.problems, &config.Error{Field: field, Message: msg})
 }
 
+// failOnce is fail for a problem every method of an API would find.
+func (b *builder) failOnce(field, msg string) {
+	for _, p := range b.problems {
+		if p.Field == field && p.Message == msg {
+			return
+		}
+	}
+	b.fail(field, msg)
+}
+
 func (b *builder) release() error {
 	var errs []error
 	for _, l := range b.leases {
@@ -281,6 +291,16 @@ func (b *builder) plan(m *catalog.Method, e *effective) *plan {
 			p.authenticators = append(p.authenticators, pr.auth)
 		} else {
 			p.externals = append(p.externals, pr.external)
+		}
+	}
+	if len(p.authenticators) == 0 {
+		for _, x := range p.externals {
+			if x.client.CallerByPrincipalOnly() {
+				b.failOnce(e.providersAt, fmt.Sprintf("authorizer %q caches its decisions by principal alone, and no authenticating provider "+
+					"names the caller before it here: every caller would get the first one's decision; list one first, or add a header "+
+					"(such as authorization) to its cache_key", x.name))
+				return nil
+			}
 		}
 	}
 	if e.require != "" {

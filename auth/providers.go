@@ -215,22 +215,28 @@ func (b *builder) externalProvider(name, where string, c *configv1.ExternalAutho
 		}
 	}
 	cfg := extauthz.Config{
-		Target:      c.GetTarget(),
-		TLS:         tlsConf,
-		Timeout:     c.GetTimeout().AsDuration(),
-		CacheTTL:    c.GetCacheTtl().AsDuration(),
-		CacheKey:    c.GetCacheKey(),
-		CacheSize:   int(c.GetCacheSize()),
-		FailOpen:    c.GetFailOpen(),
-		DialOptions: b.env.DialOptions,
+		Target:              c.GetTarget(),
+		TLS:                 tlsConf,
+		Timeout:             c.GetTimeout().AsDuration(),
+		CacheTTL:            c.GetCacheTtl().AsDuration(),
+		CacheKey:            c.GetCacheKey(),
+		ReuseAcrossRequests: c.GetCacheKeyAllowsReuseAcrossRequests(),
+		CacheSize:           int(c.GetCacheSize()),
+		FailOpen:            c.GetFailOpen(),
+		DialOptions:         b.env.DialOptions,
 	}
 	if c.Timeout == nil {
 		cfg.Timeout = 0 // the package default
 	}
+	if len(cfg.CacheKey) > 0 {
+		if err := extauthz.CheckCacheKey(cfg.CacheKey, cfg.ReuseAcrossRequests || cfg.CacheTTL <= 0); err != nil {
+			return nil, config.Errors{{Field: where + ".cache_key", Message: err.Error()}}
+		}
+	}
 	t := c.GetTls()
-	poolKey := fmt.Sprintf("auth/extauthz\x00%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00%v\x00%v\x00%d\x00%v",
+	poolKey := fmt.Sprintf("auth/extauthz\x00%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00%v\x00%v\x00%v\x00%d\x00%v",
 		cfg.Target, t.GetCaFile(), t.GetCertFile(), t.GetKeyFile(), t.GetServerName(),
-		cfg.Timeout, cfg.CacheTTL, cfg.CacheKey, cfg.CacheSize, cfg.FailOpen)
+		cfg.Timeout, cfg.CacheTTL, cfg.CacheKey, cfg.ReuseAcrossRequests, cfg.CacheSize, cfg.FailOpen)
 	client, lease, err := pool.Acquire(b.env.Pool, poolKey, func() (*extauthz.Client, error) {
 		return extauthz.New(cfg)
 	})

@@ -919,3 +919,87 @@ func TestRegressJWTAudiences(t *testing.T) {
 		t.Errorf("REST, audiences [portico], a token for billing: got %d %s, want 401", a.code, a.body)
 	}
 }
+
+// TestRegressExtAuthzCacheAcrossRequests (issue 14, point 2): with the
+// default cache key an authorizer's yes for GET /legacy/orders/1 was
+// replayed for DELETE /legacy/billing/export (a plain route is one
+// method), and a yes for one book's path for another book's. Both doors:
+// a decision is reused only for the same request.
+func TestRegressExtAuthzCacheAcrossRequests(t *testing.T) {
+	az := authtest.NewAuthorizer(t)
+	az.SetDecide(func(r *authv3.CheckRequest) *authv3.CheckResponse {
+		switch h := r.GetAttributes().GetRequest().GetHttp(); {
+		case h.GetMethod() == "GET" && h.GetPath() == "/legacy/orders/1",
+			h.GetMethod() == "GET" && h.GetPath() == "/v1/shelves/1/books/1",
+			h.GetPath() == "/example.bookstore.v1.BookstoreService/GetBook":
+			return authtest.Allow(nil)
+		}
+		return authtest.Deny(403, nil)
+	})
+	lb := startLegacy(t)
+	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		withRoute(lb.URL, "/legacy/", false, nil)(c)
+		c.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{{Name: "opa", Kind: &configv1.AuthProvider_External{External: &configv1.ExternalAuthorizer{
+			Target: az.Addr, Timeout: durationpb.New(5 * time.Second), CacheTtl: durationpb.New(time.Hour)}}}}}
+		c.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"opa"}}
+		c.Routes[0].Auth = &configv1.ApiAuth{Providers: []string{"opa"}}
+	}})
+	creds := map[string]string{"Authorization": "Bearer alice"}
+	for _, s := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, "/legacy/orders/1", http.StatusCreated},
+		{http.MethodDelete, "/legacy/billing/export", http.StatusForbidden},
+		{http.MethodGet, "/legacy/orders/1?fields=all", http.StatusForbidden},
+		{http.MethodGet, "/v1/shelves/1/books/1", http.StatusOK},
+		{http.MethodGet, "/v1/shelves/2/books/1", http.StatusForbidden},
+	} {
+		lb.mu.Lock()
+		lb.last = nil
+		lb.mu.Unlock()
+		if a := restCall(t, env.URL, s.method, s.path, creds, ""); a.code != s.want {
+			t.Errorf("REST %s %s: got %d %s, want %d", s.method, s.path, a.code, a.body, s.want)
+		}
+		if got, _ := lb.got(); s.want == http.StatusForbidden && got != nil {
+			t.Errorf("REST %s %s: refused, but the backend received %s %s", s.method, s.path, got.Method, got.URL)
+		}
+	}
+	client := bookstorev1.NewBookstoreServiceClient(env.Conn)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer alice")
+	if _, err := client.GetBook(ctx, &bookstorev1.GetBookRequest{Name: "shelves/1/books/1"}); err != nil {
+		t.Errorf("gRPC GetBook: %v", err)
+	}
+	if _, err := client.DeleteBook(ctx, &bookstorev1.DeleteBookRequest{Name: "shelves/1/books/1"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("gRPC DeleteBook after an allowed GetBook: got %v, want PERMISSION_DENIED", err)
+	}
+}
+
+// TestRegressAuthorizerCacheKeyedByNobody (issue 14, point 2, a sibling):
+// an authorizer asked with no authenticating provider before it sees the
+// principal "" for every caller, so a cache_key that tells callers apart
+// by principal alone gave every caller the first one's decision. Such a
+// config is refused at its key, as is a cache_key without the request.
+func TestRegressAuthorizerCacheKeyedByNobody(t *testing.T) {
+	az := authtest.NewAuthorizer(t)
+	build := func(key []string) error {
+		cfg := servertest.BookstoreConfig("127.0.0.1:1")
+		cfg.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{{Name: "opa", Kind: &configv1.AuthProvider_External{External: &configv1.ExternalAuthorizer{
+			Target: az.Addr, CacheTtl: durationpb.New(time.Hour), CacheKey: key}}}}}
+		cfg.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"opa"}}
+		snap, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+		if err == nil {
+			snap.Close()
+		}
+		return err
+	}
+	if err := build([]string{"principal", "method", "http_method", "path"}); err == nil || !strings.Contains(err.Error(), "apis[0].auth.providers: ") {
+		t.Errorf("cache_key by principal alone, no authenticator: got %v, want a config error at apis[0].auth.providers", err)
+	}
+	if err := build([]string{"principal", "method"}); err == nil || !strings.Contains(err.Error(), "auth.providers[0].external.cache_key: ") {
+		t.Errorf("cache_key without the path: got %v, want a config error at auth.providers[0].external.cache_key", err)
+	}
+	if err := build([]string{"authorization", "method", "http_method", "path"}); err != nil {
+		t.Errorf("cache_key by the authorization header: got %v, want none", err)
+	}
+}
