@@ -43,8 +43,9 @@ type policySet struct {
 }
 
 // buildPolicies makes the pipeline's policies from the config, in the
-// order they run: gates first (network rules, authentication, rate limits;
-// before the body is read), then what needs the decoded request
+// order they run: gates first (network rules, client_ip rate limits,
+// authentication, the other rate limits; before the body is read), then
+// what needs the decoded request
 // (validation, authorization on request fields), then the integration
 // request mapping, innermost. Each kind is built in a file of its own
 // (policy_*.go); a kind the config does not use returns nil.
@@ -65,7 +66,7 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 		return set, withSelectorErrors(selectors, err)
 	}
 	b.reserved = reserved
-	limits, err := rateLimitPolicy(b)
+	clientLimits, limits, err := rateLimitPolicies(b)
 	if err != nil {
 		return set, err
 	}
@@ -81,6 +82,7 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 		return set, err
 	}
 	add(network)
+	add(clientLimits) // before authn: refused authentications count too
 	add(authn)
 	add(limits)
 	add(val)

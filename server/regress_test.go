@@ -20,6 +20,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	"github.com/portico-gw/portico/auth/apikey"
 	"github.com/portico-gw/portico/auth/authtest"
 	"github.com/portico-gw/portico/codec"
 	"github.com/portico-gw/portico/config"
@@ -1002,4 +1003,86 @@ func TestRegressAuthorizerCacheKeyedByNobody(t *testing.T) {
 	if err := build([]string{"authorization", "method", "http_method", "path"}); err != nil {
 		t.Errorf("cache_key by the authorization header: got %v, want none", err)
 	}
+}
+
+// TestRegressBruteForceThrottled (issue 14, point 9): the rate-limit gate
+// ran after authentication, so a refused call never reached the limiter
+// and wrong API keys could be tried at line rate. client_ip limits now run
+// before authentication: refused authentications count, and a client over
+// its limit is refused (429, counted in portico_refusals_total) before
+// its credentials are looked at — a right key included. Both doors.
+func TestRegressBruteForceThrottled(t *testing.T) {
+	dir := t.TempDir()
+	keys := authtest.WriteFile(t, dir, "keys.yaml", []byte(fmt.Sprintf("- {id: k1, sha256: %s}\n", apikey.Hash("the-right-key"))))
+	start := func(t *testing.T) *servertest.Env {
+		return servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+			c.Telemetry = &configv1.Telemetry{Metrics: &configv1.Metrics{Prometheus: true}}
+			c.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{{Name: "partners", Kind: &configv1.AuthProvider_ApiKey{ApiKey: &configv1.ApiKeyProvider{KeysFile: keys}}}}}
+			c.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"partners"}}
+			c.RateLimits = &configv1.RateLimits{Policies: []*configv1.RateLimitPolicy{{Name: "per-ip", Key: "client_ip", Rate: "3/h", Burst: 3}}}
+			c.Apis[0].RateLimits = []string{"per-ip"}
+		}})
+	}
+	refusals := func(t *testing.T, env *servertest.Env, door string, want map[string]float64) {
+		t.Helper()
+		var got map[string]float64
+		// The gRPC door records a call when its stats handler sees the
+		// end, which may come just after the client has its answer.
+		deadline := time.Now().Add(10 * time.Second)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			families, _ := scrape(t, env.Server)
+			got = map[string]float64{}
+			for reason := range want {
+				if m := series(t, families, "portico_refusals_total", map[string]string{"door": door, "reason": reason}); m != nil {
+					got[reason] = m.GetCounter().GetValue()
+				}
+			}
+			if fmt.Sprint(got) == fmt.Sprint(want) || time.Now().After(deadline) {
+				break
+			}
+			<-tick.C
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s refusals: got %v, want %v", door, got, want)
+		}
+	}
+	t.Run("REST", func(t *testing.T) {
+		env := start(t)
+		for i := 0; i < 3; i++ {
+			if code, _ := restGetWith(t, env.URL+getBookPath, "X-Api-Key", fmt.Sprintf("guess-%d", i)); code != http.StatusUnauthorized {
+				t.Fatalf("wrong key %d: got %d, want 401", i, code)
+			}
+		}
+		before := env.Backend.Calls()
+		if code, body := restGetWith(t, env.URL+getBookPath, "X-Api-Key", "the-right-key"); code != http.StatusTooManyRequests {
+			t.Errorf("the right key after 3 refused ones: got %d %s, want 429 (the client is over its limit)", code, body)
+		}
+		if env.Backend.Calls() != before {
+			t.Error("a throttled call reached the backend")
+		}
+		refusals(t, env, "rest", map[string]float64{"auth": 3, "rate_limit": 1})
+	})
+	t.Run("gRPC", func(t *testing.T) {
+		env := start(t)
+		for i := 0; i < 3; i++ {
+			if st, _ := grpcGetBook(t, env.Conn, "shelves/1/books/1", map[string]string{"x-api-key": fmt.Sprintf("guess-%d", i)}); st.Code() != codes.Unauthenticated {
+				t.Fatalf("wrong key %d: got %v, want UNAUTHENTICATED", i, st.Err())
+			}
+		}
+		if st, _ := grpcGetBook(t, env.Conn, "shelves/1/books/1", map[string]string{"x-api-key": "the-right-key"}); st.Code() != codes.ResourceExhausted {
+			t.Errorf("the right key after 3 refused ones: got %v, want RESOURCE_EXHAUSTED", st.Err())
+		}
+		refusals(t, env, "grpc", map[string]float64{"auth": 3, "rate_limit": 1})
+	})
+}
+
+// restGetWith is GET url with one request header.
+func restGetWith(t *testing.T, url, header, value string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set(header, value)
+	resp, body := do(t, req)
+	return resp.StatusCode, string(body)
 }
