@@ -24,6 +24,9 @@ type plan struct {
 	externals      []*externalProvider
 	gateRule       *rules.Rule
 	requestRule    *rules.Rule
+	// creds are where the authenticators read credentials from, dropped
+	// from what the backend gets; nil when the API or route forwards them.
+	creds *credentials
 	log            *slog.Logger
 }
 
@@ -95,7 +98,7 @@ func (p *plan) gate(ctx context.Context, info *call.Info) (context.Context, erro
 			return nil, err
 		}
 	}
-	return withIdentity(ctx, id, adds, removes), nil
+	return withIdentity(ctx, id, adds, removes, p.creds), nil
 }
 
 // externalRefusal is the answer to a call an authorizer denied: its

@@ -262,6 +262,7 @@ func (h *routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out = r.WithContext(ctx)
 		md, _ := metadata.FromIncomingContext(ctx)
 		out.Header = h.backendHeaders(r.Header, md)
+		out = withoutCredentials(out)
 	} else if h.hasReserved(r.Header) {
 		out = r.WithContext(r.Context())
 		out.Header = h.backendHeaders(r.Header, nil)

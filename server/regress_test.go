@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -1085,4 +1086,99 @@ func restGetWith(t *testing.T, url, header, value string) (int, string) {
 	req.Header.Set(header, value)
 	resp, body := do(t, req)
 	return resp.StatusCode, string(body)
+}
+
+// TestRegressCredentialsForwarded (issue 14, point 5): the credentials a
+// provider consumed — Authorization, the API key's header or query
+// parameter, the JWT cookie — went on to the backend, which could replay
+// them. They stay at the gateway now, on both doors and through plain
+// routes, unless the API or route says forward_credentials; other
+// headers, cookies and query parameters still pass.
+func TestRegressCredentialsForwarded(t *testing.T) {
+	dir := t.TempDir()
+	keys := authtest.WriteFile(t, dir, "keys.yaml", []byte(fmt.Sprintf("- {id: k1, sha256: %s}\n", apikey.Hash("the-key"))))
+	lb := startLegacy(t)
+	start := func(t *testing.T, forward bool) *authEnv {
+		return startAuth(t, func(c *configv1.Config, _ *authtest.Issuer) {
+			jwt := c.Auth.Providers[0].GetJwt()
+			jwt.TokenSources = []*configv1.TokenSource{{Kind: &configv1.TokenSource_Cookie{Cookie: "session"}}}
+			c.Auth.Providers = append(c.Auth.Providers, &configv1.AuthProvider{Name: "partners",
+				Kind: &configv1.AuthProvider_ApiKey{ApiKey: &configv1.ApiKeyProvider{Header: "x-api-key", Query: "api_key", KeysFile: keys}}})
+			c.Apis[0].Auth.Providers = []string{"corp", "partners"}
+			c.Apis[0].ForwardCredentials = forward
+			c.Rest = &configv1.Rest{ForwardHeaders: []string{"X-Api-Key"}} // the REST door passes it on as metadata
+			withRoute(lb.URL, "/legacy/", false, nil)(c)
+			c.Routes[0].Auth = &configv1.ApiAuth{Providers: []string{"corp", "partners"}}
+			c.Routes[0].ForwardCredentials = forward
+		})
+	}
+	for _, forward := range []bool{false, true} {
+		t.Run(fmt.Sprintf("forward_credentials=%v", forward), func(t *testing.T) {
+			e := start(t, forward)
+			tok := e.iss.Token(t, nil)
+			// What a backend may see of the credentials: nothing, unless forwarded.
+			check := func(where, name string, got []string, sent string) {
+				t.Helper()
+				has := slices.ContainsFunc(got, func(v string) bool { return strings.Contains(v, sent) })
+				if has != forward {
+					t.Errorf("%s: %s: got %q; want the credential %s", where, name, got, map[bool]string{false: "dropped", true: "forwarded"}[forward])
+				}
+			}
+			headers := map[string]string{"Authorization": "Bearer " + tok, "X-Api-Key": "the-key", "Cookie": "session=" + tok + "; theme=dark"}
+			if a := restCall(t, e.URL, http.MethodGet, getBookPath, headers, ""); a.code != http.StatusOK {
+				t.Fatalf("REST: got %d %s", a.code, a.body)
+			}
+			md := e.rec.lastMD()
+			check("REST", "authorization", md.Get("authorization"), tok)
+			check("REST", "grpcgateway-authorization", md.Get("grpcgateway-authorization"), tok)
+			check("REST", "x-api-key", md.Get("x-api-key"), "the-key")
+			check("REST", "grpcgateway-cookie", md.Get("grpcgateway-cookie"), tok)
+			if got := md.Get("grpcgateway-cookie"); len(got) != 1 || !strings.Contains(got[0], "theme=dark") {
+				t.Errorf("REST: grpcgateway-cookie: got %q, want the other cookie kept", got)
+			}
+			if got := md.Get("x-portico-principal"); len(got) != 1 || got[0] != "alice" {
+				t.Errorf("REST: x-portico-principal: got %q, want [alice]", got)
+			}
+
+			grpcMD := map[string]string{"authorization": "Bearer " + tok, "x-api-key": "the-key", "cookie": "session=" + tok + "; theme=dark"}
+			if st, _ := grpcGetBook(t, e.Conn, "shelves/1/books/1", grpcMD); st.Code() != codes.OK {
+				t.Fatalf("gRPC: %v", st.Err())
+			}
+			md = e.rec.lastMD()
+			check("gRPC", "authorization", md.Get("authorization"), tok)
+			check("gRPC", "x-api-key", md.Get("x-api-key"), "the-key")
+			check("gRPC", "cookie", md.Get("cookie"), tok)
+			if got := md.Get("cookie"); len(got) != 1 || !strings.Contains(got[0], "theme=dark") {
+				t.Errorf("gRPC: cookie: got %q, want the other cookie kept", got)
+			}
+
+			if a := restCall(t, e.URL, http.MethodGet, "/legacy/orders?api_key=the-key&page=2", headers, ""); a.code != http.StatusCreated {
+				t.Fatalf("route: got %d %s", a.code, a.body)
+			}
+			got, _ := lb.got()
+			check("route", "Authorization", got.Header.Values("Authorization"), tok)
+			check("route", "X-Api-Key", got.Header.Values("X-Api-Key"), "the-key")
+			check("route", "Cookie", got.Header.Values("Cookie"), tok)
+			check("route", "query", []string{got.URL.RawQuery}, "api_key=the-key")
+			if !strings.Contains(got.URL.RawQuery, "page=2") || !strings.Contains(got.Header.Get("Cookie"), "theme=dark") {
+				t.Errorf("route: got query %q and Cookie %q, want page=2 and theme=dark kept", got.URL.RawQuery, got.Header.Get("Cookie"))
+			}
+		})
+	}
+
+	// A request mapping cannot list such a header without saying so.
+	cfg := servertest.BookstoreConfig("127.0.0.1:1")
+	iss := authtest.NewIssuer(t)
+	cfg.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{jwtProvider(iss)}}
+	cfg.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"corp"}}
+	cfg.Apis[0].Request = &configv1.RequestMapping{ForwardHeaders: []string{"x-request-id", "Authorization"}}
+	if _, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{}); err == nil || !strings.Contains(err.Error(), "apis[0].request.forward_headers[1]") {
+		t.Errorf("forward_headers [authorization] without forward_credentials: got %v, want a config error at apis[0].request.forward_headers[1]", err)
+	}
+	cfg.Apis[0].ForwardCredentials = true
+	snap, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+	if err != nil {
+		t.Fatalf("forward_headers [authorization] with forward_credentials: %v", err)
+	}
+	snap.Close()
 }
