@@ -27,7 +27,7 @@ type plan struct {
 	// creds are where the authenticators read credentials from, dropped
 	// from what the backend gets; nil when the API or route forwards them.
 	creds *credentials
-	log            *slog.Logger
+	log   *slog.Logger
 }
 
 // The answers: the body never says why (the log does).
