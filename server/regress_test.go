@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +28,7 @@ import (
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/examples/bookstore"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
+	messagingv1 "github.com/portico-gw/portico/gen/example/messaging/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
@@ -1165,6 +1167,35 @@ func TestRegressCredentialsForwarded(t *testing.T) {
 			}
 		})
 	}
+
+	// An http integration serving proto methods gets headers from the
+	// same metadata: the token does not reach it either.
+	t.Run("http integration", func(t *testing.T) {
+		got := make(chan http.Header, 1)
+		backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got <- r.Header.Clone()
+			io.WriteString(w, "{}")
+		}))
+		t.Cleanup(backend.Close)
+		e := startAuth(t, func(c *configv1.Config, _ *authtest.Issuer) {
+			c.Integrations = []*configv1.Integration{{Name: "legacy", Kind: &configv1.Integration_Http{Http: &configv1.HttpIntegration{Url: backend.URL}}}}
+			c.Apis = []*configv1.Api{{Services: []string{messaging}, Integration: "legacy", Auth: &configv1.ApiAuth{Providers: []string{"corp"}}}}
+		})
+		tok := e.iss.Token(t, nil)
+		if a := restCall(t, e.URL, http.MethodGet, "/v1/rooms/r1/messages/m1", bearer(tok), ""); a.code != http.StatusOK {
+			t.Fatalf("REST: got %d %s", a.code, a.body)
+		}
+		if h := <-got; h.Get("Authorization") != "" || h.Get("X-Portico-Principal") != "alice" {
+			t.Errorf("REST: the http backend got Authorization %q, principal %q; want none, alice", h.Get("Authorization"), h.Get("X-Portico-Principal"))
+		}
+		ctx := metadata.AppendToOutgoingContext(ctxT(t), "authorization", "Bearer "+tok)
+		if _, err := messagingv1.NewMessagingServiceClient(e.Conn).GetMessage(ctx, &messagingv1.GetMessageRequest{Name: "rooms/r1/messages/m1"}); err != nil {
+			t.Fatalf("gRPC: %v", err)
+		}
+		if h := <-got; h.Get("Authorization") != "" || h.Get("X-Portico-Principal") != "alice" {
+			t.Errorf("gRPC: the http backend got Authorization %q, principal %q; want none, alice", h.Get("Authorization"), h.Get("X-Portico-Principal"))
+		}
+	})
 
 	// A request mapping cannot list such a header without saying so.
 	cfg := servertest.BookstoreConfig("127.0.0.1:1")
