@@ -262,7 +262,6 @@ func (h *routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out = r.WithContext(ctx)
 		md, _ := metadata.FromIncomingContext(ctx)
 		out.Header = h.backendHeaders(r.Header, md)
-		out = withoutCredentials(out)
 	} else if h.hasReserved(r.Header) {
 		out = r.WithContext(r.Context())
 		out.Header = h.backendHeaders(r.Header, nil)
@@ -273,7 +272,7 @@ func (h *routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
 	}
-	rt.proxy.ServeHTTP(w, out)
+	rt.proxy.ServeHTTP(w, withoutCredentials(out))
 }
 
 // find returns the route whose prefix matches path, the longest first.
