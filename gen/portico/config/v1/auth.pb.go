@@ -614,8 +614,8 @@ type ExternalAuthorizer struct {
 	// gRPC method), "http_method", "path" (with the query), "host",
 	// "principal", "client_ip". Default: the identity headers
 	// (authorization, x-api-key, cookie), the principal, method,
-	// http_method, path and host. A cache_key must hold method,
-	// http_method and path, and the principal or a header, unless
+	// http_method, path and host. With cache_ttl, a cache_key must hold
+	// method, http_method and path, and the principal or a header, unless
 	// cache_key_allows_reuse_across_requests is set.
 	CacheKey []string `protobuf:"bytes,4,rep,name=cache_key,json=cacheKey,proto3" json:"cache_key,omitempty"`
 	// Bound on cached decisions. Default 10000.
