@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,6 +67,16 @@ type builder struct {
 
 func (b *builder) fail(field, msg string) {
 	b.problems = append(b.problems, &config.Error{Field: field, Message: msg})
+}
+
+// failOnce is fail for a problem every method of an API would find.
+func (b *builder) failOnce(field, msg string) {
+	for _, p := range b.problems {
+		if p.Field == field && p.Message == msg {
+			return
+		}
+	}
+	b.fail(field, msg)
 }
 
 func (b *builder) release() error {
@@ -166,8 +177,12 @@ func (b *builder) buildPlans() (map[*catalog.Method]*plan, []*config.Error) {
 		anyAuth := api.GetAuth() != nil
 		for j, mp := range api.GetMethods() {
 			at := fmt.Sprintf("%s.methods[%d]", where, j)
-			sel := strings.TrimPrefix(mp.GetSelector(), "/")
-			sel = strings.ReplaceAll(sel, "/", ".")
+			name, err := catalog.MethodSelector(mp.GetSelector())
+			if err != nil {
+				b.fail(at+".selector", err.Error())
+				continue
+			}
+			sel := string(name)
 			if _, ok := exposed[sel]; !ok {
 				b.fail(at+".selector", fmt.Sprintf("%q names no exposed method of this API (want package.Service.Method of %s)", mp.GetSelector(), strings.Join(api.GetServices(), ", ")))
 				continue
@@ -186,6 +201,7 @@ func (b *builder) buildPlans() (map[*catalog.Method]*plan, []*config.Error) {
 			warnings = append(warnings, &config.Error{Field: where, Message: "no auth: every method of " +
 				strings.Join(api.GetServices(), ", ") + " is public; set auth.providers, or auth: {public: true} to say so"})
 		}
+		var consumed credentials
 		for name, m := range exposed {
 			eff := base
 			if o, ok := overrides[name]; ok {
@@ -194,10 +210,14 @@ func (b *builder) buildPlans() (map[*catalog.Method]*plan, []*config.Error) {
 			if eff == nil || eff.public {
 				continue
 			}
-			if p := b.plan(m, eff); p != nil {
+			if p := b.plan(m, eff, api.GetForwardCredentials()); p != nil {
 				plans[m] = p
+				if p.creds != nil {
+					consumed.add(*p.creds)
+				}
 			}
 		}
+		b.checkForwardHeaders(where, api.GetRequest().GetForwardHeaders(), consumed)
 	}
 	for i, r := range b.env.Config.GetRoutes() {
 		if i >= len(b.env.Routes) {
@@ -211,7 +231,7 @@ func (b *builder) buildPlans() (map[*catalog.Method]*plan, []*config.Error) {
 		if eff == nil || eff.public {
 			continue
 		}
-		if p := b.plan(b.env.Routes[i], eff); p != nil {
+		if p := b.plan(b.env.Routes[i], eff, r.GetForwardCredentials()); p != nil {
 			if p.requestRule != nil {
 				b.fail(eff.requireAt, "a plain HTTP route has no request message for a rule to read")
 				continue
@@ -220,6 +240,20 @@ func (b *builder) buildPlans() (map[*catalog.Method]*plan, []*config.Error) {
 		}
 	}
 	return plans, warnings
+}
+
+// checkForwardHeaders refuses a request mapping that lists a header
+// carrying credentials the API's providers consume (or the cookies, when
+// a provider reads a cookie): they reach the backend only when the API
+// says forward_credentials.
+func (b *builder) checkForwardHeaders(where string, forward []string, consumed credentials) {
+	for k, h := range forward {
+		name := strings.ToLower(h)
+		if slices.Contains(consumed.headers, name) || name == "cookie" && len(consumed.cookies) > 0 {
+			b.fail(fmt.Sprintf("%s.request.forward_headers[%d]", where, k), fmt.Sprintf("%q carries credentials this API's "+
+				"providers consume: they stay at the gateway unless %s.forward_credentials is true", h, where))
+		}
+	}
 }
 
 // resolve checks an auth block and applies inheritance from parent (nil
@@ -271,7 +305,8 @@ func (b *builder) definedProvider(name string) bool {
 }
 
 // plan compiles one method's policy; nil when an error was recorded.
-func (b *builder) plan(m *catalog.Method, e *effective) *plan {
+// forward: the API or route forwards credentials to its backend.
+func (b *builder) plan(m *catalog.Method, e *effective, forward bool) *plan {
 	p := &plan{method: string(m.Desc.FullName()), log: b.env.Logger}
 	for _, name := range e.providers {
 		pr, ok := b.providers[name]
@@ -282,6 +317,25 @@ func (b *builder) plan(m *catalog.Method, e *effective) *plan {
 			p.authenticators = append(p.authenticators, pr.auth)
 		} else {
 			p.externals = append(p.externals, pr.external)
+		}
+	}
+	if !forward {
+		var c credentials
+		for _, a := range p.authenticators {
+			c.add(a.places())
+		}
+		if !c.empty() {
+			p.creds = &c
+		}
+	}
+	if len(p.authenticators) == 0 {
+		for _, x := range p.externals {
+			if x.client.CallerByPrincipalOnly() {
+				b.failOnce(e.providersAt, fmt.Sprintf("authorizer %q caches its decisions by principal alone, and no authenticating provider "+
+					"names the caller before it here: every caller would get the first one's decision; list one first, or add a header "+
+					"(such as authorization) to its cache_key", x.name))
+				return nil
+			}
 		}
 	}
 	if e.require != "" {

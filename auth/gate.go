@@ -24,7 +24,10 @@ type plan struct {
 	externals      []*externalProvider
 	gateRule       *rules.Rule
 	requestRule    *rules.Rule
-	log            *slog.Logger
+	// creds are where the authenticators read credentials from, dropped
+	// from what the backend gets; nil when the API or route forwards them.
+	creds *credentials
+	log   *slog.Logger
 }
 
 // The answers: the body never says why (the log does).
@@ -95,7 +98,7 @@ func (p *plan) gate(ctx context.Context, info *call.Info) (context.Context, erro
 			return nil, err
 		}
 	}
-	return withIdentity(ctx, id, adds, removes), nil
+	return withIdentity(ctx, id, adds, removes, p.creds), nil
 }
 
 // externalRefusal is the answer to a call an authorizer denied: its

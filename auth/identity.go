@@ -9,14 +9,15 @@ import (
 )
 
 // withIdentity returns ctx whose incoming metadata — what the backend
-// receives — is a copy of the call's with the caller's identity
-// (x-portico-principal, forwarded claims) and an authorizer's headers set.
-// Both doors have already dropped these names from what the client sent,
-// so they cannot be forged; set replaces, never appends, and a name set or
-// removed goes in every spelling a backend reads as the same name
-// (integrations.HeaderName: X_Authz for x-authz).
-func withIdentity(ctx context.Context, id *call.Identity, adds [][2]string, removes []string) context.Context {
-	if (id == nil || len(id.Metadata) == 0) && len(adds) == 0 && len(removes) == 0 {
+// receives — is a copy of the call's without the credentials the gate
+// consumed (creds, nil when they are forwarded) and with the caller's
+// identity (x-portico-principal, forwarded claims) and an authorizer's
+// headers set. Both doors have already dropped these names from what the
+// client sent, so they cannot be forged; set replaces, never appends, and
+// a name set or removed goes in every spelling a backend reads as the same
+// name (integrations.HeaderName: X_Authz for x-authz).
+func withIdentity(ctx context.Context, id *call.Identity, adds [][2]string, removes []string, creds *credentials) context.Context {
+	if (id == nil || len(id.Metadata) == 0) && len(adds) == 0 && len(removes) == 0 && creds.empty() {
 		return ctx
 	}
 	// FromIncomingContext returns a copy: it is ours to change.
@@ -26,6 +27,10 @@ func withIdentity(ctx context.Context, id *call.Identity, adds [][2]string, remo
 	}
 	for _, k := range removes {
 		deleteSpellings(md, k)
+	}
+	if !creds.empty() {
+		creds.stripMetadata(md)
+		ctx = withConsumed(ctx, creds)
 	}
 	if id != nil {
 		for k, v := range id.Metadata {

@@ -42,7 +42,7 @@ func TestWithIdentityReplaces(t *testing.T) {
 	in := metadata.Pairs("x-portico-principal", "forged", "x-keep", "1", "x-drop", "2")
 	ctx := metadata.NewIncomingContext(context.Background(), in)
 	id := &call.Identity{Principal: "alice", Metadata: map[string]string{PrincipalHeader: "alice"}}
-	out, _ := metadata.FromIncomingContext(withIdentity(ctx, id, [][2]string{{"x-authz", "ok"}}, []string{"x-drop"}))
+	out, _ := metadata.FromIncomingContext(withIdentity(ctx, id, [][2]string{{"x-authz", "ok"}}, []string{"x-drop"}, nil))
 	want := map[string]string{"x-portico-principal": "alice", "x-keep": "1", "x-authz": "ok"}
 	for k, v := range want {
 		if got := out.Get(k); len(got) != 1 || got[0] != v {

@@ -19,6 +19,8 @@ type authenticator interface {
 	// challenge is the WWW-Authenticate challenge for a 401; presented
 	// says whether the call carried credentials of this kind.
 	challenge(presented bool) string
+	// places are where it reads credentials from (kept from the backend).
+	places() credentials
 }
 
 // errNoCredentials: the call carries no credentials for a provider.

@@ -22,6 +22,17 @@ func (p *apiKeyProvider) providerName() string { return p.name }
 
 func (p *apiKeyProvider) challenge(bool) string { return `APIKey ` + realm }
 
+func (p *apiKeyProvider) places() credentials {
+	c := credentials{}
+	if p.header != "" {
+		c.headers = []string{p.header}
+	}
+	if p.query != "" {
+		c.queries = []string{p.query}
+	}
+	return c
+}
+
 func (p *apiKeyProvider) authenticate(_ context.Context, info *call.Info) (*call.Identity, error) {
 	var presented string
 	if p.header != "" {

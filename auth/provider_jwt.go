@@ -39,6 +39,14 @@ func (p *jwtProvider) challenge(presented bool) string {
 	return `Bearer ` + realm
 }
 
+func (p *jwtProvider) places() credentials {
+	var c credentials
+	for _, s := range p.sources {
+		c.add(credentials{headers: []string{s.header}, queries: []string{s.query}, cookies: []string{s.cookie}})
+	}
+	return c
+}
+
 func (p *jwtProvider) authenticate(ctx context.Context, info *call.Info) (*call.Identity, error) {
 	raw, found := p.token(info)
 	if !found {

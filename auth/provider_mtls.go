@@ -15,6 +15,9 @@ func (p *mtlsProvider) providerName() string { return p.name }
 
 func (p *mtlsProvider) challenge(bool) string { return `Certificate ` + realm }
 
+// places: the certificate is the connection's, not the request's.
+func (p *mtlsProvider) places() credentials { return credentials{} }
+
 func (p *mtlsProvider) authenticate(_ context.Context, info *call.Info) (*call.Identity, error) {
 	// Only a verified chain counts: with require_client_cert false the
 	// handshake also lets calls without a certificate through, and

@@ -79,7 +79,16 @@ func (b *builder) buildProviders() {
 	}
 }
 
+// AnyAudience, alone in a jwt provider's audiences, accepts a token
+// whatever its aud says: the explicit opt-out from the audience check.
+const AnyAudience = "*"
+
 func (b *builder) jwtProvider(name, where string, c *configv1.JwtProvider) (*jwtProvider, error) {
+	// Checked first, before any key set is fetched.
+	audiences, err := jwtAudiences(where, c.GetAudiences())
+	if err != nil {
+		return nil, err
+	}
 	var keys jwt.Keys
 	set := 0
 	for _, on := range []bool{c.GetJwksUri() != "", c.GetJwksFile() != "", c.GetDiscovery()} {
@@ -115,7 +124,7 @@ func (b *builder) jwtProvider(name, where string, c *configv1.JwtProvider) (*jwt
 	}
 	v, err := jwt.New(jwt.Config{
 		Issuer:     c.GetIssuer(),
-		Audiences:  c.GetAudiences(),
+		Audiences:  audiences,
 		Algorithms: c.GetAlgorithms(),
 		ClockSkew:  skew,
 		Keys:       keys,
@@ -159,6 +168,29 @@ func (b *builder) jwtProvider(name, where string, c *configv1.JwtProvider) (*jwt
 	return p, nil
 }
 
+// jwtAudiences checks a jwt provider's audiences: the aud values the
+// gateway accepts must be listed (an issuer's token for another service
+// would pass otherwise), or ["*"] says any will do. It returns what the
+// verifier checks: nil for any.
+func jwtAudiences(where string, auds []string) ([]string, error) {
+	switch {
+	case len(auds) == 0:
+		return nil, config.Errors{{Field: where + ".audiences", Message: `required: the aud values of tokens meant for this gateway ` +
+			`(a token the issuer made for another service must not pass); ["*"] accepts any audience`}}
+	case slices.Contains(auds, AnyAudience):
+		if len(auds) > 1 {
+			return nil, config.Errors{{Field: where + ".audiences", Message: `"*" accepts any audience: list it alone, or list the audiences without it`}}
+		}
+		return nil, nil
+	}
+	for i, a := range auds {
+		if a == "" {
+			return nil, config.Errors{{Field: fmt.Sprintf("%s.audiences[%d]", where, i), Message: "an empty audience matches no token"}}
+		}
+	}
+	return auds, nil
+}
+
 func (b *builder) apiKeyProvider(name, where string, c *configv1.ApiKeyProvider) (*apiKeyProvider, error) {
 	keys, err := apikey.Load(b.env.Resolve(c.GetKeysFile()))
 	if err != nil {
@@ -183,22 +215,28 @@ func (b *builder) externalProvider(name, where string, c *configv1.ExternalAutho
 		}
 	}
 	cfg := extauthz.Config{
-		Target:      c.GetTarget(),
-		TLS:         tlsConf,
-		Timeout:     c.GetTimeout().AsDuration(),
-		CacheTTL:    c.GetCacheTtl().AsDuration(),
-		CacheKey:    c.GetCacheKey(),
-		CacheSize:   int(c.GetCacheSize()),
-		FailOpen:    c.GetFailOpen(),
-		DialOptions: b.env.DialOptions,
+		Target:              c.GetTarget(),
+		TLS:                 tlsConf,
+		Timeout:             c.GetTimeout().AsDuration(),
+		CacheTTL:            c.GetCacheTtl().AsDuration(),
+		CacheKey:            c.GetCacheKey(),
+		ReuseAcrossRequests: c.GetCacheKeyAllowsReuseAcrossRequests(),
+		CacheSize:           int(c.GetCacheSize()),
+		FailOpen:            c.GetFailOpen(),
+		DialOptions:         b.env.DialOptions,
 	}
 	if c.Timeout == nil {
 		cfg.Timeout = 0 // the package default
 	}
+	if len(cfg.CacheKey) > 0 {
+		if err := extauthz.CheckCacheKey(cfg.CacheKey, cfg.ReuseAcrossRequests || cfg.CacheTTL <= 0); err != nil {
+			return nil, config.Errors{{Field: where + ".cache_key", Message: err.Error()}}
+		}
+	}
 	t := c.GetTls()
-	poolKey := fmt.Sprintf("auth/extauthz\x00%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00%v\x00%v\x00%d\x00%v",
+	poolKey := fmt.Sprintf("auth/extauthz\x00%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00%v\x00%v\x00%v\x00%d\x00%v",
 		cfg.Target, t.GetCaFile(), t.GetCertFile(), t.GetKeyFile(), t.GetServerName(),
-		cfg.Timeout, cfg.CacheTTL, cfg.CacheKey, cfg.CacheSize, cfg.FailOpen)
+		cfg.Timeout, cfg.CacheTTL, cfg.CacheKey, cfg.ReuseAcrossRequests, cfg.CacheSize, cfg.FailOpen)
 	client, lease, err := pool.Acquire(b.env.Pool, poolKey, func() (*extauthz.Client, error) {
 		return extauthz.New(cfg)
 	})

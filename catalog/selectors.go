@@ -2,7 +2,9 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/portico-gw/portico/config"
 
@@ -90,4 +92,52 @@ func (b *builder) names(kind int) []string {
 		return true
 	})
 	return out
+}
+
+// MethodSelector reads a method selector (apis[].methods[].selector): a
+// method's full name, package.Service.Method, or its gRPC path,
+// /package.Service/Method (grpcurl's package.Service/Method too). It is
+// the one reading of a selector every policy kind uses, so a selector
+// written either way means the same method everywhere. It returns the
+// method's full name, or why the text is not a selector.
+func MethodSelector(sel string) (protoreflect.FullName, error) {
+	s := sel
+	path := strings.HasPrefix(s, "/")
+	if path {
+		s = s[1:]
+	}
+	if svc, m, ok := strings.Cut(s, "/"); ok {
+		s = svc + "." + m
+	} else if path {
+		s = "" // "/pkg.Svc.Method" is neither form
+	}
+	name := protoreflect.FullName(s)
+	if !name.IsValid() || name.Parent() == "" {
+		return "", fmt.Errorf("%q is not a method selector (want package.Service.Method or /package.Service/Method)", sel)
+	}
+	return name, nil
+}
+
+// APIMethod returns the exposed method a selector of an API names: one of
+// the methods of services (the API's). An error says why there is none,
+// with the closest method of the API as a hint.
+func (c *Catalog) APIMethod(services []string, sel string) (*Method, error) {
+	name, err := MethodSelector(sel)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(services, string(name.Parent())) {
+		if m := c.Methods["/"+string(name.Parent())+"/"+string(name.Name())]; m != nil {
+			return m, nil
+		}
+	}
+	var known []string
+	for _, m := range c.Methods {
+		if slices.Contains(services, string(m.Desc.Parent().FullName())) {
+			known = append(known, string(m.Desc.FullName()))
+		}
+	}
+	sort.Strings(known)
+	return nil, fmt.Errorf("%q names no exposed method of this API (services %s)%s",
+		sel, strings.Join(services, ", "), config.DidYouMean(string(name), known))
 }

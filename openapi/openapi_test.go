@@ -423,8 +423,8 @@ func TestRawBodies(t *testing.T) {
 func TestSecurityFromAuthConfig(t *testing.T) {
 	cfg := &configv1.Config{
 		Auth: &configv1.Auth{Providers: []*configv1.AuthProvider{
-			{Name: "corp", Kind: &configv1.AuthProvider_Jwt{Jwt: &configv1.JwtProvider{Issuer: "https://idp.example.com/", Discovery: true}}},
-			{Name: "partner", Kind: &configv1.AuthProvider_Jwt{Jwt: &configv1.JwtProvider{Issuer: "https://partner.example.com",
+			{Name: "corp", Kind: &configv1.AuthProvider_Jwt{Jwt: &configv1.JwtProvider{Issuer: "https://idp.example.com/", Audiences: []string{"portico"}, Discovery: true}}},
+			{Name: "partner", Kind: &configv1.AuthProvider_Jwt{Jwt: &configv1.JwtProvider{Issuer: "https://partner.example.com", Audiences: []string{"*"},
 				TokenSources: []*configv1.TokenSource{{Kind: &configv1.TokenSource_Query{Query: "access_token"}}}}}},
 			{Name: "keys", Kind: &configv1.AuthProvider_ApiKey{ApiKey: &configv1.ApiKeyProvider{KeysFile: "keys.yaml"}}},
 			{Name: "certs", Kind: &configv1.AuthProvider_Mtls{Mtls: &configv1.MtlsProvider{}}},

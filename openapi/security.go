@@ -100,7 +100,7 @@ func (s *securityOf) requirements(m *catalog.Method) (reqs openapi3.SecurityRequ
 	providers := auth.GetProviders()
 	public := auth == nil || auth.GetPublic()
 	for _, mp := range api.GetMethods() {
-		if mp.GetSelector() != string(m.Desc.FullName()) || mp.GetAuth() == nil {
+		if name, err := catalog.MethodSelector(mp.GetSelector()); err != nil || name != m.Desc.FullName() || mp.GetAuth() == nil {
 			continue
 		}
 		if mp.GetAuth().GetPublic() {

@@ -37,9 +37,12 @@ func writeHeaders(info *call.Info, policy string, names []string, out []State) {
 		b = strconv.AppendInt(b, seconds(t), 10)
 	}
 	// Header names in Go's canonical form: Set then has nothing to
-	// rewrite (the field names are case-insensitive on the wire).
-	info.SetResponseHeader("Ratelimit-Policy", policy)
-	info.SetResponseHeader("Ratelimit", string(b))
+	// rewrite (the field names are case-insensitive on the wire). A gate
+	// that ran before this one (a PolicyGate) has written its own limits:
+	// these are added to them.
+	prev := info.ResponseHeader()
+	info.SetResponseHeader("Ratelimit-Policy", joinList(prev.Get("Ratelimit-Policy"), policy))
+	info.SetResponseHeader("Ratelimit", joinList(prev.Get("Ratelimit"), string(b)))
 }
 
 // seconds rounds d up to whole seconds.

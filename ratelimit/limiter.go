@@ -107,7 +107,20 @@ var scratchPool = sync.Pool{New: func() any {
 // Gate returns the gate of a method limited by policies (and by the
 // caller's plan); nil when nothing can limit it.
 func (l *Limiter) Gate(fullMethod string, policies []*Policy) pipeline.Gate {
-	if len(policies) == 0 && !l.HasPlans() {
+	return l.gate(fullMethod, policies, true)
+}
+
+// PolicyGate returns the gate of a method limited by policies alone (no
+// plan applies: it runs before the caller is known); nil without
+// policies. A call through both a PolicyGate and a Gate gets the
+// RateLimit fields of both.
+func (l *Limiter) PolicyGate(fullMethod string, policies []*Policy) pipeline.Gate {
+	return l.gate(fullMethod, policies, false)
+}
+
+func (l *Limiter) gate(fullMethod string, policies []*Policy, withPlans bool) pipeline.Gate {
+	withPlans = withPlans && l.HasPlans()
+	if len(policies) == 0 && !withPlans {
 		return nil
 	}
 	refs := make([]string, len(policies))
@@ -124,7 +137,7 @@ func (l *Limiter) Gate(fullMethod string, policies []*Policy) pipeline.Gate {
 			names = append(names, p.Name)
 		}
 		polHeader := policyHeader
-		if id := info.Identity; id != nil && id.Plan != "" && len(l.plans) > 0 {
+		if id := info.Identity; withPlans && id != nil && id.Plan != "" {
 			plan := l.plans[id.Plan]
 			if plan == nil {
 				return nil, l.unknownPlan(info, id.Plan)

@@ -308,3 +308,40 @@ func TestGateAllOrNothingAcrossPolicyAndPlan(t *testing.T) {
 		t.Errorf("RateLimit: got %q, want the quota charged twice (r=1), not by refused calls", got)
 	}
 }
+
+// TestPolicyGate: a PolicyGate applies its policies and no plan (it runs
+// before the caller is known); a Gate after it on the same call adds its
+// limits to the RateLimit fields instead of replacing them.
+func TestPolicyGate(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
+	l := localLimiter(t, clock, &configv1.UsagePlan{Name: "gold", Rate: "1/h"})
+	if g := l.PolicyGate(testMethod, nil); g != nil {
+		t.Error("PolicyGate without policies: got a gate, want nil (plans do not apply before authentication)")
+	}
+	before := l.PolicyGate(testMethod, []*Policy{mustPolicy(t, "per-ip", "client_ip", "2/s", 2)})
+	after := l.Gate(testMethod, []*Policy{mustPolicy(t, "per-user", "principal", "5/s", 5)})
+	info := restInfo("192.0.2.1")
+	if err := gate(t, before, info); err != nil {
+		t.Fatal(err)
+	}
+	info.Identity = &call.Identity{Principal: "alice", APIKey: "k1", Plan: "gold"}
+	if err := gate(t, after, info); err != nil {
+		t.Fatal(err)
+	}
+	h := info.ResponseHeader()
+	if got, want := h.Get("RateLimit-Policy"), `"per-ip";q=2;w=1, "per-user";q=5;w=1, "gold";q=1;w=3600`; got != want {
+		t.Errorf("RateLimit-Policy: got %q, want %q", got, want)
+	}
+	if got, want := h.Get("RateLimit"), `"per-ip";r=1;t=1, "per-user";r=4;t=1, "gold";r=0;t=3600`; got != want {
+		t.Errorf("RateLimit: got %q, want %q", got, want)
+	}
+	// The plan's bucket is spent; the PolicyGate does not look at it.
+	again := restInfo("192.0.2.1")
+	again.Identity = info.Identity
+	if err := gate(t, before, again); err != nil {
+		t.Errorf("PolicyGate with a spent plan: got %v, want the call admitted", err)
+	}
+	if err := gate(t, after, again); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("Gate with a spent plan: got %v, want RESOURCE_EXHAUSTED", err)
+	}
+}

@@ -102,8 +102,9 @@ func TestAuthExtAuthz(t *testing.T) {
 }
 
 // TestAuthExtAuthzCache: with cache_ttl, the authorizer is asked once per
-// key (identity headers, principal, method by default) whichever door the
-// calls come through; another key asks again.
+// key (by default the identity headers, the principal, the method, the
+// HTTP method, path and host: the same call on the two doors is two
+// requests, as the authorizer sees them); another key asks again.
 func TestAuthExtAuthzCache(t *testing.T) {
 	e, az := startExtAuthz(t, func(x *configv1.ExternalAuthorizer) { x.CacheTtl = durationpb.New(time.Minute) })
 	az.SetDecide(func(*authv3.CheckRequest) *authv3.CheckResponse {
@@ -118,8 +119,8 @@ func TestAuthExtAuthzCache(t *testing.T) {
 			t.Fatalf("gRPC: got %v, want OK", st.Err())
 		}
 	}
-	if n := az.Calls(); n != 1 {
-		t.Errorf("authorizer asked %d times for one key, want 1", n)
+	if n := az.Calls(); n != 2 {
+		t.Errorf("authorizer asked %d times for one key per door, want 2", n)
 	}
 	if got := e.rec.lastMD().Get("x-authz"); len(got) != 1 || got[0] != "cached" {
 		t.Errorf("cached decision's header: got %q, want [cached]", got)
@@ -132,8 +133,8 @@ func TestAuthExtAuthzCache(t *testing.T) {
 			t.Fatalf("bob: got %d, want 403", a.code)
 		}
 	}
-	if n := az.Calls(); n != 2 {
-		t.Errorf("authorizer asked %d times for two keys, want 2", n)
+	if n := az.Calls(); n != 3 {
+		t.Errorf("authorizer asked %d times for three keys, want 3", n)
 	}
 }
 
@@ -197,7 +198,7 @@ func TestAuthConcurrentCalls(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if n := az.Calls(); n > 2 {
-		t.Errorf("authorizer asked %d times for 2 keys, want at most 2 (concurrent misses of a key share one Check)", n)
+	if n := az.Calls(); n > 4 {
+		t.Errorf("authorizer asked %d times for 4 keys (2 tokens, 2 doors), want at most 4 (concurrent misses of a key share one Check)", n)
 	}
 }

@@ -128,7 +128,7 @@ func TestAuthConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	jwks := authtest.WriteFile(t, dir, "jwks.json", iss.JWKS(t))
 	base := func(c *configv1.Config) {
-		c.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{{Name: "corp", Kind: &configv1.AuthProvider_Jwt{Jwt: &configv1.JwtProvider{Issuer: iss.URL, JwksFile: jwks}}}}}
+		c.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{{Name: "corp", Kind: &configv1.AuthProvider_Jwt{Jwt: &configv1.JwtProvider{Issuer: iss.URL, Audiences: []string{"portico"}, JwksFile: jwks}}}}}
 		c.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"corp"}}
 	}
 	tests := []struct {

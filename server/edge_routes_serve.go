@@ -97,7 +97,9 @@ func (h *routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.maxBody > 0 && r.Body != nil && r.Body != http.NoBody {
 		out.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
 	}
-	rt.proxy.ServeHTTP(w, out)
+	// The credentials the gates consumed (query parameters included) are
+	// dropped here unless the route forwards them.
+	rt.proxy.ServeHTTP(w, withoutCredentials(out))
 }
 
 // match returns the route a request is for and its canonical path; nil

@@ -37,7 +37,7 @@ func TestRoutesGetTheSamePolicies(t *testing.T) {
 		c.Integrations = c.Integrations[:2] // one http integration named legacy
 		c.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{{Name: "partners",
 			Kind: &configv1.AuthProvider_ApiKey{ApiKey: &configv1.ApiKeyProvider{Header: "x-api-key", KeysFile: keys}}}}}
-		c.RateLimits = &configv1.RateLimits{Policies: []*configv1.RateLimitPolicy{{Name: "tiny", Key: "client_ip", Rate: "1/h", Burst: 2}}}
+		c.RateLimits = &configv1.RateLimits{Policies: []*configv1.RateLimitPolicy{{Name: "tiny", Key: "client_ip", Rate: "1/h", Burst: 3}}}
 		c.Routes[0].Auth = &configv1.ApiAuth{Providers: []string{"partners"}}
 		c.Routes[0].RateLimits = []string{"tiny"}
 		c.Routes[1].Network = &configv1.IpRules{Deny: []string{"127.0.0.0/8"}}
@@ -57,7 +57,7 @@ func TestRoutesGetTheSamePolicies(t *testing.T) {
 	if code, body := call("/legacy/x", "s3cret"); code != http.StatusOK || body != "ok partner-1" {
 		t.Errorf("good key: got %d %q, want 200 with the principal forwarded", code, body)
 	}
-	call("/legacy/x", "s3cret") // the burst's second call
+	call("/legacy/x", "s3cret") // the burst's third call: the refused one counted too
 	if code, body := call("/legacy/x", "s3cret"); code != http.StatusTooManyRequests {
 		t.Errorf("past the limit: got %d %s, want 429", code, body)
 	}

@@ -260,7 +260,7 @@ func TestAdminConfigRedactedAndHashed(t *testing.T) {
 		c.Apis[0].Request = &configv1.RequestMapping{SetMetadata: map[string]string{"authorization": "Bearer " + secret}}
 		c.Telemetry = &configv1.Telemetry{Traces: &configv1.Traces{OtlpEndpoint: "127.0.0.1:1"}}
 		c.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{{Name: "idp", Kind: &configv1.AuthProvider_Jwt{Jwt: &configv1.JwtProvider{
-			Issuer: "https://idp.example.com", JwksUri: "https://user:" + secret + "@idp.example.com/jwks"}}}}}
+			Issuer: "https://idp.example.com", Audiences: []string{"portico"}, JwksUri: "https://user:" + secret + "@idp.example.com/jwks"}}}}}
 		cfg = c
 	}})
 	var got adminv1.GetConfigResponse

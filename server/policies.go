@@ -1,6 +1,9 @@
 package server
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/integrations"
@@ -40,13 +43,15 @@ type policySet struct {
 }
 
 // buildPolicies makes the pipeline's policies from the config, in the
-// order they run: gates first (network rules, authentication, rate limits;
-// before the body is read), then what needs the decoded request
+// order they run: gates first (network rules, client_ip rate limits,
+// authentication, the other rate limits; before the body is read), then
+// what needs the decoded request
 // (validation, authorization on request fields), then the integration
 // request mapping, innermost. Each kind is built in a file of its own
 // (policy_*.go); a kind the config does not use returns nil.
 func buildPolicies(b *buildEnv) (policySet, error) {
 	var set policySet
+	selectors := checkSelectors(b)
 	add := func(p pipeline.Policy) {
 		if p != nil {
 			set.policies = append(set.policies, p)
@@ -54,14 +59,14 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 	}
 	network, err := networkPolicy(b)
 	if err != nil {
-		return set, err
+		return set, withSelectorErrors(selectors, err)
 	}
 	authn, authz, reserved, err := authPolicies(b)
-	if err != nil {
-		return set, err
+	if err != nil || len(selectors) > 0 {
+		return set, withSelectorErrors(selectors, err)
 	}
 	b.reserved = reserved
-	limits, err := rateLimitPolicy(b)
+	clientLimits, limits, err := rateLimitPolicies(b)
 	if err != nil {
 		return set, err
 	}
@@ -77,6 +82,7 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 		return set, err
 	}
 	add(network)
+	add(clientLimits) // before authn: refused authentications count too
 	add(authn)
 	add(limits)
 	add(val)
@@ -85,4 +91,39 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 	set.reserved = reserved
 	b.policies = set.policies
 	return set, nil
+}
+
+// checkSelectors checks every apis[].methods[].selector before any policy
+// kind reads one: each must name a method of its API's services, written
+// package.Service.Method or /package.Service/Method (catalog.MethodSelector,
+// the one reading every kind uses). A selector naming nothing would
+// otherwise leave its policies silently unapplied.
+func checkSelectors(b *buildEnv) config.Errors {
+	var errs config.Errors
+	for i, api := range b.cfg.Config.GetApis() {
+		for j, mp := range api.GetMethods() {
+			if _, err := b.catalog.APIMethod(api.GetServices(), mp.GetSelector()); err != nil {
+				errs = append(errs, &config.Error{Field: fmt.Sprintf("apis[%d].methods[%d].selector", i, j), Message: err.Error()})
+			}
+		}
+	}
+	return errs
+}
+
+// withSelectorErrors is the selector problems with a policy kind's (err,
+// possibly nil), without the kind's own view of the same selectors: every
+// problem is reported once, and a bad selector does not hide the rest.
+func withSelectorErrors(selectors config.Errors, err error) error {
+	out := append(config.Errors(nil), selectors...)
+	if err != nil {
+		for _, e := range asConfigErrors(err, "").(config.Errors) {
+			if !slices.ContainsFunc(selectors, func(s *config.Error) bool { return s.Field == e.Field }) {
+				out = append(out, e)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"net/http"
+
 	"github.com/portico-gw/portico/auth"
 	"github.com/portico-gw/portico/pipeline"
 )
@@ -28,4 +30,12 @@ func authPolicies(b *buildEnv) (authn, authz pipeline.Policy, reserved func(stri
 	b.snap.onClose(pol.Close)
 	b.warnings = append(b.warnings, pol.Warnings...)
 	return pol.Authn, pol.Authz, pol.Reserved, nil
+}
+
+// withoutCredentials is a plain route's request to its backend without the
+// credentials its auth gate consumed (headers, cookies, query parameters),
+// unless the route forwards them (routes[].forward_credentials). The
+// request policies saw (call.Info) is left as it came.
+func withoutCredentials(out *http.Request) *http.Request {
+	return auth.WithoutCredentials(out)
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/pipeline"
@@ -17,14 +19,23 @@ import (
 	"github.com/portico-gw/portico/ratelimit"
 )
 
-// rateLimitPolicy gates calls on rate limits and usage plans
+// rateLimitPolicies gate calls on rate limits and usage plans
 // (rate_limits, usage_plans, apis[].rate_limits,
-// apis[].methods[].rate_limits); nil when none apply. The store lives in
-// the pool, so a reload keeps the counters.
-func rateLimitPolicy(b *buildEnv) (pipeline.Policy, error) {
+// apis[].methods[].rate_limits, routes[].rate_limits) in two gates; nil
+// parts when none apply. The store lives in the pool, so a reload keeps
+// the counters.
+//
+//   - clients, before authentication: the client_ip policies. Every call
+//     that reaches them counts, whether its credentials are then accepted
+//     or refused, so wrong keys and tokens cannot be tried at line rate:
+//     a client over its limit is refused (429) before its credentials
+//     are even looked at.
+//   - limits, after authentication: the other policies (principal,
+//     api_key, header, method) and the caller's plan, checked together.
+func rateLimitPolicies(b *buildEnv) (clients, limits pipeline.Policy, err error) {
 	rl, err := newRateLimits(b)
 	if err != nil || rl == nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c := b.cfg.Config
 	type apiLimits struct {
@@ -38,15 +49,18 @@ func rateLimitPolicy(b *buildEnv) (pipeline.Policy, error) {
 		errs = append(errs, rl.check(fmt.Sprintf("apis[%d].rate_limits", i), api.GetRateLimits())...)
 		for j, mp := range api.GetMethods() {
 			errs = append(errs, rl.check(fmt.Sprintf("apis[%d].methods[%d].rate_limits", i, j), mp.GetRateLimits())...)
-			al.byMethod[mp.GetSelector()] = append(al.byMethod[mp.GetSelector()], mp.GetRateLimits()...)
+			// Keyed by the full name whichever way the selector is
+			// written (checkSelectors has checked it names a method).
+			name, _ := catalog.MethodSelector(mp.GetSelector())
+			al.byMethod[string(name)] = append(al.byMethod[string(name)], mp.GetRateLimits()...)
 		}
 		for _, svc := range api.GetServices() {
 			bySvc[svc] = al
 		}
 	}
-	routeGates := make([]pipeline.Gate, len(b.routeMethods))
+	routeGates := make([]splitGates, len(b.routeMethods))
 	for i := range b.routeMethods {
-		g, err := rl.routeGate(b, i)
+		g, err := rl.routeGates(b, i)
 		if err != nil {
 			errs = append(errs, asConfigErrors(err, fmt.Sprintf("routes[%d].rate_limits", i)).(config.Errors)...)
 			continue
@@ -54,43 +68,83 @@ func rateLimitPolicy(b *buildEnv) (pipeline.Policy, error) {
 		routeGates[i] = g
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, nil, errs
 	}
-	return pipeline.PolicyFunc(func(m *catalog.Method) (pipeline.Stage, error) {
+	gatesOf := func(m *catalog.Method) splitGates {
 		if _, i, ok := routeOf(c, m); ok {
-			return pipeline.Stage{Gate: routeGates[i]}, nil
+			return routeGates[i]
 		}
 		var names []string
 		if al := bySvc[string(m.Desc.Parent().FullName())]; al != nil {
 			names = append(append(names, al.names...), al.byMethod[string(m.Desc.FullName())]...)
 		}
-		g := rl.limiter.Gate(m.FullMethod, rl.resolve(names))
-		if g == nil {
-			return pipeline.Stage{}, nil
-		}
-		return pipeline.Stage{Gate: g}, nil
-	}), nil
+		return rl.split(m.FullMethod, rl.resolve(names))
+	}
+	clients = pipeline.PolicyFunc(func(m *catalog.Method) (pipeline.Stage, error) {
+		return pipeline.Stage{Gate: gatesOf(m).clients}, nil
+	})
+	limits = pipeline.PolicyFunc(func(m *catalog.Method) (pipeline.Stage, error) {
+		return pipeline.Stage{Gate: gatesOf(m).limits}, nil
+	})
+	return clients, limits, nil
 }
 
-// routeRateLimitGate is the gate of plain HTTP route i
-// (routes[i].rate_limits, and the caller's plan), for the routes edge to
-// run after authentication; nil when nothing limits the route. The
-// route's key for `key: method` is "route:" and its prefix.
+// splitGates are one method's rate-limit gates: before and after
+// authentication (see rateLimitPolicies); either may be nil.
+type splitGates struct {
+	clients, limits pipeline.Gate
+}
+
+// split makes the gates of a method limited by policies: the client_ip
+// policies before authentication, the others (and plans) after.
+func (rl *rateLimits) split(key string, policies []*ratelimit.Policy) splitGates {
+	var byClient, others []*ratelimit.Policy
+	for _, p := range policies {
+		if p.Key == ratelimit.ByClientIP {
+			byClient = append(byClient, p)
+		} else {
+			others = append(others, p)
+		}
+	}
+	return splitGates{clients: rl.limiter.PolicyGate(key, byClient), limits: rl.limiter.Gate(key, others)}
+}
+
+// routeRateLimitGate is the rate limiting of plain HTTP route i
+// (routes[i].rate_limits, and the caller's plan) as one gate: its
+// client_ip limits, then the others; nil when nothing limits the route.
+// The route's key for `key: method` is "route:" and its prefix.
 func routeRateLimitGate(b *buildEnv, i int) (pipeline.Gate, error) {
 	rl, err := newRateLimits(b)
 	if err != nil || rl == nil {
 		return nil, err
 	}
-	return rl.routeGate(b, i)
+	g, err := rl.routeGates(b, i)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case g.clients == nil:
+		return g.limits, nil
+	case g.limits == nil:
+		return g.clients, nil
+	}
+	return func(ctx context.Context, info *call.Info) (context.Context, error) {
+		ctx, err := g.clients(ctx, info)
+		if err != nil {
+			return nil, err
+		}
+		return g.limits(ctx, info)
+	}, nil
 }
 
-// routeGate is routeRateLimitGate with the snapshot's rate limits.
-func (rl *rateLimits) routeGate(b *buildEnv, i int) (pipeline.Gate, error) {
+// routeGates are the gates of plain HTTP route i with the snapshot's rate
+// limits.
+func (rl *rateLimits) routeGates(b *buildEnv, i int) (splitGates, error) {
 	r := b.cfg.Config.GetRoutes()[i]
 	if errs := rl.check(fmt.Sprintf("routes[%d].rate_limits", i), r.GetRateLimits()); len(errs) > 0 {
-		return nil, errs
+		return splitGates{}, errs
 	}
-	return rl.limiter.Gate("route:"+r.GetPrefix(), rl.resolve(r.GetRateLimits())), nil
+	return rl.split("route:"+r.GetPrefix(), rl.resolve(r.GetRateLimits())), nil
 }
 
 // rateLimits is the config's rate limiting, built for one snapshot.

@@ -44,6 +44,10 @@ func (c *Client) key(info *call.Info, principal string) cacheKey {
 			} else {
 				put(info.Path)
 			}
+		case AttrHTTPMethod:
+			put(info.HTTPMethod)
+		case AttrHost:
+			put(info.Authority)
 		case AttrPrincipal:
 			put(principal)
 		case AttrClientIP:

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,9 +36,16 @@ type Config struct {
 	Timeout time.Duration
 	// CacheTTL is how long a decision is reused; 0: not cached.
 	CacheTTL time.Duration
-	// CacheKey names the request attributes that key the cache (see
-	// KeyAttributes). Default DefaultCacheKey.
+	// CacheKey names the request attributes that key the cache: header
+	// names and the Attr* names. Default DefaultCacheKey. Unless
+	// ReuseAcrossRequests, it must hold what a decision depends on besides
+	// the caller (RequestAttributes) and something that tells callers apart
+	// (the principal or a header): see CheckCacheKey.
 	CacheKey []string
+	// ReuseAcrossRequests allows a CacheKey without RequestAttributes: the
+	// operator says the authorizer decides on the caller alone, so its
+	// answer for one request may be reused for another.
+	ReuseAcrossRequests bool
 	// CacheSize bounds the cached decisions. Default 10000.
 	CacheSize int
 	// FailOpen allows calls when the authorizer cannot answer (default:
@@ -46,16 +55,61 @@ type Config struct {
 	DialOptions []grpc.DialOption
 }
 
-// DefaultCacheKey: the identity headers, the principal and the method.
-var DefaultCacheKey = []string{"authorization", "x-api-key", "cookie", AttrPrincipal, AttrMethod}
+// DefaultCacheKey: the identity headers and the principal (who calls),
+// and the request attributes the authorizer is shown (what is asked for:
+// the gRPC method, the HTTP method, the path with its query, the host).
+var DefaultCacheKey = []string{"authorization", "x-api-key", "cookie", AttrPrincipal, AttrMethod, AttrHTTPMethod, AttrPath, AttrHost}
 
 // Attribute names a cache key may use besides header names.
 const (
-	AttrMethod    = "method"    // the gRPC method, the same on both doors
-	AttrPath      = "path"      // the request path (and query) as sent
-	AttrPrincipal = "principal" // the principal authenticated so far
-	AttrClientIP  = "client_ip" // the client's address
+	AttrMethod     = "method"      // the gRPC method, the same on both doors
+	AttrHTTPMethod = "http_method" // the HTTP method (POST on the gRPC door)
+	AttrPath       = "path"        // the request path and query as sent (the gRPC method path on the gRPC door)
+	AttrHost       = "host"        // the Host header or :authority
+	AttrPrincipal  = "principal"   // the principal authenticated so far
+	AttrClientIP   = "client_ip"   // the client's address
 )
+
+// RequestAttributes are what a cache key must hold, unless the operator
+// allows reuse across requests: a decision on GET /orders/1 is not one on
+// DELETE /billing/export, on either door.
+var RequestAttributes = []string{AttrMethod, AttrHTTPMethod, AttrPath}
+
+// CheckCacheKey checks a cache key: every name is an attribute or a
+// header name; unless reuse is allowed, it holds RequestAttributes and
+// something that tells callers apart (the principal or a header).
+func CheckCacheKey(key []string, reuseAcrossRequests bool) error {
+	var missing []string
+	caller := false
+	for _, k := range key {
+		if !validHeaderName(k) {
+			return fmt.Errorf("%q is not an attribute or a header name", k)
+		}
+		switch strings.ToLower(k) {
+		case AttrMethod, AttrHTTPMethod, AttrPath, AttrHost, AttrClientIP:
+		default: // the principal, or a header
+			caller = true
+		}
+	}
+	if reuseAcrossRequests {
+		return nil
+	}
+	for _, a := range RequestAttributes {
+		if !slices.ContainsFunc(key, func(k string) bool { return strings.EqualFold(k, a) }) {
+			missing = append(missing, strconv.Quote(a))
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return fmt.Errorf("leaves out %s: one request's decision would be reused for another (the authorizer sees the method, "+
+			"path and query); add them, or set cache_key_allows_reuse_across_requests: true if the authorizer decides on the caller alone",
+			strings.Join(missing, ", "))
+	case !caller:
+		return errors.New(`names no caller ("principal" or a header such as "authorization"): one caller's decision would be reused ` +
+			`for another; add one, or set cache_key_allows_reuse_across_requests: true`)
+	}
+	return nil
+}
 
 // Client is a connection to an authorizer with its decision cache. It is
 // safe for concurrent use and meant to be pooled, so a reload keeps both.
@@ -87,11 +141,11 @@ func New(cfg Config) (*Client, error) {
 	if len(cfg.CacheKey) == 0 {
 		cfg.CacheKey = DefaultCacheKey
 	}
+	if err := CheckCacheKey(cfg.CacheKey, cfg.ReuseAcrossRequests || cfg.CacheTTL <= 0); err != nil {
+		return nil, fmt.Errorf("cache_key: %w", err)
+	}
 	keys := make([]string, len(cfg.CacheKey))
 	for i, k := range cfg.CacheKey {
-		if !validHeaderName(k) {
-			return nil, fmt.Errorf("cache_key: %q is not an attribute or a header name", k)
-		}
 		keys[i] = strings.ToLower(k)
 	}
 	cfg.CacheKey = keys
@@ -118,6 +172,24 @@ func New(cfg Config) (*Client, error) {
 		}
 	}
 	return c, nil
+}
+
+// CallerByPrincipalOnly reports a cache that tells callers apart by the
+// principal alone (no header in its key, reuse not allowed): then an
+// authenticator must name the caller before the authorizer is asked, or
+// every caller would get the first one's decision.
+func (c *Client) CallerByPrincipalOnly() bool {
+	if c.cache == nil || c.cfg.ReuseAcrossRequests {
+		return false
+	}
+	for _, k := range c.cfg.CacheKey {
+		switch k {
+		case AttrMethod, AttrHTTPMethod, AttrPath, AttrHost, AttrClientIP, AttrPrincipal:
+		default:
+			return false // a header
+		}
+	}
+	return true
 }
 
 // Close closes the connection.

@@ -27,7 +27,9 @@ func restInfo(path string, headers map[string]string) *call.Info {
 func TestCacheKeyAttributes(t *testing.T) {
 	az := authtest.NewAuthorizer(t)
 	az.SetDecide(func(*authv3.CheckRequest) *authv3.CheckResponse { return authtest.Allow(nil) })
-	c, err := extauthz.New(extauthz.Config{Target: az.Addr, CacheTTL: time.Minute, CacheKey: []string{"Authorization", "principal"}})
+	// A key of the caller alone: the operator says the authorizer does not
+	// decide on the request.
+	c, err := extauthz.New(extauthz.Config{Target: az.Addr, CacheTTL: time.Minute, CacheKey: []string{"Authorization", "principal"}, ReuseAcrossRequests: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func TestCacheKeyAttributes(t *testing.T) {
 
 func TestCacheBounded(t *testing.T) {
 	az := authtest.NewAuthorizer(t)
-	c, err := extauthz.New(extauthz.Config{Target: az.Addr, CacheTTL: time.Minute, CacheSize: 4, CacheKey: []string{"authorization"}})
+	c, err := extauthz.New(extauthz.Config{Target: az.Addr, CacheTTL: time.Minute, CacheSize: 4, CacheKey: []string{"authorization"}, ReuseAcrossRequests: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -273,7 +273,9 @@ type JwtProvider struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Expected iss; with discovery, also where the OpenID configuration is.
 	Issuer string `protobuf:"bytes,1,opt,name=issuer,proto3" json:"issuer,omitempty"`
-	// Accepted aud values (any one).
+	// Accepted aud values (any one). Required: a token the issuer made for
+	// another service must not pass. ["*"] (alone) accepts any audience,
+	// explicitly.
 	Audiences []string `protobuf:"bytes,2,rep,name=audiences,proto3" json:"audiences,omitempty"`
 	// Where the signing keys are: one of jwks_uri, jwks_file, discovery.
 	JwksUri   string `protobuf:"bytes,3,opt,name=jwks_uri,json=jwksUri,proto3" json:"jwks_uri,omitempty"`
@@ -608,9 +610,13 @@ type ExternalAuthorizer struct {
 	Timeout *durationpb.Duration `protobuf:"bytes,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	// How long decisions are cached; unset or 0: not cached.
 	CacheTtl *durationpb.Duration `protobuf:"bytes,3,opt,name=cache_ttl,json=cacheTtl,proto3" json:"cache_ttl,omitempty"`
-	// Request attributes that key the cache: header names, or "method",
-	// "path", "principal", "client_ip". Default: the identity headers
-	// (authorization, x-api-key, cookie), the principal and the method.
+	// Request attributes that key the cache: header names, or "method" (the
+	// gRPC method), "http_method", "path" (with the query), "host",
+	// "principal", "client_ip". Default: the identity headers
+	// (authorization, x-api-key, cookie), the principal, method,
+	// http_method, path and host. With cache_ttl, a cache_key must hold
+	// method, http_method and path, and the principal or a header, unless
+	// cache_key_allows_reuse_across_requests is set.
 	CacheKey []string `protobuf:"bytes,4,rep,name=cache_key,json=cacheKey,proto3" json:"cache_key,omitempty"`
 	// Bound on cached decisions. Default 10000.
 	CacheSize uint32 `protobuf:"varint,5,opt,name=cache_size,json=cacheSize,proto3" json:"cache_size,omitempty"`
@@ -618,9 +624,13 @@ type ExternalAuthorizer struct {
 	// fail closed).
 	FailOpen bool `protobuf:"varint,6,opt,name=fail_open,json=failOpen,proto3" json:"fail_open,omitempty"`
 	// TLS to the authorizer (plaintext when unset).
-	Tls           *ClientTlsRef `protobuf:"bytes,7,opt,name=tls,proto3" json:"tls,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Tls *ClientTlsRef `protobuf:"bytes,7,opt,name=tls,proto3" json:"tls,omitempty"`
+	// Allow a cache_key without method, http_method and path (or without a
+	// caller): the authorizer decides on less than the request, so its answer
+	// for one request is reused for others with the same key. Default false.
+	CacheKeyAllowsReuseAcrossRequests bool `protobuf:"varint,8,opt,name=cache_key_allows_reuse_across_requests,json=cacheKeyAllowsReuseAcrossRequests,proto3" json:"cache_key_allows_reuse_across_requests,omitempty"`
+	unknownFields                     protoimpl.UnknownFields
+	sizeCache                         protoimpl.SizeCache
 }
 
 func (x *ExternalAuthorizer) Reset() {
@@ -700,6 +710,13 @@ func (x *ExternalAuthorizer) GetTls() *ClientTlsRef {
 		return x.Tls
 	}
 	return nil
+}
+
+func (x *ExternalAuthorizer) GetCacheKeyAllowsReuseAcrossRequests() bool {
+	if x != nil {
+		return x.CacheKeyAllowsReuseAcrossRequests
+	}
+	return false
 }
 
 // ClientTlsRef is TLS from Portico to a service it asks.
@@ -881,7 +898,7 @@ const file_portico_config_v1_auth_proto_rawDesc = "" +
 	"\x06header\x18\x01 \x01(\tR\x06header\x12\x14\n" +
 	"\x05query\x18\x02 \x01(\tR\x05query\x12$\n" +
 	"\tkeys_file\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\bkeysFile\"\x0e\n" +
-	"\fMtlsProvider\"\xc2\x02\n" +
+	"\fMtlsProvider\"\x95\x03\n" +
 	"\x12ExternalAuthorizer\x12\x1f\n" +
 	"\x06target\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x06target\x12=\n" +
 	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\atimeout\x12@\n" +
@@ -890,7 +907,8 @@ const file_portico_config_v1_auth_proto_rawDesc = "" +
 	"\n" +
 	"cache_size\x18\x05 \x01(\rR\tcacheSize\x12\x1b\n" +
 	"\tfail_open\x18\x06 \x01(\bR\bfailOpen\x121\n" +
-	"\x03tls\x18\a \x01(\v2\x1f.portico.config.v1.ClientTlsRefR\x03tls\"\x80\x01\n" +
+	"\x03tls\x18\a \x01(\v2\x1f.portico.config.v1.ClientTlsRefR\x03tls\x12Q\n" +
+	"&cache_key_allows_reuse_across_requests\x18\b \x01(\bR!cacheKeyAllowsReuseAcrossRequests\"\x80\x01\n" +
 	"\fClientTlsRef\x12\x17\n" +
 	"\aca_file\x18\x01 \x01(\tR\x06caFile\x12\x1b\n" +
 	"\tcert_file\x18\x02 \x01(\tR\bcertFile\x12\x19\n" +

@@ -407,9 +407,16 @@ type Api struct {
 	// Integration request mapping: metadata passed to the backend.
 	Request *RequestMapping `protobuf:"bytes,8,opt,name=request,proto3" json:"request,omitempty"`
 	// Method response mapping: what the client gets back.
-	Response      *ResponseMapping `protobuf:"bytes,9,opt,name=response,proto3" json:"response,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Response *ResponseMapping `protobuf:"bytes,9,opt,name=response,proto3" json:"response,omitempty"`
+	// Forward to the backend the credentials authentication consumed: the
+	// Authorization header, the API key's header or query parameter, a JWT
+	// provider's token header, query parameter or cookie. Default false:
+	// they stay at the gateway (the backend gets x-portico-principal and the
+	// forwarded claims instead). request.forward_headers may list such a
+	// header only when this is true.
+	ForwardCredentials bool `protobuf:"varint,10,opt,name=forward_credentials,json=forwardCredentials,proto3" json:"forward_credentials,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Api) Reset() {
@@ -505,10 +512,20 @@ func (x *Api) GetResponse() *ResponseMapping {
 	return nil
 }
 
+func (x *Api) GetForwardCredentials() bool {
+	if x != nil {
+		return x.ForwardCredentials
+	}
+	return false
+}
+
 // MethodPolicy overrides an API's policy for one method.
 type MethodPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The method's full name, e.g. example.bookstore.v1.BookstoreService.ListShelves.
+	// The method: its full name, e.g.
+	// example.bookstore.v1.BookstoreService.ListShelves, or its gRPC path,
+	// /example.bookstore.v1.BookstoreService/ListShelves. It must name a
+	// method of the API's services.
 	Selector string `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
 	// Replaces the API's auth for this method; fields left unset are
 	// inherited (providers, require), public: true opens the method.
@@ -608,7 +625,7 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\x06Listen\x12\x12\n" +
 	"\x04http\x18\x01 \x01(\tR\x04http\x12\x12\n" +
 	"\x04grpc\x18\x02 \x01(\tR\x04grpc\x12\x14\n" +
-	"\x05admin\x18\x03 \x01(\tR\x05admin\"\xd4\x03\n" +
+	"\x05admin\x18\x03 \x01(\tR\x05admin\"\x85\x04\n" +
 	"\x03Api\x12*\n" +
 	"\bservices\x18\x01 \x03(\tB\x0e\xbaH\v\x92\x01\b\b\x01\"\x04r\x02\x10\x01R\bservices\x12)\n" +
 	"\vintegration\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\vintegration\x12)\n" +
@@ -619,7 +636,9 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"rateLimits\x124\n" +
 	"\anetwork\x18\a \x01(\v2\x1a.portico.config.v1.IpRulesR\anetwork\x12;\n" +
 	"\arequest\x18\b \x01(\v2!.portico.config.v1.RequestMappingR\arequest\x12>\n" +
-	"\bresponse\x18\t \x01(\v2\".portico.config.v1.ResponseMappingR\bresponse\"\x92\x01\n" +
+	"\bresponse\x18\t \x01(\v2\".portico.config.v1.ResponseMappingR\bresponse\x12/\n" +
+	"\x13forward_credentials\x18\n" +
+	" \x01(\bR\x12forwardCredentials\"\x92\x01\n" +
 	"\fMethodPolicy\x12#\n" +
 	"\bselector\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\bselector\x12.\n" +
 	"\x04auth\x18\x02 \x01(\v2\x1a.portico.config.v1.ApiAuthR\x04auth\x12-\n" +

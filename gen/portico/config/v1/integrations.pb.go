@@ -954,9 +954,14 @@ type Route struct {
 	// Names of rate_limits.policies.
 	RateLimits []string `protobuf:"bytes,5,rep,name=rate_limits,json=rateLimits,proto3" json:"rate_limits,omitempty"`
 	// Client address rules, after the global ones.
-	Network       *IpRules `protobuf:"bytes,6,opt,name=network,proto3" json:"network,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Network *IpRules `protobuf:"bytes,6,opt,name=network,proto3" json:"network,omitempty"`
+	// Forward to the backend the credentials authentication consumed
+	// (Authorization, the API key's header or query parameter, a JWT
+	// provider's token header, query parameter or cookie), as
+	// apis[].forward_credentials. Default false: they stay at the gateway.
+	ForwardCredentials bool `protobuf:"varint,7,opt,name=forward_credentials,json=forwardCredentials,proto3" json:"forward_credentials,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Route) Reset() {
@@ -1029,6 +1034,13 @@ func (x *Route) GetNetwork() *IpRules {
 		return x.Network
 	}
 	return nil
+}
+
+func (x *Route) GetForwardCredentials() bool {
+	if x != nil {
+		return x.ForwardCredentials
+	}
+	return false
 }
 
 var File_portico_config_v1_integrations_proto protoreflect.FileDescriptor
@@ -1106,7 +1118,7 @@ const file_portico_config_v1_integrations_proto_rawDesc = "" +
 	"\x14hide_internal_errors\x18\x04 \x01(\bR\x12hideInternalErrors\x1a9\n" +
 	"\vStatusEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\"\xff\x01\n" +
+	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\"\xb0\x02\n" +
 	"\x05Route\x12!\n" +
 	"\x06prefix\x18\x01 \x01(\tB\t\xbaH\x06r\x042\x02^/R\x06prefix\x12)\n" +
 	"\vintegration\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\vintegration\x12!\n" +
@@ -1114,7 +1126,8 @@ const file_portico_config_v1_integrations_proto_rawDesc = "" +
 	"\x04auth\x18\x04 \x01(\v2\x1a.portico.config.v1.ApiAuthR\x04auth\x12\x1f\n" +
 	"\vrate_limits\x18\x05 \x03(\tR\n" +
 	"rateLimits\x124\n" +
-	"\anetwork\x18\x06 \x01(\v2\x1a.portico.config.v1.IpRulesR\anetworkB>Z<github.com/portico-gw/portico/gen/portico/config/v1;configv1b\x06proto3"
+	"\anetwork\x18\x06 \x01(\v2\x1a.portico.config.v1.IpRulesR\anetwork\x12/\n" +
+	"\x13forward_credentials\x18\a \x01(\bR\x12forwardCredentialsB>Z<github.com/portico-gw/portico/gen/portico/config/v1;configv1b\x06proto3"
 
 var (
 	file_portico_config_v1_integrations_proto_rawDescOnce sync.Once
