@@ -2,14 +2,18 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/portico-gw/portico/server"
+	"go.yaml.in/yaml/v3"
 )
 
 // Regression tests: one per finding, named for it. The findings are from
-// issue 10 ("The operator's first hour").
+// issue 10 ("The operator's first hour") and issue 14 ("The edge holds").
 
 // runArgs runs a command line in process with no environment.
 func runArgs(args ...string) (code int, stdout, stderr string) {
@@ -102,4 +106,90 @@ func TestRegressRoutesListsGRPCOnlyMethods(t *testing.T) {
 			t.Errorf("routes output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// Regression tests for issue 14 ("The edge holds": operator correctness).
+
+// The demo's first screen said "WARN ... no auth": its API did not say it
+// is public. The example configs (examples/) and every config in the
+// README say so too: a reader copies them.
+func TestRegressDemoAndExamplesSayPublic(t *testing.T) {
+	cfg, cleanup, err := startDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cleanup)
+	snap, err := server.Build(cfg, server.BuildOptions{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("the demo does not build: %v", err)
+	}
+	t.Cleanup(func() { snap.Close() })
+	for _, w := range snap.Warnings {
+		t.Errorf("the demo warns: got %v, want no warning", w)
+	}
+
+	examples, err := filepath.Glob(filepath.Join("..", "..", "examples", "*", "*.yaml"))
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no example configs found (%v)", err)
+	}
+	for _, p := range examples {
+		code, _, errOut := runArgs("validate", "-c", p)
+		if code != 0 || strings.Contains(errOut, "warning") {
+			t.Errorf("validate %s: got exit %d and %q, want exit 0 and no warning", p, code, errOut)
+		}
+	}
+
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := readmeYAML(string(readme))
+	if len(blocks) < 10 {
+		t.Fatalf("found %d YAML configs in the README, want the dozen it has", len(blocks))
+	}
+	for _, b := range blocks {
+		var doc struct {
+			Apis []map[string]any `yaml:"apis"`
+		}
+		if err := yaml.Unmarshal([]byte(b.text), &doc); err != nil {
+			t.Errorf("README.md:%d: not YAML: %v", b.line, err)
+			continue
+		}
+		for i, api := range doc.Apis {
+			if _, ok := api["auth"]; !ok {
+				t.Errorf("README.md:%d: apis[%d] (%v) has no auth: got none, want auth: {public: true} or providers", b.line, i, api["services"])
+			}
+		}
+	}
+}
+
+// readmeBlock is a config in the README: a ```yaml block, or the body of
+// a `cat > *.yaml <<'EOF'` here-document.
+type readmeBlock struct {
+	line int
+	text string
+}
+
+func readmeYAML(readme string) []readmeBlock {
+	var out []readmeBlock
+	lines := strings.Split(readme, "\n")
+	for i := 0; i < len(lines); i++ {
+		l := strings.TrimSpace(lines[i])
+		var end string
+		switch {
+		case l == "```yaml":
+			end = "```"
+		case strings.HasPrefix(l, "cat > ") && strings.HasSuffix(l, ".yaml <<'EOF'"):
+			end = "EOF"
+		default:
+			continue
+		}
+		indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " "))]
+		b := readmeBlock{line: i + 2}
+		for i++; i < len(lines) && strings.TrimSpace(lines[i]) != end; i++ {
+			b.text += strings.TrimPrefix(lines[i], indent) + "\n"
+		}
+		out = append(out, b)
+	}
+	return out
 }
