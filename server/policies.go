@@ -52,30 +52,26 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 			set.policies = append(set.policies, p)
 		}
 	}
+	// Every kind is built, each kind's problems collected, so one run
+	// reports them all; the set then holds the kinds that built.
+	var errs config.Errors
+	fail := func(err error) {
+		if err != nil {
+			errs = append(errs, asConfigErrors(err, "").(config.Errors)...)
+		}
+	}
 	network, err := networkPolicy(b)
-	if err != nil {
-		return set, err
-	}
+	fail(err)
 	authn, authz, reserved, err := authPolicies(b)
-	if err != nil {
-		return set, err
-	}
+	fail(err)
 	b.reserved = reserved
 	limits, err := rateLimitPolicy(b)
-	if err != nil {
-		return set, err
-	}
+	fail(err)
 	val, err := validate.New()
-	if err != nil {
-		return set, err
-	}
+	fail(err)
 	mapping, err := mappingPolicy(b)
-	if err != nil {
-		return set, err
-	}
-	if err := addResponsePolicy(b, add); err != nil {
-		return set, err
-	}
+	fail(err)
+	fail(addResponsePolicy(b, add))
 	add(network)
 	add(authn)
 	add(limits)
@@ -84,5 +80,8 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 	add(mapping)
 	set.reserved = reserved
 	b.policies = set.policies
+	if len(errs) > 0 {
+		return set, errs
+	}
 	return set, nil
 }
