@@ -321,18 +321,34 @@ func TestRegressValidateDialsNothing(t *testing.T) {
 			c.Close()
 		}
 	}()
+	// Everything that could dial points at the listener: the grpc
+	// backends, an http backend, an external authorizer, Redis.
 	cfg := writeFile(t, t.TempDir(), "portico.yaml", `integrations:
   - name: b
     grpc: {target: "`+lis.Addr().String()+`"}
   - name: billing
     grpc: {target: "`+lis.Addr().String()+`", discover: true}
+  - name: legacy
+    http: {url: "http://`+lis.Addr().String()+`/api"}
+auth:
+  providers:
+    - name: opa
+      external: {target: "`+lis.Addr().String()+`"}
+rate_limits:
+  store: redis
+  redis: {address: "`+lis.Addr().String()+`"}
+  policies:
+    - {name: per-ip, key: client_ip, rate: 10/s}
 apis:
   - services: [example.bookstore.v1.BookstoreService]
     integration: b
-    auth: {public: true}
+    auth: {providers: [opa]}
+    rate_limits: [per-ip]
   - services: [acme.billing.v1.Invoices]
     integration: billing
     auth: {public: true}
+routes:
+  - {prefix: /legacy/, integration: legacy, auth: {public: true}}
 `)
 	code, out, errOut := runArgs("validate", "-c", cfg)
 	if code != 0 || !strings.Contains(errOut, "integrations[1].grpc.discover: warning: not checked") || !strings.Contains(errOut, "acme.billing.v1.Invoices") {
