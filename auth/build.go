@@ -38,6 +38,9 @@ type Env struct {
 	// Now is the clock tokens are checked against (tests). Default
 	// time.Now.
 	Now func() time.Time
+	// Check builds only to check the config (portico validate, routes):
+	// no JWKS is fetched (a remote key set is not started). Default false.
+	Check bool
 }
 
 // Policies are auth's part of the pipeline.

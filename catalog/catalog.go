@@ -74,6 +74,12 @@ type Options struct {
 	// generated Go type is linked in: what a binary without the APIs'
 	// generated code does (benchmarks and tests measure that path).
 	DynamicTypes bool
+	// Partial has New return, with its error, the catalog of what did
+	// build — every method of the services that resolved, a method whose
+	// rule is bad without bindings — so that a check can go on against it
+	// (portico validate reports the policies' problems in the same run).
+	// Such a catalog must not be served. Default false: nil with an error.
+	Partial bool
 }
 
 // New builds the catalog and checks all of it: every service exists, every
@@ -106,6 +112,10 @@ func New(opts Options) (*Catalog, error) {
 	b.resolveConflicts()
 	b.checkUnusedRules()
 	if err := b.errs.err(); err != nil {
+		if b.opts.Partial {
+			c.Warnings = b.warns.list()
+			return c, err
+		}
 		return nil, err
 	}
 	c.Warnings = b.warns.list()
@@ -187,6 +197,9 @@ func (b *builder) exposeMethod(md protoreflect.MethodDescriptor, api API, where 
 			b.errs.addErr(src.file.errorAt(berr.sub, "rule for method %s: %s", md.FullName(), berr.msg))
 		} else {
 			b.errs.add(where, "method %s: %s: %s", md.FullName(), src.origin(md, berr.sub).Desc, berr.msg)
+		}
+		if b.opts.Partial {
+			b.cat.Methods[m.FullMethod] = m // without bindings (see Options.Partial)
 		}
 		return
 	}

@@ -66,6 +66,17 @@ func (r *Rule) errorAt(sub *annotations.HttpRule, format string, args ...any) *c
 // selector given twice is an error. Errors are config.Errors, every one
 // found.
 func LoadHTTPRules(paths []string) (Rules, error) {
+	rules, err := ReadHTTPRules(paths)
+	if err != nil {
+		return nil, err
+	}
+	return rules, nil
+}
+
+// ReadHTTPRules is LoadHTTPRules that returns, with its error, the rules
+// that did load (the well-formed rules of the files that could be read),
+// so that a check can go on with them (portico validate).
+func ReadHTTPRules(paths []string) (Rules, error) {
 	rules := Rules{}
 	var probs problems
 	for i, p := range paths {
@@ -93,10 +104,7 @@ func LoadHTTPRules(paths []string) (Rules, error) {
 			rules[sel] = rule
 		}
 	}
-	if err := probs.err(); err != nil {
-		return nil, err
-	}
-	return rules, nil
+	return rules, probs.err()
 }
 
 // readServiceConfig decodes one rules file. at locates every HttpRule

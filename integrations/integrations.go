@@ -55,7 +55,25 @@ type Env struct {
 	// DialOptions are added to every gRPC client a kind makes (tests: an
 	// in-memory dialer; telemetry: a stats handler).
 	DialOptions []grpc.DialOption
+	// Check builds the integration only to check its config (portico
+	// validate, portico routes): a kind checks every setting as for
+	// serving but opens nothing — no connection, no file, nothing in
+	// Pool — and a checked backend never dials, whatever is asked of it.
+	// Default false.
+	Check bool
 }
+
+// NotServed is what a Backend's Check returns for a method it accepts
+// without serving it: the snapshot builds, calls to the method fail with
+// UNIMPLEMENTED (HTTP 501), and the snapshot's warnings name the method
+// (portico validate prints them). It is not a config error.
+type NotServed struct {
+	// Why says what is missing and how to serve the method, e.g. "no
+	// response in mock.responses".
+	Why string
+}
+
+func (e *NotServed) Error() string { return "not served: " + e.Why }
 
 // Factory builds one integration from its config.
 type Factory func(env Env, in *configv1.Integration) (Backend, error)

@@ -2,10 +2,14 @@ package server_test
 
 // The grpc-gateway compatibility test: Portico serves grpc-gateway's own
 // example APIs (examples/internal/proto/examplepb in the grpc-gateway
-// module, compiled from their .proto sources, with
-// unannotated_echo_service.yaml as http_rules) with the eight services that
-// grpc-gateway's example gateway registers, in its order, in front of a
-// generic backend that knows the APIs only from the same .proto files.
+// module, compiled from their .proto sources) exactly as grpc-gateway's
+// example gateway is generated — with standalone_echo_service.yaml as
+// http_rules, the rules its UnannotatedEchoService handler is generated
+// from (examples/internal/proto/examplepb/standalone_echo_service.buf.gen.yaml)
+// — and with the eight services that gateway registers, in its order, in
+// front of a generic backend that knows the APIs only from the same .proto
+// files. (ggintegration_test.go runs grpc-gateway's integration scenarios
+// against the real example backend.)
 //
 // Nothing of grpc-gateway's is copied here: the .proto files are read from
 // the module cache, where `go test` put them.
@@ -46,7 +50,11 @@ var exampleServices = []string{
 type ggExamples struct {
 	module   string // the grpc-gateway module's folder: the proto path
 	protos   string // examples/internal/proto/examplepb
-	rulesYML string // unannotated_echo_service.yaml
+	rulesYML string // standalone_echo_service.yaml: what the example gateway is generated from
+	// unannotatedYML binds UnannotatedEchoService on EchoService's own
+	// /v1 paths (the rules grpc-gateway's OpenAPI examples use): a real
+	// file full of route conflicts.
+	unannotatedYML string
 }
 
 func findExamples(t *testing.T) ggExamples {
@@ -60,7 +68,8 @@ func findExamples(t *testing.T) ggExamples {
 		t.Fatal("the grpc-gateway module is not in the module cache (go mod download github.com/grpc-ecosystem/grpc-gateway/v2)")
 	}
 	protos := filepath.Join(mod, "examples", "internal", "proto", "examplepb")
-	return ggExamples{module: mod, protos: protos, rulesYML: filepath.Join(protos, "unannotated_echo_service.yaml")}
+	return ggExamples{module: mod, protos: protos, rulesYML: filepath.Join(protos, "standalone_echo_service.yaml"),
+		unannotatedYML: filepath.Join(protos, "unannotated_echo_service.yaml")}
 }
 
 // TestGRPCGatewayExamplesRepeatedPathVariables: GetRepeatedQuery binds
@@ -119,12 +128,38 @@ func startExamplesBackend(t *testing.T, g ggExamples) string {
 	return servertest.StartMirror(t, files).Addr
 }
 
-// TestGRPCGatewayExamplesBuild: the example set builds, with the
-// conflicts between EchoService and UnannotatedEchoService resolved and
-// reported as warnings (UnannotatedEchoService, registered later, wins),
-// and strict_routes turns them into errors.
+// TestGRPCGatewayExamplesBuild: the example set builds as the example
+// gateway is generated, with no warning: the standalone rules bind
+// UnannotatedEchoService under /v2, beside EchoService's /v1.
 func TestGRPCGatewayExamplesBuild(t *testing.T) {
 	g := findExamples(t)
+	cfg := servertest.BookstoreConfig("127.0.0.1:1")
+	g.config(cfg, "127.0.0.1:1", exampleServices)
+	for _, a := range cfg.Apis {
+		a.Auth = &configv1.ApiAuth{Public: true}
+	}
+	cfg.StrictRoutes = true
+	snap, err := server.Build(&config.File{Config: cfg, Dir: t.TempDir()}, server.BuildOptions{})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	defer snap.Close()
+	if got := len(snap.Catalog.Services); got != len(exampleServices) {
+		t.Errorf("got %d services, want %d", got, len(exampleServices))
+	}
+	for _, w := range snap.Warnings {
+		t.Errorf("unexpected warning: %v", w)
+	}
+}
+
+// TestGRPCGatewayExamplesConflicts: with unannotated_echo_service.yaml
+// instead, whose rules bind UnannotatedEchoService on EchoService's own
+// paths, the example set builds with the conflicts resolved and reported
+// as warnings (UnannotatedEchoService, registered later, wins), and
+// strict_routes turns them into errors.
+func TestGRPCGatewayExamplesConflicts(t *testing.T) {
+	g := findExamples(t)
+	g.rulesYML = g.unannotatedYML
 	cfg := servertest.BookstoreConfig("127.0.0.1:1")
 	g.config(cfg, "127.0.0.1:1", exampleServices)
 	snap, err := server.Build(&config.File{Config: cfg, Dir: t.TempDir()}, server.BuildOptions{})
@@ -237,13 +272,19 @@ func TestGRPCGatewayExamplesServe(t *testing.T) {
 	flow := "/" + examplePkg + "FlowCombination/"
 	stream := "/" + examplePkg + "StreamService/"
 	calls := []ggCall{
-		// Identical routes: the service registered later serves them.
-		{name: "echo_body conflict", method: "POST", path: "/v1/example/echo_body", body: `{"id":"a1","num":"7"}`,
+		// EchoService's routes under /v1, UnannotatedEchoService's (from
+		// the standalone rules) under /v2.
+		{name: "echo_body", method: "POST", path: "/v1/example/echo_body", body: `{"id":"a1","num":"7"}`,
+			status: 200, backend: echo + "EchoBody", want: `{"id":"a1","num":"7"}`},
+		{name: "echo_body v2", method: "POST", path: "/v2/example/echo_body", body: `{"id":"a1","num":"7"}`,
 			status: 200, backend: unannotated + "EchoBody", want: `{"id":"a1","num":"7"}`},
-		{name: "echo conflict", method: "POST", path: "/v1/example/echo/x9", status: 200, backend: unannotated + "Echo", want: `{"id":"x9"}`},
-		{name: "echo conflict, additional binding", method: "GET", path: "/v1/example/echo/x9/12", status: 200, backend: unannotated + "Echo", want: `{"id":"x9","num":"12"}`},
-		{name: "echo_delete conflict", method: "DELETE", path: "/v1/example/echo_delete?id=d", status: 200, backend: unannotated + "EchoDelete", want: `{"id":"d"}`},
-		// Routes only EchoService binds stay with it.
+		{name: "echo", method: "POST", path: "/v1/example/echo/x9", status: 200, backend: echo + "Echo", want: `{"id":"x9"}`},
+		{name: "echo v2", method: "POST", path: "/v2/example/echo/x9", status: 200, backend: unannotated + "Echo", want: `{"id":"x9"}`},
+		{name: "echo, additional binding", method: "GET", path: "/v1/example/echo/x9/12", status: 200, backend: echo + "Echo", want: `{"id":"x9","num":"12"}`},
+		{name: "echo v2, additional binding", method: "GET", path: "/v2/example/echo/x9/12/en", status: 200, backend: unannotated + "Echo", want: `{"id":"x9","num":"12","lang":"en"}`},
+		{name: "echo_delete", method: "DELETE", path: "/v1/example/echo_delete?id=d", status: 200, backend: echo + "EchoDelete", want: `{"id":"d"}`},
+		{name: "echo_delete v2", method: "DELETE", path: "/v2/example/echo_delete?id=d", status: 200, backend: unannotated + "EchoDelete", want: `{"id":"d"}`},
+		// Routes only EchoService binds.
 		{name: "echo lang", method: "GET", path: "/v1/example/echo/x9/12/en", status: 200, backend: echo + "Echo", want: `{"id":"x9","num":"12","lang":"en"}`},
 		{name: "echo nested path", method: "GET", path: "/v1/example/echo1/i/3/hello", status: 200, backend: echo + "Echo", want: `{"id":"i","lineNum":"3","status":{"note":"hello"}}`},
 		{name: "echo_body put field body", method: "PUT", path: "/v1/example/echo_body/p1", body: `{"progress":"5"}`,
@@ -293,6 +334,34 @@ func TestGRPCGatewayExamplesServe(t *testing.T) {
 		{name: "bad JSON", method: "POST", path: "/v1/example/echo_body", body: `{"id":`, status: 400, want: `{"code":3}`},
 		{name: "unknown path", method: "GET", path: "/v1/example/nope", status: 404, want: `{"code":5}`},
 	}
+	runGGCalls(t, env, calls)
+}
+
+// TestGRPCGatewayExamplesServeConflicts: with unannotated_echo_service.yaml
+// (see TestGRPCGatewayExamplesConflicts), identical routes are served by
+// the service registered later.
+func TestGRPCGatewayExamplesServeConflicts(t *testing.T) {
+	g := findExamples(t)
+	g.rulesYML = g.unannotatedYML
+	target := startExamplesBackend(t, g)
+	env := servertest.StartGateway(t, target, servertest.Options{Config: func(c *configv1.Config) {
+		g.config(c, target, exampleServices)
+	}})
+	unannotated := "/" + examplePkg + "UnannotatedEchoService/"
+	runGGCalls(t, env, []ggCall{
+		{name: "echo_body conflict", method: "POST", path: "/v1/example/echo_body", body: `{"id":"a1","num":"7"}`,
+			status: 200, backend: unannotated + "EchoBody", want: `{"id":"a1","num":"7"}`},
+		{name: "echo conflict", method: "POST", path: "/v1/example/echo/x9", status: 200, backend: unannotated + "Echo", want: `{"id":"x9"}`},
+		{name: "echo conflict, additional binding", method: "GET", path: "/v1/example/echo/x9/12", status: 200, backend: unannotated + "Echo", want: `{"id":"x9","num":"12"}`},
+		{name: "echo_delete conflict", method: "DELETE", path: "/v1/example/echo_delete?id=d", status: 200, backend: unannotated + "EchoDelete", want: `{"id":"d"}`},
+		{name: "response_body from rules file", method: "PUT", path: "/v1/example/echo_nested", body: `{"nId":{"nId":"deep"}}`,
+			status: 200, backend: unannotated + "EchoNested", want: `{"nId":"deep"}`},
+	})
+}
+
+// runGGCalls makes each call to env and checks its answer.
+func runGGCalls(t *testing.T, env *servertest.Env, calls []ggCall) {
+	t.Helper()
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
 			var body io.Reader

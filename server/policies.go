@@ -57,30 +57,26 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 			set.policies = append(set.policies, p)
 		}
 	}
+	// Every kind is built, each kind's problems collected, so one run
+	// reports them all; the set then holds the kinds that built.
+	var errs config.Errors
+	fail := func(err error) {
+		if err != nil {
+			errs = append(errs, asConfigErrors(err, "").(config.Errors)...)
+		}
+	}
 	network, err := networkPolicy(b)
-	if err != nil {
-		return set, withSelectorErrors(selectors, err)
-	}
+	fail(err)
 	authn, authz, reserved, err := authPolicies(b)
-	if err != nil || len(selectors) > 0 {
-		return set, withSelectorErrors(selectors, err)
-	}
+	fail(err)
 	b.reserved = reserved
 	clientLimits, limits, err := rateLimitPolicies(b)
-	if err != nil {
-		return set, err
-	}
+	fail(err)
 	val, err := validate.New()
-	if err != nil {
-		return set, err
-	}
+	fail(err)
 	mapping, err := mappingPolicy(b)
-	if err != nil {
-		return set, err
-	}
-	if err := addResponsePolicy(b, add); err != nil {
-		return set, err
-	}
+	fail(err)
+	fail(addResponsePolicy(b, add))
 	add(network)
 	add(clientLimits) // before authn: refused authentications count too
 	add(authn)
@@ -90,6 +86,9 @@ func buildPolicies(b *buildEnv) (policySet, error) {
 	add(mapping)
 	set.reserved = reserved
 	b.policies = set.policies
+	if len(errs) > 0 || len(selectors) > 0 {
+		return set, withSelectorErrors(selectors, errs)
+	}
 	return set, nil
 }
 

@@ -23,6 +23,7 @@ func authPolicies(b *buildEnv) (authn, authz pipeline.Policy, reserved func(stri
 		Routes:  b.routeMethods,
 		Pool:    b.opts.Pool,
 		Logger:  b.opts.Logger,
+		Check:   b.opts.Check,
 	})
 	if err != nil {
 		return nil, nil, nil, err

@@ -271,6 +271,9 @@ func acquireLocal(b *buildEnv, quotaAt int) (ratelimit.Store, *pool.Lease, error
 		return nil, nil, config.Errors{{Field: fmt.Sprintf("usage_plans[%d].quota", quotaAt),
 			Message: "with the local store, quota usage is kept in a file so a restart does not reset it: set rate_limits.state_dir (or use store: redis)"}}
 	}
+	if b.opts.Check {
+		dir = "" // a check opens no state file: a running gateway holds it
+	}
 	l, lease, err := pool.Acquire(b.opts.Pool, "ratelimit/local|"+dir, func() (*ratelimit.Local, error) {
 		return ratelimit.NewLocal(ratelimit.LocalOptions{StateDir: dir, Logger: b.opts.Logger})
 	})

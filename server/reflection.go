@@ -1,21 +1,29 @@
 package server
 
 import (
+	"slices"
+
 	"github.com/portico-gw/portico/catalog"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	_ "google.golang.org/genproto/googleapis/rpc/errdetails"      // the error details the gateway sends
 	_ "google.golang.org/grpc/health/grpc_health_v1"              // the door's own services' files
 	_ "google.golang.org/grpc/reflection/grpc_reflection_v1"      //
 	_ "google.golang.org/grpc/reflection/grpc_reflection_v1alpha" //
 )
 
 // ownServiceFiles are the files of the services the gRPC door registers
-// itself (health, reflection): reflection describes them too.
+// itself (health, reflection), and of the google.rpc error details the
+// gateway puts in the statuses it sends (BadRequest from validation,
+// QuotaFailure and RetryInfo from rate limits): reflection describes them
+// too, so a client such as grpcurl can decode those details. They are
+// always the compiled-in versions, the ones the gateway encodes with.
 var ownServiceFiles = []string{
 	"grpc/health/v1/health.proto",
 	"grpc/reflection/v1/reflection.proto",
 	"grpc/reflection/v1alpha/reflection.proto",
+	"google/rpc/error_details.proto",
 }
 
 // reflectionFiles is what server reflection may describe: the files of
@@ -52,10 +60,8 @@ func newReflectionFiles(cat *catalog.Catalog) *reflectionFiles {
 }
 
 func (r *reflectionFiles) registryFor(path string) catalog.Resolver {
-	for _, p := range ownServiceFiles {
-		if p == path {
-			return protoregistry.GlobalFiles
-		}
+	if slices.Contains(ownServiceFiles, path) {
+		return protoregistry.GlobalFiles
 	}
 	return r.files
 }
@@ -71,13 +77,18 @@ func (r *reflectionFiles) FindFileByPath(path string) (protoreflect.FileDescript
 	return protoregistry.GlobalFiles.FindFileByPath(path)
 }
 
-// FindDescriptorByName finds a descriptor declared in an allowed file.
+// FindDescriptorByName finds a descriptor declared in an allowed file
+// (from the compiled-in registry for ownServiceFiles, as FindFileByPath).
 func (r *reflectionFiles) FindDescriptorByName(name protoreflect.FullName) (protoreflect.Descriptor, error) {
 	for _, reg := range []catalog.Resolver{r.files, protoregistry.GlobalFiles} {
 		d, err := reg.FindDescriptorByName(name)
-		if err == nil && r.allowed[d.ParentFile().Path()] {
-			return d, nil
+		if err != nil || !r.allowed[d.ParentFile().Path()] {
+			continue
 		}
+		if slices.Contains(ownServiceFiles, d.ParentFile().Path()) {
+			return protoregistry.GlobalFiles.FindDescriptorByName(name)
+		}
+		return d, nil
 	}
 	return nil, protoregistry.NotFound
 }

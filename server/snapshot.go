@@ -51,6 +51,10 @@ type Snapshot struct {
 	// Warnings are problems that do not stop the snapshot (printed by
 	// `portico validate` and logged at start).
 	Warnings []*config.Error
+	// Unchecked are the parts of the config a check-only build
+	// (BuildOptions.Check) left unchecked, each at its key: the APIs whose
+	// descriptors a backend's reflection gives, when Discover is off.
+	Unchecked []*config.Error
 	// Hash identifies the config the snapshot was built from (SHA-256 of
 	// its content, hex), and BuiltAt is when it was built.
 	Hash    string
@@ -93,6 +97,20 @@ type BuildOptions struct {
 	// Context bounds what building waits for (descriptor discovery from
 	// backends). Nil: 10 seconds.
 	Context context.Context
+	// Check builds the snapshot only to check the config (portico
+	// validate, portico routes): every setting is checked as for serving,
+	// but nothing a running gateway owns or serves with is opened — no
+	// backend is dialled, no JWKS fetched, no quota state file opened
+	// (a running gateway holds it) — and the descriptors of `discover:
+	// true` integrations are not fetched unless Discover is set: their
+	// APIs are then listed in Snapshot.Unchecked. A checked snapshot must
+	// not be served. Default false.
+	Check bool
+	// Discover, with Check, fetches the descriptors of `discover: true`
+	// integrations from their backends' server reflection as serving does
+	// (portico validate --discover): the one thing such a check dials.
+	// Default false.
+	Discover bool
 }
 
 // DefaultKinds are the integration kinds Portico builds in.
@@ -109,6 +127,15 @@ func DefaultKinds() integrations.Registry {
 // conflict, a rule naming a missing field, a bad validation rule, a method
 // its integration cannot serve — is reported here, never on a request. The
 // error is a config.Errors, each problem located by its key path.
+//
+// The phases go as far as they can, so that one run reports every problem
+// (portico validate): an integration that does not build leaves its APIs
+// to be checked without it; a service that cannot be resolved, or whose
+// descriptors could not be discovered, leaves its API out of the policies'
+// checks; a bad rules file leaves the others. Only descriptor sets that
+// cannot be loaded stop the build before the catalog, and the edges (plain
+// routes, docs, traffic) are checked only when the integrations and
+// policies they rest on all built.
 func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -121,15 +148,6 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 		opts.Kinds = DefaultKinds()
 	}
 	c := cfg.Config
-	rulePaths := make([]string, len(c.GetHttpRules()))
-	for i, p := range c.GetHttpRules() {
-		rulePaths[i] = cfg.Resolve(p)
-	}
-	rules, err := catalog.LoadHTTPRules(rulePaths)
-	if err != nil {
-		return nil, asConfigErrors(err, "http_rules")
-	}
-
 	s := &Snapshot{Config: cfg, Limits: LimitsFrom(c), Hash: configHash(c), BuiltAt: time.Now()}
 	defer func() {
 		if err != nil {
@@ -137,8 +155,17 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 		}
 	}()
 	var problems config.Errors
+	rulePaths := make([]string, len(c.GetHttpRules()))
+	for i, p := range c.GetHttpRules() {
+		rulePaths[i] = cfg.Resolve(p)
+	}
+	rules, err := catalog.ReadHTTPRules(rulePaths)
+	if err != nil {
+		problems = append(problems, asConfigErrors(err, "http_rules").(config.Errors)...)
+	}
+
 	dial := append(opts.DialOptions[:len(opts.DialOptions):len(opts.DialOptions)], telemetryDialOptions(cfg)...)
-	env := integrations.Env{Resolve: cfg.Resolve, Pool: opts.Pool, Logger: opts.Logger, DialOptions: dial}
+	env := integrations.Env{Resolve: cfg.Resolve, Pool: opts.Pool, Logger: opts.Logger, DialOptions: dial, Check: opts.Check}
 	backends := map[string]integrations.Backend{}
 	for i, in := range c.GetIntegrations() {
 		b, err := opts.Kinds.Build(env, in)
@@ -149,110 +176,113 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 		s.Integrations = append(s.Integrations, NamedBackend{Name: in.GetName(), Backend: b})
 		backends[in.GetName()] = b
 	}
-	if len(problems) > 0 {
-		return nil, problems
+	integrationsBuilt := len(s.Integrations) == len(c.GetIntegrations())
+	if opts.Check {
+		problems = append(problems, checkDoorTLS(cfg, opts.Logger)...)
 	}
-	discovered, err := discover(opts.Context, c, backends)
-	if err != nil {
-		return nil, err
-	}
+	found := discover(opts, cfg, backends)
+	problems = append(problems, found.problems...)
+	s.Unchecked = found.skipped
 	var files *protoregistry.Files
-	if len(c.GetDescriptors()) > 0 || len(discovered) > 0 {
-		if files, err = catalog.LoadSourcesWith(cfg.Dir, c.GetDescriptors(), c.GetProtoPaths(), discovered); err != nil {
-			return nil, asConfigErrors(err, "descriptors")
+	if len(c.GetDescriptors()) > 0 || len(found.files) > 0 {
+		if files, err = catalog.LoadSourcesWith(cfg.Dir, c.GetDescriptors(), c.GetProtoPaths(), found.files); err != nil {
+			// Without the descriptors nothing below can be checked.
+			return nil, append(problems, asConfigErrors(err, "descriptors").(config.Errors)...)
 		}
 	}
-	apis := make([]catalog.API, len(c.GetApis()))
-	for i, a := range c.GetApis() {
-		api := catalog.API{
-			Where:           fmt.Sprintf("apis[%d]", i),
-			Services:        a.GetServices(),
-			BackendName:     a.GetIntegration(),
-			DefaultBindings: a.GetDefaultBindings(),
-		}
-		if b, ok := backends[a.GetIntegration()]; ok {
-			api.Backend = b
-		}
-		apis[i] = api
-	}
-	cat, err := catalog.New(catalog.Options{Files: files, Rules: rules, APIs: apis, Strict: c.GetStrictRoutes(), DynamicTypes: opts.DynamicTypes})
+	apis, hidden, unknownIntegrations := catalogAPIs(c, files, backends, found.unknown)
+	problems = append(problems, unknownIntegrations...)
+	rules = withoutUndiscovered(c, rules, found.unknown)
+	cat, err := catalog.New(catalog.Options{Files: files, Rules: rules, APIs: apis, Strict: c.GetStrictRoutes(), DynamicTypes: opts.DynamicTypes, Partial: true})
 	if err != nil {
-		return nil, asConfigErrors(err, "")
+		problems = append(problems, asConfigErrors(err, "").(config.Errors)...)
+		if cat == nil {
+			return nil, problems
+		}
 	}
 	s.Catalog = cat
 	s.Warnings = append(s.Warnings, cat.Warnings...)
-	for _, m := range cat.MethodList() {
-		if b, ok := m.Backend.(integrations.Backend); ok {
-			if err := b.Check(m); err != nil {
-				problems = append(problems, &config.Error{Field: "apis", Message: fmt.Sprintf("method %s: integration %q: %v", m.Desc.FullName(), m.BackendName, err)})
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return nil, problems
-	}
+	checkProblems, notServed := checkMethods(c, cat)
+	problems = append(problems, checkProblems...)
+	s.Warnings = append(s.Warnings, notServed...)
 
-	b := &buildEnv{cfg: cfg, opts: opts, catalog: cat, snap: s, env: env}
+	b := &buildEnv{cfg: policyView(cfg, hidden), opts: opts, catalog: cat, snap: s, env: env}
 	if n := len(c.GetRoutes()); n > 0 {
 		// The plain HTTP routes' synthetic methods exist before the
 		// policies, which give them their gates (see edge_routes.go).
 		if b.routeMethods, err = routeMethods(n); err != nil {
-			return nil, asConfigErrors(err, "routes")
+			return nil, append(problems, asConfigErrors(err, "routes").(config.Errors)...)
 		}
 	}
 	set, err := buildPolicies(b)
+	policiesBuilt := err == nil
 	if err != nil {
-		return nil, asConfigErrors(err, "")
+		problems = append(problems, asConfigErrors(err, "").(config.Errors)...)
 	}
 	if s.Pipeline, err = pipeline.New(cat.MethodList(), pipeline.Options{Logger: opts.Logger}, set.policies...); err != nil {
-		return nil, asConfigErrors(err, "apis")
+		return nil, append(problems, asConfigErrors(err, "apis").(config.Errors)...)
 	}
-	restOpts := b.opts.REST // as policy builders left it (addResponsePolicy sets its hooks)
-	restOpts.ForwardHeaders = append(restOpts.ForwardHeaders, c.GetRest().GetForwardHeaders()...)
-	restOpts.HTTPBodyCSP = c.GetRest().GetHttpBodyContentSecurityPolicy()
+	if s.REST, err = transcoder.New(cat, s.Pipeline, restOptions(b, set, s.Limits)); err != nil {
+		problems = append(problems, asConfigErrors(err, "apis").(config.Errors)...)
+	}
+	if s.REST == nil || !integrationsBuilt || !policiesBuilt {
+		// The edges rest on the REST door, the integrations (plain
+		// routes) and the policies' gates: checked once those are whole.
+		return nil, problems
+	}
+	if s.Handler, err = restEdge(b, s.REST); err != nil {
+		problems = append(problems, asConfigErrors(err, "").(config.Errors)...)
+	}
+	if s.grpcEdge, err = grpcEdge(b); err != nil {
+		problems = append(problems, asConfigErrors(err, "").(config.Errors)...)
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	s.Warnings = append(s.Warnings, b.warnings...)
+	s.reflect = newReflectionFiles(cat)
+	return s, nil
+}
+
+// restOptions are the REST door's options: the build's, as policy
+// builders left them (addResponsePolicy sets its hooks), with the
+// config's limits where the build set none.
+func restOptions(b *buildEnv, set policySet, limits Limits) transcoder.Options {
+	restOpts := b.opts.REST
+	restOpts.ForwardHeaders = append(restOpts.ForwardHeaders, b.cfg.Config.GetRest().GetForwardHeaders()...)
+	restOpts.HTTPBodyCSP = b.cfg.Config.GetRest().GetHttpBodyContentSecurityPolicy()
 	if restOpts.MaxBodyBytes == 0 {
-		restOpts.MaxBodyBytes = s.Limits.MaxBodyBytes
+		restOpts.MaxBodyBytes = limits.MaxBodyBytes
 	}
 	if restOpts.MaxPathBytes == 0 {
-		restOpts.MaxPathBytes = s.Limits.MaxPathBytes
+		restOpts.MaxPathBytes = limits.MaxPathBytes
 	}
 	if restOpts.MaxJSONDepth == 0 {
-		restOpts.MaxJSONDepth = s.Limits.MaxJSONDepth
+		restOpts.MaxJSONDepth = limits.MaxJSONDepth
 	}
 	if restOpts.MaxJSONValues == 0 {
-		restOpts.MaxJSONValues = s.Limits.MaxJSONValues
+		restOpts.MaxJSONValues = limits.MaxJSONValues
 	}
 	if restOpts.BodyTimeout == 0 {
-		restOpts.BodyTimeout = s.Limits.BodyTimeout
+		restOpts.BodyTimeout = limits.BodyTimeout
 		if restOpts.BodyTimeout == 0 {
 			restOpts.BodyTimeout = -1 // configured off
 		}
 	}
 	if restOpts.WriteTimeout == 0 {
-		restOpts.WriteTimeout = s.Limits.WriteTimeout
+		restOpts.WriteTimeout = limits.WriteTimeout
 		if restOpts.WriteTimeout == 0 {
 			restOpts.WriteTimeout = -1
 		}
 	}
-	restOpts.RecursionLimit = s.Limits.recursionLimit()
+	restOpts.RecursionLimit = limits.recursionLimit()
 	if restOpts.Reserved == nil {
 		restOpts.Reserved = set.reserved
 	}
 	if restOpts.Logger == nil {
-		restOpts.Logger = opts.Logger
+		restOpts.Logger = b.opts.Logger
 	}
-	if s.REST, err = transcoder.New(cat, s.Pipeline, restOpts); err != nil {
-		return nil, asConfigErrors(err, "apis")
-	}
-	if s.Handler, err = restEdge(b, s.REST); err != nil {
-		return nil, asConfigErrors(err, "")
-	}
-	if s.grpcEdge, err = grpcEdge(b); err != nil {
-		return nil, asConfigErrors(err, "")
-	}
-	s.Warnings = append(s.Warnings, b.warnings...)
-	s.reflect = newReflectionFiles(cat)
-	return s, nil
+	return restOpts
 }
 
 // configHash is the SHA-256 of the config's content (its deterministic

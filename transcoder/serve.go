@@ -46,6 +46,11 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	match, allowed, found := t.router.Lookup(r.Method, path)
+	if !found && len(allowed) == 0 {
+		if alt, ok := withSlashesDecoded(path); ok { // grpc-gateway's reading (encodedslash.go)
+			match, allowed, found = t.router.Lookup(r.Method, alt)
+		}
+	}
 	if !found && len(allowed) > 0 && isWebSocket(r) {
 		match, found = t.lookupWebSocket(path, allowed) // a stream's route, whatever its method
 	}

@@ -28,6 +28,7 @@ type options struct {
 	config                    string
 	httpAddr, grpcAddr, admin string
 	json                      bool
+	discover                  bool
 }
 
 // flagSpec is one flag: a long name, an optional one-letter name, the
@@ -59,6 +60,8 @@ var (
 	jsonFlag   = flagSpec{long: "json", help: "print JSON instead of a table", bind: func(fs *flag.FlagSet, name string, o *options) {
 		fs.BoolVar(&o.json, name, false, "")
 	}}
+	discoverFlag = flagSpec{long: "discover", help: "fetch discover: true integrations' descriptors (dials their backends)",
+		bind: func(fs *flag.FlagSet, name string, o *options) { fs.BoolVar(&o.discover, name, false, "") }}
 )
 
 // command is one subcommand.
@@ -91,22 +94,27 @@ first, as validate checks it; a config with problems is not served.`,
 		{
 			name:    "validate",
 			summary: "check a config and everything it references; report every problem",
-			usage:   "portico validate -c FILE",
+			usage:   "portico validate -c FILE [--discover]",
 			about: `Check a config file and everything it names — descriptor sets, rules files,
-services, HTTP rules, integrations — as serve would, without serving or
-connecting to anything. Every problem is reported in one run, one per line
-as FILE:LINE:COLUMN: KEY: PROBLEM, in file order.`,
-			flags: []flagSpec{configFlag},
+services, HTTP rules, integrations, policies — as serve would, without
+serving, connecting to anything or opening what a running gateway holds
+(the quota state file). Every problem is reported in one run, one per line
+as FILE:LINE:COLUMN: KEY: PROBLEM, in file order. The APIs of discover: true
+integrations are not checked (a warning says so) unless --discover fetches
+their descriptors from the backends.`,
+			flags: []flagSpec{configFlag, discoverFlag},
 			run:   validateCmd,
 		},
 		{
 			name:    "routes",
 			summary: "list the HTTP routes and gRPC methods a config exposes",
-			usage:   "portico routes -c FILE [--json]",
+			usage:   "portico routes -c FILE [--json] [--discover]",
 			about: `List what a config exposes: one row per HTTP binding (HTTP method, path
 template, gRPC method, integration, streaming shape), and one row per
-method that has no HTTP binding and is served over gRPC only.`,
-			flags: []flagSpec{configFlag, jsonFlag},
+method that has no HTTP binding and is served over gRPC only. Like validate,
+it connects to nothing: the APIs of discover: true integrations are listed
+only with --discover, which fetches their descriptors from the backends.`,
+			flags: []flagSpec{configFlag, jsonFlag, discoverFlag},
 			run:   routesCmd,
 		},
 		{

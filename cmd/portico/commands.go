@@ -31,12 +31,13 @@ func serveCmd(o *options, stdout, stderr io.Writer) int {
 }
 
 func validateCmd(o *options, stdout, stderr io.Writer) int {
-	snap, code := buildFrom("validate", o.config, stderr)
+	snap, code := buildFrom("validate", o, stderr)
 	if snap == nil {
 		return code
 	}
 	defer snap.Close()
-	printWarnings(stderr, snap)
+	printWarnings(stderr, snap, snap.Warnings)
+	printWarnings(stderr, snap, snap.Unchecked)
 	rows := catalog.RouteTable(snap.Catalog)
 	grpcOnly := 0
 	for _, r := range rows {
@@ -51,11 +52,12 @@ func validateCmd(o *options, stdout, stderr io.Writer) int {
 }
 
 func routesCmd(o *options, stdout, stderr io.Writer) int {
-	snap, code := buildFrom("routes", o.config, stderr)
+	snap, code := buildFrom("routes", o, stderr)
 	if snap == nil {
 		return code
 	}
 	defer snap.Close()
+	printWarnings(stderr, snap, snap.Unchecked)
 	rows := catalog.RouteTable(snap.Catalog)
 	if o.json {
 		enc := json.NewEncoder(stdout)
@@ -104,12 +106,15 @@ func loadConfig(path string, stderr io.Writer) (*config.File, int) {
 	return nil, exitUsage
 }
 
-// buildFrom loads a config and builds a snapshot from it without serving
-// (building connects to nothing: grpc clients connect on first use). Every
-// problem is reported, those in the file and those found while building,
-// in file order; building goes ahead on a file with problems, to find the
-// others in the same run.
-func buildFrom(cmd, path string, stderr io.Writer) (*server.Snapshot, int) {
+// buildFrom loads a config and builds a snapshot from it only to check it
+// (server.BuildOptions.Check): nothing is served, dialled or opened that a
+// running gateway owns — a check runs beside one. With --discover the
+// descriptors of discover: true integrations are fetched from their
+// backends. Every problem is reported, those in the file and those found
+// while building, in file order; building goes ahead on a file with
+// problems, to find the others in the same run.
+func buildFrom(cmd string, o *options, stderr io.Writer) (*server.Snapshot, int) {
+	path := o.config
 	if path == "" {
 		return nil, usageFailed(stderr, usagef(cmd, "%s: --config FILE is required (or PORTICO_CONFIG)", cmd))
 	}
@@ -122,7 +127,7 @@ func buildFrom(cmd, path string, stderr io.Writer) (*server.Snapshot, int) {
 		}
 		return nil, exitUsage
 	}
-	snap, buildErr := server.Build(f, server.BuildOptions{Logger: slog.New(slog.DiscardHandler)})
+	snap, buildErr := server.Build(f, server.BuildOptions{Logger: slog.New(slog.DiscardHandler), Check: true, Discover: o.discover})
 	if all := f.Join(err, buildErr); all != nil {
 		if snap != nil {
 			_ = snap.Close()
@@ -164,9 +169,10 @@ func printProblems(w io.Writer, path string, err error) {
 }
 
 // printWarnings lists problems that do not stop the config (resolved
-// route conflicts, rules for unexposed methods), placed in the file.
-func printWarnings(w io.Writer, snap *server.Snapshot) {
-	for _, warn := range snap.Warnings {
+// route conflicts, rules for unexposed methods, methods not served, what
+// a check could not check), placed in the file.
+func printWarnings(w io.Writer, snap *server.Snapshot, warnings []*config.Error) {
+	for _, warn := range warnings {
 		located := *warn
 		_ = snap.Config.Locate(&located)
 		located.Message = "warning: " + located.Message

@@ -34,6 +34,8 @@ func startDemo() (*config.File, func(), error) {
 			Services:        []string{"example.bookstore.v1.BookstoreService"},
 			Integration:     "bookstore",
 			DefaultBindings: true,
+			// Public, and said so: the demo has no users to authenticate.
+			Auth: &configv1.ApiAuth{Public: true},
 		}},
 		Docs: &configv1.Docs{OpenapiPath: "/openapi.json", ExplorerPath: "/docs"},
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+
 	"google.golang.org/grpc"
 
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
@@ -25,6 +26,9 @@ import (
 // connections open when the snapshot is first used (served, or asked for
 // its health), after every method routed here has been checked: the
 // service config names the methods retries apply to.
+//
+// With env.Check the settings are checked the same way and nothing is
+// opened, ever: the integration's calls fail without dialling.
 //
 // An unset timeout means integrations.DefaultTimeout for unary calls and
 // none for streams (a stream may live long); `timeout: 0s` turns the
@@ -119,6 +123,13 @@ func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backe
 		}
 		return grpc.NewClient(o.Target, dialOptions(o)...)
 	}
+	if env.Check {
+		// A checked integration is never served: it opens no connection,
+		// whatever is asked of it (descriptor discovery, above, is the
+		// build's to decide: BuildOptions.Discover).
+		i.open = func([]string) ([]*target, error) { return nil, errCheckOnly }
+		return i, nil
+	}
 	i.open = func(retryMethods []string) ([]*target, error) {
 		sc, err := serviceConfig(g, retryMethods)
 		if err != nil {
@@ -157,6 +168,10 @@ func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backe
 	}
 	return i, nil
 }
+
+// errCheckOnly is what a checked integration (integrations.Env.Check)
+// answers instead of connecting.
+var errCheckOnly = errors.New("built to check the config only: not connected")
 
 // release lets go of targets already opened.
 func release(ts []*target) error {

@@ -42,7 +42,8 @@ var _ integrations.Backend = (*Integration)(nil)
 
 // Factory builds a mock integration from its config: each response's
 // selector must name a method once, and its code (if any) must be a gRPC
-// code name; the JSON is checked by Check against the method.
+// code name; the JSON is checked by Check against the method. Methods of
+// the API with no response answer UNIMPLEMENTED (see Check).
 func Factory(_ integrations.Env, in *configv1.Integration) (integrations.Backend, error) {
 	i := &Integration{name: in.GetName(), byMethod: map[string]*configv1.MockResponse{}, answers: map[string]answer{}}
 	for k, r := range in.GetMock().GetResponses() {
@@ -81,12 +82,14 @@ func parseCode(name string) (codes.Code, error) {
 	return c, nil
 }
 
-// Check prepares m's answer: the method needs a response in the config,
-// and its JSON must decode into the method's response type.
+// Check prepares m's answer: its JSON must decode into the method's
+// response type. A method with no response in the config is not served
+// (an *integrations.NotServed): its calls answer UNIMPLEMENTED, so an API
+// can be mocked one method at a time.
 func (i *Integration) Check(m *catalog.Method) error {
 	r, ok := i.byMethod[string(m.Desc.FullName())]
 	if !ok {
-		return fmt.Errorf("mock integration %q has no response for it (add one to mock.responses)", i.name)
+		return &integrations.NotServed{Why: "no response in mock.responses"}
 	}
 	if r.GetCode() != "" {
 		if c, _ := parseCode(r.GetCode()); c != codes.OK {
