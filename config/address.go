@@ -126,6 +126,28 @@ func httpURL(raw string) string {
 	return checkHost(raw, host)
 }
 
+// fetchURL returns what is wrong with a URL the gateway fetches documents
+// from (a JWKS, an OpenID issuer), or "": an absolute http(s) URL with a
+// host and no credentials; a query is allowed.
+func fetchURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		msg := err.Error()
+		if ue, ok := err.(*url.Error); ok {
+			msg = ue.Err.Error()
+		}
+		return fmt.Sprintf("%q is not a URL (%s)", raw, msg)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("%q: the scheme must be http or https", raw)
+	case u.Host == "":
+		return fmt.Sprintf("%q has no host", raw)
+	case u.User != nil:
+		return fmt.Sprintf("%q carries credentials in the URL", raw)
+	}
+	return ""
+}
+
 // splitHostPort splits host:port, wording the standard library's error.
 func splitHostPort(addr string) (host, port, msg string) {
 	host, port, err := net.SplitHostPort(addr)

@@ -152,6 +152,19 @@ func checkEndpoints(cfg *configv1.Config, errs *errorList) {
 				errs.add(fmt.Sprintf("auth.providers[%d].external.target", i), msg)
 			}
 		}
+		if j := p.GetJwt(); j != nil {
+			where := fmt.Sprintf("auth.providers[%d].jwt", i)
+			if u := j.GetJwksUri(); u != "" {
+				if msg := fetchURL(u); msg != "" {
+					errs.add(where+".jwks_uri", msg)
+				}
+			}
+			if iss := j.GetIssuer(); iss != "" && j.GetDiscovery() {
+				if msg := fetchURL(iss); msg != "" {
+					errs.add(where+".issuer", msg+" (discovery fetches {issuer}/.well-known/openid-configuration)")
+				}
+			}
+		}
 	}
 	if e := cfg.GetTelemetry().GetTraces().GetOtlpEndpoint(); e != "" {
 		if msg := hostPort(e); msg != "" {

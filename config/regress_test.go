@@ -223,3 +223,20 @@ rate_limits:
 		}
 	}
 }
+
+// Issue 14: a jwks_uri (or a discovery issuer) that is not an http(s) URL
+// passed validate — which fetches nothing — and serve hung building the
+// key set. It is now a problem at its key.
+func TestRegressJWKSURLNotAURL(t *testing.T) {
+	for _, tc := range []struct{ jwt, field string }{
+		{`{issuer: "https://idp.example", audiences: [api], jwks_uri: "://x"}`, "auth.providers[0].jwt.jwks_uri"},
+		{`{issuer: "https://idp.example", audiences: [api], jwks_uri: "ftp://idp.example/keys"}`, "auth.providers[0].jwt.jwks_uri"},
+		{`{issuer: "idp.example", audiences: [api], discovery: true}`, "auth.providers[0].jwt.issuer"},
+	} {
+		_, err := loadString(t, "auth:\n  providers:\n    - name: corp\n      jwt: "+tc.jwt+"\n")
+		var errs Errors
+		if !asErrors(err, &errs) || len(errs) != 1 || errs[0].Field != tc.field {
+			t.Errorf("jwt %s: got %v, want one problem at %s", tc.jwt, err, tc.field)
+		}
+	}
+}

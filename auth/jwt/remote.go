@@ -108,11 +108,12 @@ func NewRemoteKeys(opts RemoteOptions) (*RemoteKeys, error) {
 	}
 	k := &RemoteKeys{opts: opts, ctx: ctx, cancel: cancel, cache: cache, ready: make(chan struct{}), found: make(chan struct{})}
 	if opts.URL != "" {
-		if err := k.register(opts.URL); err != nil {
+		err := k.register(opts.URL)
+		close(k.found) // before Close, which waits for it
+		if err != nil {
 			k.Close()
 			return nil, err
 		}
-		close(k.found)
 		return k, nil
 	}
 	go k.discover(log)
