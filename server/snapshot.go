@@ -220,6 +220,9 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 	if restOpts.MaxJSONValues == 0 {
 		restOpts.MaxJSONValues = s.Limits.MaxJSONValues
 	}
+	if restOpts.MaxQueryParams == 0 {
+		restOpts.MaxQueryParams = s.Limits.MaxQueryParams
+	}
 	if restOpts.BodyTimeout == 0 {
 		restOpts.BodyTimeout = s.Limits.BodyTimeout
 		if restOpts.BodyTimeout == 0 {

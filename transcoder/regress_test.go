@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +177,72 @@ func TestRegressWebSocketCutAtShutdown(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+// TestRegressQueryDeepPath (issue 14, point 6): a query parameter's field
+// path had no depth bound: one 64 KiB query built a request nested 10,800
+// levels deep (+36 MB of RSS) and sent it on. It is a 400 naming the
+// bound, and nothing reaches the backend.
+func TestRegressQueryDeepPath(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	path := "/v1/things/a?" + strings.Repeat("child.", 10_000) + "name=x"
+	resp, body := call{method: "GET", path: path}.do(t, env.URL)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "deeper than 129 fields") {
+		t.Errorf("got %d %.200s, want 400 naming the depth bound", resp.StatusCode, body)
+	}
+	if n := env.Mirror.Calls(); n != 0 {
+		t.Errorf("backend calls: got %d, want 0", n)
+	}
+	// Within the bound, the same shape is bound and forwarded.
+	resp, body = call{method: "GET", path: "/v1/things/a?" + strings.Repeat("child.", 100) + "name=x"}.do(t, env.URL)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("100 levels: got %d %.200s, want 200", resp.StatusCode, body)
+	}
+}
+
+// TestRegressQueryJSONLimits (issue 14, point 6): a Struct or Value given
+// in a query parameter skipped max_json_depth and max_json_values, which
+// bound the same JSON in a body.
+func TestRegressQueryJSONLimits(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	for name, value := range map[string]string{
+		"too many values": "[" + strings.Repeat("1,", 10_000) + "1]",
+		"too deep":        strings.Repeat("[", 70) + strings.Repeat("]", 70),
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp, body := call{method: "GET", path: "/v1/things/a?value=" + url.QueryEscape(value)}.do(t, env.URL)
+			if resp.StatusCode != http.StatusBadRequest || !isErrorBody(body) {
+				t.Errorf("got %d %.200s, want a JSON 400", resp.StatusCode, body)
+			}
+		})
+	}
+	if n := env.Mirror.Calls(); n != 0 {
+		t.Errorf("backend calls: got %d, want 0", n)
+	}
+}
+
+// TestRegressQueryCharged (issue 14, point 6): a query was never charged
+// to the door's budget (max_body_bytes_in_flight), so any number of
+// costly queries were decoded at once. It is charged like a body: its
+// bytes plus 512 per value it may set.
+func TestRegressQueryCharged(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	query := "numbers=1" + strings.Repeat("&numbers=1", 999)
+	req := httptest.NewRequest("GET", "/v1/things/a?"+query, nil)
+	info := transcoder.NewInfo(req)
+	var charged int64
+	info.SetAdmission(func(_ context.Context, n int64) (func(), error) {
+		charged += n
+		return func() {}, nil
+	})
+	req = req.WithContext(transcoder.WithInfo(req.Context(), info))
+	rec := httptest.NewRecorder()
+	env.Server.Snapshot().REST.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("got %d %s, want 200", rec.Code, rec.Body.Bytes())
+	}
+	if want := int64(len(query) + 1000*512); charged < want {
+		t.Errorf("charged %d bytes to the budget, want at least %d", charged, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -45,12 +46,20 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	match, allowed, found := t.router.Lookup(r.Method, path)
+	method, overridden := routeMethod(r) // X-HTTP-Method-Override (form.go)
+	match, allowed, found := t.router.Lookup(method, path)
 	if !found && len(allowed) > 0 && isWebSocket(r) {
 		match, found = t.lookupWebSocket(path, allowed) // a stream's route, whatever its method
 	}
 	if !found && len(allowed) > 0 && r.Method == http.MethodHead {
 		match, found = t.lookupHead(path)
+	}
+	fallback := false
+	if !found && method == http.MethodPost && slices.Contains(allowed, http.MethodGet) && isFormBody(r) {
+		// grpc-gateway's path-length fallback (form.go).
+		if m, _, ok := t.router.Lookup(http.MethodGet, path); ok {
+			match, found, fallback, method = m, true, true, http.MethodGet
+		}
 	}
 	if !found {
 		if len(allowed) > 0 {
@@ -67,6 +76,9 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := match.Value
 	info.Method = rt.m
 	info.Route = rt.b.Template.Raw
+	if overridden || fallback {
+		info.HTTPMethod = method // what the call is, for every policy
+	}
 
 	ctx, cancel, err := t.headers.incoming(r.Context(), r)
 	if err != nil {
@@ -85,7 +97,8 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		t.serveStream(ctx, w, r, rt, nil)
 		return
 	}
-	req, err := t.decodeRequest(w, r, rt, match.Vars)
+	form := isFormBody(r) && (overridden || fallback || rt.body == bodyNone)
+	req, err := t.decodeRequest(w, r, rt, match.Vars, form)
 	if err != nil {
 		t.writeError(ctx, w, r, err)
 		return
