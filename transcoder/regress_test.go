@@ -3,6 +3,7 @@ package transcoder_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
+	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/server/servertest"
 	"github.com/portico-gw/portico/transcoder"
@@ -244,5 +246,40 @@ func TestRegressQueryCharged(t *testing.T) {
 	}
 	if want := int64(len(query) + 1000*512); charged < want {
 		t.Errorf("charged %d bytes to the budget, want at least %d", charged, want)
+	}
+}
+
+// TestRegressTooLargeCode (issue 14): a 413's error body said
+// INVALID_ARGUMENT (3); the README promises RESOURCE_EXHAUSTED (8), as the
+// gRPC door answers a message over the limit. Every way the REST door
+// answers 413: a declared length, a chunked body, a stream message.
+func TestRegressTooLargeCode(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Limits = &configv1.Limits{MaxBodyBytes: proto.Uint32(1024)}
+	}})
+	big := `{"theme":"` + strings.Repeat("a", 2048) + `"}`
+	for _, tc := range []struct {
+		name, path string
+		body       io.Reader
+	}{
+		{"declared length", "/v1/shelves", strings.NewReader(big)},
+		{"chunked", "/v1/shelves", io.MultiReader(strings.NewReader(big))},
+		{"stream message", "/v1/books:import", io.MultiReader(strings.NewReader(`{"parent":"shelves/1","book":{"title":"` + strings.Repeat("a", 2048) + `"}}`))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest("POST", env.URL+tc.path, tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := servertest.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			out, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(out), `"code":8`) {
+				t.Errorf("got %d %s, want 413 with code 8 (RESOURCE_EXHAUSTED)", resp.StatusCode, out)
+			}
+		})
 	}
 }

@@ -251,9 +251,10 @@ func bodyError(err error, limit int64) error {
 	return status.Errorf(codes.InvalidArgument, "reading request body: %v", err)
 }
 
-// tooLarge is the 413 for a body or message over the limit.
+// tooLarge is the 413 for a body or message over the limit:
+// RESOURCE_EXHAUSTED, as the gRPC door answers a message over the limit.
 func tooLarge(limit int64) error {
-	return withHTTPStatus(http.StatusRequestEntityTooLarge, status.Newf(codes.InvalidArgument, "request body larger than %d bytes", limit))
+	return withHTTPStatus(http.StatusRequestEntityTooLarge, status.Newf(codes.ResourceExhausted, "request body larger than %d bytes", limit))
 }
 
 func (t *Transcoder) decodeBody(req protoreflect.Message, rt *route, body []byte, contentType string) error {
