@@ -9,10 +9,13 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// serveREST is the REST door's entry: bounded calls in flight, bounded
-// header size (both answered in JSON), the call counted on the current
-// snapshot, its Info in the context, then the snapshot's transcoder.
+// serveREST is the REST door's entry: a refused request frees its
+// connection (restconn.go), bounded calls in flight, bounded header size
+// (both answered in JSON), the call counted on the current snapshot, its
+// Info in the context, then the snapshot's transcoder.
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
+	w, r, done := guardConn(w, r)
+	defer done()
 	s.restCalls.Add(1)
 	defer s.restCalls.Done()
 	snap := s.enter()
