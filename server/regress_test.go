@@ -1049,3 +1049,28 @@ func TestRegressCancelReachesBackend(t *testing.T) {
 		})
 	}
 }
+
+// TestRegressTooLargeCodePlainRoute (issue 14): a plain route's 413 said
+// INVALID_ARGUMENT (3) where the README promises RESOURCE_EXHAUSTED (8),
+// as the REST door's own 413 (transcoder's TestRegressTooLargeCode).
+func TestRegressTooLargeCodePlainRoute(t *testing.T) {
+	lb := startLegacy(t)
+	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		withRoute(lb.URL, "/legacy/", false, nil)(c)
+		c.Limits = &configv1.Limits{MaxBodyBytes: proto.Uint32(1024)}
+	}})
+	for name, body := range map[string]io.Reader{
+		"declared length": strings.NewReader(strings.Repeat("x", 2048)),
+		"chunked":         io.MultiReader(strings.NewReader(strings.Repeat("x", 2048))),
+	} {
+		resp, err := servertest.Client().Post(env.URL+"/legacy/upload", "application/octet-stream", body)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(out), `"code":8`) {
+			t.Errorf("%s: got %d %s, want 413 with code 8 (RESOURCE_EXHAUSTED)", name, resp.StatusCode, out)
+		}
+	}
+}
