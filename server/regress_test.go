@@ -934,9 +934,9 @@ func TestRegressRefusedRequestFreesConnection(t *testing.T) {
 	}
 }
 
-// TestRegressRefusedStreamReset (issue 14, point 7, HTTP/2): a 408 or 413
-// set "Connection: close", which net/http's HTTP/2 server takes as a
-// GOAWAY for the whole connection, ending every other stream's client's
+// TestRegressRefusedStreamReset (issue 14, point 7, HTTP/2): a 408, 413
+// or 431 set "Connection: close", which net/http's HTTP/2 server takes as
+// a GOAWAY for the whole connection, ending every other stream's client's
 // use of it. The refused stream is reset instead (RST_STREAM NO_ERROR
 // after the answer, so the client's remaining DATA is refused), and the
 // connection goes on serving other streams.
@@ -945,7 +945,7 @@ func TestRegressRefusedStreamReset(t *testing.T) {
 	_, addr := trafficBackend(t)
 	cfg := s.config(addr, false)
 	cfg.Auth, cfg.Apis[0].Auth = nil, nil
-	cfg.Limits = &configv1.Limits{MaxBodyBytes: proto.Uint32(1024), BodyTimeout: durationpb.New(300 * time.Millisecond)}
+	cfg.Limits = &configv1.Limits{MaxBodyBytes: proto.Uint32(1024), BodyTimeout: durationpb.New(300 * time.Millisecond), MaxHeaderBytes: proto.Uint32(1024)}
 	srv := startTLSGateway(t, cfg, s.dir)
 	c, err := tls.Dial("tcp", srv.HTTPAddr, &tls.Config{RootCAs: s.serverCA.Pool(), ServerName: "127.0.0.1", NextProtos: []string{"h2"}})
 	if err != nil {
@@ -964,17 +964,20 @@ func TestRegressRefusedStreamReset(t *testing.T) {
 	}
 	post(1, "100000") // over max_body_bytes: 413
 	post(3, "1000")   // never finished: 408
+	// Headers over max_header_bytes: 431.
+	h.headers(5, false, ":method", "POST", ":scheme", "https", ":authority", "portico", ":path", "/v1/shelves",
+		"content-type", "application/json", "x-big", strings.Repeat("a", 2048))
 	for _, tc := range []struct {
 		id   uint32
 		want string
-	}{{1, "413"}, {3, "408"}} {
+	}{{1, "413"}, {3, "408"}, {5, "431"}} {
 		got := h.await(tc.id)
 		if got.status != tc.want || !got.ended || !got.reset || got.code != http2.ErrCodeNo {
 			t.Errorf("stream %d: got %v; want a whole %s answer, then RST_STREAM NO_ERROR", tc.id, got, tc.want)
 		}
 	}
-	h.headers(5, true, ":method", "GET", ":scheme", "https", ":authority", "portico", ":path", "/v1/shelves/1")
-	if got := h.await(5); got.status != "200" {
+	h.headers(7, true, ":method", "GET", ":scheme", "https", ":authority", "portico", ":path", "/v1/shelves/1")
+	if got := h.await(7); got.status != "200" {
 		t.Errorf("a stream opened after the refusals: got %v, want 200 on the same connection", got)
 	}
 	if h.sawGoAway() {

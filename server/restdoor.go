@@ -28,7 +28,11 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.restInFlight.Add(-1)
 	if headerBytes(r) > s.limits.MaxHeaderBytes {
-		w.Header().Set("Connection", "close")
+		if r.ProtoMajor == 1 {
+			// Over HTTP/2 this would end every stream of the connection
+			// (GOAWAY), not just this one (restconn.go).
+			w.Header().Set("Connection", "close")
+		}
 		snap.REST.WriteError(w, r, transcoder.HTTPStatus(http.StatusRequestHeaderFieldsTooLarge,
 			status.New(codes.InvalidArgument, "request headers too large")))
 		return
