@@ -1077,3 +1077,27 @@ func TestRegressTooLargeCodePlainRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestRegressRefusedBodyAnswerReadable (issue 14, point 7): closing a
+// refused request's connection at once, with the client still writing its
+// body, made the kernel reset the connection: a client sending a body
+// over max_body_bytes got "connection reset by peer" instead of its 413.
+// The close is graceful (the write side first, what the client still
+// sends dropped for a moment), so the client always reads its answer.
+func TestRegressRefusedBodyAnswerReadable(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Limits = &configv1.Limits{MaxBodyBytes: proto.Uint32(1024)}
+	}})
+	big := `{"theme":"` + strings.Repeat("a", 4<<20) + `"}`
+	for i := 0; i < 10; i++ {
+		resp, err := servertest.Client().Post(env.URL+"/v1/shelves", "application/json", strings.NewReader(big))
+		if err != nil {
+			t.Fatalf("try %d: got %v, want the 413", i, err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !isJSONError(out) {
+			t.Fatalf("try %d: got %d %s, want a JSON 413", i, resp.StatusCode, out)
+		}
+	}
+}

@@ -169,13 +169,21 @@ func (l lingerListener) Accept() (net.Conn, error) {
 type lingerConn struct {
 	*net.TCPConn
 	once sync.Once
+	// halfClosed: net/http closed the write side and waited itself
+	// (closeWriteAndWait); Close need not linger again.
+	halfClosed atomic.Bool
+}
+
+func (c *lingerConn) CloseWrite() error {
+	c.halfClosed.Store(true)
+	return c.TCPConn.CloseWrite()
 }
 
 // Close closes the write side and returns; the connection is fully
 // closed within lingerTime.
 func (c *lingerConn) Close() error {
 	c.once.Do(func() {
-		if err := c.TCPConn.CloseWrite(); err != nil {
+		if c.halfClosed.Load() || c.TCPConn.CloseWrite() != nil {
 			_ = c.TCPConn.Close()
 			return
 		}
