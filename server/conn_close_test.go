@@ -134,15 +134,26 @@ type h2Conn struct {
 	conn    net.Conn
 	fr      *http2.Framer
 	mu      sync.Mutex
-	frames  chan http2.Frame
+	frames  chan h2Frame
 	goaway  bool
-	backlog []http2.Frame // frames of other streams, read while awaiting one
+	backlog []h2Frame // frames of other streams, read while awaiting one
+}
+
+// h2Frame is what the test reads of a frame, copied out of the framer
+// (which reuses its frames) by the reading goroutine.
+type h2Frame struct {
+	stream uint32
+	status string // HEADERS: :status
+	data   string // DATA
+	end    bool   // END_STREAM
+	reset  bool   // RST_STREAM
+	code   http2.ErrCode
 }
 
 // newH2Conn starts HTTP/2 on c (TLS, h2 negotiated).
 func newH2Conn(t *testing.T, c net.Conn) *h2Conn {
 	t.Helper()
-	h := &h2Conn{t: t, conn: c, fr: http2.NewFramer(c, c), frames: make(chan http2.Frame, 100)}
+	h := &h2Conn{t: t, conn: c, fr: http2.NewFramer(c, c), frames: make(chan h2Frame, 100)}
 	h.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	t.Cleanup(func() { c.Close() })
 	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
@@ -158,6 +169,7 @@ func newH2Conn(t *testing.T, c net.Conn) *h2Conn {
 			if err != nil {
 				return
 			}
+			out := h2Frame{stream: f.Header().StreamID}
 			switch f := f.(type) {
 			case *http2.SettingsFrame:
 				if !f.IsAck() {
@@ -170,27 +182,20 @@ func newH2Conn(t *testing.T, c net.Conn) *h2Conn {
 				h.mu.Lock()
 				h.goaway = true
 				h.mu.Unlock()
-			case *http2.WindowUpdateFrame, *http2.PingFrame:
+				continue
+			case *http2.MetaHeadersFrame:
+				out.status, out.end = f.PseudoValue("status"), f.StreamEnded()
+			case *http2.DataFrame:
+				out.data, out.end = string(f.Data()), f.StreamEnded()
+			case *http2.RSTStreamFrame:
+				out.reset, out.code = true, f.ErrCode
+			default:
 				continue
 			}
-			h.frames <- http2.Frame(copyFrame(f))
+			h.frames <- out
 		}
 	}()
 	return h
-}
-
-// copyFrame keeps what the test reads of a frame (the framer reuses its
-// buffers).
-func copyFrame(f http2.Frame) http2.Frame {
-	if d, ok := f.(*http2.DataFrame); ok {
-		return &dataCopy{DataFrame: d, data: append([]byte(nil), d.Data()...)}
-	}
-	return f
-}
-
-type dataCopy struct {
-	*http2.DataFrame
-	data []byte
 }
 
 // headers opens stream id with the given pseudo and regular fields.
@@ -231,9 +236,9 @@ func (h *h2Conn) await(id uint32) h2Outcome {
 	h.t.Helper()
 	var out h2Outcome
 	timeout := time.After(5 * time.Second)
-	next := func() (http2.Frame, bool) {
+	next := func() (h2Frame, bool) {
 		for i, f := range h.backlog {
-			if f.Header().StreamID == id {
+			if f.stream == id {
 				h.backlog = append(h.backlog[:i], h.backlog[i+1:]...)
 				return f, true
 			}
@@ -242,35 +247,29 @@ func (h *h2Conn) await(id uint32) h2Outcome {
 		case f, ok := <-h.frames:
 			return f, ok
 		case <-timeout:
-			return nil, false
+			return h2Frame{}, false
 		}
 	}
 	for {
-		{
-			f, ok := next()
-			if !ok {
-				return out
-			}
-			if f.Header().StreamID != id {
-				h.backlog = append(h.backlog, f)
-				continue
-			}
-			switch f := f.(type) {
-			case *http2.MetaHeadersFrame:
-				if s := f.PseudoValue("status"); s != "" {
-					out.status = s
-				}
-				out.ended = out.ended || f.StreamEnded()
-			case *dataCopy:
-				out.body += string(f.data)
-				out.ended = out.ended || f.StreamEnded()
-			case *http2.RSTStreamFrame:
-				out.reset, out.code = true, f.ErrCode
-				return out
-			}
-			if out.ended {
-				timeout = time.After(time.Second)
-			}
+		f, ok := next()
+		if !ok {
+			return out
+		}
+		if f.stream != id {
+			h.backlog = append(h.backlog, f)
+			continue
+		}
+		if f.reset {
+			out.reset, out.code = true, f.code
+			return out
+		}
+		if f.status != "" {
+			out.status = f.status
+		}
+		out.body += f.data
+		out.ended = out.ended || f.end
+		if out.ended {
+			timeout = time.After(time.Second)
 		}
 	}
 }
