@@ -259,7 +259,7 @@ func (h *routesHandler) proxyError(w http.ResponseWriter, r *http.Request, err e
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		h.snap.REST.WriteError(w, r, transcoder.HTTPStatus(http.StatusRequestEntityTooLarge,
-			status.Newf(codes.InvalidArgument, "request body larger than %d bytes", h.maxBody)))
+			status.Newf(codes.ResourceExhausted, "request body larger than %d bytes", h.maxBody)))
 		return
 	}
 	code, st := httpbackend.ProxyError(r.Context(), err)

@@ -43,6 +43,9 @@ type Limits struct {
 	// MaxBodyBytesInFlight bounds the bytes of large requests being
 	// decoded and served at once, per door.
 	MaxBodyBytesInFlight int64
+	// MaxQueryParams bounds the parameters of a REST query string (with a
+	// form body, of both together).
+	MaxQueryParams int
 }
 
 // DefaultLimits are the limits of a config without `limits:`.
@@ -63,6 +66,7 @@ var DefaultLimits = Limits{
 	WriteTimeout:         60 * time.Second,
 	ShutdownGrace:        25 * time.Second,
 	MaxBodyBytesInFlight: 16 << 20,
+	MaxQueryParams:       1000,
 }
 
 // LimitsFrom reads the config's limits over the defaults.
@@ -99,6 +103,9 @@ func LimitsFrom(c *configv1.Config) Limits {
 	dur(&l.WriteTimeout, in.GetWriteTimeout())
 	if in != nil && in.MaxBodyBytesInFlight != nil {
 		l.MaxBodyBytesInFlight = int64(in.GetMaxBodyBytesInFlight())
+	}
+	if in != nil && in.MaxQueryParams != nil {
+		l.MaxQueryParams = int(in.GetMaxQueryParams())
 	}
 	dur(&l.ShutdownGrace, c.GetShutdown().GetGracePeriod())
 	return l

@@ -244,7 +244,7 @@ func TestResponseStatusOverrides(t *testing.T) {
 		{"backend NOT_FOUND", "GET", "/v1/shelves/999", "", 410, 5},
 		{"malformed JSON", "POST", "/v1/shelves", `{"theme":`, 422, 3},
 		{"validation", "POST", "/v1/shelves", `{"theme":""}`, 422, 3},
-		{"body over max_body_bytes keeps 413", "POST", "/v1/shelves", `{"theme":"` + strings.Repeat("a", 2000) + `"}`, 413, 3},
+		{"body over max_body_bytes keeps 413", "POST", "/v1/shelves", `{"theme":"` + strings.Repeat("a", 2000) + `"}`, 413, 8},
 		{"no such route keeps 404", "GET", "/v1/nothing/here", "", 404, 5},
 	} {
 		got := respREST(t, tc.method, gw.url+tc.path, tc.body)

@@ -9,10 +9,13 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// serveREST is the REST door's entry: bounded calls in flight, bounded
-// header size (both answered in JSON), the call counted on the current
-// snapshot, its Info in the context, then the snapshot's transcoder.
+// serveREST is the REST door's entry: a refused request frees its
+// connection (restconn.go), bounded calls in flight, bounded header size
+// (both answered in JSON), the call counted on the current snapshot, its
+// Info in the context, then the snapshot's transcoder.
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
+	w, r, done := guardConn(w, r)
+	defer done()
 	s.restCalls.Add(1)
 	defer s.restCalls.Done()
 	snap := s.enter()
@@ -25,7 +28,11 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.restInFlight.Add(-1)
 	if headerBytes(r) > s.limits.MaxHeaderBytes {
-		w.Header().Set("Connection", "close")
+		if r.ProtoMajor == 1 {
+			// Over HTTP/2 this would end every stream of the connection
+			// (GOAWAY), not just this one (restconn.go).
+			w.Header().Set("Connection", "close")
+		}
 		snap.REST.WriteError(w, r, transcoder.HTTPStatus(http.StatusRequestHeaderFieldsTooLarge,
 			status.New(codes.InvalidArgument, "request headers too large")))
 		return

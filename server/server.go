@@ -120,6 +120,7 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 		s.closeAll()
 		return nil, fmt.Errorf("listen.http: %v", err)
 	}
+	httpLis = lingerListener{httpLis} // closes gracefully (restconn.go)
 	if tlsConf != nil {
 		httpLis = tls.NewListener(httpLis, tlsConf.Clone())
 	}

@@ -263,6 +263,9 @@ func restOptions(b *buildEnv, set policySet, limits Limits) transcoder.Options {
 	if restOpts.MaxJSONValues == 0 {
 		restOpts.MaxJSONValues = limits.MaxJSONValues
 	}
+	if restOpts.MaxQueryParams == 0 {
+		restOpts.MaxQueryParams = limits.MaxQueryParams
+	}
 	if restOpts.BodyTimeout == 0 {
 		restOpts.BodyTimeout = limits.BodyTimeout
 		if restOpts.BodyTimeout == 0 {

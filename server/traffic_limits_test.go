@@ -321,3 +321,28 @@ func TestTrafficGRPCAdvertisesStreamLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestTrafficQueryLimits: limits.max_query_params bounds the parameters of
+// a REST query (default 1000), and the depth of a parameter's field path
+// follows max_json_depth (the recursion limit, 2 × depth + 2).
+func TestTrafficQueryLimits(t *testing.T) {
+	_, addr := trafficBackend(t)
+	gw := startTrafficGateway(t, addr, gatewayOptions{edit: func(c *configv1.Config) {
+		c.Limits = &configv1.Limits{MaxQueryParams: proto32(5), MaxJsonDepth: proto32(8)}
+	}})
+	for _, tc := range []struct {
+		query string
+		want  int
+		msg   string
+	}{
+		{"tags=a&tags=b&tags=c&tags=d&tags=e", http.StatusOK, ""},
+		{"tags=a&tags=b&tags=c&tags=d&tags=e&tags=f", http.StatusBadRequest, "more than 5 parameters"},
+		{strings.Repeat("min_review.", 15) + "stars=1", http.StatusOK, ""}, // unknown beyond min_review: ignored
+		{strings.Repeat("min_review.", 17) + "stars=1", http.StatusBadRequest, "deeper than 17 fields"},
+	} {
+		code, body := restGet(t, gw.url+"/v1/shelves/1/books?"+tc.query)
+		if code != tc.want || !strings.Contains(string(body), tc.msg) {
+			t.Errorf("%.60s: got %d %s, want %d %q", tc.query, code, body, tc.want, tc.msg)
+		}
+	}
+}

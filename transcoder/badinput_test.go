@@ -33,7 +33,7 @@ func TestBadInput(t *testing.T) {
 		{"non-UTF-8 in a query string", call{method: "GET", path: "/v1/shelves/1/books?tags=%ff%fe"}, 400, 3},
 		{"bad int64 in path", call{method: "GET", path: "/v1/shelves/x1"}, 400, 3},
 		{"oversized path", call{method: "GET", path: long}, 414, 3},
-		{"oversized body", call{method: "POST", path: "/v1/shelves", body: `{"theme":"` + strings.Repeat("x", 5<<20) + `"}`}, 413, 3},
+		{"oversized body", call{method: "POST", path: "/v1/shelves", body: `{"theme":"` + strings.Repeat("x", 5<<20) + `"}`}, 413, 8},
 		{"invalid Grpc-Timeout", call{method: "GET", path: "/v1/shelves/1", header: map[string]string{"Grpc-Timeout": "soon"}}, 400, 3},
 		{"validation: empty theme", call{method: "POST", path: "/v1/shelves", body: `{"theme":""}`}, 400, 3},
 		{"validation: page_size out of range", call{method: "GET", path: "/v1/shelves/1/books?page_size=5000"}, 400, 3},

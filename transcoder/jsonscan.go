@@ -1,6 +1,7 @@
 package transcoder
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -32,6 +33,16 @@ const maxJSONDepth = 100
 func scanJSON(b []byte, lim jsonLimits) (end int, err error) {
 	end, _, err = scanJSONValues(b, lim)
 	return end, err
+}
+
+// checkJSONText checks the JSON text of a Struct, Value or ListValue given
+// as a path variable, query parameter or form value against the same
+// limits as a body; the reason is plain words (params words the error).
+func (t *Transcoder) checkJSONText(text string) error {
+	if _, err := scanJSON([]byte(text), t.limits); err != nil && !errors.Is(err, io.EOF) {
+		return errors.New(status.Convert(err).Message())
+	}
+	return nil
 }
 
 // decodedValueCost estimates the memory one JSON value costs once decoded

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -382,6 +383,108 @@ func TestRegressEncodedSlashInPath(t *testing.T) {
 			}
 			if p, r := compactJSON(pb), compactJSON(rb); p != r {
 				t.Errorf("body: got %s from Portico, want grpc-gateway's %s", pb, rb)
+			}
+		})
+	}
+}
+
+// TestRegressQueryDeepPath (issue 14, point 6): a query parameter's field
+// path had no depth bound: one 64 KiB query built a request nested 10,800
+// levels deep (+36 MB of RSS) and sent it on. It is a 400 naming the
+// bound, and nothing reaches the backend.
+func TestRegressQueryDeepPath(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	path := "/v1/things/a?" + strings.Repeat("child.", 10_000) + "name=x"
+	resp, body := call{method: "GET", path: path}.do(t, env.URL)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "deeper than 129 fields") {
+		t.Errorf("got %d %.200s, want 400 naming the depth bound", resp.StatusCode, body)
+	}
+	if n := env.Mirror.Calls(); n != 0 {
+		t.Errorf("backend calls: got %d, want 0", n)
+	}
+	// Within the bound, the same shape is bound and forwarded.
+	resp, body = call{method: "GET", path: "/v1/things/a?" + strings.Repeat("child.", 100) + "name=x"}.do(t, env.URL)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("100 levels: got %d %.200s, want 200", resp.StatusCode, body)
+	}
+}
+
+// TestRegressQueryJSONLimits (issue 14, point 6): a Struct or Value given
+// in a query parameter skipped max_json_depth and max_json_values, which
+// bound the same JSON in a body.
+func TestRegressQueryJSONLimits(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	for name, value := range map[string]string{
+		"too many values": "[" + strings.Repeat("1,", 10_000) + "1]",
+		"too deep":        strings.Repeat("[", 70) + strings.Repeat("]", 70),
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp, body := call{method: "GET", path: "/v1/things/a?value=" + url.QueryEscape(value)}.do(t, env.URL)
+			if resp.StatusCode != http.StatusBadRequest || !isErrorBody(body) {
+				t.Errorf("got %d %.200s, want a JSON 400", resp.StatusCode, body)
+			}
+		})
+	}
+	if n := env.Mirror.Calls(); n != 0 {
+		t.Errorf("backend calls: got %d, want 0", n)
+	}
+}
+
+// TestRegressQueryCharged (issue 14, point 6): a query was never charged
+// to the door's budget (max_body_bytes_in_flight), so any number of
+// costly queries were decoded at once. It is charged like a body: its
+// bytes plus 512 per value it may set.
+func TestRegressQueryCharged(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	query := "numbers=1" + strings.Repeat("&numbers=1", 999)
+	req := httptest.NewRequest("GET", "/v1/things/a?"+query, nil)
+	info := transcoder.NewInfo(req)
+	var charged int64
+	info.SetAdmission(func(_ context.Context, n int64) (func(), error) {
+		charged += n
+		return func() {}, nil
+	})
+	req = req.WithContext(transcoder.WithInfo(req.Context(), info))
+	rec := httptest.NewRecorder()
+	env.Server.Snapshot().REST.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("got %d %s, want 200", rec.Code, rec.Body.Bytes())
+	}
+	if want := int64(len(query) + 1000*512); charged < want {
+		t.Errorf("charged %d bytes to the budget, want at least %d", charged, want)
+	}
+}
+
+// TestRegressTooLargeCode (issue 14): a 413's error body said
+// INVALID_ARGUMENT (3); the README promises RESOURCE_EXHAUSTED (8), as the
+// gRPC door answers a message over the limit. Every way the REST door
+// answers 413: a declared length, a chunked body, a stream message.
+func TestRegressTooLargeCode(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Limits = &configv1.Limits{MaxBodyBytes: proto.Uint32(1024)}
+	}})
+	big := `{"theme":"` + strings.Repeat("a", 2048) + `"}`
+	for _, tc := range []struct {
+		name, path string
+		body       io.Reader
+	}{
+		{"declared length", "/v1/shelves", strings.NewReader(big)},
+		{"chunked", "/v1/shelves", io.MultiReader(strings.NewReader(big))},
+		{"stream message", "/v1/books:import", io.MultiReader(strings.NewReader(`{"parent":"shelves/1","book":{"title":"` + strings.Repeat("a", 2048) + `"}}`))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest("POST", env.URL+tc.path, tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := servertest.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			out, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(out), `"code":8`) {
+				t.Errorf("got %d %s, want 413 with code 8 (RESOURCE_EXHAUSTED)", resp.StatusCode, out)
 			}
 		})
 	}

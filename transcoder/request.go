@@ -23,17 +23,45 @@ import (
 
 // decodeRequest builds the request message of a unary or server-streaming
 // call, in grpc-gateway's order: body, automatic update_mask, path
-// variables, query parameters.
-func (t *Transcoder) decodeRequest(w http.ResponseWriter, r *http.Request, rt *route, vars []string) (proto.Message, error) {
+// variables, query parameters. form: the body is a form, whose values are
+// bound with the query's (form.go).
+func (t *Transcoder) decodeRequest(w http.ResponseWriter, r *http.Request, rt *route, vars []string, form bool) (proto.Message, error) {
 	req := rt.m.Input.New()
-	if rt.body != bodyNone {
-		body, err := t.readBody(w, r)
-		if err != nil {
+	var body []byte
+	var formText string
+	var err error
+	switch {
+	case form:
+		if body, err = t.readBody(w, r); err != nil {
 			return nil, err
 		}
-		// A large body holds room in the door's budget for the rest of the
-		// call: decoding (and the response) multiply its size in memory.
-		cost := int64(len(body))
+		if rt.body != bodyWhole {
+			formText = string(body)
+		}
+		body = nil // the route's body, if any, stays empty
+	case rt.body != bodyNone:
+		if body, err = t.readBody(w, r); err != nil {
+			return nil, err
+		}
+	default:
+		if err := t.drainBody(w, r); err != nil {
+			return nil, err
+		}
+	}
+	query := ""
+	if rt.body != bodyWhole {
+		query = r.URL.RawQuery
+		if err := t.params.Check(formText, query); err != nil {
+			return nil, err
+		}
+	}
+	// A large request holds room in the door's budget for the rest of the
+	// call: decoding (and the response) multiply its size in memory. A
+	// body is charged by its bytes and its JSON values; a query (and a
+	// form) by its bytes and the values it may set.
+	var cost int64
+	if len(body) > 0 {
+		cost = int64(len(body))
 		if !rt.bodyIsHTTPBody {
 			_, values, err := scanJSONValues(body, t.limits)
 			if err != nil && !errors.Is(err, io.EOF) {
@@ -41,11 +69,18 @@ func (t *Transcoder) decodeRequest(w http.ResponseWriter, r *http.Request, rt *r
 			}
 			cost = decodedCost(body, values)
 		}
+	}
+	if formText != "" || query != "" {
+		cost += int64(len(formText)+len(query)) + int64(params.Values(formText)+params.Values(query))*decodedValueCost
+	}
+	if cost > 0 {
 		release, err := call.FromContext(r.Context()).Admit(r.Context(), cost)
 		if err != nil {
 			return nil, err
 		}
 		context.AfterFunc(r.Context(), release)
+	}
+	if rt.body != bodyNone {
 		if err := t.decodeBody(req, rt, body, r.Header.Get("Content-Type")); err != nil {
 			return nil, err
 		}
@@ -59,7 +94,7 @@ func (t *Transcoder) decodeRequest(w http.ResponseWriter, r *http.Request, rt *r
 				if err != nil {
 					return nil, err
 				}
-				if err := params.Set(req, v.path, val); err != nil {
+				if err := t.params.Set(req, v.path, val); err != nil {
 					return nil, err
 				}
 			}
@@ -69,12 +104,12 @@ func (t *Transcoder) decodeRequest(w http.ResponseWriter, r *http.Request, rt *r
 		if err != nil {
 			return nil, err
 		}
-		if err := params.Set(req, v.path, val); err != nil {
+		if err := t.params.Set(req, v.path, val); err != nil {
 			return nil, err
 		}
 	}
-	if rt.body != bodyWhole && r.URL.RawQuery != "" {
-		if err := params.Query(req, r.URL.RawQuery, rt.skip); err != nil {
+	if formText != "" || query != "" {
+		if err := t.params.Form(req, formText, query, rt.skip); err != nil {
 			return nil, err
 		}
 	}
@@ -95,8 +130,52 @@ func (t *Transcoder) decodeRequest(w http.ResponseWriter, r *http.Request, rt *r
 // BodyTimeout (or the call's deadline, if sooner): a client that sends its
 // body a byte at a time does not hold the connection for ever.
 func (t *Transcoder) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	var body []byte
+	err := t.withBody(w, r, func(limit int64) (err error) {
+		var buf []byte
+		if r.ContentLength > 0 {
+			buf = make([]byte, 0, r.ContentLength+1)
+		}
+		body, err = readAllLimited(r.Body, buf, limit)
+		return err
+	})
+	return body, err
+}
+
+// drainBody reads the body of a request whose route takes none to its end
+// and drops it, within the same bounds as a body that is used (413, 408),
+// as grpc-gateway's handlers read it to the end: a body left unread would
+// keep net/http from noticing that the client went away during the call
+// (it watches the connection only once the body is read), and would hold
+// the connection for as long as the client takes to send it.
+func (t *Transcoder) drainBody(w http.ResponseWriter, r *http.Request) error {
+	return t.withBody(w, r, func(limit int64) error {
+		n, err := io.CopyN(io.Discard, r.Body, limit+1)
+		switch {
+		case n > limit:
+			return &http.MaxBytesError{Limit: limit}
+		case errors.Is(err, io.EOF):
+			return nil
+		}
+		return err
+	})
+}
+
+// withBody runs read, which reads r's body, within the body's bounds: a
+// declared Content-Length over MaxBodyBytes is refused before anything is
+// read, and the reads get BodyTimeout (or the call's deadline). A body
+// that could not be read to its end is left unread: net/http would
+// otherwise try to drain it before answering, waiting on the very client
+// that is too slow or too large; the connection is closed instead
+// (closeAfter).
+func (t *Transcoder) withBody(w http.ResponseWriter, r *http.Request, read func(limit int64) error) error {
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
+		return nil
+	}
+	limit := t.opts.MaxBodyBytes
+	if r.ContentLength > limit {
+		closeAfter(w, r)
+		return tooLarge(limit)
 	}
 	rc := http.NewResponseController(w)
 	if t.setReadDeadline(r.Context(), rc) {
@@ -104,20 +183,22 @@ func (t *Transcoder) readBody(w http.ResponseWriter, r *http.Request) ([]byte, e
 		// cancel the call while the backend answers.
 		defer rc.SetReadDeadline(time.Time{})
 	}
-	limit := t.opts.MaxBodyBytes
-	var buf []byte
-	if r.ContentLength > 0 && r.ContentLength <= limit {
-		buf = make([]byte, 0, r.ContentLength+1)
+	if err := read(limit); err != nil {
+		closeAfter(w, r)
+		return bodyError(err, limit)
 	}
-	body, err := readAllLimited(r.Body, buf, limit)
-	if err != nil {
-		// The rest of the body is not read: net/http would otherwise try
-		// to drain it before answering, waiting on the very client that is
-		// too slow or too large.
+	return nil
+}
+
+// closeAfter asks for the connection to be closed after the response, on
+// HTTP/1: the request's body is left unread. On HTTP/2 nothing is needed
+// (net/http resets the stream once the handler returns, refusing the
+// rest of the body, and other streams go on); a "Connection: close" there
+// would make net/http end the whole connection (GOAWAY).
+func closeAfter(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 {
 		w.Header().Set("Connection", "close")
-		return nil, bodyError(err, limit)
 	}
-	return body, nil
 }
 
 // setReadDeadline bounds the next reads from the body by BodyTimeout or
@@ -170,9 +251,10 @@ func bodyError(err error, limit int64) error {
 	return status.Errorf(codes.InvalidArgument, "reading request body: %v", err)
 }
 
-// tooLarge is the 413 for a body or message over the limit.
+// tooLarge is the 413 for a body or message over the limit:
+// RESOURCE_EXHAUSTED, as the gRPC door answers a message over the limit.
 func tooLarge(limit int64) error {
-	return withHTTPStatus(http.StatusRequestEntityTooLarge, status.Newf(codes.InvalidArgument, "request body larger than %d bytes", limit))
+	return withHTTPStatus(http.StatusRequestEntityTooLarge, status.Newf(codes.ResourceExhausted, "request body larger than %d bytes", limit))
 }
 
 func (t *Transcoder) decodeBody(req protoreflect.Message, rt *route, body []byte, contentType string) error {

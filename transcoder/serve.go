@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -45,10 +46,11 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	match, allowed, found := t.router.Lookup(r.Method, path)
+	method, overridden := routeMethod(r) // X-HTTP-Method-Override (form.go)
+	match, allowed, found := t.router.Lookup(method, path)
 	if !found && len(allowed) == 0 {
 		if alt, ok := withSlashesDecoded(path); ok { // grpc-gateway's reading (encodedslash.go)
-			match, allowed, found = t.router.Lookup(r.Method, alt)
+			match, allowed, found = t.router.Lookup(method, alt)
 		}
 	}
 	if !found && len(allowed) > 0 && isWebSocket(r) {
@@ -56,6 +58,13 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !found && len(allowed) > 0 && r.Method == http.MethodHead {
 		match, found = t.lookupHead(path)
+	}
+	fallback := false
+	if !found && method == http.MethodPost && slices.Contains(allowed, http.MethodGet) && isFormBody(r) {
+		// grpc-gateway's path-length fallback (form.go).
+		if m, _, ok := t.router.Lookup(http.MethodGet, path); ok {
+			match, found, fallback, method = m, true, true, http.MethodGet
+		}
 	}
 	if !found {
 		if len(allowed) > 0 {
@@ -72,6 +81,9 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := match.Value
 	info.Method = rt.m
 	info.Route = rt.b.Template.Raw
+	if overridden || fallback {
+		info.HTTPMethod = method // what the call is, for every policy
+	}
 
 	ctx, cancel, err := t.headers.incoming(r.Context(), r)
 	if err != nil {
@@ -90,7 +102,8 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		t.serveStream(ctx, w, r, rt, nil)
 		return
 	}
-	req, err := t.decodeRequest(w, r, rt, match.Vars)
+	form := isFormBody(r) && (overridden || fallback || rt.body == bodyNone)
+	req, err := t.decodeRequest(w, r, rt, match.Vars, form)
 	if err != nil {
 		t.writeError(ctx, w, r, err)
 		return

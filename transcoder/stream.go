@@ -118,7 +118,7 @@ func (s *httpStream) RecvMsg(m any) error {
 	if s.dec.broken {
 		s.mu.Lock()
 		if !s.wrote {
-			s.w.Header().Set("Connection", "close") // see readBody
+			closeAfter(s.w, s.r) // see withBody
 		}
 		s.mu.Unlock()
 	}

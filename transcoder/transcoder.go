@@ -44,6 +44,12 @@ type Options struct {
 	// MaxJSONValues bounds the values (array elements and object members)
 	// of one JSON message; more is 400. Default 10,000.
 	MaxJSONValues int
+	// MaxQueryParams bounds the parameters of a query string (with a form
+	// body, of both together); more is 400. Default 1000. The depth of a
+	// parameter's field path is bounded by RecursionLimit, and the JSON
+	// of a Struct, Value or ListValue given in one by MaxJSONDepth and
+	// MaxJSONValues, as a body's.
+	MaxQueryParams int
 	// BodyTimeout bounds reading a unary body, and each message of a
 	// streaming body (the wait for it included). Default 30s; negative
 	// means none.
@@ -96,7 +102,9 @@ type Transcoder struct {
 	json      *jsonenc.Encoder
 	marshaler runtime.Marshaler
 	limits    jsonLimits
-	opts      Options
+	// params bounds path variables, query strings and form bodies.
+	params params.Limits
+	opts   Options
 	// mappings holds the response mapping of each method that has one
 	// with REST choices (Options.Response), read on the error path only.
 	mappings map[*catalog.Method]*responsemap.Mapping
@@ -121,6 +129,9 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 	}
 	if opts.MaxJSONValues <= 0 {
 		opts.MaxJSONValues = 10_000
+	}
+	if opts.MaxQueryParams <= 0 {
+		opts.MaxQueryParams = params.DefaultMaxParams
 	}
 	if opts.BodyTimeout == 0 {
 		opts.BodyTimeout = 30 * time.Second
@@ -151,6 +162,7 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 		}},
 		opts: opts,
 	}
+	t.params = params.Limits{MaxParams: opts.MaxQueryParams, MaxDepth: opts.RecursionLimit, JSON: t.checkJSONText}
 	var errs config.Errors
 	t.ws = acceptOptions(opts.WebSocketOrigins)
 	for _, m := range cat.MethodList() {

@@ -251,8 +251,12 @@ func TestWebSocketBadInput(t *testing.T) {
 			c := wsDial(t, env, tc.path, tc.header)
 			tc.send(t, c)
 			code, reason, msgs := wsEnd(t, c)
-			if code != 4003 || !strings.Contains(reason, tc.reason) {
-				t.Errorf("close: got %d %q, want 4003 (INVALID_ARGUMENT) with %q", code, reason, tc.reason)
+			want := websocket.StatusCode(4003) // INVALID_ARGUMENT
+			if tc.name == "a message over max_body_bytes" {
+				want = 4008 // RESOURCE_EXHAUSTED, as its REST 413
+			}
+			if code != want || !strings.Contains(reason, tc.reason) {
+				t.Errorf("close: got %d %q, want %d with %q", code, reason, want, tc.reason)
 			}
 			if len(msgs) != 0 {
 				t.Errorf("messages: got %v, want none", msgs)

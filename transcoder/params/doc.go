@@ -7,8 +7,13 @@
 // It follows grpc-gateway's default query parser (runtime.DefaultQueryParser)
 // for keys and value syntax, but never consults protoregistry.GlobalTypes and
 // keeps no package-level state. Resolve a field path once, when the route is
-// built; call Set for each path variable and Query for the query string on
-// every request. All errors are gRPC status errors with
+// built; call Set for each path variable and Query for the query string (or
+// Form, for a form body with the query) on every request. A Limits bounds
+// what one request's parameters can cost — their number, the depth of a
+// field path (under the recursion limit, as for a JSON body), the JSON of a
+// Struct or Value — and Values estimates it for a door's budget; the
+// package-level Query and Set use the default Limits. All errors are gRPC
+// status errors with
 // codes.InvalidArgument whose message names the field and the offending
 // value; on error the message may have been partly modified and should be
 // discarded.

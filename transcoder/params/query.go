@@ -8,14 +8,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// Bounds on the work one query string can cause.
-const (
-	maxQueryBytes  = 64 << 10
-	maxQueryParams = 1000
-)
-
 // Query parses a raw URL query string (r.URL.RawQuery) onto msg the way
-// grpc-gateway's default query parser does:
+// grpc-gateway's default query parser does, within the default Limits:
 //
 //   - a key is a dotted field path, each step a proto field name or a JSON
 //     name ("min_review.stars", "pageSize"); every step but the last must be
@@ -29,19 +23,72 @@ const (
 //     or the body (see SkipBound). The path is in proto names whatever the
 //     key's spelling, without any [map key]; skip may be nil.
 //
-// A query over 64 KiB or with more than 1000 parameters, malformed
+// A query over 64 KiB or with more than 1000 parameters, a key whose path
+// is deeper than the recursion limit (DefaultMaxDepth), malformed
 // percent-encoding, a semicolon separator, a bad value, a non-UTF-8 string
 // or a conflicting oneof member is a codes.InvalidArgument status error.
 // Query never panics on any input.
 func Query(msg protoreflect.Message, rawQuery string, skip func(path string) bool) error {
-	if len(rawQuery) > maxQueryBytes {
-		return invalidArgument("query string longer than " + strconv.Itoa(maxQueryBytes) + " bytes")
-	}
-	if strings.Count(rawQuery, "&") >= maxQueryParams {
-		return invalidArgument("query string with more than " + strconv.Itoa(maxQueryParams) + " parameters")
+	return Limits{}.Query(msg, rawQuery, skip)
+}
+
+// Query is the package-level Query within l.
+func (l Limits) Query(msg protoreflect.Message, rawQuery string, skip func(path string) bool) error {
+	return l.Form(msg, "", rawQuery, skip)
+}
+
+// Form binds an application/x-www-form-urlencoded body and the URL's
+// query string onto msg as one list of parameters, the form's first and
+// then the query's, as net/http's Request.Form orders them (and
+// grpc-gateway's generated handlers bind Request.Form): a repeated field
+// gets the form's values before the query's, and a singular field given
+// in both is given twice. The rules are Query's; l.MaxParams counts the
+// parameters of both, l.MaxBytes bounds the query string only (the form
+// is a body: its caller bounds it).
+func (l Limits) Form(msg protoreflect.Message, form, rawQuery string, skip func(path string) bool) error {
+	l = l.withDefaults()
+	if err := l.Check(form, rawQuery); err != nil {
+		return err
 	}
 	var seen seenPaths
-	for q := rawQuery; q != ""; {
+	for _, q := range [2]string{form, rawQuery} {
+		if err := l.bindAll(msg, q, skip, &seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Check makes the checks of Form that need only the text's size: the
+// bytes of the query string and the number of parameters. A door runs it
+// before it charges its budget for the parameters (see Values), so that a
+// request refused anyway waits for nothing.
+func (l Limits) Check(form, rawQuery string) error {
+	l = l.withDefaults()
+	if len(rawQuery) > l.MaxBytes {
+		return invalidArgument("query string longer than " + strconv.Itoa(l.MaxBytes) + " bytes")
+	}
+	if pairs(form)+pairs(rawQuery) > l.MaxParams {
+		what := "query string"
+		if form != "" {
+			what = "form and query string"
+		}
+		return invalidArgument(what + " with more than " + strconv.Itoa(l.MaxParams) + " parameters")
+	}
+	return nil
+}
+
+// pairs counts the parameters of a query string (empty ones included).
+func pairs(q string) int {
+	if q == "" {
+		return 0
+	}
+	return strings.Count(q, "&") + 1
+}
+
+// bindAll binds every parameter of the query string q.
+func (l *Limits) bindAll(msg protoreflect.Message, q string, skip func(string) bool, seen *seenPaths) error {
+	for q != "" {
 		var pair string
 		pair, q, _ = strings.Cut(q, "&")
 		if pair == "" {
@@ -56,11 +103,14 @@ func Query(msg protoreflect.Message, rawQuery string, skip func(path string) boo
 		if err != nil {
 			return invalidArgument("invalid percent-encoding in query parameter " + quote(rawKey))
 		}
+		if err := l.checkPath(key); err != nil {
+			return err
+		}
 		value, err := unescape(rawValue)
 		if err != nil {
 			return invalidArgument("invalid percent-encoding in the value of query parameter " + quote(key))
 		}
-		if err := bind(msg, key, value, skip, &seen); err != nil {
+		if err := l.bind(msg, key, value, skip, seen); err != nil {
 			return err
 		}
 	}
@@ -91,7 +141,7 @@ func splitMapKey(key string) (field, mapKey string, ok bool) {
 }
 
 // bind applies one decoded query parameter to msg.
-func bind(msg protoreflect.Message, key, value string, skip func(string) bool, seen *seenPaths) error {
+func (l *Limits) bind(msg protoreflect.Message, key, value string, skip func(string) bool, seen *seenPaths) error {
 	fieldKey, mapKey, isMapKey := splitMapKey(key)
 
 	// Resolve the key against the descriptors only; msg is not touched until
@@ -153,16 +203,17 @@ func bind(msg protoreflect.Message, key, value string, skip func(string) bool, s
 		return err
 	}
 	if isMapKey {
-		return setMapEntry(parent, leaf, path, mapKey, value)
+		return setMapEntry(parent, leaf, path, mapKey, value, l.jsonAt(p))
 	}
-	if err := setField(parent, leaf, value); err != nil {
+	if err := setField(parent, leaf, value, l.jsonAt(p)); err != nil {
 		return fieldError(path, leaf, err, "a query parameter")
 	}
 	return nil
 }
 
-// setMapEntry sets the entry key of map field fd of m, at path, from value.
-func setMapEntry(m protoreflect.Message, fd protoreflect.FieldDescriptor, path, key, value string) error {
+// setMapEntry sets the entry key of map field fd of m, at path, from
+// value; j bounds a JSON value.
+func setMapEntry(m protoreflect.Message, fd protoreflect.FieldDescriptor, path, key, value string, j jsonRules) error {
 	k, err := parseScalar(fd.MapKey(), key)
 	if err != nil {
 		return invalidArgument("invalid key for map field " + strconv.Quote(path) + ": " + err.Error())
@@ -176,7 +227,7 @@ func setMapEntry(m protoreflect.Message, fd protoreflect.FieldDescriptor, path, 
 	var v protoreflect.Value
 	if vfd.Message() != nil {
 		v = mp.NewValue()
-		err = setWellKnown(v.Message(), value)
+		err = setWellKnown(v.Message(), value, j)
 	} else {
 		v, err = parseScalar(vfd, value)
 	}

@@ -23,6 +23,13 @@ var errMapNeedsKey = errors.New("a map field needs a key")
 // errors with codes.InvalidArgument whose message names the field and the
 // value.
 func Set(msg protoreflect.Message, p Path, value string) error {
+	return Limits{}.Set(msg, p, value)
+}
+
+// Set is the package-level Set within l: the JSON of a Struct, Value or
+// ListValue obeys l.MaxDepth and l.JSON.
+func (l Limits) Set(msg protoreflect.Message, p Path, value string) error {
+	l = l.withDefaults()
 	if len(p) == 0 {
 		return invalidArgument("empty field path")
 	}
@@ -34,7 +41,7 @@ func Set(msg protoreflect.Message, p Path, value string) error {
 	if err != nil {
 		return err
 	}
-	if err := setField(parent, p[len(p)-1], value); err != nil {
+	if err := setField(parent, p[len(p)-1], value, l.jsonAt(p)); err != nil {
 		return fieldError(p.String(), p[len(p)-1], err, "a text value")
 	}
 	return nil
@@ -61,9 +68,10 @@ func walk(m protoreflect.Message, p Path) (protoreflect.Message, error) {
 	return m, nil
 }
 
-// setField sets, or for a list appends, fd of m from its text form s. Its
-// errors are reasons (see fieldError), not status errors.
-func setField(m protoreflect.Message, fd protoreflect.FieldDescriptor, s string) error {
+// setField sets, or for a list appends, fd of m from its text form s; j
+// bounds a JSON value. Its errors are reasons (see fieldError), not status
+// errors.
+func setField(m protoreflect.Message, fd protoreflect.FieldDescriptor, s string, j jsonRules) error {
 	switch {
 	case fd.IsMap():
 		return errMapNeedsKey
@@ -78,14 +86,14 @@ func setField(m protoreflect.Message, fd protoreflect.FieldDescriptor, s string)
 		}
 		list := m.Mutable(fd).List()
 		e := list.NewElement()
-		if err := setWellKnown(e.Message(), s); err != nil {
+		if err := setWellKnown(e.Message(), s, j); err != nil {
 			return err
 		}
 		list.Append(e)
 		return nil
 	case fd.Message() != nil:
 		v := m.NewField(fd)
-		if err := setWellKnown(v.Message(), s); err != nil {
+		if err := setWellKnown(v.Message(), s, j); err != nil {
 			return err
 		}
 		m.Set(fd, v)

@@ -30,9 +30,10 @@ var errNotWellKnown = errors.New("not a well-known type with a text form")
 //   - google.protobuf.Struct, Value and ListValue: JSON text,
 //   - google.protobuf.Empty: "" or "{}".
 //
-// It works through protoreflect only, so m may be a generated or a dynamicpb
-// message. For any other type it returns errNotWellKnown.
-func setWellKnown(m protoreflect.Message, s string) error {
+// JSON text obeys j. It works through protoreflect only, so m may be a
+// generated or a dynamicpb message. For any other type it returns
+// errNotWellKnown.
+func setWellKnown(m protoreflect.Message, s string, j jsonRules) error {
 	md := m.Descriptor()
 	switch md.FullName() {
 	case "google.protobuf.Timestamp":
@@ -57,11 +58,11 @@ func setWellKnown(m protoreflect.Message, s string) error {
 		m.Set(fd, v)
 		return nil
 	case "google.protobuf.Struct":
-		return setJSON(m, s, "a JSON object")
+		return setJSON(m, s, "a JSON object", j)
 	case "google.protobuf.Value":
-		return setJSON(m, s, "a JSON value")
+		return setJSON(m, s, "a JSON value", j)
 	case "google.protobuf.ListValue":
-		return setJSON(m, s, "a JSON array")
+		return setJSON(m, s, "a JSON array", j)
 	case "google.protobuf.Empty":
 		if s != "" && s != "{}" {
 			return errors.New(quote(s) + ` is not "" or "{}"`)
@@ -71,10 +72,18 @@ func setWellKnown(m protoreflect.Message, s string) error {
 	return errNotWellKnown
 }
 
-// setJSON fills m, a Struct, Value or ListValue, from JSON text s; what
-// names the JSON expected, for the error.
-func setJSON(m protoreflect.Message, s, what string) error {
-	if err := protojson.Unmarshal([]byte(s), m.Interface()); err != nil {
+// setJSON fills m, a Struct, Value or ListValue, from JSON text s, within
+// j; what names the JSON expected, for the error.
+func setJSON(m protoreflect.Message, s, what string, j jsonRules) error {
+	if j.check != nil {
+		if err := j.check(s); err != nil {
+			return errors.New(quote(s) + " is not accepted: " + err.Error())
+		}
+	}
+	if err := (protojson.UnmarshalOptions{RecursionLimit: j.depth}).Unmarshal([]byte(s), m.Interface()); err != nil {
+		if strings.Contains(err.Error(), "recursion") {
+			return errors.New(quote(s) + " is nested too deep")
+		}
 		return errors.New(quote(s) + " is not " + what)
 	}
 	return nil

@@ -71,8 +71,17 @@ type Limits struct {
 	// body_timeout), then get 503 / RESOURCE_EXHAUSTED. Smaller ones never
 	// wait. Default 16 MiB.
 	MaxBodyBytesInFlight *uint32 `protobuf:"varint,15,opt,name=max_body_bytes_in_flight,json=maxBodyBytesInFlight,proto3,oneof" json:"max_body_bytes_in_flight,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Parameters in one query string (REST; with a form body, in both
+	// together); more is 400. Default 1000. Queries are bounded like bodies
+	// otherwise: a query string is at most 64 KiB, a parameter's field path
+	// nests no deeper than a JSON body may (2 × max_json_depth + 2 levels,
+	// the request counted), the JSON of a Struct, Value or ListValue given
+	// in one obeys max_json_depth and max_json_values, and a query is
+	// charged to max_body_bytes_in_flight by its bytes plus 512 per value it
+	// may set.
+	MaxQueryParams *uint32 `protobuf:"varint,16,opt,name=max_query_params,json=maxQueryParams,proto3,oneof" json:"max_query_params,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Limits) Reset() {
@@ -206,6 +215,13 @@ func (x *Limits) GetWriteTimeout() *durationpb.Duration {
 func (x *Limits) GetMaxBodyBytesInFlight() uint32 {
 	if x != nil && x.MaxBodyBytesInFlight != nil {
 		return *x.MaxBodyBytesInFlight
+	}
+	return 0
+}
+
+func (x *Limits) GetMaxQueryParams() uint32 {
+	if x != nil && x.MaxQueryParams != nil {
+		return *x.MaxQueryParams
 	}
 	return 0
 }
@@ -777,7 +793,7 @@ var File_portico_config_v1_traffic_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_traffic_proto_rawDesc = "" +
 	"\n" +
-	"\x1fportico/config/v1/traffic.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\x9f\t\n" +
+	"\x1fportico/config/v1/traffic.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\xec\t\n" +
 	"\x06Limits\x127\n" +
 	"\x10max_header_bytes\x18\x01 \x01(\rB\b\xbaH\x05*\x03(\x80\bH\x00R\x0emaxHeaderBytes\x88\x01\x01\x12S\n" +
 	"\x13read_header_timeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\x11readHeaderTimeout\x12F\n" +
@@ -794,7 +810,8 @@ const file_portico_config_v1_traffic_proto_rawDesc = "" +
 	"\x11keepalive_timeout\x18\f \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\x10keepaliveTimeout\x12O\n" +
 	"\x11min_ping_interval\x18\r \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\x0fminPingInterval\x12H\n" +
 	"\rwrite_timeout\x18\x0e \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\fwriteTimeout\x12F\n" +
-	"\x18max_body_bytes_in_flight\x18\x0f \x01(\rB\t\xbaH\x06*\x04(\x80\x80\x04H\aR\x14maxBodyBytesInFlight\x88\x01\x01B\x13\n" +
+	"\x18max_body_bytes_in_flight\x18\x0f \x01(\rB\t\xbaH\x06*\x04(\x80\x80\x04H\aR\x14maxBodyBytesInFlight\x88\x01\x01\x126\n" +
+	"\x10max_query_params\x18\x10 \x01(\rB\a\xbaH\x04*\x02(\x01H\bR\x0emaxQueryParams\x88\x01\x01B\x13\n" +
 	"\x11_max_header_bytesB\x19\n" +
 	"\x17_max_concurrent_streamsB\x11\n" +
 	"\x0f_max_json_depthB\x11\n" +
@@ -802,7 +819,8 @@ const file_portico_config_v1_traffic_proto_rawDesc = "" +
 	"\x0e_max_in_flightB\x12\n" +
 	"\x10_max_json_valuesB\x11\n" +
 	"\x0f_max_path_bytesB\x1b\n" +
-	"\x19_max_body_bytes_in_flight\"\\\n" +
+	"\x19_max_body_bytes_in_flightB\x13\n" +
+	"\x11_max_query_params\"\\\n" +
 	"\aNetwork\x12'\n" +
 	"\x0ftrusted_proxies\x18\x01 \x03(\tR\x0etrustedProxies\x12\x12\n" +
 	"\x04deny\x18\x02 \x03(\tR\x04deny\x12\x14\n" +
