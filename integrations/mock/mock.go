@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // Integration answers the methods its config lists.
@@ -48,10 +47,11 @@ func Factory(_ integrations.Env, in *configv1.Integration) (integrations.Backend
 	i := &Integration{name: in.GetName(), byMethod: map[string]*configv1.MockResponse{}, answers: map[string]answer{}}
 	for k, r := range in.GetMock().GetResponses() {
 		where := fmt.Sprintf("mock.responses[%d]", k)
-		sel := strings.TrimPrefix(r.GetSelector(), ".")
-		if !protoreflect.FullName(sel).IsValid() || !strings.Contains(sel, ".") {
-			return nil, fmt.Errorf("%s.selector: %q is not a method's full name (package.Service.Method)", where, r.GetSelector())
+		name, err := catalog.MethodSelector(strings.TrimPrefix(r.GetSelector(), "."))
+		if err != nil {
+			return nil, fmt.Errorf("%s.selector: %v", where, err)
 		}
+		sel := string(name)
 		if _, dup := i.byMethod[sel]; dup {
 			return nil, fmt.Errorf("%s.selector: %s has a response already", where, sel)
 		}

@@ -53,7 +53,7 @@ func TestFactoryErrors(t *testing.T) {
 		rs   []*configv1.MockResponse
 		want string
 	}{
-		{"not a full name", []*configv1.MockResponse{{Selector: "GetShelf", Json: "{}"}}, "not a method's full name"},
+		{"not a full name", []*configv1.MockResponse{{Selector: "GetShelf", Json: "{}"}}, "is not a method selector"},
 		{"twice", []*configv1.MockResponse{{Selector: svc + "GetShelf"}, {Selector: svc + "GetShelf"}}, "has a response already"},
 		{"bad code", []*configv1.MockResponse{{Selector: svc + "GetShelf", Code: "MISSING"}}, `"MISSING" is not a gRPC code name`},
 		{"json and failure", []*configv1.MockResponse{{Selector: svc + "GetShelf", Code: "NOT_FOUND", Json: `{"id":"1"}`}}, "exclusive"},

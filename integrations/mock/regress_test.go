@@ -3,6 +3,7 @@ package mock
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
@@ -41,5 +42,19 @@ func TestRegressMethodWithoutResponseIsNotServed(t *testing.T) {
 	}
 	if _, err := i.Unary(context.Background(), get, get.Input.New().Interface()); err != nil {
 		t.Errorf("Unary(GetShelf): got %v, want the response", err)
+	}
+}
+
+// TestRegressSelectorAsGRPCPath: a mock response's selector written as
+// the method's gRPC path (/package.Service/Method), which every policy
+// reads, was refused here: one selector syntax everywhere.
+func TestRegressSelectorAsGRPCPath(t *testing.T) {
+	i, err := newMock(t, &configv1.MockResponse{Selector: "/" + strings.TrimSuffix(svc, ".") + "/GetShelf", Json: `{"id": "1"}`})
+	if err != nil {
+		t.Fatalf("a /package.Service/Method selector: got %v, want it read as the method", err)
+	}
+	get := method(t, methods(t, i), "GetShelf")
+	if err := i.Check(get); err != nil {
+		t.Errorf("Check(GetShelf): got %v, want its response found", err)
 	}
 }
