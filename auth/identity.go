@@ -25,8 +25,12 @@ func withIdentity(ctx context.Context, id *call.Identity, adds [][2]string, remo
 	if md == nil {
 		md = metadata.MD{}
 	}
+	info := call.FromContext(ctx)
 	for _, k := range removes {
 		deleteSpellings(md, k)
+		if info != nil {
+			info.SetBackendHeader(k, nil)
+		}
 	}
 	if !creds.empty() {
 		creds.stripMetadata(md)
@@ -41,6 +45,9 @@ func withIdentity(ctx context.Context, id *call.Identity, adds [][2]string, remo
 	for _, h := range adds {
 		deleteSpellings(md, h[0])
 		md[h[0]] = []string{h[1]}
+		if info != nil {
+			info.SetBackendHeader(h[0], md[h[0]])
+		}
 	}
 	return metadata.NewIncomingContext(ctx, md)
 }

@@ -78,6 +78,7 @@ type Info struct {
 	Refusal string
 
 	respHeader http.Header
+	backendSet map[string][]string // by integrations.HeaderName-style folded name; nil value: removed
 	admit      func(context.Context, int64) (func(), error)
 }
 
@@ -148,6 +149,32 @@ func (c *Info) SetResponseHeader(name, value string) {
 // ResponseHeader returns the headers policies set for the response; nil
 // when none were.
 func (c *Info) ResponseHeader() http.Header { return c.respHeader }
+
+// SetBackendHeader records that a policy set a header for the backend
+// (an authorizer's addition), replacing what the client sent under that
+// name; values nil records that the policy removed it. A request mapping
+// that forwards the name by choice forwards the policy's decision, never
+// the client's value. Names are compared as backends compare them: any
+// case, "_" and "-" alike.
+func (c *Info) SetBackendHeader(name string, values []string) {
+	if c.backendSet == nil {
+		c.backendSet = map[string][]string{}
+	}
+	c.backendSet[foldHeader(name)] = values
+}
+
+// BackendHeader returns what a policy set for the backend under name
+// (nil when it removed it) and whether a policy decided on it at all.
+func (c *Info) BackendHeader(name string) ([]string, bool) {
+	if c == nil {
+		return nil, false
+	}
+	vs, ok := c.backendSet[foldHeader(name)]
+	return vs, ok
+}
+
+// foldHeader is a header name as backends compare names.
+func foldHeader(k string) string { return strings.ReplaceAll(strings.ToLower(k), "_", "-") }
 
 type ctxKey struct{}
 

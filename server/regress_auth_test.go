@@ -392,3 +392,49 @@ func TestRegressCredentialsForwarded(t *testing.T) {
 	}
 	snap.Close()
 }
+
+// TestRegressMappingForwardsAuthorizerHeaders (issue 14, point 4, a
+// sibling): a request mapping that lists a header an authorizer sets
+// (x-authz) or removes (x-authz-secret) in forward_headers read it from
+// what the client sent, so a client's own X-Authz replaced the
+// authorizer's and a removed header came back. The authorizer's decision
+// is what the backend gets, on both doors.
+func TestRegressMappingForwardsAuthorizerHeaders(t *testing.T) {
+	az := authtest.NewAuthorizer(t)
+	az.SetDecide(func(*authv3.CheckRequest) *authv3.CheckResponse {
+		resp := authtest.Allow(map[string]string{"x-authz": "ok"})
+		resp.GetOkResponse().HeadersToRemove = []string{"x-authz-secret"}
+		return resp
+	})
+	e := startAuth(t, func(c *configv1.Config, _ *authtest.Issuer) {
+		c.Auth.Providers = append(c.Auth.Providers, &configv1.AuthProvider{Name: "opa", Kind: &configv1.AuthProvider_External{
+			External: &configv1.ExternalAuthorizer{Target: az.Addr, Timeout: durationpb.New(2 * time.Second)}}})
+		c.Apis[0].Auth.Providers = []string{"corp", "opa"}
+		c.Apis[0].Request = &configv1.RequestMapping{ForwardHeaders: []string{"x-authz", "x-authz-secret", "x-trace"}}
+	})
+	tok := e.iss.Token(t, authtest.Claims{"sub": "alice"})
+	check := func(door string, md metadata.MD) {
+		t.Helper()
+		if got := md["x-authz"]; len(got) != 1 || got[0] != "ok" {
+			t.Errorf("%s: the backend got x-authz %q, want the authorizer's [ok]", door, got)
+		}
+		if got := md["x-authz-secret"]; len(got) != 0 {
+			t.Errorf("%s: the backend got x-authz-secret %q, want it removed by the authorizer", door, got)
+		}
+		if got := md["x-trace"]; len(got) != 1 || got[0] != "t1" {
+			t.Errorf("%s: the backend got x-trace %q, want the client's [t1] (forwarded, no policy set it)", door, got)
+		}
+	}
+	resp, body := rawRequest(t, e.URL, "GET", "/v1/shelves/1/books/1",
+		"Authorization: Bearer "+tok, "X-Authz: forged", "X-Authz-Secret: s1", "X-Trace: t1")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("REST: got %d %s, want 200", resp.StatusCode, truncate(body))
+	}
+	check("REST", e.rec.lastMD())
+	md := grpcBearer(tok)
+	md["x-authz"], md["x-authz-secret"], md["x-trace"] = "forged", "s1", "t1"
+	if st, _ := grpcGetBook(t, e.Conn, "shelves/1/books/1", md); st.Code() != codes.OK {
+		t.Fatalf("gRPC: got %v, want OK", st.Err())
+	}
+	check("gRPC", e.rec.lastMD())
+}

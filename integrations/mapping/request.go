@@ -117,7 +117,12 @@ func (r *Request) Apply(ctx context.Context) context.Context {
 	info := call.FromContext(ctx)
 	for _, name := range r.forward {
 		var vs []string
+		set, bySet := info.BackendHeader(name)
 		switch {
+		case bySet:
+			// A policy decided on this name (an authorizer's addition or
+			// removal): its decision, never the client's value.
+			vs = set
 		case name == "x-forwarded-for" || name == "x-forwarded-host" || info == nil:
 			// The door's own: the real peer appended to what proxies said.
 			vs = in[name]
