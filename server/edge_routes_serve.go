@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -70,6 +71,9 @@ func (h *routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		info = transcoder.NewInfo(r)
 		r = r.WithContext(transcoder.WithInfo(r.Context(), info))
 	}
+	if err == nil {
+		err = methodOverride(r)
+	}
 	if err != nil {
 		h.snap.REST.WriteError(w, r, err)
 		return
@@ -100,6 +104,34 @@ func (h *routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The credentials the gates consumed (query parameters included) are
 	// dropped here unless the route forwards them.
 	rt.proxy.ServeHTTP(w, withoutCredentials(out))
+}
+
+// errOverride refuses a plain route's request that asks its backend for
+// another method than the one the gateway decided on.
+var errOverride = status.Error(codes.InvalidArgument, "a method override (X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override, _method) is not passed to a plain route: send the method itself")
+
+// methodOverride refuses a request carrying a method override, in any
+// spelling: many frameworks behind a plain route (Rails, Laravel,
+// Symfony, Express's method-override, ASP.NET) run the method it names,
+// while the gateway's policies (an authorizer's decision, CSRF) judged
+// the request's own method. A _method in the body cannot be seen here
+// without reading it; docs/security.md says so.
+func methodOverride(r *http.Request) error {
+	for k := range r.Header {
+		switch integrations.HeaderName(k) {
+		case "x-http-method-override", "x-http-method", "x-method-override":
+			return errOverride
+		}
+	}
+	if r.URL.RawQuery != "" {
+		for _, part := range strings.Split(r.URL.RawQuery, "&") {
+			k, _, _ := strings.Cut(part, "=")
+			if name, err := url.QueryUnescape(k); err == nil && strings.EqualFold(name, "_method") {
+				return errOverride
+			}
+		}
+	}
+	return nil
 }
 
 // match returns the route a request is for and its canonical path; nil

@@ -1666,3 +1666,38 @@ func TestRegressRefusedBodyAnswerReadable(t *testing.T) {
 		}
 	}
 }
+
+// TestRegressRouteMethodOverride (issue 14, point 1, a sibling): a plain
+// route passed X-HTTP-Method-Override (and its kin, and a _method query
+// parameter) to its backend, which many frameworks obey: the gateway's
+// policies judged a POST (an authorizer allowing it) while the backend
+// ran a DELETE. Such a request is refused before any decision; a request
+// without one is served as before.
+func TestRegressRouteMethodOverride(t *testing.T) {
+	env, b := startPathsGateway(t)
+	for _, tc := range []struct{ target, header string }{
+		{"/legacy/public/x", "X-HTTP-Method-Override: DELETE"},
+		{"/legacy/public/x", "X_HTTP_Method_Override: DELETE"},
+		{"/legacy/public/x", "X-HTTP-Method: DELETE"},
+		{"/legacy/public/x", "x-method-override: DELETE"},
+		{"/legacy/public/x?_method=DELETE", ""},
+		{"/legacy/public/x?a=1&_METHOD=delete", ""},
+	} {
+		b.got() // forget earlier requests
+		var headers []string
+		if tc.header != "" {
+			headers = append(headers, tc.header)
+		}
+		resp, body := rawRequest(t, env.URL, "POST", tc.target, headers...)
+		if resp.StatusCode != http.StatusBadRequest || !isJSONError(body) {
+			t.Errorf("POST %s %q: got %d %s, want a JSON 400", tc.target, tc.header, resp.StatusCode, truncate(body))
+		}
+		if got := b.got(); len(got) > 0 {
+			t.Errorf("POST %s %q: the backend got %q, want nothing forwarded", tc.target, tc.header, got)
+		}
+	}
+	resp, body := rawRequest(t, env.URL, "POST", "/legacy/public/x?method=x")
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("POST without an override: got %d %s, want 200", resp.StatusCode, truncate(body))
+	}
+}
