@@ -3,10 +3,10 @@ package auth
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/portico-gw/portico/call"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -116,28 +116,10 @@ func (c *credentials) stripRequest(r *http.Request) *http.Request {
 	}
 	if len(c.queries) > 0 && r.URL != nil && r.URL.RawQuery != "" {
 		u := *r.URL
-		u.RawQuery = stripQuery(u.RawQuery, c.queries)
+		u.RawQuery = call.StripQuery(u.RawQuery, c.queries)
 		out.URL = &u
 	}
 	return &out
-}
-
-// stripQuery drops the named parameters from a raw query, keeping the
-// others as they were written (their order and escaping). Names are
-// compared unescaped, as url.Values reads them.
-func stripQuery(raw string, names []string) string {
-	var kept []string
-	for _, part := range strings.Split(raw, "&") {
-		if part == "" {
-			continue
-		}
-		k, _, _ := strings.Cut(part, "=")
-		if name, err := url.QueryUnescape(k); err == nil && slices.Contains(names, name) {
-			continue
-		}
-		kept = append(kept, part)
-	}
-	return strings.Join(kept, "&")
 }
 
 type consumedKey struct{}

@@ -28,8 +28,15 @@ import (
 // it received.
 type recorder struct {
 	*bookstore.Server
-	mu   sync.Mutex
-	last metadata.MD
+	mu      sync.Mutex
+	last    metadata.MD
+	lastReq any // the last unary request message
+}
+
+func (r *recorder) lastRequest() any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastReq
 }
 
 func (r *recorder) lastMD() metadata.MD {
@@ -56,6 +63,9 @@ func startRecorder(t *testing.T) (*recorder, string) {
 	gs := r.Serve(lis,
 		grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 			r.record(ctx)
+			r.mu.Lock()
+			r.lastReq = req
+			r.mu.Unlock()
 			return h(ctx, req)
 		}),
 		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {

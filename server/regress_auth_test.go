@@ -438,3 +438,35 @@ func TestRegressMappingForwardsAuthorizerHeaders(t *testing.T) {
 	}
 	check("gRPC", e.rec.lastMD())
 }
+
+// TestRegressQueryCredentialBoundIntoMessage (issue 14, point 5, a
+// sibling): an API key given as a query parameter was dropped from the
+// metadata but still bound into the request message when the message has
+// a field of that name, so the backend got the key inside the message.
+// A consumed query parameter is bound into nothing, unless the API says
+// forward_credentials.
+func TestRegressQueryCredentialBoundIntoMessage(t *testing.T) {
+	dir := t.TempDir()
+	keys := authtest.WriteFile(t, dir, "keys.yaml", []byte(fmt.Sprintf("- {id: k1, sha256: %s}\n", apikey.Hash("the-key"))))
+	for _, forward := range []bool{false, true} {
+		e := startAuth(t, func(c *configv1.Config, _ *authtest.Issuer) {
+			c.Auth.Providers = append(c.Auth.Providers, &configv1.AuthProvider{Name: "partners",
+				Kind: &configv1.AuthProvider_ApiKey{ApiKey: &configv1.ApiKeyProvider{Query: "tags", KeysFile: keys}}})
+			c.Apis[0].Auth.Providers = []string{"partners"}
+			c.Apis[0].ForwardCredentials = forward
+		})
+		if a := restCall(t, e.URL, http.MethodGet, "/v1/shelves/1/books?tags=the-key&page_size=2", nil, ""); a.code != http.StatusOK {
+			t.Fatalf("forward_credentials=%v: got %d %s, want 200", forward, a.code, a.body)
+		}
+		req, ok := e.rec.lastRequest().(*bookstorev1.ListBooksRequest)
+		if !ok {
+			t.Fatalf("forward_credentials=%v: the backend got %T, want a ListBooksRequest", forward, e.rec.lastRequest())
+		}
+		if got := slices.Contains(req.GetTags(), "the-key"); got != forward {
+			t.Errorf("forward_credentials=%v: the backend's message has tags %q, want the key there: %v", forward, req.GetTags(), forward)
+		}
+		if req.GetPageSize() != 2 {
+			t.Errorf("forward_credentials=%v: page_size %d, want 2 (other parameters still bound)", forward, req.GetPageSize())
+		}
+	}
+}

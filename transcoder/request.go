@@ -50,7 +50,9 @@ func (t *Transcoder) decodeRequest(w http.ResponseWriter, r *http.Request, rt *r
 	}
 	query := ""
 	if rt.body != bodyWhole {
-		query = r.URL.RawQuery
+		// Without the parameters a policy consumed (an API key given in
+		// the query is not bound into the message).
+		query = call.FromContext(r.Context()).QueryForBackend(r.URL.RawQuery)
 		if err := t.params.Check(formText, query); err != nil {
 			return nil, err
 		}
