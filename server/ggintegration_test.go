@@ -16,7 +16,7 @@ package server_test
 // the excess-body cancellation tests and form bodies (handled and tested
 // with the REST door's own tests), and BulkCreate's error metadata
 // (Portico does not forward Grpc-Metadata-* headers by default; the
-// README lists it).
+// deliberate differences in docs/apis.md list it).
 
 import (
 	"bufio"
@@ -246,7 +246,7 @@ func TestGRPCGatewayIntegrationScenarios(t *testing.T) {
 		{name: "post with an empty body", method: "POST", path: "/v2/example/postwithemptybody/name", status: 200},
 		{name: "unknown path", method: "POST", path: "/", body: "{}", status: 404, want: `{"code":5}`},
 		{name: "wrong method", method: "GET", path: "/v1/example/echo/myid", status: 405, want: `{"code":12}`,
-			differs: "a known path with the wrong method is 405 with Allow (grpc-gateway: 501); the README lists it"},
+			differs: "a known path with the wrong method is 405 with Allow (grpc-gateway: 501); docs/apis.md lists it"},
 		{name: "invalid argument", method: "GET", path: "/v1/example/echo/myid/not_int64", status: 400, want: `{"code":3}`,
 			differs: "Portico names the field and the value in its message"},
 		{name: "response body", method: "GET", path: "/responsebody/foo", status: 200, want: `{"data":"foo"}`},

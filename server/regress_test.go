@@ -247,7 +247,7 @@ func TestRegressHTTPBodyNearLimit(t *testing.T) {
 }
 
 // TestRegressLongPath (finding 5): a 100 KB path got a plain-text 431 from
-// net/http; the README promises a JSON 414.
+// net/http; docs/traffic.md (Limits) promises a JSON 414.
 func TestRegressLongPath(t *testing.T) {
 	env := servertest.StartHostile(t, servertest.Options{})
 	resp, out := get(t, env.URL+"/v1/things/"+strings.Repeat("a", 100<<10))
@@ -1619,8 +1619,8 @@ func TestRegressCancelReachesBackend(t *testing.T) {
 }
 
 // TestRegressTooLargeCodePlainRoute (issue 14): a plain route's 413 said
-// INVALID_ARGUMENT (3) where the README promises RESOURCE_EXHAUSTED (8),
-// as the REST door's own 413 (transcoder's TestRegressTooLargeCode).
+// INVALID_ARGUMENT (3) where docs/traffic.md (Limits) promises
+// RESOURCE_EXHAUSTED (8), as the REST door's own 413 (transcoder's TestRegressTooLargeCode).
 func TestRegressTooLargeCodePlainRoute(t *testing.T) {
 	lb := startLegacy(t)
 	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {

@@ -456,8 +456,8 @@ func TestRegressQueryCharged(t *testing.T) {
 }
 
 // TestRegressTooLargeCode (issue 14): a 413's error body said
-// INVALID_ARGUMENT (3); the README promises RESOURCE_EXHAUSTED (8), as the
-// gRPC door answers a message over the limit. Every way the REST door
+// INVALID_ARGUMENT (3); docs/traffic.md (Limits) promises
+// RESOURCE_EXHAUSTED (8), as the gRPC door answers a message over the limit. Every way the REST door
 // answers 413: a declared length, a chunked body, a stream message.
 func TestRegressTooLargeCode(t *testing.T) {
 	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {

@@ -32,9 +32,9 @@ func buildPortico(t *testing.T) string {
 	return bin
 }
 
-// writeConfig writes the README's config contract, pointing at backend,
-// with :0 listeners, next to copies of the example descriptor set and
-// HTTP rules (paths relative to the config file).
+// writeConfig writes the config contract (docs/config.md's example),
+// pointing at backend, with :0 listeners, next to copies of the example
+// descriptor set and HTTP rules (paths relative to the config file).
 func writeConfig(t *testing.T, backend, integration string) string {
 	t.Helper()
 	dir := t.TempDir()

@@ -115,7 +115,7 @@ func TestRegressRoutesListsGRPCOnlyMethods(t *testing.T) {
 
 // The demo's first screen said "WARN ... no auth": its API did not say it
 // is public. The example configs (examples/) and every config in the
-// README say so too: a reader copies them.
+// README and docs/ say so too: a reader copies them.
 func TestRegressDemoAndExamplesSayPublic(t *testing.T) {
 	cfg, cleanup, err := startDemo()
 	if err != nil {
@@ -142,33 +142,45 @@ func TestRegressDemoAndExamplesSayPublic(t *testing.T) {
 		}
 	}
 
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	// The README's reference moved to docs/: its configs are checked there.
+	pages, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := readmeYAML(string(readme))
+	var blocks []readmeBlock
+	for _, p := range append([]string{filepath.Join("..", "..", "README.md")}, pages...) {
+		text, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range readmeYAML(string(text)) {
+			b.file = filepath.ToSlash(strings.TrimPrefix(p, filepath.Join("..", "..")+string(filepath.Separator)))
+			blocks = append(blocks, b)
+		}
+	}
 	if len(blocks) < 10 {
-		t.Fatalf("found %d YAML configs in the README, want the dozen it has", len(blocks))
+		t.Fatalf("found %d YAML configs in the README and docs/, want the dozen they have", len(blocks))
 	}
 	for _, b := range blocks {
 		var doc struct {
 			Apis []map[string]any `yaml:"apis"`
 		}
 		if err := yaml.Unmarshal([]byte(b.text), &doc); err != nil {
-			t.Errorf("README.md:%d: not YAML: %v", b.line, err)
+			t.Errorf("%s:%d: not YAML: %v", b.file, b.line, err)
 			continue
 		}
 		for i, api := range doc.Apis {
 			if _, ok := api["auth"]; !ok {
-				t.Errorf("README.md:%d: apis[%d] (%v) has no auth: got none, want auth: {public: true} or providers", b.line, i, api["services"])
+				t.Errorf("%s:%d: apis[%d] (%v) has no auth: got none, want auth: {public: true} or providers", b.file, b.line, i, api["services"])
 			}
 		}
 	}
 }
 
-// readmeBlock is a config in the README: a ```yaml block, or the body of
-// a `cat > *.yaml <<'EOF'` here-document.
+// readmeBlock is a config in the README or a docs/ page: a ```yaml
+// block, or the body of a `cat > *.yaml <<'EOF'` here-document.
 type readmeBlock struct {
+	file string
 	line int
 	text string
 }
