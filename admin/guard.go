@@ -8,8 +8,8 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/crossorigin"
-	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -87,7 +87,7 @@ func (g *Guard) Check(r *http.Request) error {
 	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == "application/json" {
 		return nil
 	}
-	return transcoder.HTTPStatus(http.StatusUnsupportedMediaType,
+	return call.WithHTTPStatus(http.StatusUnsupportedMediaType,
 		status.Newf(codes.InvalidArgument, "%s needs Content-Type: application/json", r.Method))
 }
 

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/auth/rules"
+	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/pool"
 	"google.golang.org/grpc"
@@ -120,9 +120,9 @@ func Build(env Env) (_ *Policies, err error) {
 		// In every spelling a backend may read as the same name.
 		reserved := make(map[string]bool, len(b.reserved))
 		for k := range b.reserved {
-			reserved[integrations.HeaderName(k)] = true
+			reserved[call.HeaderName(k)] = true
 		}
-		pol.Reserved = func(k string) bool { return reserved[integrations.HeaderName(k)] }
+		pol.Reserved = func(k string) bool { return reserved[call.HeaderName(k)] }
 	}
 	if len(plans) == 0 {
 		return pol, nil

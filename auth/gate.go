@@ -9,7 +9,6 @@ import (
 	"github.com/portico-gw/portico/auth/extauthz"
 	"github.com/portico-gw/portico/auth/rules"
 	"github.com/portico-gw/portico/call"
-	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -124,7 +123,7 @@ func externalRefusal(info *call.Info, d *extauthz.Decision) error {
 		def = http.StatusTooManyRequests
 	}
 	if d.HTTPStatus != 0 && d.HTTPStatus != def {
-		return transcoder.HTTPStatus(d.HTTPStatus, st)
+		return call.WithHTTPStatus(d.HTTPStatus, st)
 	}
 	return st.Err()
 }

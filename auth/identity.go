@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/portico-gw/portico/call"
-	"github.com/portico-gw/portico/integrations"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -15,7 +14,7 @@ import (
 // headers set. Both doors have already dropped these names from what the
 // client sent, so they cannot be forged; set replaces, never appends, and
 // a name set or removed goes in every spelling a backend reads as the same
-// name (integrations.HeaderName: X_Authz for x-authz).
+// name (call.HeaderName: X_Authz for x-authz).
 func withIdentity(ctx context.Context, id *call.Identity, adds [][2]string, removes []string, creds *credentials) context.Context {
 	if (id == nil || len(id.Metadata) == 0) && len(adds) == 0 && len(removes) == 0 && creds.empty() {
 		return ctx
@@ -59,9 +58,9 @@ func withIdentity(ctx context.Context, id *call.Identity, adds [][2]string, remo
 
 // deleteSpellings deletes k from md in every spelling.
 func deleteSpellings(md metadata.MD, k string) {
-	n := integrations.HeaderName(k)
+	n := call.HeaderName(k)
 	for old := range md {
-		if integrations.HeaderName(old) == n {
+		if call.HeaderName(old) == n {
 			delete(md, old)
 		}
 	}

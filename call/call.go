@@ -80,7 +80,7 @@ type Info struct {
 	Refusal string
 
 	respHeader http.Header
-	backendSet map[string][]string // by integrations.HeaderName-style folded name; nil value: removed
+	backendSet map[string][]string // by call.HeaderName-style folded name; nil value: removed
 	dropQuery  []string            // query parameters a policy consumed (credentials)
 	admit      func(context.Context, int64) (func(), error)
 }
@@ -163,7 +163,7 @@ func (c *Info) SetBackendHeader(name string, values []string) {
 	if c.backendSet == nil {
 		c.backendSet = map[string][]string{}
 	}
-	c.backendSet[foldHeader(name)] = values
+	c.backendSet[HeaderName(name)] = values
 }
 
 // BackendHeader returns what a policy set for the backend under name
@@ -172,7 +172,7 @@ func (c *Info) BackendHeader(name string) ([]string, bool) {
 	if c == nil {
 		return nil, false
 	}
-	vs, ok := c.backendSet[foldHeader(name)]
+	vs, ok := c.backendSet[HeaderName(name)]
 	return vs, ok
 }
 
@@ -210,8 +210,6 @@ func StripQuery(raw string, names []string) string {
 	return strings.Join(kept, "&")
 }
 
-// foldHeader is a header name as backends compare names.
-func foldHeader(k string) string { return strings.ReplaceAll(strings.ToLower(k), "_", "-") }
 
 type ctxKey struct{}
 

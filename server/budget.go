@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/portico-gw/portico/transcoder"
+	"github.com/portico-gw/portico/call"
 	"golang.org/x/sync/semaphore"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -53,7 +53,7 @@ func (b *budget) admit(ctx context.Context, n int64) (release func(), err error)
 		wctx, cancel := context.WithTimeout(ctx, b.wait)
 		defer cancel()
 		if err := b.sem.Acquire(wctx, n); err != nil {
-			return nil, transcoder.HTTPStatus(http.StatusServiceUnavailable,
+			return nil, call.WithHTTPStatus(http.StatusServiceUnavailable,
 				status.New(codes.ResourceExhausted, "gateway busy: too many large requests in flight"))
 		}
 	}

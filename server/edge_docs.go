@@ -13,7 +13,6 @@ import (
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/explorer"
 	"github.com/portico-gw/portico/openapi"
-	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -105,5 +104,5 @@ func (h *docsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // restStatus is a status error the REST door answers with an HTTP status.
 func restStatus(code int, c codes.Code, msg string) error {
-	return transcoder.HTTPStatus(code, status.New(c, msg))
+	return call.WithHTTPStatus(code, status.New(c, msg))
 }

@@ -13,9 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/portico-gw/portico/call"
-	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/integrations/httpbackend"
-	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -45,7 +43,7 @@ import (
 //     authorizer's headers) and what they remove are applied last, after
 //     httputil.ReverseProxy has removed the hop-by-hop headers and those
 //     the client's Connection header names, in every spelling a backend
-//     reads as the same name (integrations.HeaderName).
+//     reads as the same name (call.HeaderName).
 
 // routesHandler matches requests against the routes' prefixes.
 type routesHandler struct {
@@ -68,8 +66,8 @@ func (h *routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	info := call.FromContext(r.Context())
 	if info == nil {
-		info = transcoder.NewInfo(r)
-		r = r.WithContext(transcoder.WithInfo(r.Context(), info))
+		info = call.NewHTTP(r)
+		r = r.WithContext(call.NewHTTPContext(r.Context(), info))
 	}
 	if err == nil {
 		err = methodOverride(r)
@@ -118,7 +116,7 @@ var errOverride = status.Error(codes.InvalidArgument, "a method override (X-HTTP
 // without reading it; docs/security.md says so.
 func methodOverride(r *http.Request) error {
 	for k := range r.Header {
-		switch integrations.HeaderName(k) {
+		switch call.HeaderName(k) {
 		case "x-http-method-override", "x-http-method", "x-method-override":
 			return errOverride
 		}
@@ -210,7 +208,7 @@ func sameFold(a, b rune) bool {
 func (h *routesHandler) clientMetadata(in http.Header) metadata.MD {
 	md := make(metadata.MD, len(in))
 	for k, vs := range in {
-		if !integrations.Reserved(k, h.reserved) {
+		if !call.Reserved(k, h.reserved) {
 			md[strings.ToLower(k)] = vs
 		}
 	}
@@ -220,7 +218,7 @@ func (h *routesHandler) clientMetadata(in http.Header) metadata.MD {
 // gateChanges is what the gates did to the headers the backend gets.
 type gateChanges struct {
 	set     metadata.MD     // names set (or set again), as the gates wrote them
-	removed map[string]bool // names removed (integrations.HeaderName)
+	removed map[string]bool // names removed (call.HeaderName)
 }
 
 type gateChangesKey struct{}
@@ -231,13 +229,13 @@ func changesOf(in, out metadata.MD) *gateChanges {
 	c := &gateChanges{set: metadata.MD{}}
 	kept := make(map[string]bool, len(out))
 	for k, vs := range out {
-		kept[integrations.HeaderName(k)] = true
+		kept[call.HeaderName(k)] = true
 		if was, ok := in[k]; !ok || !slices.Equal(was, vs) {
 			c.set[k] = vs
 		}
 	}
 	for k := range in {
-		if n := integrations.HeaderName(k); !kept[n] {
+		if n := call.HeaderName(k); !kept[n] {
 			if c.removed == nil {
 				c.removed = map[string]bool{}
 			}
@@ -254,8 +252,8 @@ func changesOf(in, out metadata.MD) *gateChanges {
 func (h *routesHandler) forwardHeaders(in *http.Request, out http.Header) {
 	c, _ := in.Context().Value(gateChangesKey{}).(*gateChanges)
 	for k := range out {
-		n := integrations.HeaderName(k)
-		if integrations.Reserved(n, h.reserved) || c != nil && (c.removed[n] || setsName(c.set, n)) {
+		n := call.HeaderName(k)
+		if call.Reserved(n, h.reserved) || c != nil && (c.removed[n] || setsName(c.set, n)) {
 			delete(out, k)
 		}
 	}
@@ -278,7 +276,7 @@ func setsName(md metadata.MD, n string) bool {
 		return true
 	}
 	for k := range md {
-		if integrations.HeaderName(k) == n {
+		if call.HeaderName(k) == n {
 			return true
 		}
 	}
@@ -290,12 +288,12 @@ func setsName(md metadata.MD, n string) bool {
 func (h *routesHandler) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		h.snap.REST.WriteError(w, r, transcoder.HTTPStatus(http.StatusRequestEntityTooLarge,
+		h.snap.REST.WriteError(w, r, call.WithHTTPStatus(http.StatusRequestEntityTooLarge,
 			status.Newf(codes.ResourceExhausted, "request body larger than %d bytes", h.maxBody)))
 		return
 	}
 	code, st := httpbackend.ProxyError(r.Context(), err)
-	h.snap.REST.WriteError(w, r, transcoder.HTTPStatus(code, st))
+	h.snap.REST.WriteError(w, r, call.WithHTTPStatus(code, st))
 }
 
 // policyHeaders adds the response headers policies set to the backend's

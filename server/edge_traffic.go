@@ -8,7 +8,6 @@ import (
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/crossorigin"
 	"github.com/portico-gw/portico/network"
-	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -96,8 +95,8 @@ func trafficEdge(b *buildEnv, next http.Handler) (http.Handler, error) {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := call.FromContext(r.Context())
 		if info == nil {
-			info = transcoder.NewInfo(r)
-			r = r.WithContext(transcoder.WithInfo(r.Context(), info))
+			info = call.NewHTTP(r)
+			r = r.WithContext(call.NewHTTPContext(r.Context(), info))
 		}
 		if !ce.admit(info) {
 			rest.WriteError(w, r, errAddressRefused)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -15,18 +14,15 @@ import (
 	"github.com/portico-gw/portico/pipeline"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // newGRPCDoor makes the gRPC door: every exposed method is served by one
@@ -92,7 +88,7 @@ func (s *Server) grpcHandler(_ any, ss grpc.ServerStream) (err error) {
 	defer stop()
 	defer func() { err = s.grpcShutdownError(err) }()
 
-	info := grpcInfo(ctx, full)
+	info := call.NewGRPC(ctx, full)
 	info.SetAdmission(s.grpcBudget.admit)
 	ctx = call.NewContext(ctx, info)
 	if snap.grpcEdge != nil {
@@ -157,33 +153,6 @@ func sendPolicyHeaders(ss grpc.ServerStream, info *call.Info) {
 	_ = ss.SetHeader(md)
 }
 
-// grpcInfo describes a gRPC call.
-func grpcInfo(ctx context.Context, full string) *call.Info {
-	info := call.FromContext(ctx) // a stats handler may have made it
-	if info == nil {
-		info = &call.Info{}
-	}
-	info.Door = call.GRPC
-	info.Route = full
-	info.Path = full
-	info.HTTPMethod = "POST"
-	info.MD, _ = metadata.FromIncomingContext(ctx)
-	if vs := info.MD[":authority"]; len(vs) > 0 {
-		info.Authority = vs[0]
-	}
-	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		if ap, err := netip.ParseAddrPort(p.Addr.String()); err == nil {
-			info.Peer = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-			info.ClientIP = info.Peer.Addr()
-		}
-		if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok {
-			cs := ti.State
-			info.TLS = &cs
-		}
-	}
-	return info
-}
-
 // grpcIncoming is the metadata a gRPC call carries on into the pipeline
 // and to the backend: what the client sent, without the names the REST
 // door reserves for itself (grpcgateway-*, Portico's own x-portico-*, any
@@ -195,8 +164,8 @@ func grpcInfo(ctx context.Context, full string) *call.Info {
 func grpcIncoming(info *call.Info, reserved func(string) bool) metadata.MD {
 	out := make(metadata.MD, len(info.MD)+2)
 	for k, vs := range info.MD {
-		switch n := integrations.HeaderName(k); {
-		case strings.HasPrefix(k, "grpcgateway-"), integrations.Reserved(n, reserved),
+		switch n := call.HeaderName(k); {
+		case strings.HasPrefix(k, "grpcgateway-"), call.Reserved(n, reserved),
 			n == "x-forwarded-for", n == "x-forwarded-host":
 			continue
 		}

@@ -13,7 +13,6 @@ import (
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/pipeline"
-	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -87,8 +86,8 @@ func TestRoutesRunPolicyGates(t *testing.T) {
 		t.Errorf("the policy gated routes %v, want [1]", gate.routes)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := transcoder.NewInfo(r)
-		h.ServeHTTP(w, r.WithContext(transcoder.WithInfo(r.Context(), info)))
+		info := call.NewHTTP(r)
+		h.ServeHTTP(w, r.WithContext(call.NewHTTPContext(r.Context(), info)))
 	}))
 	t.Cleanup(srv.Close)
 

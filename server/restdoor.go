@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/portico-gw/portico/call"
-	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -22,7 +21,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	defer snap.inflight.leave()
 	if s.restInFlight.Add(1) > s.limits.MaxInFlight {
 		s.restInFlight.Add(-1)
-		snap.REST.WriteError(w, r, transcoder.HTTPStatus(http.StatusServiceUnavailable,
+		snap.REST.WriteError(w, r, call.WithHTTPStatus(http.StatusServiceUnavailable,
 			status.New(codes.ResourceExhausted, "too many calls in flight")))
 		return
 	}
@@ -33,16 +32,16 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 			// (GOAWAY), not just this one (restconn.go).
 			w.Header().Set("Connection", "close")
 		}
-		snap.REST.WriteError(w, r, transcoder.HTTPStatus(http.StatusRequestHeaderFieldsTooLarge,
+		snap.REST.WriteError(w, r, call.WithHTTPStatus(http.StatusRequestHeaderFieldsTooLarge,
 			status.New(codes.InvalidArgument, "request headers too large")))
 		return
 	}
 	info := call.FromContext(r.Context()) // telemetry's middleware may have made it
 	if info == nil {
-		info = transcoder.NewInfo(r)
+		info = call.NewHTTP(r)
 	}
 	info.SetAdmission(s.restBudget.admit)
-	snap.Handler.ServeHTTP(w, r.WithContext(transcoder.WithInfo(r.Context(), info)))
+	snap.Handler.ServeHTTP(w, r.WithContext(call.NewHTTPContext(r.Context(), info)))
 }
 
 // headerBytes is the size of a request's header fields as sent ("Name:

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/call"
-	"github.com/portico-gw/portico/transcoder"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -25,7 +24,7 @@ import (
 // and route template. The span itself is the OpenTelemetry API's.
 func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := transcoder.NewInfo(r)
+		info := call.NewHTTP(r)
 		rec := &record{t: t, info: info, start: time.Now()}
 		if r.ContentLength > 0 {
 			rec.in.Store(r.ContentLength)

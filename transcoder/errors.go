@@ -28,11 +28,11 @@ func (t *Transcoder) writeError(ctx context.Context, w http.ResponseWriter, r *h
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	err = shutdownError(ctx, err)
 	rm := t.mappingOf(ctx)
-	var he *httpStatusError
 	var rhe *runtime.HTTPStatusError
+	if code, st, ok := call.HTTPStatusOf(err); ok {
+		err = &runtime.HTTPStatusError{HTTPStatus: code, Err: st.Err()}
+	}
 	switch {
-	case errors.As(err, &he):
-		err = &runtime.HTTPStatusError{HTTPStatus: he.http, Err: he.st.Err()}
 	case rm == nil, errors.As(err, &rhe):
 	default:
 		if code, ok := rm.HTTPStatus(status.Code(err)); ok {
@@ -151,17 +151,3 @@ func writePolicyHeaders(w http.ResponseWriter, ctx context.Context) {
 		h[k] = vs
 	}
 }
-
-// httpStatusError is a gRPC status that asks for a particular HTTP status
-// on the REST door (413, 408). It stays a status on its way through the
-// pipeline and the backend's stream code (status.FromError finds it), and
-// writeError gives it its HTTP status.
-type httpStatusError struct {
-	http int
-	st   *status.Status
-}
-
-func withHTTPStatus(code int, st *status.Status) error { return &httpStatusError{http: code, st: st} }
-
-func (e *httpStatusError) Error() string              { return e.st.Err().Error() }
-func (e *httpStatusError) GRPCStatus() *status.Status { return e.st }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	portcall "github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
@@ -112,13 +113,13 @@ func TestFormsBounded(t *testing.T) {
 	req := httptest.NewRequest("POST", "/v1/shelves/1/books", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-HTTP-Method-Override", "GET")
-	info := transcoder.NewInfo(req)
+	info := portcall.NewHTTP(req)
 	var charged int64
 	info.SetAdmission(func(_ context.Context, n int64) (func(), error) {
 		charged += n
 		return func() {}, nil
 	})
-	req = req.WithContext(transcoder.WithInfo(req.Context(), info))
+	req = req.WithContext(portcall.NewHTTPContext(req.Context(), info))
 	rec := httptest.NewRecorder()
 	env.Server.Snapshot().REST.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"github.com/portico-gw/portico/integrations"
+	"github.com/portico-gw/portico/call"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -33,7 +33,7 @@ import (
 type headerMap struct {
 	match runtime.HeaderMatcherFunc
 	// reserved reports metadata keys a client may never set; nil: only
-	// those with integrations.ReservedPrefix.
+	// those with call.ReservedPrefix.
 	reserved func(string) bool
 	cache    sync.Map // canonical header name -> headerRule
 	size     atomic.Int64
@@ -57,8 +57,8 @@ func (hm *headerMap) rule(canon string) headerRule {
 	// (X_Forwarded_Host, X_Portico_Principal; grpcgateway-<name> goes to
 	// an http integration as <name>), are not forwarded.
 	if h, ok := hm.match(canon); ok && validMetadataKey(h) {
-		switch n := strings.TrimPrefix(integrations.HeaderName(h), "grpcgateway-"); {
-		case n == "x-forwarded-for", n == "x-forwarded-host", integrations.Reserved(n, hm.reserved):
+		switch n := strings.TrimPrefix(call.HeaderName(h), "grpcgateway-"); {
+		case n == "x-forwarded-for", n == "x-forwarded-host", call.Reserved(n, hm.reserved):
 		default:
 			r = headerRule{key: strings.ToLower(h), bin: strings.HasSuffix(canon, "-Bin")}
 		}

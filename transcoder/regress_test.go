@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	portcall "github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
@@ -438,13 +439,13 @@ func TestRegressQueryCharged(t *testing.T) {
 	env := servertest.StartHostile(t, servertest.Options{})
 	query := "numbers=1" + strings.Repeat("&numbers=1", 999)
 	req := httptest.NewRequest("GET", "/v1/things/a?"+query, nil)
-	info := transcoder.NewInfo(req)
+	info := portcall.NewHTTP(req)
 	var charged int64
 	info.SetAdmission(func(_ context.Context, n int64) (func(), error) {
 		charged += n
 		return func() {}, nil
 	})
-	req = req.WithContext(transcoder.WithInfo(req.Context(), info))
+	req = req.WithContext(portcall.NewHTTPContext(req.Context(), info))
 	rec := httptest.NewRecorder()
 	env.Server.Snapshot().REST.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {

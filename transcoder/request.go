@@ -248,7 +248,7 @@ func bodyError(err error, limit int64) error {
 		return tooLarge(limit)
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return withHTTPStatus(http.StatusRequestTimeout, status.New(codes.DeadlineExceeded, "request body not received in time"))
+		return call.WithHTTPStatus(http.StatusRequestTimeout, status.New(codes.DeadlineExceeded, "request body not received in time"))
 	}
 	return status.Errorf(codes.InvalidArgument, "reading request body: %v", err)
 }
@@ -256,7 +256,7 @@ func bodyError(err error, limit int64) error {
 // tooLarge is the 413 for a body or message over the limit:
 // RESOURCE_EXHAUSTED, as the gRPC door answers a message over the limit.
 func tooLarge(limit int64) error {
-	return withHTTPStatus(http.StatusRequestEntityTooLarge, status.Newf(codes.ResourceExhausted, "request body larger than %d bytes", limit))
+	return call.WithHTTPStatus(http.StatusRequestEntityTooLarge, status.Newf(codes.ResourceExhausted, "request body larger than %d bytes", limit))
 }
 
 func (t *Transcoder) decodeBody(req protoreflect.Message, rt *route, body []byte, contentType string) error {

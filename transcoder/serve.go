@@ -1,9 +1,7 @@
 package transcoder
 
 import (
-	"context"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/portico-gw/portico/pipeline"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
 
@@ -28,8 +25,8 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	info := call.FromContext(r.Context())
 	if info == nil {
-		info = NewInfo(r)
-		r = r.WithContext(WithInfo(r.Context(), info))
+		info = call.NewHTTP(r)
+		r = r.WithContext(call.NewHTTPContext(r.Context(), info))
 	}
 	path := r.URL.EscapedPath()
 	if len(path) > t.opts.MaxPathBytes {
@@ -123,36 +120,3 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t.writeResponse(ctx, w, r, rt, md, resp)
 }
-
-// NewInfo describes a REST request as a call: the door, the request, the
-// peer from its remote address, the authority and TLS state.
-func NewInfo(r *http.Request) *call.Info {
-	info := &call.Info{
-		Door:       call.REST,
-		HTTPMethod: r.Method,
-		Path:       r.URL.Path,
-		HTTP:       r,
-		Authority:  r.Host,
-		TLS:        r.TLS,
-	}
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		info.Peer = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-		info.ClientIP = info.Peer.Addr()
-	}
-	return info
-}
-
-// WithInfo returns ctx carrying info and, as on the gRPC door, the peer.
-func WithInfo(ctx context.Context, info *call.Info) context.Context {
-	ctx = call.NewContext(ctx, info)
-	if info.Peer.IsValid() {
-		ctx = peer.NewContext(ctx, &peer.Peer{Addr: netAddr{info.Peer}})
-	}
-	return ctx
-}
-
-// netAddr is a net.Addr for a TCP peer.
-type netAddr struct{ ap netip.AddrPort }
-
-func (a netAddr) Network() string { return "tcp" }
-func (a netAddr) String() string  { return a.ap.String() }

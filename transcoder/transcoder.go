@@ -67,7 +67,7 @@ type Options struct {
 	ForwardHeaders []string
 	// Reserved reports metadata names no client may set (Portico's own
 	// identity headers); they are never forwarded from a request. Names
-	// starting with integrations.ReservedPrefix always are.
+	// starting with call.ReservedPrefix always are.
 	Reserved func(key string) bool
 	// Logger receives panics caught in the door. Default slog.Default().
 	Logger *slog.Logger
@@ -359,7 +359,7 @@ func Routes(cat *catalog.Catalog) []Route {
 }
 
 // Reserved reports metadata names no client may set (nil: only those with
-// integrations.ReservedPrefix); the gRPC door strips the same names.
+// call.ReservedPrefix); the gRPC door strips the same names.
 func (t *Transcoder) Reserved() func(string) bool { return t.opts.Reserved }
 
 // WriteError writes err as the REST door writes every error: a JSON body
@@ -367,8 +367,3 @@ func (t *Transcoder) Reserved() func(string) bool { return t.opts.Reserved }
 func (t *Transcoder) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	t.writeError(r.Context(), w, r, err)
 }
-
-// HTTPStatus makes a status error that the REST door answers with the HTTP
-// status code given instead of the one its gRPC code maps to (a 503 for a
-// gateway out of capacity, a 431).
-func HTTPStatus(code int, st *status.Status) error { return withHTTPStatus(code, st) }

@@ -180,7 +180,7 @@ func handshakeError(httpStatus int, body []byte) error {
 	if msg == "" {
 		msg = http.StatusText(httpStatus)
 	}
-	return withHTTPStatus(httpStatus, status.New(c, msg))
+	return call.WithHTTPStatus(httpStatus, status.New(c, msg))
 }
 
 // wsStream is a grpc.ServerStream over a WebSocket. One goroutine
@@ -271,7 +271,7 @@ func (s *wsStream) readMessage(first bool) ([]byte, error) {
 	timeout := s.t.opts.BodyTimeout
 	var timer *time.Timer
 	expired := func() {
-		s.fail(withHTTPStatus(http.StatusRequestTimeout, status.New(codes.DeadlineExceeded, "request message not received in time")))
+		s.fail(call.WithHTTPStatus(http.StatusRequestTimeout, status.New(codes.DeadlineExceeded, "request message not received in time")))
 	}
 	if first && timeout > 0 {
 		timer = time.AfterFunc(timeout, expired)

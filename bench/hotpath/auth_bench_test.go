@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/auth/authtest"
+	"github.com/portico-gw/portico/call"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server/servertest"
-	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -178,9 +178,9 @@ func BenchmarkAuthGate(b *testing.B) {
 				md.Set("authorization", v)
 			}
 			gate := func() error {
-				info := transcoder.NewInfo(req)
+				info := call.NewHTTP(req)
 				info.Method = pm.Method
-				ctx := metadata.NewIncomingContext(transcoder.WithInfo(context.Background(), info), md)
+				ctx := metadata.NewIncomingContext(call.NewHTTPContext(context.Background(), info), md)
 				_, err := pm.Gate(ctx, info)
 				return err
 			}

@@ -14,7 +14,7 @@ import (
 // target as written in the config. It is honoured only when the
 // integration sets allow_target_header, and only on calls that passed the
 // method's gates (authentication included). Its name starts with
-// integrations.ReservedPrefix, so it is never forwarded to a backend.
+// call.ReservedPrefix, so it is never forwarded to a backend.
 const TargetHeader = "x-portico-target"
 
 // pick chooses the target of a call.

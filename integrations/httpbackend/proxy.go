@@ -8,6 +8,7 @@ import (
 	"net/http/httputil"
 	"strings"
 
+	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/integrations"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -74,8 +75,8 @@ func (i *Integration) Proxy(o ProxyOptions) (http.Handler, error) {
 			}
 			pr.SetXForwarded()
 			for k := range pr.Out.Header {
-				if integrations.Spelling(k, "x-forwarded-for") || integrations.Spelling(k, "x-forwarded-host") ||
-					integrations.Spelling(k, "x-forwarded-proto") || pathOverride(k) {
+				if call.Spelling(k, "x-forwarded-for") || call.Spelling(k, "x-forwarded-host") ||
+					call.Spelling(k, "x-forwarded-proto") || pathOverride(k) {
 					delete(pr.Out.Header, k)
 				}
 			}
@@ -109,7 +110,7 @@ func (i *Integration) Proxy(o ProxyOptions) (http.Handler, error) {
 // serve X-Original-URL / X-Rewrite-URL instead of the request's path, so
 // a client's would be served instead of the path the gateway decided on.
 func pathOverride(k string) bool {
-	switch integrations.HeaderName(k) {
+	switch call.HeaderName(k) {
 	case "x-original-url", "x-rewrite-url":
 		return true
 	}

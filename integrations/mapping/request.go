@@ -15,7 +15,6 @@ import (
 
 	"github.com/portico-gw/portico/call"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/integrations"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 )
@@ -29,7 +28,7 @@ type Request struct {
 
 // NewRequest checks c and builds it. reserved reports the metadata names
 // Portico sets for backends (the caller's identity); nil: only those
-// starting with integrations.ReservedPrefix.
+// starting with call.ReservedPrefix.
 //
 // The backend then receives, instead of everything the client sent: the
 // headers forward_headers lists (HTTP headers on the REST door, metadata
@@ -100,7 +99,7 @@ func (r *Request) never(name string) string {
 }
 
 func (r *Request) isReserved(name string) bool {
-	return integrations.Reserved(name, r.reserved) // in any spelling: x_portico_principal too
+	return call.Reserved(name, r.reserved) // in any spelling: x_portico_principal too
 }
 
 // Apply returns ctx with the incoming metadata the backend gets.
