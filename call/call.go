@@ -210,7 +210,6 @@ func StripQuery(raw string, names []string) string {
 	return strings.Join(kept, "&")
 }
 
-
 type ctxKey struct{}
 
 // NewContext returns ctx carrying c.
