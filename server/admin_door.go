@@ -53,7 +53,7 @@ func (s *Server) newAdminDoor(tok admin.Token) (*adminDoor, error) {
 		MaxPathBytes:   lim.MaxPathBytes,
 		BodyTimeout:    lim.BodyTimeout,
 		WriteTimeout:   lim.WriteTimeout,
-		RecursionLimit: lim.recursionLimit(),
+		RecursionLimit: lim.RecursionLimit(),
 		Logger:         s.log,
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/codec"
 	"github.com/portico-gw/portico/integrations"
+	"github.com/portico-gw/portico/limits"
 	"github.com/portico-gw/portico/pipeline"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -31,9 +32,9 @@ import (
 // and runs it through the same pipeline as the REST door. Health
 // (grpc.health.v1) and server reflection, limited to the exposed services
 // and following the current snapshot, are served beside it.
-func newGRPCDoor(s *Server, lim Limits, extra ...grpc.ServerOption) *grpc.Server {
+func newGRPCDoor(s *Server, lim limits.Limits, extra ...grpc.ServerOption) *grpc.Server {
 	opts := []grpc.ServerOption{
-		grpc.ForceServerCodecV2(codec.Codec{RecursionLimit: lim.recursionLimit()}),
+		grpc.ForceServerCodecV2(codec.Codec{RecursionLimit: lim.RecursionLimit()}),
 		grpc.UnknownServiceHandler(s.grpcHandler),
 		grpc.MaxRecvMsgSize(int(lim.MaxBodyBytes)),
 		grpc.MaxConcurrentStreams(lim.MaxConcurrentStreams),
@@ -89,7 +90,7 @@ func (s *Server) grpcHandler(_ any, ss grpc.ServerStream) (err error) {
 	defer func() { err = s.grpcShutdownError(err) }()
 
 	info := call.NewGRPC(ctx, full)
-	info.SetAdmission(s.grpcBudget.admit)
+	info.SetAdmission(s.grpcBudget.Admit)
 	ctx = call.NewContext(ctx, info)
 	if snap.grpcEdge != nil {
 		if err := snap.grpcEdge(ctx, info); err != nil {
@@ -109,7 +110,7 @@ func (s *Server) grpcHandler(_ any, ss grpc.ServerStream) (err error) {
 			return err
 		}
 	}
-	ds := &doorStream{ServerStream: ss, ctx: ctx, info: info, in: pm.Desc.Input(), limit: snap.Limits.recursionLimit()}
+	ds := &doorStream{ServerStream: ss, ctx: ctx, info: info, in: pm.Desc.Input(), limit: snap.Limits.RecursionLimit()}
 	defer ds.releaseHeld()
 	if raw, ok := pm.Backend.(integrations.Raw); ok && pm.Opaque() {
 		return ds.forwardRaw(raw, pm, snap.Limits.BodyTimeout)

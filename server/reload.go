@@ -7,6 +7,7 @@ import (
 	"time"
 
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/limits"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -105,7 +106,7 @@ func restartNeeded(started, next *configv1.Config) []string {
 	diff("listen", started.GetListen(), next.GetListen())
 	diff("tls", started.GetTls(), next.GetTls())
 	diff("telemetry", started.GetTelemetry(), next.GetTelemetry())
-	a, b := LimitsFrom(started), LimitsFrom(next)
+	a, b := limits.From(started), limits.From(next)
 	if a.MaxHeaderBytes != b.MaxHeaderBytes || a.ReadHeaderTimeout != b.ReadHeaderTimeout || a.IdleTimeout != b.IdleTimeout ||
 		a.MaxConcurrentStreams != b.MaxConcurrentStreams || a.MaxInFlight != b.MaxInFlight || a.MaxBodyBytesInFlight != b.MaxBodyBytesInFlight ||
 		a.KeepaliveTime != b.KeepaliveTime || a.KeepaliveTimeout != b.KeepaliveTimeout || a.MinPingInterval != b.MinPingInterval {

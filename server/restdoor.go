@@ -40,7 +40,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	if info == nil {
 		info = call.NewHTTP(r)
 	}
-	info.SetAdmission(s.restBudget.admit)
+	info.SetAdmission(s.restBudget.Admit)
 	snap.Handler.ServeHTTP(w, r.WithContext(call.NewHTTPContext(r.Context(), info)))
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/limits"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 )
@@ -24,7 +25,7 @@ import (
 type Server struct {
 	snap   atomic.Pointer[Snapshot]
 	log    *slog.Logger
-	limits Limits
+	limits limits.Limits
 	health *healthState
 
 	httpSrv  *http.Server
@@ -39,7 +40,7 @@ type Server struct {
 	// included: http.Server.Shutdown does not wait for a hijacked
 	// connection, so Shutdown waits for them here.
 	restCalls              sync.WaitGroup
-	restBudget, grpcBudget *budget
+	restBudget, grpcBudget *limits.Budget
 	draining               atomic.Bool
 	// stopCtx is cancelled (cause call.ErrShuttingDown) when the shutdown
 	// grace period ends: calls still running end with a status.
@@ -99,8 +100,8 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 		o.HTTPMiddleware = append(o.HTTPMiddleware, x.HTTPMiddleware...)
 	}
 	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits, health: newHealthState(), tele: tele, started: snap.Config.Config}
-	s.restBudget = newBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
-	s.grpcBudget = newBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
+	s.restBudget = limits.NewBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
+	s.grpcBudget = limits.NewBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
 	s.closers = append(s.closers, tele)
 	tele.watch(s)
 	tlsConf, tlsCloser, err := doorTLS(snap.Config, log)

@@ -26,6 +26,7 @@ import (
 	"github.com/portico-gw/portico/integrations/grpcbackend"
 	"github.com/portico-gw/portico/integrations/httpbackend"
 	"github.com/portico-gw/portico/integrations/mock"
+	"github.com/portico-gw/portico/limits"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/transcoder"
@@ -45,7 +46,7 @@ type Snapshot struct {
 	// rules, CORS, plain HTTP routes) around REST.
 	Handler http.Handler
 	// Limits are the edge limits the config sets.
-	Limits Limits
+	Limits limits.Limits
 	// Integrations by name, in config order.
 	Integrations []NamedBackend
 	// Warnings are problems that do not stop the snapshot (printed by
@@ -148,7 +149,7 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 		opts.Kinds = DefaultKinds()
 	}
 	c := cfg.Config
-	s := &Snapshot{Config: cfg, Limits: LimitsFrom(c), Hash: configHash(c), BuiltAt: time.Now()}
+	s := &Snapshot{Config: cfg, Limits: limits.From(c), Hash: configHash(c), BuiltAt: time.Now()}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
@@ -247,38 +248,38 @@ func Build(cfg *config.File, opts BuildOptions) (_ *Snapshot, err error) {
 // restOptions are the REST door's options: the build's, as policy
 // builders left them (addResponsePolicy sets its hooks), with the
 // config's limits where the build set none.
-func restOptions(b *buildEnv, set policySet, limits Limits) transcoder.Options {
+func restOptions(b *buildEnv, set policySet, lim limits.Limits) transcoder.Options {
 	restOpts := b.opts.REST
 	restOpts.ForwardHeaders = append(restOpts.ForwardHeaders, b.cfg.Config.GetRest().GetForwardHeaders()...)
 	restOpts.HTTPBodyCSP = b.cfg.Config.GetRest().GetHttpBodyContentSecurityPolicy()
 	if restOpts.MaxBodyBytes == 0 {
-		restOpts.MaxBodyBytes = limits.MaxBodyBytes
+		restOpts.MaxBodyBytes = lim.MaxBodyBytes
 	}
 	if restOpts.MaxPathBytes == 0 {
-		restOpts.MaxPathBytes = limits.MaxPathBytes
+		restOpts.MaxPathBytes = lim.MaxPathBytes
 	}
 	if restOpts.MaxJSONDepth == 0 {
-		restOpts.MaxJSONDepth = limits.MaxJSONDepth
+		restOpts.MaxJSONDepth = lim.MaxJSONDepth
 	}
 	if restOpts.MaxJSONValues == 0 {
-		restOpts.MaxJSONValues = limits.MaxJSONValues
+		restOpts.MaxJSONValues = lim.MaxJSONValues
 	}
 	if restOpts.MaxQueryParams == 0 {
-		restOpts.MaxQueryParams = limits.MaxQueryParams
+		restOpts.MaxQueryParams = lim.MaxQueryParams
 	}
 	if restOpts.BodyTimeout == 0 {
-		restOpts.BodyTimeout = limits.BodyTimeout
+		restOpts.BodyTimeout = lim.BodyTimeout
 		if restOpts.BodyTimeout == 0 {
 			restOpts.BodyTimeout = -1 // configured off
 		}
 	}
 	if restOpts.WriteTimeout == 0 {
-		restOpts.WriteTimeout = limits.WriteTimeout
+		restOpts.WriteTimeout = lim.WriteTimeout
 		if restOpts.WriteTimeout == 0 {
 			restOpts.WriteTimeout = -1
 		}
 	}
-	restOpts.RecursionLimit = limits.recursionLimit()
+	restOpts.RecursionLimit = lim.RecursionLimit()
 	if restOpts.Reserved == nil {
 		restOpts.Reserved = set.reserved
 	}

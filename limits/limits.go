@@ -1,4 +1,7 @@
-package server
+// Package limits holds the edge limits of both doors — what one client
+// may send and hold — read from the config's limits: section with their
+// defaults, and the per-door budget of bytes being decoded at once.
+package limits
 
 import (
 	"time"
@@ -48,8 +51,12 @@ type Limits struct {
 	MaxQueryParams int
 }
 
-// DefaultLimits are the limits of a config without `limits:`.
-var DefaultLimits = Limits{
+// Default returns the limits of a config without `limits:`.
+func Default() Limits {
+	return defaults
+}
+
+var defaults = Limits{
 	MaxHeaderBytes:       64 << 10,
 	ReadHeaderTimeout:    10 * time.Second,
 	IdleTimeout:          120 * time.Second,
@@ -69,9 +76,9 @@ var DefaultLimits = Limits{
 	MaxQueryParams:       1000,
 }
 
-// LimitsFrom reads the config's limits over the defaults.
-func LimitsFrom(c *configv1.Config) Limits {
-	l := DefaultLimits
+// From reads the config's limits over the defaults.
+func From(c *configv1.Config) Limits {
+	l := defaults
 	in := c.GetLimits()
 	if in != nil && in.MaxHeaderBytes != nil {
 		l.MaxHeaderBytes = int(in.GetMaxHeaderBytes())
@@ -118,6 +125,6 @@ func dur(d *time.Duration, v *durationpb.Duration) {
 	}
 }
 
-// recursionLimit is the decoded-message nesting allowed: two message
+// RecursionLimit is the decoded-message nesting allowed: two message
 // levels per JSON level (Struct and Value alternate), plus the request.
-func (l Limits) recursionLimit() int { return 2*l.MaxJSONDepth + 2 }
+func (l Limits) RecursionLimit() int { return 2*l.MaxJSONDepth + 2 }
