@@ -1,7 +1,8 @@
 package server_test
 
 // The findings of issue 14 about authentication and rate limits (one
-// test per finding, named for it; regress_test.go holds the others).
+// test per finding, named for it; the other regress_*_test.go files hold
+// the others).
 
 import (
 	"context"

@@ -2,7 +2,7 @@ package server_test
 
 // One test per finding of issue 14's operator-correctness and
 // grpc-gateway-parity items ("The edge holds"), named for it. (The
-// hardening findings are in regress_test.go.)
+// hardening findings are in the other regress_*_test.go files.)
 
 import (
 	"bytes"
