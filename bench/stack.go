@@ -19,8 +19,8 @@ import (
 const startTimeout = 20 * time.Second
 
 // What each process prints once it listens (see
-// examples/bookstore/cmd/bookstore, cmd/portico/serve.go and
-// bench/reference).
+// examples/bookstore/cmd/bookstore, cmd/portico/serve.go and, for
+// bench/reference, internal/lifecycle).
 var (
 	backendReady   = regexp.MustCompile(`^bookstore listening on (\S+)$`)
 	porticoReady   = regexp.MustCompile(`^portico: REST on http://([^,\s]+), gRPC on ([^,\s]+).*\((\d+) methods\)`)

@@ -9,16 +9,13 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/internal/lifecycle"
 	"github.com/portico-gw/portico/server"
 )
 
@@ -48,16 +45,5 @@ func run(path string) error {
 	}
 	// The line go run ./bench waits for, as cmd/portico prints it.
 	fmt.Printf("portico: REST on http://%s, gRPC on %s (%d methods)\n", srv.HTTPAddr, srv.GRPCAddr, len(snap.Catalog.Methods))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve() }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(sctx)
+	return lifecycle.Run(srv.Serve, srv.Shutdown)
 }

@@ -17,20 +17,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"log"
-	"net"
-	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	inventoryv1 "github.com/portico-gw/portico/gen/example/inventory/v1"
+	"github.com/portico-gw/portico/internal/lifecycle"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -45,8 +38,8 @@ func main() {
 }
 
 func run(backend, addr string) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // closes the connections to the backend
 
 	mux := runtime.NewServeMux()
 	dial := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
@@ -56,26 +49,5 @@ func run(backend, addr string) error {
 	if err := inventoryv1.RegisterInventoryServiceHandlerFromEndpoint(ctx, mux, backend, dial); err != nil {
 		return err
 	}
-
-	lis, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(lis) }()
-	fmt.Printf("listening on %s\n", lis.Addr())
-
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	stop() // a second signal kills the process at once
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return lifecycle.ListenAndServe(addr, mux)
 }

@@ -11,20 +11,16 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/portico-gw/portico/internal/lifecycle"
 )
 
 func main() {
@@ -36,8 +32,6 @@ func main() {
 	if err != nil || target.Host == "" {
 		log.Fatalf("revproxy: -backend: %q is not a URL", *backend)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	strip := strings.TrimSuffix(*prefix, "/")
 	rp := &httputil.ReverseProxy{
@@ -56,19 +50,7 @@ func main() {
 			ResponseHeaderTimeout: 30 * time.Second, ExpectContinueTimeout: time.Second,
 		},
 	}
-	lis, err := net.Listen("tcp", *listen)
-	if err != nil {
-		log.Fatalf("revproxy: %v", err)
-	}
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: rp}
-	fmt.Printf("listening on %s\n", lis.Addr())
-	go func() {
-		<-ctx.Done()
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shut)
-	}()
-	if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := lifecycle.ListenAndServe(*listen, rp); err != nil {
 		log.Fatalf("revproxy: %v", err)
 	}
 }

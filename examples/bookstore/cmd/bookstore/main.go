@@ -13,45 +13,32 @@ import (
 	"fmt"
 	"log"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/portico-gw/portico/examples/bookstore"
+	"github.com/portico-gw/portico/internal/lifecycle"
 )
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:50051", "address to listen on (host:port; port 0 picks a free one)")
 	flag.Parse()
-	if err := run(*listen); err != nil {
-		log.Fatalf("bookstore: %v", err)
-	}
-}
-
-func run(addr string) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	lis, err := net.Listen("tcp", addr)
+	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return err
+		log.Fatalf("bookstore: %v", err)
 	}
 	srv := bookstore.Serve(lis)
 	fmt.Printf("bookstore listening on %s\n", lis.Addr())
-
-	<-ctx.Done()
-	stop() // a second signal kills the process at once
-
-	done := make(chan struct{})
-	go func() {
-		srv.GracefulStop()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		srv.Stop()
-	}
-	return nil
+	// Never an error: the server already serves, and stopping it cannot fail.
+	_ = lifecycle.Run(nil, func(ctx context.Context) error {
+		done := make(chan struct{})
+		go func() {
+			srv.GracefulStop()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			srv.Stop()
+		}
+		return nil
+	})
 }
