@@ -1,9 +1,6 @@
 package ratelimit
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Period is a calendar period in UTC.
 type Period uint8
@@ -17,30 +14,16 @@ const (
 	Month
 )
 
+// periodNames are the periods' names in the config.
+var periodNames = names{Day: "day", Week: "week", Month: "month"}
+
 // ParsePeriod reads "day", "week" or "month".
 func ParsePeriod(s string) (Period, error) {
-	switch s {
-	case "day":
-		return Day, nil
-	case "week":
-		return Week, nil
-	case "month":
-		return Month, nil
-	}
-	return 0, fmt.Errorf("period %q: want day, week or month", s)
+	p, err := periodNames.parse("period", s)
+	return Period(p), err
 }
 
-func (p Period) String() string {
-	switch p {
-	case Day:
-		return "day"
-	case Week:
-		return "week"
-	case Month:
-		return "month"
-	}
-	return "unknown"
-}
+func (p Period) String() string { return periodNames.of(int(p), "unknown") }
 
 // Window returns the period holding t: its start and its end (exclusive).
 func (p Period) Window(t time.Time) (start, end time.Time) {

@@ -267,28 +267,19 @@ const (
 	FailDeny
 )
 
+// failureModeNames are the failure modes' names in the config.
+var failureModeNames = names{FailLocal: "local", FailAllow: "allow", FailDeny: "deny"}
+
 // ParseFailureMode reads "local" (or ""), "allow" or "deny".
 func ParseFailureMode(s string) (FailureMode, error) {
-	switch s {
-	case "", "local":
+	if s == "" {
 		return FailLocal, nil
-	case "allow":
-		return FailAllow, nil
-	case "deny":
-		return FailDeny, nil
 	}
-	return 0, fmt.Errorf("failure_mode %q: want local, allow or deny", s)
+	m, err := failureModeNames.parse("failure_mode", s)
+	return FailureMode(m), err
 }
 
-func (m FailureMode) String() string {
-	switch m {
-	case FailAllow:
-		return "allow"
-	case FailDeny:
-		return "deny"
-	}
-	return "local"
-}
+func (m FailureMode) String() string { return failureModeNames.of(int(m), "local") }
 
 // Failover is a Redis store with its failure mode applied: while Redis is
 // unavailable, checks go to a local store (FailLocal), are admitted
