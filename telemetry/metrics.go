@@ -70,15 +70,7 @@ func (t *Telemetry) ObserveInFlight(f func() (rest, grpc int64)) error {
 	if err != nil {
 		return err
 	}
-	restAttr := metric.WithAttributes(attribute.String("door", "rest"))
-	grpcAttr := metric.WithAttributes(attribute.String("door", "grpc"))
-	_, err = t.m.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		rest, grpc := f()
-		o.ObserveInt64(g, rest, restAttr)
-		o.ObserveInt64(g, grpc, grpcAttr)
-		return nil
-	}, g)
-	return err
+	return t.m.observePair(g, "door", "rest", "grpc", f)
 }
 
 // ObserveReloads reports f's counts as portico_reloads_total{outcome}
@@ -92,14 +84,23 @@ func (t *Telemetry) ObserveReloads(f func() (tried, failed int)) error {
 	if err != nil {
 		return err
 	}
-	ok := metric.WithAttributes(attribute.String("outcome", "success"))
-	bad := metric.WithAttributes(attribute.String("outcome", "failure"))
-	_, err = t.m.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	return t.m.observePair(c, "outcome", "success", "failure", func() (int64, int64) {
 		tried, failed := f()
-		o.ObserveInt64(c, int64(tried-failed), ok)
-		o.ObserveInt64(c, int64(failed), bad)
+		return int64(tried - failed), int64(failed)
+	})
+}
+
+// observePair reports f's two counts as inst, labelled key=a and key=b,
+// at each collection.
+func (m *instruments) observePair(inst metric.Int64Observable, key, a, b string, f func() (int64, int64)) error {
+	attrA := metric.WithAttributes(attribute.String(key, a))
+	attrB := metric.WithAttributes(attribute.String(key, b))
+	_, err := m.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		va, vb := f()
+		o.ObserveInt64(inst, va, attrA)
+		o.ObserveInt64(inst, vb, attrB)
 		return nil
-	}, c)
+	}, inst)
 	return err
 }
 
