@@ -20,37 +20,34 @@ import (
 // request field is a copy of req, so tests can see how the gateway mapped
 // the HTTP request.
 func (s *Server) ListBooks(ctx context.Context, req *bookstorev1.ListBooksRequest) (*bookstorev1.ListBooksResponse, error) {
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	shelfID, err := parseShelfName("parent", req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetPageSize() < 0 {
-		return nil, status.Errorf(codes.InvalidArgument, "page_size: must not be negative, got %d", req.GetPageSize())
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	e, ok := s.shelves[shelfID]
-	if !ok {
-		return nil, shelfNotFound(shelfID)
-	}
-	resp := &bookstorev1.ListBooksResponse{
-		Books:   []*bookstorev1.Book{},
-		Request: proto.CloneOf(req),
-	}
-	for _, id := range e.bookIDs() {
-		b := e.books[id].book
-		if !matches(b, req) {
-			continue
+	return read(ctx, s, func() (*bookstorev1.ListBooksResponse, error) {
+		shelfID, err := parseShelfName("parent", req.GetParent())
+		if err != nil {
+			return nil, err
 		}
-		if req.GetPageSize() > 0 && len(resp.Books) == int(req.GetPageSize()) {
-			break
+		if req.GetPageSize() < 0 {
+			return nil, status.Errorf(codes.InvalidArgument, "page_size: must not be negative, got %d", req.GetPageSize())
 		}
-		resp.Books = append(resp.Books, proto.CloneOf(b))
-	}
-	return resp, nil
+		e, ok := s.shelves[shelfID]
+		if !ok {
+			return nil, shelfNotFound(shelfID)
+		}
+		resp := &bookstorev1.ListBooksResponse{
+			Books:   []*bookstorev1.Book{},
+			Request: proto.CloneOf(req),
+		}
+		for _, id := range e.bookIDs() {
+			b := e.books[id].book
+			if !matches(b, req) {
+				continue
+			}
+			if req.GetPageSize() > 0 && len(resp.Books) == int(req.GetPageSize()) {
+				break
+			}
+			resp.Books = append(resp.Books, proto.CloneOf(b))
+		}
+		return resp, nil
+	})
 }
 
 // matches reports whether b passes the filters of req.

@@ -10,6 +10,7 @@
 package bookstore
 
 import (
+	"context"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,18 @@ type shelfEntry struct {
 type bookEntry struct {
 	book  *bookstorev1.Book
 	cover *httpbody.HttpBody
+}
+
+// read begins a call (see beginWith), then runs f under the read lock:
+// every method that only reads the store.
+func read[T any](ctx context.Context, s *Server, f func() (T, error)) (T, error) {
+	if err := s.begin(ctx); err != nil {
+		var none T
+		return none, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return f()
 }
 
 // NewServer returns a store seeded with sample data: shelf 1 "Fiction"

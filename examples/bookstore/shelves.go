@@ -14,16 +14,13 @@ import (
 
 // ListShelves returns every shelf, in id order.
 func (s *Server) ListShelves(ctx context.Context, _ *bookstorev1.ListShelvesRequest) (*bookstorev1.ListShelvesResponse, error) {
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	resp := &bookstorev1.ListShelvesResponse{Shelves: make([]*bookstorev1.Shelf, 0, len(s.shelves))}
-	for _, id := range s.shelfIDs() {
-		resp.Shelves = append(resp.Shelves, proto.CloneOf(s.shelves[id].shelf))
-	}
-	return resp, nil
+	return read(ctx, s, func() (*bookstorev1.ListShelvesResponse, error) {
+		resp := &bookstorev1.ListShelvesResponse{Shelves: make([]*bookstorev1.Shelf, 0, len(s.shelves))}
+		for _, id := range s.shelfIDs() {
+			resp.Shelves = append(resp.Shelves, proto.CloneOf(s.shelves[id].shelf))
+		}
+		return resp, nil
+	})
 }
 
 // CreateShelf adds a shelf and returns it. The shelf gets the next free id,
@@ -52,19 +49,9 @@ func (s *Server) CreateShelf(ctx context.Context, req *bookstorev1.CreateShelfRe
 
 // GetShelf returns one shelf.
 func (s *Server) GetShelf(ctx context.Context, req *bookstorev1.GetShelfRequest) (*bookstorev1.Shelf, error) {
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	if err := checkShelfID("shelf", req.GetShelf()); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	e, ok := s.shelves[req.GetShelf()]
-	if !ok {
-		return nil, shelfNotFound(req.GetShelf())
-	}
-	return proto.CloneOf(e.shelf), nil
+	return readShelf(ctx, s, req.GetShelf(), func(e *shelfEntry) *bookstorev1.Shelf {
+		return proto.CloneOf(e.shelf)
+	})
 }
 
 // DeleteShelf removes a shelf and the books on it.
@@ -86,34 +73,37 @@ func (s *Server) DeleteShelf(ctx context.Context, req *bookstorev1.DeleteShelfRe
 
 // GetShelfStats returns the shelf's id and how many books it holds.
 func (s *Server) GetShelfStats(ctx context.Context, req *bookstorev1.GetShelfStatsRequest) (*bookstorev1.ShelfStats, error) {
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	if err := checkShelfID("shelf", req.GetShelf()); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	e, ok := s.shelves[req.GetShelf()]
-	if !ok {
-		return nil, shelfNotFound(req.GetShelf())
-	}
-	return &bookstorev1.ShelfStats{Shelf: req.GetShelf(), BookCount: int32(len(e.books))}, nil
+	return readShelf(ctx, s, req.GetShelf(), func(e *shelfEntry) *bookstorev1.ShelfStats {
+		return &bookstorev1.ShelfStats{Shelf: req.GetShelf(), BookCount: int32(len(e.books))}
+	})
+}
+
+// readShelf is read for a method on the shelf id, which the request's
+// field shelf holds: f gets the shelf, if there is one.
+func readShelf[T any](ctx context.Context, s *Server, id int64, f func(*shelfEntry) T) (T, error) {
+	return read(ctx, s, func() (T, error) {
+		var none T
+		if err := checkShelfID("shelf", id); err != nil {
+			return none, err
+		}
+		e, ok := s.shelves[id]
+		if !ok {
+			return none, shelfNotFound(id)
+		}
+		return f(e), nil
+	})
 }
 
 // Reindex returns the number of books in the store; there is no index to
 // rebuild, so full makes no difference.
 func (s *Server) Reindex(ctx context.Context, _ *bookstorev1.ReindexRequest) (*bookstorev1.ReindexResponse, error) {
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	n := 0
-	for _, e := range s.shelves {
-		n += len(e.books)
-	}
-	return &bookstorev1.ReindexResponse{Books: int32(n)}, nil
+	return read(ctx, s, func() (*bookstorev1.ReindexResponse, error) {
+		n := 0
+		for _, e := range s.shelves {
+			n += len(e.books)
+		}
+		return &bookstorev1.ReindexResponse{Books: int32(n)}, nil
+	})
 }
 
 // addShelf stores shelf, which it owns from now on. A zero id is replaced by
