@@ -183,11 +183,7 @@ func (s *Service) GetConfig(context.Context, *adminv1.GetConfigRequest) (*adminv
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "rendering the config: %v", err)
 	}
-	sum, err := Hash(cfg.Config)
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "hashing the config: %v", err)
-	}
-	return &adminv1.GetConfigResponse{Config: st, Sha256: sum, Path: cfg.Path, Redacted: redacted}, nil
+	return &adminv1.GetConfigResponse{Config: st, Sha256: config.Hash(cfg.Config), Path: cfg.Path, Redacted: redacted}, nil
 }
 
 // Reload reloads the config. A config that does not build is
@@ -219,11 +215,7 @@ func (s *Service) reloadStatus() (*adminv1.ReloadStatus, error) {
 	if r.Err != nil {
 		out.Error = config.RedactURLs(r.Err.Error())
 	}
-	sum, err := Hash(s.gw.Current().Config.Config)
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "hashing the config: %v", err)
-	}
-	out.ConfigSha256 = sum
+	out.ConfigSha256 = config.Hash(s.gw.Current().Config.Config)
 	return out, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/portico-gw/portico/admin"
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/config"
 	adminv1 "github.com/portico-gw/portico/gen/portico/admin/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"google.golang.org/grpc/codes"
@@ -107,13 +108,13 @@ func TestRedactByName(t *testing.T) {
 func TestHash(t *testing.T) {
 	a := &configv1.Config{Apis: []*configv1.Api{{Services: []string{"a.B"}, Integration: "x"}}}
 	b := proto.Clone(a).(*configv1.Config)
-	ha, _ := admin.Hash(a)
-	hb, _ := admin.Hash(b)
+	ha := config.Hash(a)
+	hb := config.Hash(b)
 	if ha != hb || len(ha) != 64 {
 		t.Errorf("equal configs: got %s and %s, want the same SHA-256", ha, hb)
 	}
 	b.Apis[0].Integration = "y"
-	if hc, _ := admin.Hash(b); hc == ha {
+	if hc := config.Hash(b); hc == ha {
 		t.Errorf("different configs hash the same")
 	}
 }

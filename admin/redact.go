@@ -1,8 +1,6 @@
 package admin
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -46,17 +44,6 @@ func Redact(cfg proto.Message) (*structpb.Struct, []string, error) {
 		return nil, nil, err
 	}
 	return st, paths, nil
-}
-
-// Hash is the SHA-256 (hex) of cfg's deterministic encoding, secrets
-// included: two gateways with the same hash run the same config.
-func Hash(cfg proto.Message) (string, error) {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(cfg)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
 }
 
 func redactMessage(m protoreflect.Message, at string, paths *[]string) {

@@ -9,61 +9,41 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/auth/rules"
-	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/pool"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// Env is what auth is built from.
-type Env struct {
-	// Config is the whole config (tls, auth, apis).
+// settings are what auth is built from: the kind's environment, as the
+// providers read it.
+type settings struct {
+	// Config is the whole config (tls, auth, apis, routes).
 	Config *configv1.Config
 	// Resolve makes a config path absolute.
 	Resolve func(string) string
-	// Methods are the exposed methods.
-	Methods []*catalog.Method
-	// Routes stand for the plain HTTP routes: Routes[i] is routes[i] of
-	// the config (its auth applies; rules cannot read a request message).
-	Routes []*catalog.Method
 	// Pool holds the JWKS caches and authorizer clients across reloads.
 	Pool *pool.Pool
 	// Logger receives refusals (with their reasons) and fetch failures.
 	Logger *slog.Logger
 	// DialOptions are added to connections to authorizers (tests).
 	DialOptions []grpc.DialOption
-	// Now is the clock tokens are checked against (tests). Default
-	// time.Now.
+	// Now is the clock tokens are checked against.
 	Now func() time.Time
 	// Check builds only to check the config (portico validate, routes):
-	// no JWKS is fetched (a remote key set is not started). Default false.
+	// no JWKS is fetched (a remote key set is not started).
 	Check bool
-}
-
-// Policies are auth's part of the pipeline.
-type Policies struct {
-	// Authn is the gate (authentication, authorizers, rules that do not
-	// read the request); Authz runs rules that read the request, after
-	// decoding. Nil when no method has auth.
-	Authn, Authz pipeline.Policy
-	// Reserved reports metadata names auth sets for backends (forwarded
-	// claims; x-portico-* are reserved anyway): no client may send them.
-	Reserved func(string) bool
-	// Warnings: APIs left public without saying so.
-	Warnings []*config.Error
-	// Close releases the pooled state (JWKS caches, authorizer clients).
-	Close func() error
 }
 
 // builder carries one build.
 type builder struct {
-	env       Env
+	env       settings
 	problems  config.Errors
 	providers map[string]provider
-	reserved  map[string]bool
 	leases    []*pool.Lease
 	compiler  *rules.Compiler
 }
@@ -90,62 +70,79 @@ func (b *builder) release() error {
 	return errors.Join(errs...)
 }
 
-// Build makes auth's policies from the config: every provider, and for
-// every exposed method its plan, checked now (unknown providers, selectors
-// naming no exposed method, rules that do not compile against the method's
-// request type are config errors, as config.Errors with key paths).
-func Build(env Env) (_ *Policies, err error) {
-	if env.Logger == nil {
-		env.Logger = slog.Default()
+// Build is the auth policy kind: every provider of auth.providers, and
+// for every exposed method and plain route its plan — its API's auth
+// (apis[].auth), replaced part by part by its overrides
+// (apis[].methods[].auth), or the route's (routes[].auth) — checked now:
+// unknown providers and rules that do not compile against the method's
+// request type are config errors at their keys. The policy gates calls
+// before the body is read (authentication, authorizers, rules that read
+// no request) and, once the request is decoded, runs the rules that read
+// its fields. APIs and routes left public without saying so are warnings.
+// Nil when nothing has auth; the pooled JWKS caches and authorizer
+// clients are released when the snapshot closes.
+func Build(env pipeline.Env) (pipeline.Policy, error) {
+	return build(env, time.Now)
+}
+
+// build is Build with the clock tokens are checked against.
+func build(env pipeline.Env, now func() time.Time) (_ pipeline.Policy, err error) {
+	s := settings{Pool: env.Pool, Logger: env.Logger, DialOptions: env.DialOptions, Now: now, Check: env.Check,
+		Resolve: func(p string) string { return p }}
+	if env.Config != nil {
+		s.Config, s.Resolve = env.Config.Config, env.Config.Resolve
 	}
-	if env.Now == nil {
-		env.Now = time.Now
+	if s.Logger == nil {
+		s.Logger = slog.Default()
 	}
-	if env.Resolve == nil {
-		env.Resolve = func(p string) string { return p }
+	if s.Pool == nil {
+		s.Pool = pool.New()
 	}
-	b := &builder{env: env, reserved: map[string]bool{}}
+	b := &builder{env: s}
 	defer func() {
 		if err != nil {
 			_ = b.release()
 		}
 	}()
 	b.buildProviders()
-	plans, warnings := b.buildPlans()
+	pol, warnings := b.buildPlans(env.Catalog)
 	if len(b.problems) > 0 {
 		return nil, b.problems
 	}
-	pol := &Policies{Warnings: warnings, Close: b.release}
-	if len(b.reserved) > 0 {
-		// In every spelling a backend may read as the same name.
-		reserved := make(map[string]bool, len(b.reserved))
-		for k := range b.reserved {
-			reserved[call.HeaderName(k)] = true
-		}
-		pol.Reserved = func(k string) bool { return reserved[call.HeaderName(k)] }
+	env.Warn(warnings...)
+	env.OnClose(b.release)
+	if len(pol.methods) == 0 && len(pol.routes) == 0 {
+		return nil, nil
 	}
-	if len(plans) == 0 {
-		return pol, nil
-	}
-	pol.Authn = pipeline.PolicyFunc(func(m *catalog.Method) (pipeline.Stage, error) {
-		p := plans[m]
-		if p == nil {
-			return pipeline.Stage{}, nil
-		}
-		return pipeline.Stage{Gate: p.gate}, nil
-	})
-	pol.Authz = pipeline.PolicyFunc(func(m *catalog.Method) (pipeline.Stage, error) {
-		p := plans[m]
-		if p == nil || p.requestRule == nil {
-			return pipeline.Stage{}, nil
-		}
-		st := pipeline.Stage{Unary: p.unary}
-		if m.Desc.IsStreamingClient() || m.Desc.IsStreamingServer() {
-			st.Stream = p.stream
-		}
-		return st, nil
-	})
 	return pol, nil
+}
+
+// policy is auth built: each method's and route's plan.
+type policy struct {
+	methods map[*catalog.Method]*plan
+	routes  map[*catalog.PlainRoute]*plan
+}
+
+func (p *policy) Stage(m *catalog.Method) (pipeline.Stage, error) {
+	pl := p.methods[m]
+	if pl == nil {
+		return pipeline.Stage{}, nil
+	}
+	st := pipeline.Stage{Gate: pl.gate}
+	if pl.requestRule != nil {
+		st.Unary = pl.unary
+		if m.Desc.IsStreamingClient() || m.Desc.IsStreamingServer() {
+			st.Stream = pl.stream
+		}
+	}
+	return st, nil
+}
+
+func (p *policy) RouteStage(r *catalog.PlainRoute) (pipeline.Stage, error) {
+	if pl := p.routes[r]; pl != nil {
+		return pipeline.Stage{Gate: pl.gate}, nil
+	}
+	return pipeline.Stage{}, nil
 }
 
 // effective is an API's or method's auth after inheritance.
@@ -157,92 +154,70 @@ type effective struct {
 	providersAt, requireAt string
 }
 
-// buildPlans resolves every exposed method's auth: its API's, replaced
-// part by part by a methods[] override.
-func (b *builder) buildPlans() (map[*catalog.Method]*plan, []*config.Error) {
-	byService := map[string][]*catalog.Method{}
-	for _, m := range b.env.Methods {
-		svc := string(m.Desc.Parent().FullName())
-		byService[svc] = append(byService[svc], m)
+// buildPlans resolves every exposed method's auth (its API's, replaced
+// part by part by its overrides) and every plain route's.
+func (b *builder) buildPlans(cat *catalog.Catalog) (*policy, []*config.Error) {
+	pol := &policy{methods: map[*catalog.Method]*plan{}, routes: map[*catalog.PlainRoute]*plan{}}
+	if cat == nil {
+		return pol, nil
 	}
-	plans := map[*catalog.Method]*plan{}
+	byAPI := map[*catalog.API][]*catalog.Method{}
+	for _, m := range cat.MethodList() {
+		byAPI[m.API()] = append(byAPI[m.API()], m)
+	}
 	var warnings []*config.Error
-	for i, api := range b.env.Config.GetApis() {
-		where := fmt.Sprintf("apis[%d]", i)
-		base := b.resolve(where+".auth", api.GetAuth(), nil)
-		overrides := map[string]*effective{}
-		exposed := map[string]*catalog.Method{}
-		for _, svc := range api.GetServices() {
-			for _, m := range byService[svc] {
-				exposed[string(m.Desc.FullName())] = m
-			}
-		}
-		anyAuth := api.GetAuth() != nil
-		for j, mp := range api.GetMethods() {
-			at := fmt.Sprintf("%s.methods[%d]", where, j)
-			name, err := catalog.MethodSelector(mp.GetSelector())
-			if err != nil {
-				b.fail(at+".selector", err.Error())
-				continue
-			}
-			sel := string(name)
-			if _, ok := exposed[sel]; !ok {
-				b.fail(at+".selector", fmt.Sprintf("%q names no exposed method of this API (want package.Service.Method of %s)", mp.GetSelector(), strings.Join(api.GetServices(), ", ")))
-				continue
-			}
-			if _, dup := overrides[sel]; dup {
-				b.fail(at+".selector", fmt.Sprintf("%q is overridden twice", sel))
-				continue
-			}
-			if mp.GetAuth() == nil {
-				continue
-			}
-			anyAuth = true
-			overrides[sel] = b.resolve(at+".auth", mp.GetAuth(), base)
-		}
-		if !anyAuth {
-			warnings = append(warnings, &config.Error{Field: where, Message: "no auth: every method of " +
-				strings.Join(api.GetServices(), ", ") + " is public; set auth.providers, or auth: {public: true} to say so"})
-		}
+	for _, api := range cat.APIs {
+		a := api.Settings
+		base := b.resolve(api.Where+".auth", a.GetAuth(), nil)
+		anyAuth := a.GetAuth() != nil
 		var consumed credentials
-		for name, m := range exposed {
+		for _, m := range byAPI[api] {
 			eff := base
-			if o, ok := overrides[name]; ok {
-				eff = o
+			overridden := false
+			for _, o := range m.Overrides() {
+				if overridden {
+					b.fail(o.Where+".selector", fmt.Sprintf("%q is overridden twice", string(m.Desc.FullName())))
+					continue
+				}
+				if o.Settings.GetAuth() == nil {
+					continue
+				}
+				overridden, anyAuth = true, true
+				eff = b.resolve(o.Where+".auth", o.Settings.GetAuth(), base)
 			}
 			if eff == nil || eff.public {
 				continue
 			}
-			if p := b.plan(m, eff, api.GetForwardCredentials()); p != nil {
-				plans[m] = p
+			if p := b.plan(string(m.Desc.FullName()), m.Input.Descriptor(), eff, a.GetForwardCredentials()); p != nil {
+				pol.methods[m] = p
 				if p.creds != nil {
 					consumed.add(*p.creds)
 				}
 			}
 		}
-		b.checkForwardHeaders(where, api.GetRequest().GetForwardHeaders(), consumed)
-	}
-	for i, r := range b.env.Config.GetRoutes() {
-		if i >= len(b.env.Routes) {
-			break
+		if !anyAuth {
+			warnings = append(warnings, &config.Error{Field: api.Where, Message: "no auth: every method of " +
+				strings.Join(api.Services, ", ") + " is public; set auth.providers, or auth: {public: true} to say so"})
 		}
-		where := fmt.Sprintf("routes[%d]", i)
-		eff := b.resolve(where+".auth", r.GetAuth(), nil)
-		if r.GetAuth() == nil {
-			warnings = append(warnings, &config.Error{Field: where, Message: "no auth: " + r.GetPrefix() + " is public; set auth.providers, or auth: {public: true} to say so"})
+		b.checkForwardHeaders(api.Where, a.GetRequest().GetForwardHeaders(), consumed)
+	}
+	for _, r := range cat.Routes {
+		eff := b.resolve(r.Where+".auth", r.Settings.GetAuth(), nil)
+		if r.Settings.GetAuth() == nil {
+			warnings = append(warnings, &config.Error{Field: r.Where, Message: "no auth: " + r.Prefix + " is public; set auth.providers, or auth: {public: true} to say so"})
 		}
 		if eff == nil || eff.public {
 			continue
 		}
-		if p := b.plan(b.env.Routes[i], eff, r.GetForwardCredentials()); p != nil {
+		if p := b.plan("route "+r.Prefix, nil, eff, r.Settings.GetForwardCredentials()); p != nil {
 			if p.requestRule != nil {
 				b.fail(eff.requireAt, "a plain HTTP route has no request message for a rule to read")
 				continue
 			}
-			plans[b.env.Routes[i]] = p
+			pol.routes[r] = p
 		}
 	}
-	return plans, warnings
+	return pol, warnings
 }
 
 // checkForwardHeaders refuses a request mapping that lists a header
@@ -307,10 +282,12 @@ func (b *builder) definedProvider(name string) bool {
 	return false
 }
 
-// plan compiles one method's policy; nil when an error was recorded.
-// forward: the API or route forwards credentials to its backend.
-func (b *builder) plan(m *catalog.Method, e *effective, forward bool) *plan {
-	p := &plan{method: string(m.Desc.FullName()), log: b.env.Logger}
+// plan compiles one method's (or route's) policy; nil when an error was
+// recorded. name names it in logs and errors; input is the request type
+// its rule may read (nil for a route: an empty message). forward: the API
+// or route forwards credentials to its backend.
+func (b *builder) plan(name string, input protoreflect.MessageDescriptor, e *effective, forward bool) *plan {
+	p := &plan{method: name, log: b.env.Logger}
 	for _, name := range e.providers {
 		pr, ok := b.providers[name]
 		if !ok {
@@ -350,9 +327,13 @@ func (b *builder) plan(m *catalog.Method, e *effective, forward bool) *plan {
 			}
 			b.compiler = c
 		}
-		r, err := b.compiler.Compile(e.require, m.Input.Descriptor())
+		what := "method " + name
+		if input == nil {
+			what, input = name, (&emptypb.Empty{}).ProtoReflect().Descriptor()
+		}
+		r, err := b.compiler.Compile(e.require, input)
 		if err != nil {
-			b.fail(e.requireAt, fmt.Sprintf("method %s: %v", m.Desc.FullName(), err))
+			b.fail(e.requireAt, fmt.Sprintf("%s: %v", what, err))
 			return nil
 		}
 		if r.UsesRequest() {

@@ -165,7 +165,6 @@ func (b *builder) jwtProvider(name, where string, c *configv1.JwtProvider) (*jwt
 			return nil, config.Errors{{Field: where + ".forward_claims." + claim, Message: fmt.Sprintf("%q cannot be a backend metadata name", md)}}
 		}
 		p.forward = append(p.forward, [2]string{claim, md})
-		b.reserved[md] = true
 	}
 	return p, nil
 }

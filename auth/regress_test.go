@@ -10,14 +10,20 @@ import (
 	"github.com/portico-gw/portico/auth/authtest"
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/pipeline"
 )
 
 // buildErrors builds auth for cfg and returns its problems by key path.
 func buildErrors(t *testing.T, cfg *configv1.Config) map[string]string {
 	t.Helper()
-	pol, err := auth.Build(auth.Env{Config: cfg})
+	var closers []func() error
+	t.Cleanup(func() {
+		for _, c := range closers {
+			c()
+		}
+	})
+	_, err := auth.Build(pipeline.Env{Config: &config.File{Config: cfg}, OnRelease: func(f func() error) { closers = append(closers, f) }})
 	if err == nil {
-		t.Cleanup(func() { pol.Close() })
 		return nil
 	}
 	var ce config.Errors

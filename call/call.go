@@ -50,7 +50,11 @@ type Info struct {
 	// Method is the exposed method called; nil until the call is routed
 	// (and for calls that match no method).
 	Method *catalog.Method
-	// Route is the route template (REST) or the gRPC method path.
+	// PlainRoute is the plain HTTP route called (routes[]), when the call
+	// is one; Method is nil then.
+	PlainRoute *catalog.PlainRoute
+	// Route is the route template (REST) or the gRPC method path (a plain
+	// route's prefix).
 	Route string
 	// HTTPMethod is the request's HTTP method (POST on the gRPC door).
 	HTTPMethod string

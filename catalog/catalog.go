@@ -10,6 +10,7 @@ import (
 
 	"github.com/portico-gw/portico/catalog/httprule"
 	"github.com/portico-gw/portico/config"
+	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -26,6 +27,10 @@ type Catalog struct {
 	// Types resolves message types by name from the same descriptors (for
 	// Any fields and error details in JSON).
 	Types *TypeResolver
+	// APIs are the exposed APIs (apis[]), in config order.
+	APIs []*API
+	// Routes are the plain HTTP routes (routes[]), in config order.
+	Routes []*PlainRoute
 	// Warnings are what New accepted but a reader of the config should
 	// hear about: route conflicts it resolved, rules it ignored. Each is
 	// located like an error (see config.Error). With Options.Strict they
@@ -52,6 +57,12 @@ type API struct {
 	// DefaultBindings exposes methods without an HTTP rule at
 	// POST /{package.Service}/{Method} with body "*".
 	DefaultBindings bool
+	// Settings are the entry's policy settings as the config gives them
+	// (auth, rate limits, network rules, request and response mapping,
+	// per-method overrides): each method carries its API, so a policy
+	// kind reads them from the method it is asked about. Nil for an API
+	// that is not from a config file (the admin API).
+	Settings *configv1.Api
 }
 
 // Options are the inputs of New.
@@ -74,6 +85,9 @@ type Options struct {
 	// generated Go type is linked in: what a binary without the APIs'
 	// generated code does (benchmarks and tests measure that path).
 	DynamicTypes bool
+	// Routes are the config's plain HTTP routes (routes[]): each becomes a
+	// PlainRoute of the catalog, in config order.
+	Routes []*configv1.Route
 	// Partial has New return, with its error, the catalog of what did
 	// build — every method of the services that resolved, a method whose
 	// rule is bad without bindings — so that a check can go on against it
@@ -111,6 +125,8 @@ func New(opts Options) (*Catalog, error) {
 	c.Types = newTypeResolverFor(files, b.types)
 	b.resolveConflicts()
 	b.checkUnusedRules()
+	b.resolveOverrides()
+	b.addRoutes()
 	if err := b.errs.err(); err != nil {
 		if b.opts.Partial {
 			c.Warnings = b.warns.list()
@@ -133,6 +149,8 @@ type builder struct {
 	types     *typeResolver
 	// bindings in declaration order (see New), for conflicts.
 	bindings []*Binding
+	// apis are the exposed APIs, as the methods point to them.
+	apis []*API
 }
 
 // warn records a warning, or an error in strict mode.
@@ -152,7 +170,13 @@ func (b *builder) expose() {
 	b.types = types
 	seen := map[string]string{}
 	b.usedRules = map[string]bool{}
-	for _, api := range b.opts.APIs {
+	b.apis = make([]*API, len(b.opts.APIs))
+	for i := range b.opts.APIs {
+		api := b.opts.APIs[i] // the method's own copy: Options stay the caller's
+		b.apis[i] = &api
+	}
+	b.cat.APIs = b.apis
+	for _, api := range b.apis {
 		if api.Backend == nil {
 			b.errs.add(api.Where+".integration", "no backend")
 			continue
@@ -178,7 +202,7 @@ func (b *builder) expose() {
 	}
 }
 
-func (b *builder) exposeMethod(md protoreflect.MethodDescriptor, api API, where string, types *typeResolver) {
+func (b *builder) exposeMethod(md protoreflect.MethodDescriptor, api *API, where string, types *typeResolver) {
 	m, err := newMethod(md, api, types)
 	if err != nil {
 		b.errs.add(where, "%v", err)

@@ -38,14 +38,25 @@ type Method struct {
 	// field is this *Method, so interceptors can read prepared policy.
 	UnaryInfo  *grpc.UnaryServerInfo
 	StreamInfo *grpc.StreamServerInfo
+
+	api       *API
+	overrides []Override
 }
+
+// API returns the apis[] entry that exposes the method (nil for a method
+// made outside a catalog).
+func (m *Method) API() *API { return m.api }
+
+// Overrides returns the apis[].methods[] entries that name the method, in
+// config order: its own settings over its API's.
+func (m *Method) Overrides() []Override { return m.overrides }
 
 // Streaming reports whether either side streams.
 func (m *Method) Streaming() bool {
 	return m.Desc.IsStreamingClient() || m.Desc.IsStreamingServer()
 }
 
-func newMethod(md protoreflect.MethodDescriptor, api API, types *typeResolver) (*Method, error) {
+func newMethod(md protoreflect.MethodDescriptor, api *API, types *typeResolver) (*Method, error) {
 	in, err := types.messageType(md.Input())
 	if err != nil {
 		return nil, fmt.Errorf("method %s: %v", md.FullName(), err)
@@ -62,6 +73,7 @@ func newMethod(md protoreflect.MethodDescriptor, api API, types *typeResolver) (
 		Output:      out,
 		Backend:     api.Backend,
 		BackendName: api.BackendName,
+		api:         api,
 		StreamDesc: grpc.StreamDesc{
 			StreamName:    string(md.Name()),
 			ServerStreams: md.IsStreamingServer(),

@@ -31,14 +31,23 @@ func (nopBackend) Stream(context.Context, *catalog.Method, grpc.ServerStream) er
 
 // bookstore is the compiled-in bookstore (and inventory) catalog, with
 // default bindings.
-func bookstore(t *testing.T) *catalog.Catalog {
+func bookstore(t *testing.T) *catalog.Catalog { return bookstoreWith(t, nil) }
+
+// bookstoreWith is bookstore whose API has the settings of cfg's first
+// apis[] entry (auth and its overrides), as a snapshot's catalog has.
+func bookstoreWith(t *testing.T, cfg *configv1.Config) *catalog.Catalog {
 	t.Helper()
+	var settings *configv1.Api
+	if len(cfg.GetApis()) > 0 {
+		settings = cfg.GetApis()[0]
+	}
 	cat, err := catalog.New(catalog.Options{APIs: []catalog.API{{
 		Where:           "apis[0]",
 		Services:        []string{"example.bookstore.v1.BookstoreService", "example.inventory.v1.InventoryService"},
 		Backend:         nopBackend{},
 		BackendName:     "bookstore",
 		DefaultBindings: true,
+		Settings:        settings,
 	}}})
 	if err != nil {
 		t.Fatal(err)
@@ -439,7 +448,7 @@ func TestSecurityFromAuthConfig(t *testing.T) {
 			},
 		}},
 	}
-	doc := build(t, bookstore(t), cfg)
+	doc := build(t, bookstoreWith(t, cfg), cfg)
 	schemes := doc.Components.SecuritySchemes
 	for name, want := range map[string]string{
 		"corp":            `{"description":"OpenID Connect: tokens issued by https://idp.example.com/","openIdConnectUrl":"https://idp.example.com/.well-known/openid-configuration","type":"openIdConnect"}`,

@@ -49,7 +49,7 @@ func TestRegressGRPCPathSelector(t *testing.T) {
 			},
 		}},
 	}
-	doc := build(t, bookstore(t), cfg)
+	doc := build(t, bookstoreWith(t, cfg), cfg)
 	if s := op(t, doc, "GET", "/v1/shelves").Security; s != nil && len(*s) > 0 {
 		t.Errorf("ListShelves (public through /package.Service/Method): got security %s, want none", jsonOf(t, s))
 	}

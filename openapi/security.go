@@ -78,29 +78,25 @@ func altName(provider string, i int) string {
 type securityOf struct {
 	schemes openapi3.SecuritySchemes
 	auth    *configv1.Auth
-	apis    map[string]*configv1.Api // by service name
 }
 
 func newSecurityOf(cfg *configv1.Config, schemes openapi3.SecuritySchemes) *securityOf {
-	s := &securityOf{schemes: schemes, auth: cfg.GetAuth(), apis: map[string]*configv1.Api{}}
-	for _, a := range cfg.GetApis() {
-		for _, svc := range a.GetServices() {
-			s.apis[svc] = a
-		}
-	}
-	return s
+	return &securityOf{schemes: schemes, auth: cfg.GetAuth()}
 }
 
 // requirements returns the alternatives (any one suffices) that
 // authenticate calls to m; nil for a public method. note says what the
 // document cannot show (an external authorizer).
 func (s *securityOf) requirements(m *catalog.Method) (reqs openapi3.SecurityRequirements, note string) {
-	api := s.apis[string(m.Desc.Parent().FullName())]
-	auth := api.GetAuth()
+	var auth *configv1.ApiAuth
+	if api := m.API(); api != nil {
+		auth = api.Settings.GetAuth()
+	}
 	providers := auth.GetProviders()
 	public := auth == nil || auth.GetPublic()
-	for _, mp := range api.GetMethods() {
-		if name, err := catalog.MethodSelector(mp.GetSelector()); err != nil || name != m.Desc.FullName() || mp.GetAuth() == nil {
+	for _, o := range m.Overrides() {
+		mp := o.Settings
+		if mp.GetAuth() == nil {
 			continue
 		}
 		if mp.GetAuth().GetPublic() {

@@ -13,13 +13,13 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
-	"strings"
 
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/config"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 )
@@ -29,9 +29,18 @@ import (
 // ends the call.
 type Gate func(ctx context.Context, c *call.Info) (context.Context, error)
 
-// Stage is what one policy does for one method. Any part may be nil.
+// Stage is what one policy does for one method (or plain route). Any part
+// may be nil. Early gates run first, in the order of the policies; then
+// the Gates, in the same order; then, once the request is decoded, the
+// interceptors, the first policy's outermost.
 type Stage struct {
-	Gate   Gate
+	// Early decides on the client's address alone (network rules,
+	// per-address rate limits), before any Gate: a call a later gate
+	// refuses (a failed authentication) has been seen by it.
+	Early Gate
+	// Gate decides on headers, peer and method, before the body is read.
+	Gate Gate
+	// Unary and Stream run on the decoded request.
 	Unary  grpc.UnaryServerInterceptor
 	Stream grpc.StreamServerInterceptor
 }
@@ -41,6 +50,14 @@ type Stage struct {
 // configuration error found when the snapshot is built.
 type Policy interface {
 	Stage(m *catalog.Method) (Stage, error)
+}
+
+// RoutePolicy is a Policy that applies to plain HTTP routes too (the
+// catalog's PlainRoutes): it gates them like methods. Only gates apply: a
+// route has no message to decode, so interceptors are an error.
+type RoutePolicy interface {
+	Policy
+	RouteStage(r *catalog.PlainRoute) (Stage, error)
 }
 
 // PolicyFunc adapts a function to Policy.
@@ -62,21 +79,28 @@ func Interceptors(unary []grpc.UnaryServerInterceptor, stream []grpc.StreamServe
 type Options struct {
 	// Logger receives panics caught in calls. Default slog.Default().
 	Logger *slog.Logger
+	// Routes are the plain HTTP routes to compile gates for (their
+	// policies are those that implement RoutePolicy).
+	Routes []*catalog.PlainRoute
 }
 
-// Pipeline holds every exposed method's compiled chain. It is immutable.
+// Pipeline holds every exposed method's compiled chain, and every plain
+// route's gates. It is immutable.
 type Pipeline struct {
 	methods map[string]*Method
+	routes  map[*catalog.PlainRoute]*Route
 }
 
-// New compiles the chains of methods: policies run in the order given,
-// the first outermost.
+// New compiles the chains of methods (and the gates of opts.Routes):
+// policies run in the order given, the first outermost. The error is a
+// config.Errors: each policy's problems for a method, located at the key
+// its policy gives, or at the method's API.
 func New(methods []*catalog.Method, opts Options, policies ...Policy) (*Pipeline, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	p := &Pipeline{methods: make(map[string]*Method, len(methods))}
-	var errs []string
+	p := &Pipeline{methods: make(map[string]*Method, len(methods)), routes: make(map[*catalog.PlainRoute]*Route, len(opts.Routes))}
+	var errs config.Errors
 	for _, m := range methods {
 		pm := &Method{Method: m, log: opts.Logger}
 		var unary []grpc.UnaryServerInterceptor
@@ -84,12 +108,10 @@ func New(methods []*catalog.Method, opts Options, policies ...Policy) (*Pipeline
 		for _, pol := range policies {
 			st, err := pol.Stage(m)
 			if err != nil {
-				errs = append(errs, fmt.Sprintf("method %s: %v", m.Desc.FullName(), err))
+				errs = append(errs, located(err, apiWhere(m), "method "+string(m.Desc.FullName()))...)
 				continue
 			}
-			if st.Gate != nil {
-				pm.gates = append(pm.gates, st.Gate)
-			}
+			pm.gates.add(st)
 			if st.Unary != nil {
 				unary = append(unary, st.Unary)
 			}
@@ -101,43 +123,82 @@ func New(methods []*catalog.Method, opts Options, policies ...Policy) (*Pipeline
 		pm.stream = chainStream(stream)
 		p.methods[m.FullMethod] = pm
 	}
+	for _, r := range opts.Routes {
+		pr := &Route{PlainRoute: r, log: opts.Logger}
+		for _, pol := range policies {
+			rp, ok := pol.(RoutePolicy)
+			if !ok {
+				continue
+			}
+			st, err := rp.RouteStage(r)
+			if err == nil && (st.Unary != nil || st.Stream != nil) {
+				err = fmt.Errorf("a plain HTTP route has no message for an interceptor")
+			}
+			if err != nil {
+				errs = append(errs, located(err, r.Where, "")...)
+				continue
+			}
+			pr.gates.add(st)
+		}
+		p.routes[r] = pr
+	}
 	if len(errs) > 0 {
-		sort.Strings(errs)
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+		return nil, errs
 	}
 	return p, nil
+}
+
+// apiWhere is the key path of a method's API, for its unlocated errors.
+func apiWhere(m *catalog.Method) string {
+	if a := m.API(); a != nil && a.Where != "" {
+		return a.Where
+	}
+	return "apis"
+}
+
+// located returns err as config problems: as they are when err is
+// config.Errors, else one at where (prefixed with what).
+func located(err error, where, what string) config.Errors {
+	var ce config.Errors
+	if errors.As(err, &ce) {
+		return ce
+	}
+	msg := err.Error()
+	if what != "" {
+		msg = what + ": " + msg
+	}
+	return config.Errors{{Field: where, Message: msg}}
 }
 
 // Method returns the compiled method for a gRPC path
 // ("/package.Service/Method"), or nil.
 func (p *Pipeline) Method(fullMethod string) *Method { return p.methods[fullMethod] }
 
+// Route returns the compiled gates of a plain route, or nil.
+func (p *Pipeline) Route(r *catalog.PlainRoute) *Route { return p.routes[r] }
+
 // Method is one method with its compiled chain.
 type Method struct {
 	*catalog.Method
-	gates  []Gate
+	gates  gates
 	unary  grpc.UnaryServerInterceptor
 	stream grpc.StreamServerInterceptor
 	log    *slog.Logger
 }
 
 // HasGate reports whether any policy gates the method.
-func (m *Method) HasGate() bool { return len(m.gates) > 0 }
+func (m *Method) HasGate() bool { return m.gates.any() }
 
 // Opaque reports whether no interceptor needs the method's messages: only
 // gates (which read headers, peer and method) apply to it. Such a call
 // can be forwarded as wire bytes, decoding nothing.
 func (m *Method) Opaque() bool { return m.unary == nil && m.stream == nil }
 
-// Gate runs the method's gates in order; the first refusal ends the call.
+// Gate runs the method's gates in order (the early ones first); the
+// first refusal ends the call.
 func (m *Method) Gate(ctx context.Context, c *call.Info) (_ context.Context, err error) {
 	defer m.recoverInto(&err)
-	for _, g := range m.gates {
-		if ctx, err = g(ctx, c); err != nil {
-			return nil, err
-		}
-	}
-	return ctx, nil
+	return m.gates.run(ctx, c)
 }
 
 // Unary runs a unary or server-streaming call whose request a door has

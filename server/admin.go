@@ -9,6 +9,7 @@ import (
 
 	"github.com/portico-gw/portico/admin"
 	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/snapshot"
 )
 
 // newAdminServer makes the admin listener's server. It serves, on one
@@ -27,7 +28,7 @@ import (
 // admin.Guard first: Host naming the listener (DNS rebinding), no
 // cross-site request, a JSON (or gRPC) Content-Type for POST — so a web
 // page cannot drive the admin API, token or not.
-func (s *Server) newAdminServer(snap *Snapshot) (*http.Server, error) {
+func (s *Server) newAdminServer(snap *snapshot.Snapshot) (*http.Server, error) {
 	tok, err := adminToken(snap, s.AdminAddr)
 	if err != nil {
 		return nil, err
@@ -75,9 +76,9 @@ func (s *Server) newAdminServer(snap *Snapshot) (*http.Server, error) {
 
 // adminToken reads admin.token_file, and refuses an admin listener beyond
 // loopback without one: the admin API reloads and drains the gateway.
-func adminToken(snap *Snapshot, bound string) (admin.Token, error) {
-	if path := snap.Config.Config.GetAdmin().GetTokenFile(); path != "" {
-		tok, err := admin.ReadToken(snap.Config.Resolve(path))
+func adminToken(snap *snapshot.Snapshot, bound string) (admin.Token, error) {
+	if path := snap.Config().Config.GetAdmin().GetTokenFile(); path != "" {
+		tok, err := admin.ReadToken(snap.Config().Resolve(path))
 		if err != nil {
 			return admin.Token{}, err
 		}
@@ -97,10 +98,10 @@ func (s *Server) serveReload(w http.ResponseWriter, r *http.Request) {
 	err := s.Reload(r.Context())
 	snap := s.Snapshot()
 	if err != nil {
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"status": "failed", "error": config.RedactURLs(err.Error()), "config": map[string]any{"hash": snap.Hash}})
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"status": "failed", "error": config.RedactURLs(err.Error()), "config": map[string]any{"hash": snap.Hash()}})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "reloaded", "config": map[string]any{"hash": snap.Hash}, "restart_needed": s.LastReload().RestartNeeded})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "reloaded", "config": map[string]any{"hash": snap.Hash()}, "restart_needed": s.LastReload().RestartNeeded})
 }
 
 // serveReadyz answers /readyz: 200 once a snapshot serves, 503 while
@@ -124,9 +125,9 @@ func (s *Server) serveReadyz(w http.ResponseWriter, details bool) {
 		return
 	}
 	body := map[string]any{
-		"methods":      len(snap.Catalog.Methods),
+		"methods":      len(snap.Catalog().Methods),
 		"integrations": integrationStates(snap),
-		"config":       map[string]any{"hash": snap.Hash, "built_at": snap.BuiltAt.UTC().Format(time.RFC3339Nano)},
+		"config":       map[string]any{"hash": snap.Hash(), "built_at": snap.BuiltAt().UTC().Format(time.RFC3339Nano)},
 	}
 	if last := s.LastReload(); last.Count > 0 {
 		r := map[string]any{"at": last.At.UTC().Format(time.RFC3339Nano), "count": last.Count, "failed": last.Failed, "ok": last.Err == nil}
@@ -153,9 +154,9 @@ func (s *Server) serveReadyz(w http.ResponseWriter, details bool) {
 
 // integrationStates reports each integration's connection state, for
 // integrations that know it.
-func integrationStates(snap *Snapshot) map[string]any {
+func integrationStates(snap *snapshot.Snapshot) map[string]any {
 	out := map[string]any{}
-	for _, nb := range snap.Integrations {
+	for _, nb := range snap.Integrations() {
 		st := map[string]any{}
 		if r, ok := nb.Backend.(ready); ok {
 			st["ready"] = r.Ready()

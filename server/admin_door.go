@@ -10,7 +10,9 @@ import (
 	"github.com/portico-gw/portico/admin"
 	"github.com/portico-gw/portico/catalog"
 	adminv1 "github.com/portico-gw/portico/gen/portico/admin/v1"
+	"github.com/portico-gw/portico/grpcdoor"
 	"github.com/portico-gw/portico/pipeline"
+	"github.com/portico-gw/portico/snapshot"
 	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc/status"
 )
@@ -18,8 +20,8 @@ import (
 // adminDoor serves the admin API through the gateway's own door code: a
 // Server of its own whose snapshot exposes the compiled-in
 // portico.admin.v1.Admin with this process as its backend. REST/JSON goes
-// through serveREST and the transcoder, gRPC through the gRPC door's
-// handler (grpcHandler, reached with grpc.Server.ServeHTTP on the admin
+// through the REST door's entry and the transcoder, gRPC through the gRPC
+// door (reached with grpc.Server.ServeHTTP on the admin
 // listener's HTTP/2 connections) — gate, pipeline, errors and all — so
 // curl and grpcurl both work on the admin port. The admin token is a
 // pipeline gate, the same on both.
@@ -27,7 +29,9 @@ import (
 // grpc.health.v1 on the admin port reports the gateway's own health (the
 // main server's), and server reflection describes the admin API.
 type adminDoor struct {
-	srv *Server
+	snap *snapshot.Snapshot
+	rest *restDoor
+	grpc *grpcdoor.Door
 }
 
 // newAdminDoor builds the admin API's snapshot and door.
@@ -59,27 +63,34 @@ func (s *Server) newAdminDoor(tok admin.Token) (*adminDoor, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap := &Snapshot{Catalog: cat, Pipeline: pipe, REST: rest, Handler: rest, Limits: lim, reflect: newReflectionFiles(cat)}
-	door := &Server{log: s.log, limits: lim, health: s.health, stopCtx: s.stopCtx, stopCall: s.stopCall, errs: make(chan error, 1),
-		restBudget: s.restBudget, grpcBudget: s.grpcBudget, started: s.started}
-	door.snap.Store(snap)
-	door.grpcSrv = newGRPCDoor(door, lim)
+	snap := snapshot.ForAPI(cat, pipe, rest, lim)
+	d := &adminDoor{snap: snap}
+	d.rest = &restDoor{src: d, limits: lim, budget: s.restBudget}
+	d.grpc = grpcdoor.New(d, grpcdoor.Options{Limits: lim, Budget: s.grpcBudget, Stop: s.stopCtx, Logger: s.log, Health: s.health.server})
 	var once sync.Once
 	s.closers = append(s.closers, closerFunc(func() error {
-		once.Do(door.grpcSrv.Stop)
+		once.Do(d.grpc.Server().Stop)
 		return nil
 	}))
-	return &adminDoor{srv: door}, nil
+	return d, nil
 }
+
+// Enter and Current give both doors the admin API's one snapshot.
+func (d *adminDoor) Enter() *snapshot.Snapshot {
+	d.snap.Enter()
+	return d.snap
+}
+
+func (d *adminDoor) Current() *snapshot.Snapshot { return d.snap }
 
 // ServeHTTP sends gRPC requests (HTTP/2, application/grpc) to the gRPC
 // door and everything else to the REST door.
 func (d *adminDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isGRPC(r) {
-		d.srv.grpcSrv.ServeHTTP(w, r)
+		d.grpc.Server().ServeHTTP(w, r)
 		return
 	}
-	d.srv.serveREST(w, r)
+	d.rest.ServeHTTP(w, r)
 }
 
 // refuse answers a request the listener's guard refused, as the door it
@@ -87,7 +98,7 @@ func (d *adminDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // door, the REST door's JSON error body otherwise.
 func (d *adminDoor) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	if !isGRPC(r) {
-		d.srv.Snapshot().REST.WriteError(w, r, err)
+		d.snap.REST().WriteError(w, r, err)
 		return
 	}
 	st := status.Convert(err)

@@ -23,12 +23,12 @@ var _ admin.Gateway = (*gatewayView)(nil)
 // Current describes the snapshot being served.
 func (g *gatewayView) Current() admin.State {
 	snap := g.s.Snapshot()
-	st := admin.State{Config: snap.Config, Catalog: snap.Catalog}
+	st := admin.State{Config: snap.Config(), Catalog: snap.Catalog()}
 	kinds := map[string]string{}
-	for _, in := range snap.Config.Config.GetIntegrations() {
+	for _, in := range snap.Config().Config.GetIntegrations() {
 		kinds[in.GetName()] = integrations.Kind(in)
 	}
-	for _, nb := range snap.Integrations {
+	for _, nb := range snap.Integrations() {
 		in := admin.Integration{Name: nb.Name, Kind: kinds[nb.Name]}
 		if r, ok := nb.Backend.(ready); ok {
 			v := r.Ready()
@@ -71,7 +71,7 @@ func (g *gatewayView) Drain() {
 	// answer is true of the gateway (Shutdown does the same again).
 	g.s.draining.Store(true)
 	g.s.health.drain()
-	grace := g.s.Snapshot().Limits.ShutdownGrace
+	grace := g.s.Snapshot().Limits().ShutdownGrace
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), grace)
 		defer cancel()
@@ -90,7 +90,7 @@ func (g *gatewayView) DrainStatus() admin.Drain {
 	return admin.Drain{
 		Draining:     g.s.Draining(),
 		Started:      started,
-		Grace:        g.s.Snapshot().Limits.ShutdownGrace,
+		Grace:        g.s.Snapshot().Limits().ShutdownGrace,
 		InFlightREST: rest,
 		InFlightGRPC: grpc,
 	}

@@ -18,6 +18,7 @@ import (
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
@@ -162,7 +163,7 @@ func grpcBearer(tok string) map[string]string {
 // clientTLS.
 func startTLSGateway(t *testing.T, cfg *configv1.Config, dir string) *server.Server {
 	t.Helper()
-	snap, err := server.Build(&config.File{Config: cfg, Dir: dir}, server.BuildOptions{})
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: dir}, snapshot.Options{})
 	if err != nil {
 		t.Fatalf("server.Build: %v", err)
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/pool"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc/codes"
 )
 
@@ -133,8 +133,8 @@ func TestAuthReloadKeepsJWKS(t *testing.T) {
 	cfg.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{jwtProvider(iss)}}
 	cfg.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"corp"}}
 	p := pool.New()
-	build := func() *server.Snapshot {
-		s, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{Pool: p})
+	build := func() *snapshot.Snapshot {
+		s, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{Pool: p})
 		if err != nil {
 			t.Fatal(err)
 		}

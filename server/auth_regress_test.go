@@ -12,8 +12,8 @@ import (
 	"github.com/portico-gw/portico/auth/authtest"
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 )
 
 // TestRegressPolicyChallengeKeptOnREST: grpc-gateway's error handler set
@@ -41,7 +41,7 @@ func TestAuthRefusalsLogReasonsNotSecrets(t *testing.T) {
 	}}
 	cfg.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"corp", "partners"}}
 	var logs lockedBuffer
-	snap, err := server.Build(&config.File{Config: cfg, Dir: dir}, server.BuildOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: dir}, snapshot.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestAuthRefusalsLogReasonsNotSecrets(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+expired)
 	req.Header.Set("X-Api-Key", "a-guessed-key")
 	rec := httptest.NewRecorder()
-	snap.Handler.ServeHTTP(rec, req)
+	snap.Handler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusUnauthorized {
 		t.Fatalf("got %d %s, want 401", rec.Code, rec.Body)
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/portico-gw/portico/config"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -176,7 +176,7 @@ func TestAuthConfigErrors(t *testing.T) {
 			cfg := servertest.BookstoreConfig("127.0.0.1:1")
 			base(cfg)
 			tc.edit(cfg)
-			snap, err := server.Build(&config.File{Config: cfg, Dir: dir}, server.BuildOptions{})
+			snap, err := snapshot.Build(&config.File{Config: cfg, Dir: dir}, snapshot.Options{})
 			if err == nil {
 				snap.Close()
 				t.Fatalf("Build: got no error, want %s: ...%s...", tc.field, tc.msg)
@@ -201,12 +201,12 @@ func TestAuthConfigErrors(t *testing.T) {
 // TestAuthWarnings: an API without auth is public and warned about;
 // auth: {public: true} silences the warning.
 func TestAuthWarnings(t *testing.T) {
-	build := func(edit func(*configv1.Config)) *server.Snapshot {
+	build := func(edit func(*configv1.Config)) *snapshot.Snapshot {
 		cfg := servertest.BookstoreConfig("127.0.0.1:1")
 		if edit != nil {
 			edit(cfg)
 		}
-		snap, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+		snap, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,11 +214,11 @@ func TestAuthWarnings(t *testing.T) {
 		return snap
 	}
 	s := build(nil)
-	if len(s.Warnings) != 1 || s.Warnings[0].Field != "apis[0]" || !strings.Contains(s.Warnings[0].Message, "public") {
-		t.Errorf("no auth: got warnings %v, want one at apis[0] saying it is public", s.Warnings)
+	if len(s.Warnings()) != 1 || s.Warnings()[0].Field != "apis[0]" || !strings.Contains(s.Warnings()[0].Message, "public") {
+		t.Errorf("no auth: got warnings %v, want one at apis[0] saying it is public", s.Warnings())
 	}
 	s = build(func(c *configv1.Config) { c.Apis[0].Auth = &configv1.ApiAuth{Public: true} })
-	if len(s.Warnings) != 0 {
-		t.Errorf("auth: {public: true}: got warnings %v, want none", s.Warnings)
+	if len(s.Warnings()) != 0 {
+		t.Errorf("auth: {public: true}: got warnings %v, want none", s.Warnings())
 	}
 }

@@ -11,8 +11,8 @@ import (
 
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -57,7 +57,7 @@ func buildWith(t *testing.T, target string, edit func(*configv1.Config)) error {
 	edit(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	snap, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{Context: ctx})
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{Context: ctx})
 	if err == nil {
 		_ = snap.Close()
 	}

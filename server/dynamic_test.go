@@ -8,14 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-gw/portico/catalog"
-
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
-	_ "github.com/portico-gw/portico/gen/example/inventory/v1" // linked for the route-conflict case
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -27,6 +25,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	_ "github.com/portico-gw/portico/gen/example/inventory/v1" // linked for the route-conflict case
 )
 
 // echoFile is an API that exists only as a descriptor: no Go code is
@@ -222,7 +222,7 @@ func TestBuildErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := servertest.BookstoreConfig("127.0.0.1:1")
 			tc.edit(cfg)
-			snap, err := server.Build(&config.File{Config: cfg, Dir: dir}, server.BuildOptions{})
+			snap, err := snapshot.Build(&config.File{Config: cfg, Dir: dir}, snapshot.Options{})
 			if err == nil {
 				snap.Close()
 				t.Fatalf("Build: got no error, want one mentioning %q", tc.want)

@@ -27,8 +27,8 @@ import (
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 )
 
 const examplePkg = "grpc.gateway.examples.internal.proto.examplepb."
@@ -139,15 +139,15 @@ func TestGRPCGatewayExamplesBuild(t *testing.T) {
 		a.Auth = &configv1.ApiAuth{Public: true}
 	}
 	cfg.StrictRoutes = true
-	snap, err := server.Build(&config.File{Config: cfg, Dir: t.TempDir()}, server.BuildOptions{})
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: t.TempDir()}, snapshot.Options{})
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
 	defer snap.Close()
-	if got := len(snap.Catalog.Services); got != len(exampleServices) {
+	if got := len(snap.Catalog().Services); got != len(exampleServices) {
 		t.Errorf("got %d services, want %d", got, len(exampleServices))
 	}
-	for _, w := range snap.Warnings {
+	for _, w := range snap.Warnings() {
 		t.Errorf("unexpected warning: %v", w)
 	}
 }
@@ -162,16 +162,16 @@ func TestGRPCGatewayExamplesConflicts(t *testing.T) {
 	g.rulesYML = g.unannotatedYML
 	cfg := servertest.BookstoreConfig("127.0.0.1:1")
 	g.config(cfg, "127.0.0.1:1", exampleServices)
-	snap, err := server.Build(&config.File{Config: cfg, Dir: t.TempDir()}, server.BuildOptions{})
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: t.TempDir()}, snapshot.Options{})
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
 	defer snap.Close()
-	if got := len(snap.Catalog.Services); got != len(exampleServices) {
+	if got := len(snap.Catalog().Services); got != len(exampleServices) {
 		t.Errorf("got %d services, want %d", got, len(exampleServices))
 	}
 	var conflicts []string
-	for _, w := range snap.Catalog.Warnings {
+	for _, w := range snap.Catalog().Warnings {
 		if !strings.Contains(w.Message, "are the same route") {
 			t.Errorf("unexpected warning: %v", w)
 			continue
@@ -200,7 +200,7 @@ func TestGRPCGatewayExamplesConflicts(t *testing.T) {
 	}
 
 	cfg.StrictRoutes = true
-	if snap, err := server.Build(&config.File{Config: cfg, Dir: t.TempDir()}, server.BuildOptions{}); err == nil {
+	if snap, err := snapshot.Build(&config.File{Config: cfg, Dir: t.TempDir()}, snapshot.Options{}); err == nil {
 		snap.Close()
 		t.Error("strict_routes: got no error, want the conflicts")
 	} else if !strings.Contains(err.Error(), "UnannotatedEchoService.EchoBody") || !strings.Contains(err.Error(), "strict_routes") {
@@ -222,22 +222,22 @@ func TestGRPCGatewayExamplesRulesForServiceNotExposed(t *testing.T) {
 		}
 	}
 	g.config(cfg, "127.0.0.1:1", services)
-	snap, err := server.Build(&config.File{Config: cfg, Dir: t.TempDir()}, server.BuildOptions{})
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: t.TempDir()}, snapshot.Options{})
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
 	defer snap.Close()
 	var ignored int
-	for _, w := range snap.Catalog.Warnings {
+	for _, w := range snap.Catalog().Warnings {
 		if strings.Contains(w.Message, "a service that no apis entry exposes: the rule is ignored") && w.File == g.rulesYML && w.Line > 0 {
 			ignored++
 		}
 	}
 	if ignored != 4 {
-		t.Errorf("got %d ignored-rule warnings located in the rules file, want 4: %v", ignored, snap.Catalog.Warnings)
+		t.Errorf("got %d ignored-rule warnings located in the rules file, want 4: %v", ignored, snap.Catalog().Warnings)
 	}
 	cfg.StrictRoutes = true
-	if snap, err := server.Build(&config.File{Config: cfg, Dir: t.TempDir()}, server.BuildOptions{}); err == nil {
+	if snap, err := snapshot.Build(&config.File{Config: cfg, Dir: t.TempDir()}, snapshot.Options{}); err == nil {
 		snap.Close()
 		t.Error("strict_routes: got no error, want the ignored rules")
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"sync"
 
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
@@ -22,7 +23,7 @@ type healthState struct {
 	server *health.Server
 
 	mu       sync.Mutex
-	snap     *Snapshot
+	snap     *snapshot.Snapshot
 	stops    []func()
 	known    map[string]bool // services given a status
 	draining bool
@@ -33,14 +34,14 @@ func newHealthState() *healthState {
 }
 
 // follow makes snap the snapshot health reports on.
-func (h *healthState) follow(snap *Snapshot) {
+func (h *healthState) follow(snap *snapshot.Snapshot) {
 	h.mu.Lock()
 	for _, stop := range h.stops {
 		stop()
 	}
 	h.stops = nil
 	h.snap = snap
-	for _, nb := range snap.Integrations {
+	for _, nb := range snap.Integrations() {
 		if r, ok := nb.Backend.(ready); ok {
 			h.stops = append(h.stops, r.Notify(h.refresh))
 		}
@@ -57,7 +58,7 @@ func (h *healthState) refresh() {
 		return
 	}
 	now := map[string]bool{}
-	for _, m := range h.snap.Catalog.MethodList() {
+	for _, m := range h.snap.Catalog().MethodList() {
 		svc := string(m.Desc.Parent().FullName())
 		if _, seen := now[svc]; seen {
 			continue
@@ -68,7 +69,7 @@ func (h *healthState) refresh() {
 		}
 		now[svc] = ok
 	}
-	for _, sd := range h.snap.Catalog.Services { // a service without methods
+	for _, sd := range h.snap.Catalog().Services { // a service without methods
 		if _, seen := now[string(sd.FullName())]; !seen {
 			now[string(sd.FullName())] = !h.draining
 		}

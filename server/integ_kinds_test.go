@@ -12,8 +12,8 @@ import (
 	"github.com/portico-gw/portico/config"
 	messagingv1 "github.com/portico-gw/portico/gen/example/messaging/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -145,7 +145,7 @@ func TestHTTPIntegrationNeedsRules(t *testing.T) {
 	cfg := servertest.BookstoreConfig("127.0.0.1:1")
 	cfg.Integrations = []*configv1.Integration{{Name: "legacy", Kind: &configv1.Integration_Http{Http: &configv1.HttpIntegration{Url: "http://127.0.0.1:1"}}}}
 	cfg.Apis[0].Integration = "legacy"
-	_, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+	_, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
 	for _, want := range []string{
 		`method example.bookstore.v1.BookstoreService.GetShelfStats: integration "legacy": an http integration needs the method's HTTP rule`,
 		`method example.bookstore.v1.BookstoreService.ImportBooks: integration "legacy": an http integration cannot send a client stream`,
@@ -220,7 +220,7 @@ func TestMockBuildErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := servertest.BookstoreConfig("127.0.0.1:1")
 			mockConfig(tt.responses...)(cfg)
-			_, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+			_, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, want an error containing %q", err, tt.want)
 			}

@@ -13,8 +13,8 @@ import (
 	"github.com/portico-gw/portico/examples/bookstore"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 )
@@ -110,7 +110,7 @@ func TestRequestMappingBothDoors(t *testing.T) {
 func TestRequestMappingBuildError(t *testing.T) {
 	cfg := servertest.BookstoreConfig("127.0.0.1:1")
 	cfg.Apis[0].Request = &configv1.RequestMapping{ForwardHeaders: []string{"x-a", "transfer-encoding"}}
-	_, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+	_, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
 	want := `apis[0].request: forward_headers[1]: "transfer-encoding" is never forwarded (a hop-by-hop header)`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got %v, want %q", err, want)

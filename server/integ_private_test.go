@@ -20,6 +20,7 @@ import (
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -30,11 +31,11 @@ import (
 func startWithDial(t *testing.T, target string, dial func(context.Context, string) (net.Conn, error)) *servertest.Env {
 	t.Helper()
 	cfg := servertest.BookstoreConfig(target)
-	var opts server.BuildOptions
+	var opts snapshot.Options
 	if dial != nil {
 		opts.DialOptions = []grpc.DialOption{grpc.WithContextDialer(dial)}
 	}
-	snap, err := server.Build(&config.File{Config: cfg, Dir: "."}, opts)
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, opts)
 	if err != nil {
 		t.Fatalf("server.Build: %v", err)
 	}

@@ -13,8 +13,8 @@ import (
 
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -191,7 +191,7 @@ func TestRoutesBuildErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := servertest.BookstoreConfig("127.0.0.1:1")
 			tt.edit(cfg)
-			_, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+			_, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, want an error containing %q", err, tt.want)
 			}

@@ -23,6 +23,7 @@ import (
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -88,7 +89,7 @@ func TestAdminOverRESTAndGRPC(t *testing.T) {
 		t.Fatalf("GET /v1/routes: got %d %s", code, body)
 	}
 	var bindings int
-	for _, m := range env.Server.Snapshot().Catalog.MethodList() {
+	for _, m := range env.Server.Snapshot().Catalog().MethodList() {
 		bindings += len(m.Bindings)
 	}
 	if len(routes.GetRoutes()) != bindings {
@@ -117,13 +118,13 @@ func TestAdminOverRESTAndGRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(apis.GetServices()) != 1 || apis.GetServices()[0].GetName() != "example.bookstore.v1.BookstoreService" ||
-		apis.GetServices()[0].GetIntegration() != "bookstore" || len(apis.GetServices()[0].GetMethods()) != len(env.Server.Snapshot().Catalog.Methods) {
+		apis.GetServices()[0].GetIntegration() != "bookstore" || len(apis.GetServices()[0].GetMethods()) != len(env.Server.Snapshot().Catalog().Methods) {
 		t.Errorf("ListApis: got %v", apis)
 	}
 	var ints adminv1.ListIntegrationsResponse
 	adminREST(t, env.Server, http.MethodGet, "/v1/integrations", "", &ints)
 	want := &adminv1.ListIntegrationsResponse{Integrations: []*adminv1.Integration{{
-		Name: "bookstore", Kind: "grpc", Health: adminv1.Health_HEALTH_READY, State: "READY", Methods: int32(len(env.Server.Snapshot().Catalog.Methods)),
+		Name: "bookstore", Kind: "grpc", Health: adminv1.Health_HEALTH_READY, State: "READY", Methods: int32(len(env.Server.Snapshot().Catalog().Methods)),
 	}}}
 	if !proto.Equal(&ints, want) {
 		t.Errorf("integrations: got %v, want %v", &ints, want)
@@ -282,10 +283,7 @@ func TestAdminConfigRedactedAndHashed(t *testing.T) {
 	if v := got.GetConfig().GetFields()["telemetry"].GetStructValue().GetFields()["traces"].GetStructValue().GetFields()["otlp_endpoint"].GetStringValue(); v != "127.0.0.1:1" {
 		t.Errorf("telemetry.traces.otlp_endpoint (snake_case, as in the file): got %q", v)
 	}
-	want, err := admin.Hash(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := config.Hash(cfg)
 	if got.GetSha256() != want {
 		t.Errorf("sha256: got %s, want %s", got.GetSha256(), want)
 	}
@@ -298,13 +296,13 @@ func TestAdminReload(t *testing.T) {
 		t.Errorf("reload without a way to rebuild: got %d %s, want 400 FAILED_PRECONDITION", code, body)
 	}
 	broken := true
-	env.Server.SetRebuild(func(context.Context, *server.Snapshot) (*server.Snapshot, error) {
+	env.Server.SetRebuild(func(context.Context, *snapshot.Snapshot) (*snapshot.Snapshot, error) {
 		cfg := servertest.BookstoreConfig(env.BackendAddr)
 		cfg.Apis[0].DefaultBindings = true
 		if broken {
 			cfg.Apis[0].Integration = "bookstor"
 		}
-		return server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+		return snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
 	})
 	code, body = adminREST(t, env.Server, http.MethodPost, "/v1/reload", "", nil)
 	if code != 400 || !strings.Contains(string(body), `apis[0].integration`) || !strings.Contains(string(body), `"code":9`) {
@@ -321,7 +319,7 @@ func TestAdminReload(t *testing.T) {
 	if st.GetCount() != 2 || st.GetFailed() != 1 || st.GetError() != "" || st.GetAt() == nil {
 		t.Errorf("reload status: got %v, want 2 tried, 1 failed, no error now", &st)
 	}
-	sum, _ := admin.Hash(env.Server.Snapshot().Config.Config)
+	sum := config.Hash(env.Server.Snapshot().Config().Config)
 	if st.GetConfigSha256() != sum {
 		t.Errorf("config_sha256: got %s, want the new config's %s", st.GetConfigSha256(), sum)
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 )
 
 func withDocs(c *configv1.Config) {
@@ -53,7 +53,7 @@ func TestDocsServedFromTheLiveCatalog(t *testing.T) {
 		ops += len(item.Operations())
 	}
 	var bindings int
-	for _, m := range env.Server.Snapshot().Catalog.MethodList() {
+	for _, m := range env.Server.Snapshot().Catalog().MethodList() {
 		bindings += len(m.Bindings)
 	}
 	if ops != bindings {
@@ -182,11 +182,11 @@ func TestDocsFollowReload(t *testing.T) {
 	if doc := liveDoc(t, env.URL); doc.Paths.Value(reindex) != nil {
 		t.Fatalf("%s is documented before default bindings are on", reindex)
 	}
-	env.Server.SetRebuild(func(context.Context, *server.Snapshot) (*server.Snapshot, error) {
+	env.Server.SetRebuild(func(context.Context, *snapshot.Snapshot) (*snapshot.Snapshot, error) {
 		cfg := servertest.BookstoreConfig(env.BackendAddr)
 		withDocs(cfg)
 		cfg.Apis[0].DefaultBindings = true
-		return server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+		return snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
 	})
 	if err := env.Server.Reload(context.Background()); err != nil {
 		t.Fatal(err)
@@ -208,7 +208,7 @@ func TestDocsConfigErrors(t *testing.T) {
 	} {
 		cfg := servertest.BookstoreConfig("127.0.0.1:1")
 		cfg.Docs = tc.docs
-		_, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+		_, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("docs %v: got error %v, want one about %s", tc.docs, err, tc.want)
 		}

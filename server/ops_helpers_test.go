@@ -14,6 +14,7 @@ import (
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 )
 
 // shutdown stops the gateway now (its telemetry flushes), within the test.
@@ -54,9 +55,9 @@ func opsContains(list []string, s string) bool {
 }
 
 // opsBuild builds a snapshot of cfg, closed at the end of the test.
-func opsBuild(t *testing.T, cfg *configv1.Config) *server.Snapshot {
+func opsBuild(t *testing.T, cfg *configv1.Config) *snapshot.Snapshot {
 	t.Helper()
-	snap, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -167,11 +168,11 @@ func TestMetricsCountReloads(t *testing.T) {
 		c.Telemetry = &configv1.Telemetry{Metrics: &configv1.Metrics{Prometheus: true}}
 	}})
 	fail := true
-	env.Server.SetRebuild(func(_ context.Context, cur *server.Snapshot) (*server.Snapshot, error) {
+	env.Server.SetRebuild(func(_ context.Context, cur *snapshot.Snapshot) (*snapshot.Snapshot, error) {
 		if fail {
 			return nil, fmt.Errorf("a broken config")
 		}
-		return server.Build(cur.Config, server.BuildOptions{})
+		return snapshot.Build(cur.Config(), snapshot.Options{})
 	})
 	_ = env.Server.Reload(context.Background())
 	fail = false

@@ -22,8 +22,8 @@ import (
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	messagingv1 "github.com/portico-gw/portico/gen/example/messaging/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -69,7 +69,7 @@ func TestRegressSelectorSyntax(t *testing.T) {
 		cfg := servertest.BookstoreConfig("127.0.0.1:1")
 		limited(sel)(cfg)
 		cfg.Apis[0].Methods = append([]*configv1.MethodPolicy{{Selector: "example.bookstore.v1.BookstoreService.GetBook"}}, cfg.Apis[0].Methods...)
-		_, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+		_, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
 		if err == nil || !strings.Contains(err.Error(), "apis[0].methods[1].selector") {
 			t.Errorf("selector %q: got %v, want a config error at apis[0].methods[1].selector", sel, err)
 		}
@@ -86,7 +86,7 @@ func TestRegressJWTAudiences(t *testing.T) {
 	cfg.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{jwtProvider(iss)}}
 	cfg.Auth.Providers[0].GetJwt().Audiences = nil
 	cfg.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"corp"}}
-	if _, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{}); err == nil || !strings.Contains(err.Error(), "auth.providers[0].jwt.audiences") {
+	if _, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{}); err == nil || !strings.Contains(err.Error(), "auth.providers[0].jwt.audiences") {
 		t.Errorf("no audiences: got %v, want a config error at auth.providers[0].jwt.audiences", err)
 	}
 
@@ -171,7 +171,7 @@ func TestRegressAuthorizerCacheKeyedByNobody(t *testing.T) {
 		cfg.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{{Name: "opa", Kind: &configv1.AuthProvider_External{External: &configv1.ExternalAuthorizer{
 			Target: az.Addr, CacheTtl: durationpb.New(time.Hour), CacheKey: key}}}}}
 		cfg.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"opa"}}
-		snap, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+		snap, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
 		if err == nil {
 			snap.Close()
 		}
@@ -383,11 +383,11 @@ func TestRegressCredentialsForwarded(t *testing.T) {
 	cfg.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{jwtProvider(iss)}}
 	cfg.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"corp"}}
 	cfg.Apis[0].Request = &configv1.RequestMapping{ForwardHeaders: []string{"x-request-id", "Authorization"}}
-	if _, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{}); err == nil || !strings.Contains(err.Error(), "apis[0].request.forward_headers[1]") {
+	if _, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{}); err == nil || !strings.Contains(err.Error(), "apis[0].request.forward_headers[1]") {
 		t.Errorf("forward_headers [authorization] without forward_credentials: got %v, want a config error at apis[0].request.forward_headers[1]", err)
 	}
 	cfg.Apis[0].ForwardCredentials = true
-	snap, err := server.Build(&config.File{Config: cfg, Dir: "."}, server.BuildOptions{})
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
 	if err != nil {
 		t.Fatalf("forward_headers [authorization] with forward_credentials: %v", err)
 	}

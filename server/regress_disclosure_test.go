@@ -16,8 +16,8 @@ import (
 
 	adminv1 "github.com/portico-gw/portico/gen/portico/admin/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -81,7 +81,7 @@ func TestRegressURLUserInfoInTexts(t *testing.T) {
 			}}}}}
 			c.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"idp"}}
 		},
-		Build: func(o *server.BuildOptions) { o.Logger = slog.New(slog.NewJSONHandler(logs, nil)) },
+		Build: func(o *snapshot.Options) { o.Logger = slog.New(slog.NewJSONHandler(logs, nil)) },
 	})
 	waitFor(t, func() bool { return strings.Contains(logs.String(), "127.0.0.1:1/keys") })
 	if strings.Contains(logs.String(), "s3cret") {
@@ -91,7 +91,7 @@ func TestRegressURLUserInfoInTexts(t *testing.T) {
 		t.Errorf("the log does not name the JWKS URL redacted:\n%s", logs)
 	}
 
-	env.Server.SetRebuild(func(context.Context, *server.Snapshot) (*server.Snapshot, error) {
+	env.Server.SetRebuild(func(context.Context, *snapshot.Snapshot) (*snapshot.Snapshot, error) {
 		return nil, fmt.Errorf("fetching %q: connection refused", "https://admin:reload-s3cret@config.example/portico.yaml")
 	})
 	code, body := post(t, "http://"+env.Server.AdminAddr+"/v1/reload", `{}`)

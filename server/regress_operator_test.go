@@ -20,8 +20,8 @@ import (
 	messagingv1 "github.com/portico-gw/portico/gen/example/messaging/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/pool"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -58,19 +58,19 @@ func TestRegressMockWithoutSomeResponses(t *testing.T) {
 	responses := []*configv1.MockResponse{{Selector: messaging + ".GetMessage", Json: `{"name": "rooms/mock/messages/1"}`}}
 	cfg := servertest.BookstoreConfig("127.0.0.1:1")
 	mockConfig(responses...)(cfg)
-	snap, err := server.Build(&config.File{Config: cfg, Dir: t.TempDir()}, server.BuildOptions{})
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: t.TempDir()}, snapshot.Options{})
 	if err != nil {
 		t.Fatalf("Build: got %v, want no error", err)
 	}
 	t.Cleanup(func() { snap.Close() })
 	var warned []string
-	for _, w := range snap.Warnings {
+	for _, w := range snap.Warnings() {
 		if w.Field == "integrations[0].mock" {
 			warned = append(warned, w.Message)
 		}
 	}
 	if len(warned) != 1 {
-		t.Fatalf("got warnings %v at integrations[0].mock, want one", snap.Warnings)
+		t.Fatalf("got warnings %v at integrations[0].mock, want one", snap.Warnings())
 	}
 	for _, want := range []string{messaging + ".GetFile", messaging + ".CancelOperation", "UNIMPLEMENTED"} {
 		if !strings.Contains(warned[0], want) {
@@ -148,12 +148,12 @@ func TestRegressCheckBuildOpensNothing(t *testing.T) {
 	cfg.UsagePlans = []*configv1.UsagePlan{{Name: "gold", Rate: "10/s", Quota: &configv1.Quota{Limit: 100, Period: "day"}}}
 
 	states := pool.New()
-	snap, err := server.Build(&config.File{Config: cfg, Dir: t.TempDir()}, server.BuildOptions{Check: true, Pool: states})
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: t.TempDir()}, snapshot.Options{Check: true, Pool: states})
 	if err != nil {
 		t.Fatalf("Build(Check): got %v, want no error", err)
 	}
 	var unchecked []string
-	for _, u := range snap.Unchecked {
+	for _, u := range snap.Unchecked() {
 		unchecked = append(unchecked, u.Field+": "+u.Message)
 	}
 	states.Each(func(key string, _ any) {

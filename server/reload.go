@@ -8,13 +8,14 @@ import (
 
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/limits"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/protobuf/proto"
 )
 
 // Rebuild loads the config again and builds a snapshot from it (the
 // command that runs the server provides it: it knows the config file and
 // how snapshots are built).
-type Rebuild func(ctx context.Context, current *Snapshot) (*Snapshot, error)
+type Rebuild func(ctx context.Context, current *snapshot.Snapshot) (*snapshot.Snapshot, error)
 
 // ReloadStatus is the outcome of the last reload.
 type ReloadStatus struct {
@@ -66,7 +67,7 @@ func (s *Server) Reload(ctx context.Context) error {
 		s.log.Error("reload failed; the running config keeps serving", "err", err)
 		return err
 	}
-	if keys := restartNeeded(s.started, next.Config.Config); len(keys) > 0 {
+	if keys := restartNeeded(s.started, next.Config().Config); len(keys) > 0 {
 		s.reload.status.RestartNeeded = keys
 		s.log.Warn("reload: these changes need a restart and keep their running values", "keys", keys)
 	}
@@ -78,11 +79,11 @@ func (s *Server) Reload(ctx context.Context) error {
 		// A replaced snapshot gets as long as a shutdown would give its
 		// calls; a stream still running after that loses only what the new
 		// snapshot no longer uses.
-		ctx, cancel := context.WithTimeout(context.Background(), old.Limits.ShutdownGrace)
+		ctx, cancel := context.WithTimeout(context.Background(), old.Limits().ShutdownGrace)
 		defer cancel()
 		s.retire(ctx, old)
 	}()
-	s.log.Info("reloaded", "methods", len(next.Catalog.Methods))
+	s.log.Info("reloaded", "methods", len(next.Catalog().Methods))
 	return nil
 }
 

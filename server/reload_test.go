@@ -20,6 +20,7 @@ import (
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/server"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -90,8 +91,8 @@ func startReloadEnv(t *testing.T, target string) *reloadEnv {
 	}
 	states := pool.New()
 	log := slog.New(slog.DiscardHandler)
-	build := func(f *config.File) (*server.Snapshot, error) {
-		return server.Build(f, server.BuildOptions{Logger: log, Pool: states})
+	build := func(f *config.File) (*snapshot.Snapshot, error) {
+		return snapshot.Build(f, snapshot.Options{Logger: log, Pool: states})
 	}
 	snap, err := build(f)
 	if err != nil {
@@ -102,7 +103,7 @@ func startReloadEnv(t *testing.T, target string) *reloadEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.SetRebuild(func(context.Context, *server.Snapshot) (*server.Snapshot, error) {
+	srv.SetRebuild(func(context.Context, *snapshot.Snapshot) (*snapshot.Snapshot, error) {
 		next, err := config.Load(e.path)
 		if err != nil {
 			return nil, err
@@ -285,18 +286,18 @@ func TestReloadOnFileChange(t *testing.T) {
 	if err := e.srv.WatchInputs(ctx, 50*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	hash := e.srv.Snapshot().Hash
+	hash := e.srv.Snapshot().Hash()
 	e.write(t, target, `, default_bindings`)
-	waitFor(t, func() bool { return e.srv.LastReload().Count >= 1 && e.srv.Snapshot().Hash != hash })
+	waitFor(t, func() bool { return e.srv.LastReload().Count >= 1 && e.srv.Snapshot().Hash() != hash })
 	if resp, _ := post(t, e.url+"/example.bookstore.v1.BookstoreService/Reindex", `{}`); resp.StatusCode != 200 {
 		t.Errorf("route added by the file change: got %d", resp.StatusCode)
 	}
-	good := e.srv.Snapshot().Hash
+	good := e.srv.Snapshot().Hash()
 	before := e.srv.LastReload().Count
 	e.write(t, target, `, bookstor"`)
 	waitFor(t, func() bool { return e.srv.LastReload().Count > before })
-	if e.srv.Snapshot().Hash != good || e.srv.LastReload().Err == nil {
-		t.Errorf("a bad file: got hash %s and error %v, want the old snapshot kept and the error reported", e.srv.Snapshot().Hash, e.srv.LastReload().Err)
+	if e.srv.Snapshot().Hash() != good || e.srv.LastReload().Err == nil {
+		t.Errorf("a bad file: got hash %s and error %v, want the old snapshot kept and the error reported", e.srv.Snapshot().Hash(), e.srv.LastReload().Err)
 	}
 	_, body := get(t, "http://"+e.srv.AdminAddr+"/readyz")
 	if !strings.Contains(string(body), `"ok":false`) || !strings.Contains(string(body), good) {

@@ -14,8 +14,8 @@ import (
 	"github.com/portico-gw/portico/config"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -342,7 +342,7 @@ func TestResponseConfigErrors(t *testing.T) {
 		Status:          map[string]uint32{"NOPE": 410, "NOT_FOUND": 1000},
 		ForwardMetadata: []string{"x-ok", "not a name"},
 	}
-	_, err := server.Build(&config.File{Config: cfg, Dir: t.TempDir()}, server.BuildOptions{})
+	_, err := snapshot.Build(&config.File{Config: cfg, Dir: t.TempDir()}, snapshot.Options{})
 	var errs config.Errors
 	if !errors.As(err, &errs) {
 		t.Fatalf("got %v, want config.Errors", err)

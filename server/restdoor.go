@@ -2,37 +2,51 @@ package server
 
 import (
 	"net/http"
+	"sync"
+	"sync/atomic"
 
 	"github.com/portico-gw/portico/call"
+	"github.com/portico-gw/portico/grpcdoor"
+	"github.com/portico-gw/portico/limits"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-// serveREST is the REST door's entry: a refused request frees its
-// connection (restconn.go), bounded calls in flight, bounded header size
-// (both answered in JSON), the call counted on the current snapshot, its
-// Info in the context, then the snapshot's transcoder.
-func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
+// restDoor is the REST door's entry on a listener: a refused request
+// frees its connection (restconn.go), bounded calls in flight, bounded
+// header size (both answered in JSON), the call counted on the current
+// snapshot, its Info in the context, then the snapshot's REST door with
+// its edges.
+type restDoor struct {
+	src      grpcdoor.Snapshots
+	limits   limits.Limits
+	budget   *limits.Budget
+	inFlight atomic.Int64
+	// calls counts the handlers running, WebSockets included.
+	calls sync.WaitGroup
+}
+
+func (d *restDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w, r, done := guardConn(w, r)
 	defer done()
-	s.restCalls.Add(1)
-	defer s.restCalls.Done()
-	snap := s.enter()
-	defer snap.inflight.leave()
-	if s.restInFlight.Add(1) > s.limits.MaxInFlight {
-		s.restInFlight.Add(-1)
-		snap.REST.WriteError(w, r, call.WithHTTPStatus(http.StatusServiceUnavailable,
+	d.calls.Add(1)
+	defer d.calls.Done()
+	snap := d.src.Enter()
+	defer snap.Leave()
+	if d.inFlight.Add(1) > d.limits.MaxInFlight {
+		d.inFlight.Add(-1)
+		snap.REST().WriteError(w, r, call.WithHTTPStatus(http.StatusServiceUnavailable,
 			status.New(codes.ResourceExhausted, "too many calls in flight")))
 		return
 	}
-	defer s.restInFlight.Add(-1)
-	if headerBytes(r) > s.limits.MaxHeaderBytes {
+	defer d.inFlight.Add(-1)
+	if headerBytes(r) > d.limits.MaxHeaderBytes {
 		if r.ProtoMajor == 1 {
 			// Over HTTP/2 this would end every stream of the connection
 			// (GOAWAY), not just this one (restconn.go).
 			w.Header().Set("Connection", "close")
 		}
-		snap.REST.WriteError(w, r, call.WithHTTPStatus(http.StatusRequestHeaderFieldsTooLarge,
+		snap.REST().WriteError(w, r, call.WithHTTPStatus(http.StatusRequestHeaderFieldsTooLarge,
 			status.New(codes.InvalidArgument, "request headers too large")))
 		return
 	}
@@ -40,8 +54,8 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	if info == nil {
 		info = call.NewHTTP(r)
 	}
-	info.SetAdmission(s.restBudget.Admit)
-	snap.Handler.ServeHTTP(w, r.WithContext(call.NewHTTPContext(r.Context(), info)))
+	info.SetAdmission(d.budget.Admit)
+	snap.Handler().ServeHTTP(w, r.WithContext(call.NewHTTPContext(r.Context(), info)))
 }
 
 // headerBytes is the size of a request's header fields as sent ("Name:

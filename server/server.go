@@ -16,30 +16,31 @@ import (
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/grpcdoor"
 	"github.com/portico-gw/portico/limits"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 )
 
 // Server runs the doors over the current snapshot.
 type Server struct {
-	snap   atomic.Pointer[Snapshot]
+	snap   atomic.Pointer[snapshot.Snapshot]
 	log    *slog.Logger
 	limits limits.Limits
 	health *healthState
 
 	httpSrv  *http.Server
-	grpcSrv  *grpc.Server
+	grpc     *grpcdoor.Door
 	adminSrv *http.Server
 
 	// Addresses actually bound (useful with :0).
 	HTTPAddr, GRPCAddr, AdminAddr string
 
-	restInFlight, grpcInFlight atomic.Int64
-	// restCalls counts the REST door's handlers running, WebSockets
-	// included: http.Server.Shutdown does not wait for a hijacked
-	// connection, so Shutdown waits for them here.
-	restCalls              sync.WaitGroup
+	// rest is the REST door's entry; its calls (WebSockets included) are
+	// waited for by Shutdown, since http.Server.Shutdown does not wait
+	// for a hijacked connection.
+	rest                   *restDoor
 	restBudget, grpcBudget *limits.Budget
 	draining               atomic.Bool
 	// stopCtx is cancelled (cause call.ErrShuttingDown) when the shutdown
@@ -79,7 +80,7 @@ type Options struct {
 // New binds the listeners for snap. Nothing is served until Serve. The
 // listeners' limits (header size, time-outs, streams, keepalive) come from
 // snap's config and hold until the process restarts.
-func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Server, error) {
+func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -90,7 +91,7 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 			o.AccessLog = x.AccessLog
 		}
 	}
-	tele, err := newTelemetry(snap.Config, listen, log, o.AccessLog)
+	tele, err := newTelemetry(snap.Config(), listen, log, o.AccessLog)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: %v", err)
 	}
@@ -99,12 +100,12 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 		o.GRPCOptions = append(o.GRPCOptions, x.GRPCOptions...)
 		o.HTTPMiddleware = append(o.HTTPMiddleware, x.HTTPMiddleware...)
 	}
-	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits, health: newHealthState(), tele: tele, started: snap.Config.Config}
+	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits(), health: newHealthState(), tele: tele, started: snap.Config().Config}
 	s.restBudget = limits.NewBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
 	s.grpcBudget = limits.NewBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
 	s.closers = append(s.closers, tele)
 	tele.watch(s)
-	tlsConf, tlsCloser, err := doorTLS(snap.Config, log)
+	tlsConf, tlsCloser, err := doorTLS(snap.Config(), log)
 	if err != nil {
 		s.closeAll()
 		return nil, fmt.Errorf("tls: %v", err)
@@ -127,7 +128,8 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 	}
 	s.listeners = append(s.listeners, httpLis)
 	s.HTTPAddr = httpLis.Addr().String()
-	var handler http.Handler = http.HandlerFunc(s.serveREST)
+	s.rest = &restDoor{src: s, limits: s.limits, budget: s.restBudget}
+	var handler http.Handler = s.rest
 	for i := len(o.HTTPMiddleware) - 1; i >= 0; i-- {
 		handler = o.HTTPMiddleware[i](handler)
 	}
@@ -155,7 +157,8 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 		if tlsConf != nil {
 			grpcOpts = append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(tlsConf))}, grpcOpts...)
 		}
-		s.grpcSrv = newGRPCDoor(s, s.limits, grpcOpts...)
+		s.grpc = grpcdoor.New(s, grpcdoor.Options{Limits: s.limits, Budget: s.grpcBudget, Stop: s.stopCtx, Logger: log,
+			Health: s.health.server, ServerOptions: grpcOpts})
 	}
 	if listen.Admin != "" {
 		lis, err := net.Listen("tcp", listen.Admin)
@@ -174,32 +177,36 @@ func New(snap *Snapshot, listen Listen, log *slog.Logger, opts ...Options) (*Ser
 }
 
 // Snapshot returns the snapshot being served.
-func (s *Server) Snapshot() *Snapshot { return s.snap.Load() }
+func (s *Server) Snapshot() *snapshot.Snapshot { return s.snap.Load() }
 
-// enter returns the current snapshot with a call counted in flight on it.
-// The check after counting makes sure a snapshot being drained is never
-// picked: either the call counted before the drain looked (and is waited
-// for), or it sees the new snapshot and moves to it.
-func (s *Server) enter() *Snapshot {
+// Current returns the snapshot being served (the doors' reflection).
+func (s *Server) Current() *snapshot.Snapshot { return s.snap.Load() }
+
+// Enter returns the current snapshot with a call counted in flight on it;
+// the door calls its Leave when the call is done. The check after
+// counting makes sure a snapshot being drained is never picked: either
+// the call counted before the drain looked (and is waited for), or it
+// sees the new snapshot and moves to it.
+func (s *Server) Enter() *snapshot.Snapshot {
 	for {
 		snap := s.snap.Load()
-		snap.inflight.enter()
+		snap.Enter()
 		if s.snap.Load() == snap {
 			return snap
 		}
-		snap.inflight.leave()
+		snap.Leave()
 	}
 }
 
 // Swap serves next from now on. Calls in flight finish on the snapshot they
 // started on; it is closed (its integrations released: what next still
 // uses stays open) once they are done, or when ctx ends.
-func (s *Server) Swap(ctx context.Context, next *Snapshot) {
+func (s *Server) Swap(ctx context.Context, next *snapshot.Snapshot) {
 	s.retire(ctx, s.install(next))
 }
 
 // install serves next from now on and returns the snapshot it replaced.
-func (s *Server) install(next *Snapshot) *Snapshot {
+func (s *Server) install(next *snapshot.Snapshot) *snapshot.Snapshot {
 	s.swapMu.Lock()
 	defer s.swapMu.Unlock()
 	old := s.snap.Swap(next)
@@ -212,12 +219,12 @@ func (s *Server) install(next *Snapshot) *Snapshot {
 
 // retire closes a replaced snapshot once its calls are done, or when ctx
 // ends.
-func (s *Server) retire(ctx context.Context, old *Snapshot) {
+func (s *Server) retire(ctx context.Context, old *snapshot.Snapshot) {
 	if old == nil {
 		return
 	}
 	select {
-	case <-old.inflight.drained():
+	case <-old.Drained():
 	case <-ctx.Done():
 		s.log.Warn("replaced snapshot closed with calls still in flight", "calls", old.InFlight())
 	}
@@ -241,10 +248,10 @@ func (s *Server) Serve() error {
 	i := 0
 	httpLis := s.listeners[i]
 	run(func() error { return s.httpSrv.Serve(httpLis) })
-	if s.grpcSrv != nil {
+	if s.grpc != nil {
 		i++
 		lis := s.listeners[i]
-		run(func() error { return s.grpcSrv.Serve(lis) })
+		run(func() error { return s.grpc.Server().Serve(lis) })
 	}
 	if s.adminSrv != nil {
 		i++
@@ -265,7 +272,12 @@ func (s *Server) Serve() error {
 func (s *Server) Draining() bool { return s.draining.Load() }
 
 // InFlight is the number of calls in flight on each door.
-func (s *Server) InFlight() (rest, grpc int64) { return s.restInFlight.Load(), s.grpcInFlight.Load() }
+func (s *Server) InFlight() (rest, grpc int64) {
+	if s.grpc != nil {
+		grpc = s.grpc.InFlight()
+	}
+	return s.rest.inFlight.Load(), grpc
+}
 
 // Shutdown drains the gateway: readiness and gRPC health turn
 // NOT_SERVING first; then both doors stop accepting and wait together for
@@ -303,16 +315,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			_ = s.httpSrv.Close()
 		}
 	}()
-	if s.grpcSrv != nil {
+	if s.grpc != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			stopped := make(chan struct{})
-			go func() { s.grpcSrv.GracefulStop(); close(stopped) }()
+			go func() { s.grpc.Server().GracefulStop(); close(stopped) }()
 			select {
 			case <-stopped:
 			case <-ctx.Done():
-				s.grpcSrv.Stop()
+				s.grpc.Server().Stop()
 				<-stopped
 			}
 		}()
@@ -322,7 +334,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// grace period too: the cut above ends those still open with
 	// UNAVAILABLE, as it does gRPC streams.
 	handlersDone := make(chan struct{})
-	go func() { s.restCalls.Wait(); close(handlersDone) }()
+	go func() { s.rest.calls.Wait(); close(handlersDone) }()
 	select {
 	case <-handlersDone:
 	case <-ctx.Done():

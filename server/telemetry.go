@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/telemetry"
@@ -20,37 +19,11 @@ type serverTelemetry struct {
 	t *telemetry.Telemetry // nil when the config asks for nothing
 }
 
-// telemetryConfig reads the config's telemetry section.
-func telemetryConfig(cfg *config.File, accessLog io.Writer) (telemetry.Config, error) {
-	tc := cfg.Config.GetTelemetry()
-	out := telemetry.Config{
-		ServiceName:   tc.GetServiceName(),
-		OTLPEndpoint:  tc.GetTraces().GetOtlpEndpoint(),
-		OTLPTLS:       tc.GetTraces().GetTls(),
-		SamplingRatio: 1,
-		Prometheus:    tc.GetMetrics().GetPrometheus(),
-	}
-	if tr := tc.GetTraces(); tr != nil && tr.SamplingRatio != nil {
-		out.SamplingRatio = tc.GetTraces().GetSamplingRatio()
-	}
-	switch tc.GetAccessLog() {
-	case "", "off":
-	case "json":
-		out.AccessLog = accessLog
-		if out.AccessLog == nil {
-			out.AccessLog = os.Stdout
-		}
-	default:
-		return out, fmt.Errorf("telemetry.access_log: %q is not json or off", tc.GetAccessLog())
-	}
-	return out, nil
-}
-
 // newTelemetry builds the telemetry the config asks for. Metrics are
 // served on the admin listener, so asking for them without one is an
 // error.
 func newTelemetry(cfg *config.File, listen Listen, _ *slog.Logger, accessLog io.Writer) (*serverTelemetry, error) {
-	tc, err := telemetryConfig(cfg, accessLog)
+	tc, err := telemetry.ConfigFrom(cfg.Config, accessLog)
 	if err != nil {
 		return nil, err
 	}
@@ -116,17 +89,4 @@ func (st *serverTelemetry) Close() error {
 		return nil
 	}
 	return st.t.Close()
-}
-
-// telemetryDialOptions are added to the integrations' gRPC clients: the
-// backend interceptors, which find the calling gateway's telemetry in each
-// call's context. Only a config with telemetry gets it (a config
-// without pays nothing); telemetry is read at start-up, so a reload that
-// turns it on or off takes effect for connections made from then on.
-func telemetryDialOptions(cfg *config.File) []grpc.DialOption {
-	tc := cfg.Config.GetTelemetry()
-	if tc.GetTraces().GetOtlpEndpoint() == "" && !tc.GetMetrics().GetPrometheus() && tc.GetAccessLog() != "json" {
-		return nil
-	}
-	return telemetry.BackendDialOptions()
 }

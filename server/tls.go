@@ -25,6 +25,19 @@ import (
 // previous certificate kept. The client CA bundle is reloaded the same
 // way (see clientCAs). The config offers "h2" and "http/1.1" (the REST
 // door's protocols; grpc-go keeps "h2" for its door).
+// CheckTLS checks the doors' TLS files as New reads them when it starts:
+// what serve would refuse, portico validate reports, at tls.
+func CheckTLS(cfg *config.File) config.Errors {
+	_, closer, err := doorTLS(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return config.Errors{{Field: "tls", Message: err.Error()}}
+	}
+	if closer != nil {
+		_ = closer.Close()
+	}
+	return nil
+}
+
 func doorTLS(cfg *config.File, log *slog.Logger) (*tls.Config, io.Closer, error) {
 	t := cfg.Config.GetTls()
 	if t == nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -71,7 +72,7 @@ func startTrafficGateway(t testing.TB, target string, o gatewayOptions) *traffic
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	file := &config.File{Config: cfg, Dir: t.TempDir()}
-	snap, err := server.Build(file, server.BuildOptions{Pool: o.pool, Logger: log})
+	snap, err := snapshot.Build(file, snapshot.Options{Pool: o.pool, Logger: log})
 	if err != nil {
 		t.Fatalf("server.Build: %v", err)
 	}
@@ -84,8 +85,8 @@ func startTrafficGateway(t testing.TB, target string, o gatewayOptions) *traffic
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
-	srv.SetRebuild(func(ctx context.Context, _ *server.Snapshot) (*server.Snapshot, error) {
-		return server.Build(file, server.BuildOptions{Pool: o.pool, Logger: log})
+	srv.SetRebuild(func(ctx context.Context, _ *snapshot.Snapshot) (*snapshot.Snapshot, error) {
+		return snapshot.Build(file, snapshot.Options{Pool: o.pool, Logger: log})
 	})
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve() }()

@@ -10,8 +10,8 @@ import (
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/pool"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -223,7 +223,7 @@ func TestTrafficRateLimitConfigErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := servertest.BookstoreConfig("127.0.0.1:1")
 			tc.edit(cfg)
-			snap, err := server.Build(&config.File{Config: cfg, Dir: t.TempDir()}, server.BuildOptions{})
+			snap, err := snapshot.Build(&config.File{Config: cfg, Dir: t.TempDir()}, snapshot.Options{})
 			if err == nil {
 				snap.Close()
 				t.Fatal("got no error")

@@ -8,29 +8,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/portico-gw/portico/snapshot"
 )
-
-// Inputs are the files a snapshot was built from: the config file and
-// every descriptor source, rules file and proto path it names (a watcher
-// reloads when one changes).
-func (s *Snapshot) Inputs() []string {
-	var out []string
-	f := s.Config
-	if f.Path != "" {
-		out = append(out, f.Path)
-	}
-	c := f.Config
-	for _, p := range c.GetDescriptors() {
-		out = append(out, f.Resolve(p))
-	}
-	for _, p := range c.GetHttpRules() {
-		out = append(out, f.Resolve(p))
-	}
-	for _, p := range c.GetProtoPaths() {
-		out = append(out, f.Resolve(p))
-	}
-	return out
-}
 
 // WatchInputs reloads the server when a file the current snapshot was
 // built from changes, until ctx ends. Changes are debounced (an editor's
@@ -48,7 +27,7 @@ func (s *Server) WatchInputs(ctx context.Context, debounce time.Duration) error 
 	var mu sync.Mutex
 	watched := map[string]bool{} // directories
 	inputs := map[string]bool{}  // files and folders that matter
-	follow := func(snap *Snapshot) {
+	follow := func(snap *snapshot.Snapshot) {
 		mu.Lock()
 		defer mu.Unlock()
 		clear(inputs)

@@ -121,7 +121,7 @@ func TestFormsBounded(t *testing.T) {
 	})
 	req = req.WithContext(portcall.NewHTTPContext(req.Context(), info))
 	rec := httptest.NewRecorder()
-	env.Server.Snapshot().REST.ServeHTTP(rec, req)
+	env.Server.Snapshot().REST().ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("got %d %s, want 200", rec.Code, rec.Body.Bytes())
 	}

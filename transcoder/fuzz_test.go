@@ -50,10 +50,10 @@ func FuzzREST(f *testing.F) {
 	hostile := servertest.StartHostile(f, servertest.Options{})
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/v1/things") || strings.HasPrefix(r.URL.Path, "/v1/uploads") {
-			hostile.Server.Snapshot().REST.ServeHTTP(w, r)
+			hostile.Server.Snapshot().REST().ServeHTTP(w, r)
 			return
 		}
-		env.Server.Snapshot().REST.ServeHTTP(w, r)
+		env.Server.Snapshot().REST().ServeHTTP(w, r)
 	})
 	f.Fuzz(func(t *testing.T, method, target, body string) {
 		if !strings.HasPrefix(target, "/") || method == "" || strings.ContainsAny(method, " \t\r\n/:") {

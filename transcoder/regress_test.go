@@ -94,7 +94,7 @@ func TestRegressBidiBrokenBodyRace(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			req := httptest.NewRequest("POST", "/v1/things:chat", strings.NewReader(body))
 			rec := httptest.NewRecorder()
-			env.Server.Snapshot().REST.ServeHTTP(rec, req)
+			env.Server.Snapshot().REST().ServeHTTP(rec, req)
 			if rec.Code >= 500 || !isErrorBody(rec.Body.Bytes()) {
 				t.Fatalf("body %q: got %d %q, want a 4xx or a stream ending in an error", body, rec.Code, rec.Body.Bytes())
 			}
@@ -447,7 +447,7 @@ func TestRegressQueryCharged(t *testing.T) {
 	})
 	req = req.WithContext(portcall.NewHTTPContext(req.Context(), info))
 	rec := httptest.NewRecorder()
-	env.Server.Snapshot().REST.ServeHTTP(rec, req)
+	env.Server.Snapshot().REST().ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("got %d %s, want 200", rec.Code, rec.Body.Bytes())
 	}

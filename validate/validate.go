@@ -29,6 +29,17 @@ type Interceptor struct {
 
 var _ pipeline.Policy = (*Interceptor)(nil)
 
+// Build is the validation policy kind: every method whose request type
+// carries buf.validate rules is validated on both doors; the others run
+// nothing. It has no settings of its own.
+func Build(pipeline.Env) (pipeline.Policy, error) {
+	ic, err := New()
+	if err != nil {
+		return nil, err
+	}
+	return ic, nil
+}
+
 // New prepares a validator.
 func New() (*Interceptor, error) {
 	v, err := protovalidate.New()

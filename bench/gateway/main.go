@@ -17,6 +17,7 @@ import (
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/internal/lifecycle"
 	"github.com/portico-gw/portico/server"
+	"github.com/portico-gw/portico/snapshot"
 )
 
 func main() {
@@ -34,7 +35,7 @@ func run(path string) error {
 	if err != nil {
 		return err
 	}
-	snap, err := server.Build(cfg, server.BuildOptions{Logger: log})
+	snap, err := snapshot.Build(cfg, snapshot.Options{Logger: log})
 	if err != nil {
 		return err
 	}
@@ -44,6 +45,6 @@ func run(path string) error {
 		return err
 	}
 	// The line go run ./bench waits for, as cmd/portico prints it.
-	fmt.Printf("portico: REST on http://%s, gRPC on %s (%d methods)\n", srv.HTTPAddr, srv.GRPCAddr, len(snap.Catalog.Methods))
+	fmt.Printf("portico: REST on http://%s, gRPC on %s (%d methods)\n", srv.HTTPAddr, srv.GRPCAddr, len(snap.Catalog().Methods))
 	return lifecycle.Run(srv.Serve, srv.Shutdown)
 }

@@ -134,7 +134,7 @@ func BenchmarkAuthRESTHandler(b *testing.B) {
 					req.Header.Set(k, v)
 				}
 				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
+				h().ServeHTTP(rec, req)
 				return rec.Code
 			}
 			if code := serve(); code != http.StatusOK {
@@ -167,7 +167,7 @@ func BenchmarkAuthGate(b *testing.B) {
 			continue
 		}
 		b.Run(g.name, func(b *testing.B) {
-			pm := startAuthVariant(b, g).Server.Snapshot().Pipeline.Method("/example.bookstore.v1.BookstoreService/GetBook")
+			pm := startAuthVariant(b, g).Server.Snapshot().Pipeline().Method("/example.bookstore.v1.BookstoreService/GetBook")
 			req := httptest.NewRequest(http.MethodGet, getPath, nil)
 			for k, v := range g.headers {
 				req.Header.Set(k, v)

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 )
 
 // startDynamic starts Portico serving the bookstore and the inventory with
@@ -20,7 +20,7 @@ func startDynamic(b *testing.B) *servertest.Env {
 			c.Apis[0].Services = append(c.Apis[0].Services, "example.inventory.v1.InventoryService")
 			c.Integrations[0].GetGrpc().Timeout = nil
 		},
-		Build: func(o *server.BuildOptions) { o.DynamicTypes = true },
+		Build: func(o *snapshot.Options) { o.DynamicTypes = true },
 	})
 }
 
@@ -34,7 +34,7 @@ func BenchmarkRESTHandlerDynamic(b *testing.B) {
 		name string
 		h    http.Handler
 	}{
-		{"portico-dynamic", d.Server.Snapshot().REST},
+		{"portico-dynamic", d.Server.Snapshot().REST()},
 		{"portico-generated", e.porticoHandler},
 		{"grpc-gateway", e.refMux},
 	} {

@@ -59,7 +59,7 @@ func start(b *testing.B) *env {
 	}
 	ts := httptest.NewServer(mux)
 	b.Cleanup(ts.Close)
-	return &env{portico: p, porticoHandler: p.Server.Snapshot().REST, refMux: mux, refURL: ts.URL}
+	return &env{portico: p, porticoHandler: p.Server.Snapshot().REST(), refMux: mux, refURL: ts.URL}
 }
 
 // BenchmarkRESTGet measures GET /v1/shelves/1/books/1 end to end over

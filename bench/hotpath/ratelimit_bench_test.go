@@ -71,7 +71,7 @@ func BenchmarkRateLimitHandler(b *testing.B) {
 			serve := func() *httptest.ResponseRecorder {
 				req := httptest.NewRequest(http.MethodGet, getPath, nil)
 				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
+				h().ServeHTTP(rec, req)
 				return rec
 			}
 			rec := serve()

@@ -13,6 +13,7 @@ import (
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/server"
+	"github.com/portico-gw/portico/snapshot"
 )
 
 // serveCmd checks the config, as validate does for the file itself, then
@@ -36,9 +37,9 @@ func validateCmd(o *options, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer snap.Close()
-	printWarnings(stderr, snap, snap.Warnings)
-	printWarnings(stderr, snap, snap.Unchecked)
-	rows := catalog.RouteTable(snap.Catalog)
+	printWarnings(stderr, snap, snap.Warnings())
+	printWarnings(stderr, snap, snap.Unchecked())
+	rows := catalog.RouteTable(snap.Catalog())
 	grpcOnly := 0
 	for _, r := range rows {
 		if r.Kind == catalog.KindGRPCOnly {
@@ -46,8 +47,8 @@ func validateCmd(o *options, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "%s: ok (%s; %s: %d with HTTP routes, %d gRPC-only; %s)\n", o.config,
-		plural(len(snap.Catalog.Services), "service"), plural(len(snap.Catalog.Methods), "method"),
-		len(snap.Catalog.Methods)-grpcOnly, grpcOnly, plural(len(rows)-grpcOnly, "HTTP route"))
+		plural(len(snap.Catalog().Services), "service"), plural(len(snap.Catalog().Methods), "method"),
+		len(snap.Catalog().Methods)-grpcOnly, grpcOnly, plural(len(rows)-grpcOnly, "HTTP route"))
 	return exitOK
 }
 
@@ -57,8 +58,8 @@ func routesCmd(o *options, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer snap.Close()
-	printWarnings(stderr, snap, snap.Unchecked)
-	rows := catalog.RouteTable(snap.Catalog)
+	printWarnings(stderr, snap, snap.Unchecked())
+	rows := catalog.RouteTable(snap.Catalog())
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -107,13 +108,13 @@ func loadConfig(path string, stderr io.Writer) (*config.File, int) {
 }
 
 // buildFrom loads a config and builds a snapshot from it only to check it
-// (server.BuildOptions.Check): nothing is served, dialled or opened that a
+// (snapshot.Options.Check): nothing is served, dialled or opened that a
 // running gateway owns — a check runs beside one. With --discover the
 // descriptors of discover: true integrations are fetched from their
 // backends. Every problem is reported, those in the file and those found
 // while building, in file order; building goes ahead on a file with
 // problems, to find the others in the same run.
-func buildFrom(cmd string, o *options, stderr io.Writer) (*server.Snapshot, int) {
+func buildFrom(cmd string, o *options, stderr io.Writer) (*snapshot.Snapshot, int) {
 	path := o.config
 	if path == "" {
 		return nil, usageFailed(stderr, usagef(cmd, "%s: --config FILE is required (or PORTICO_CONFIG)", cmd))
@@ -127,8 +128,8 @@ func buildFrom(cmd string, o *options, stderr io.Writer) (*server.Snapshot, int)
 		}
 		return nil, exitUsage
 	}
-	snap, buildErr := server.Build(f, server.BuildOptions{Logger: slog.New(slog.DiscardHandler), Check: true, Discover: o.discover})
-	if all := f.Join(err, buildErr); all != nil {
+	snap, buildErr := snapshot.Build(f, snapshot.Options{Logger: slog.New(slog.DiscardHandler), Check: true, Discover: o.discover})
+	if all := f.Join(err, buildErr, server.CheckTLS(f)); all != nil {
 		if snap != nil {
 			_ = snap.Close()
 		}
@@ -171,10 +172,10 @@ func printProblems(w io.Writer, path string, err error) {
 // printWarnings lists problems that do not stop the config (resolved
 // route conflicts, rules for unexposed methods, methods not served, what
 // a check could not check), placed in the file.
-func printWarnings(w io.Writer, snap *server.Snapshot, warnings []*config.Error) {
+func printWarnings(w io.Writer, snap *snapshot.Snapshot, warnings []*config.Error) {
 	for _, warn := range warnings {
 		located := *warn
-		_ = snap.Config.Locate(&located)
+		_ = snap.Config().Locate(&located)
 		located.Message = "warning: " + located.Message
 		fmt.Fprintln(w, located.Error())
 	}

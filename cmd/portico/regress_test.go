@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/portico-gw/portico/config"
-	"github.com/portico-gw/portico/server"
+	"github.com/portico-gw/portico/snapshot"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -122,12 +122,12 @@ func TestRegressDemoAndExamplesSayPublic(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(cleanup)
-	snap, err := server.Build(cfg, server.BuildOptions{Logger: slog.New(slog.DiscardHandler)})
+	snap, err := snapshot.Build(cfg, snapshot.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("the demo does not build: %v", err)
 	}
 	t.Cleanup(func() { snap.Close() })
-	for _, w := range snap.Warnings {
+	for _, w := range snap.Warnings() {
 		t.Errorf("the demo warns: got %v, want no warning", w)
 	}
 
@@ -240,7 +240,7 @@ rate_limits:
 	if err != nil {
 		t.Fatal(err)
 	}
-	running, err := server.Build(f, server.BuildOptions{Logger: slog.New(slog.DiscardHandler)})
+	running, err := snapshot.Build(f, snapshot.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("the running gateway's snapshot: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/server"
+	"github.com/portico-gw/portico/snapshot"
 )
 
 type overrides struct{ http, grpc, admin string }
@@ -33,15 +34,15 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 	// State that outlives a snapshot (connections, caches, counters) is
 	// shared by every snapshot this process builds.
 	states := pool.New()
-	build := func(f *config.File) (*server.Snapshot, error) {
-		return server.Build(f, server.BuildOptions{Logger: log, Pool: states})
+	build := func(f *config.File) (*snapshot.Snapshot, error) {
+		return snapshot.Build(f, snapshot.Options{Logger: log, Pool: states})
 	}
 	snap, err := build(cfg)
 	if err != nil {
 		printProblems(stderr, displayPath(cfg), cfg.Join(nil, err))
 		return exitUsage
 	}
-	for _, w := range snap.Warnings {
+	for _, w := range snap.Warnings() {
 		log.Warn(w.Error())
 	}
 	l := cfg.Config.GetListen()
@@ -62,7 +63,7 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	if cfg.Path != "" {
-		srv.SetRebuild(func(ctx context.Context, current *server.Snapshot) (*server.Snapshot, error) {
+		srv.SetRebuild(func(ctx context.Context, current *snapshot.Snapshot) (*snapshot.Snapshot, error) {
 			next, err := config.Load(cfg.Path)
 			if err != nil {
 				return nil, err
@@ -85,7 +86,7 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 	if srv.AdminAddr != "" {
 		fmt.Fprintf(stdout, ", admin on http://%s", srv.AdminAddr)
 	}
-	fmt.Fprintf(stdout, " (%d methods)\n", len(snap.Catalog.Methods))
+	fmt.Fprintf(stdout, " (%d methods)\n", len(snap.Catalog().Methods))
 	if cfg.Path == "" {
 		printDemoHelp(stdout, srv)
 	}
@@ -118,7 +119,7 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 		}
 		break
 	}
-	grace := srv.Snapshot().Limits.ShutdownGrace
+	grace := srv.Snapshot().Limits().ShutdownGrace
 	log.Info("draining", "grace", grace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()

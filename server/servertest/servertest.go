@@ -14,6 +14,7 @@ import (
 	"github.com/portico-gw/portico/examples/bookstore"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -40,7 +41,7 @@ type Options struct {
 	// bindings, …).
 	Config func(*configv1.Config)
 	// Build edits the build options (dynamic types, dial options, ...).
-	Build func(*server.BuildOptions)
+	Build func(*snapshot.Options)
 	// Server adjusts the gateway's server (access log destination, ...).
 	Server server.Options
 }
@@ -86,11 +87,11 @@ func StartGateway(t testing.TB, target string, opts Options) *Env {
 	if opts.Config != nil {
 		opts.Config(cfg)
 	}
-	var bo server.BuildOptions
+	var bo snapshot.Options
 	if opts.Build != nil {
 		opts.Build(&bo)
 	}
-	snap, err := server.Build(&config.File{Config: cfg, Dir: "."}, bo)
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, bo)
 	if err != nil {
 		t.Fatalf("server.Build: %v", err)
 	}

@@ -1,4 +1,4 @@
-package server
+package plainroutes_test
 
 import (
 	"context"
@@ -10,9 +10,12 @@ import (
 
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
-	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/integrations"
+	"github.com/portico-gw/portico/integrations/httpbackend"
 	"github.com/portico-gw/portico/pipeline"
+	"github.com/portico-gw/portico/plainroutes"
+	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -24,16 +27,16 @@ import (
 // backend who called (x-portico-principal). It counts the methods it was
 // asked about.
 type bearerGate struct {
-	cfg    *configv1.Config
 	routes []int // routes it gated, by index
 }
 
-func (g *bearerGate) Stage(m *catalog.Method) (pipeline.Stage, error) {
-	r, i, ok := routeOf(g.cfg, m)
-	if !ok || len(r.GetAuth().GetProviders()) == 0 {
+func (g *bearerGate) Stage(*catalog.Method) (pipeline.Stage, error) { return pipeline.Stage{}, nil }
+
+func (g *bearerGate) RouteStage(r *catalog.PlainRoute) (pipeline.Stage, error) {
+	if len(r.Settings.GetAuth().GetProviders()) == 0 {
 		return pipeline.Stage{}, nil
 	}
-	g.routes = append(g.routes, i)
+	g.routes = append(g.routes, r.Index)
 	return pipeline.Stage{Gate: func(ctx context.Context, info *call.Info) (context.Context, error) {
 		if info.Header("Authorization") != "Bearer good" {
 			info.Refusal = "auth"
@@ -50,7 +53,7 @@ func (g *bearerGate) Stage(m *catalog.Method) (pipeline.Stage, error) {
 }
 
 // TestRoutesRunPolicyGates: a route runs the gates the snapshot's
-// policies build for its synthetic method: a refusal is the REST door's
+// policies build for it: a refusal is the REST door's
 // JSON error with the policy's headers; an accepted call reaches the
 // backend with the identity the gate set (and not the client's forgery),
 // and the policy's response headers come back with the backend's answer.
@@ -69,18 +72,31 @@ func TestRoutesRunPolicyGates(t *testing.T) {
 			{Prefix: "/private/", Integration: "legacy", Auth: &configv1.ApiAuth{Providers: []string{"jwt"}}},
 		},
 	}
-	snap, err := Build(&config.File{Config: &configv1.Config{Integrations: cfg.Integrations}, Dir: "."}, BuildOptions{})
+	cat, err := catalog.New(catalog.Options{Routes: cfg.Routes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { snap.Close() })
-	snap.Config = &config.File{Config: cfg, Dir: "."}
-	gate := &bearerGate{cfg: cfg}
-	b := &buildEnv{cfg: snap.Config, catalog: snap.Catalog, snap: snap, policies: []pipeline.Policy{gate},
-		reserved: func(k string) bool { return k == "x-user-id" }}
-	h, err := routesEdge(b, snap.REST)
+	gate := &bearerGate{}
+	pl, err := pipeline.New(nil, pipeline.Options{Routes: cat.Routes}, gate)
 	if err != nil {
-		t.Fatalf("routesEdge: %v", err)
+		t.Fatal(err)
+	}
+	legacy, err := httpbackend.Factory(integrations.Env{}, cfg.Integrations[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { legacy.Close() })
+	rest, err := transcoder.New(cat, pl, transcoder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := plainroutes.New(rest, plainroutes.Options{
+		Catalog: cat, Pipeline: pl, OnError: rest.WriteError,
+		Backend:  func(name string) integrations.Backend { return legacy },
+		Reserved: func(k string) bool { return k == "x-user-id" },
+	})
+	if err != nil {
+		t.Fatalf("plainroutes.New: %v", err)
 	}
 	if len(gate.routes) != 1 || gate.routes[0] != 1 {
 		t.Errorf("the policy gated routes %v, want [1]", gate.routes)

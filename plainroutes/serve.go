@@ -1,4 +1,4 @@
-package server
+package plainroutes
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/portico-gw/portico/auth"
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/integrations/httpbackend"
 	"google.golang.org/grpc/codes"
@@ -49,7 +50,7 @@ import (
 type routesHandler struct {
 	routes   []*route
 	next     http.Handler
-	snap     *Snapshot
+	onError  func(http.ResponseWriter, *http.Request, error)
 	reserved func(string) bool
 	maxBody  int64
 }
@@ -73,20 +74,20 @@ func (h *routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = methodOverride(r)
 	}
 	if err != nil {
-		h.snap.REST.WriteError(w, r, err)
+		h.onError(w, r, err)
 		return
 	}
-	info.Method = rt.pm.Method
+	info.PlainRoute = rt.pr.PlainRoute
 	info.Route = rt.prefix
 
 	ctx := r.Context()
-	if rt.pm.HasGate() {
+	if rt.pr.HasGate() {
 		// The gates see the request's headers as metadata; what they set
 		// or remove for the backend is told from what they were given.
 		in := h.clientMetadata(r.Header)
-		gated, err := rt.pm.Gate(metadata.NewIncomingContext(ctx, in), info)
+		gated, err := rt.pr.Gate(metadata.NewIncomingContext(ctx, in), info)
 		if err != nil {
-			h.snap.REST.WriteError(w, r, err)
+			h.onError(w, r, err)
 			return
 		}
 		md, _ := metadata.FromIncomingContext(gated)
@@ -101,7 +102,7 @@ func (h *routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The credentials the gates consumed (query parameters included) are
 	// dropped here unless the route forwards them.
-	rt.proxy.ServeHTTP(w, withoutCredentials(out))
+	rt.proxy.ServeHTTP(w, auth.WithoutCredentials(out))
 }
 
 // errOverride refuses a plain route's request that asks its backend for
@@ -288,12 +289,12 @@ func setsName(md metadata.MD, n string) bool {
 func (h *routesHandler) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		h.snap.REST.WriteError(w, r, call.WithHTTPStatus(http.StatusRequestEntityTooLarge,
+		h.onError(w, r, call.WithHTTPStatus(http.StatusRequestEntityTooLarge,
 			status.Newf(codes.ResourceExhausted, "request body larger than %d bytes", h.maxBody)))
 		return
 	}
 	code, st := httpbackend.ProxyError(r.Context(), err)
-	h.snap.REST.WriteError(w, r, call.WithHTTPStatus(code, st))
+	h.onError(w, r, call.WithHTTPStatus(code, st))
 }
 
 // policyHeaders adds the response headers policies set to the backend's

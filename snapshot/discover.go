@@ -1,4 +1,4 @@
-package server
+package snapshot
 
 import (
 	"context"
@@ -37,7 +37,7 @@ type discovery struct {
 // build (opts.Check) fetches nothing unless opts.Discover: it dials no
 // backend. An integration that did not build (absent from backends) is
 // not asked: its own problem is reported already.
-func discover(opts BuildOptions, cfg *config.File, backends map[string]integrations.Backend) discovery {
+func discover(opts Options, cfg *config.File, backends map[string]integrations.Backend) discovery {
 	ctx := opts.Context
 	if ctx == nil {
 		var cancel context.CancelFunc

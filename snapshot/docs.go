@@ -1,4 +1,4 @@
-package server
+package snapshot
 
 import (
 	"bytes"
@@ -9,12 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/portico-gw/portico/admin"
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/explorer"
 	"github.com/portico-gw/portico/openapi"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // docsEdge serves the live API description on the REST door (docs:): the
@@ -22,8 +20,8 @@ import (
 // docs.explorer_path. Both are built with the snapshot, from its catalog
 // and config, so a reload serves the new description with the new routes.
 // They answer before routing, behind the network rules and CORS.
-func docsEdge(b *buildEnv, next http.Handler) (http.Handler, error) {
-	d := b.cfg.Config.GetDocs()
+func docsEdge(s *Snapshot, next http.Handler) (http.Handler, error) {
+	d := s.config.Config.GetDocs()
 	docPath, pagePath := d.GetOpenapiPath(), d.GetExplorerPath()
 	if docPath == "" && pagePath == "" {
 		return next, nil
@@ -34,15 +32,12 @@ func docsEdge(b *buildEnv, next http.Handler) (http.Handler, error) {
 	if pagePath != "" && (pagePath == docPath || strings.HasPrefix(docPath, strings.TrimSuffix(pagePath, "/")+"/")) {
 		return nil, fmt.Errorf("docs.openapi_path %q collides with docs.explorer_path %q and its assets", docPath, pagePath)
 	}
-	sum, err := admin.Hash(b.cfg.Config)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := openapi.Build(b.catalog, openapi.Options{
+	sum := s.hash
+	doc, err := openapi.Build(s.catalog, openapi.Options{
 		Title:       "Portico",
 		Version:     sum[:12],
 		Description: "The APIs this gateway serves, described from its live catalog (version: the config's hash).",
-		Config:      b.cfg.Config,
+		Config:      s.config.Config,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("docs.openapi_path: %v", err)
@@ -51,7 +46,7 @@ func docsEdge(b *buildEnv, next http.Handler) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docs.openapi_path: %v", err)
 	}
-	h := &docsHandler{next: next, snap: b.snap, docPath: docPath, doc: body}
+	h := &docsHandler{next: next, onError: s.rest.WriteError, docPath: docPath, doc: body}
 	bodySum := sha256.Sum256(body)
 	h.etag = `"` + hex.EncodeToString(bodySum[:8]) + `"`
 	if pagePath != "" {
@@ -64,7 +59,7 @@ func docsEdge(b *buildEnv, next http.Handler) (http.Handler, error) {
 
 type docsHandler struct {
 	next    http.Handler
-	snap    *Snapshot
+	onError func(http.ResponseWriter, *http.Request, error)
 	docPath string
 	doc     []byte
 	etag    string
@@ -88,7 +83,7 @@ func (h *docsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		h.snap.REST.WriteError(w, r, restStatus(http.StatusMethodNotAllowed, codes.Unimplemented, "Method Not Allowed"))
+		h.onError(w, r, call.Refuse(http.StatusMethodNotAllowed, codes.Unimplemented, "Method Not Allowed"))
 		return
 	}
 	if route != h.docPath {
@@ -100,9 +95,4 @@ func (h *docsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("ETag", h.etag)
 	hd.Set("Cache-Control", "no-cache")
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(h.doc))
-}
-
-// restStatus is a status error the REST door answers with an HTTP status.
-func restStatus(code int, c codes.Code, msg string) error {
-	return call.WithHTTPStatus(code, status.New(c, msg))
 }

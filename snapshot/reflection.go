@@ -1,4 +1,4 @@
-package server
+package snapshot
 
 import (
 	"slices"
@@ -91,30 +91,4 @@ func (r *reflectionFiles) FindDescriptorByName(name protoreflect.FullName) (prot
 		return d, nil
 	}
 	return nil, protoregistry.NotFound
-}
-
-// currentFiles resolves through the snapshot being served, so reflection
-// follows reloads.
-type currentFiles struct{ s *Server }
-
-func (c currentFiles) FindFileByPath(path string) (protoreflect.FileDescriptor, error) {
-	return c.s.Snapshot().reflect.FindFileByPath(path)
-}
-
-func (c currentFiles) FindDescriptorByName(name protoreflect.FullName) (protoreflect.Descriptor, error) {
-	return c.s.Snapshot().reflect.FindDescriptorByName(name)
-}
-
-// noExtensions answers reflection's extension queries: none are listed.
-type noExtensions struct{}
-
-func (noExtensions) FindExtensionByName(protoreflect.FullName) (protoreflect.ExtensionType, error) {
-	return nil, protoregistry.NotFound
-}
-
-func (noExtensions) FindExtensionByNumber(protoreflect.FullName, protoreflect.FieldNumber) (protoreflect.ExtensionType, error) {
-	return nil, protoregistry.NotFound
-}
-
-func (noExtensions) RangeExtensionsByMessage(protoreflect.FullName, func(protoreflect.ExtensionType) bool) {
 }

@@ -1,10 +1,9 @@
-package server
+package snapshot
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"github.com/portico-gw/portico/catalog"
@@ -15,16 +14,13 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // What Build does so that one run reports the problems of every phase:
 // the APIs of an integration that did not build are checked with a
-// stand-in backend; the APIs whose services cannot be resolved are hidden
-// from the policies (whose checks would only repeat that the methods are
-// missing); a method an integration accepts without serving it is a
-// warning.
+// stand-in backend; the APIs whose services cannot be resolved have no
+// methods in the catalog, so the policies check nothing against them; a
+// method an integration accepts without serving it is a warning.
 
 // unbuilt stands for an integration that did not build (or that the
 // config does not define): its APIs' methods are still checked. Its
@@ -43,32 +39,22 @@ func (unbuilt) Check(*catalog.Method) error { return nil }
 func (unbuilt) Close() error                { return nil }
 
 // catalogAPIs are the config's APIs for the catalog, each with its
-// backend: the built integration, or unbuilt when it did not build or the
-// config does not define it (a problem, returned). The APIs of an
-// integration whose descriptors are unknown (undiscovered) are left out.
-// hidden lists the APIs the policies must not check: those left out, and
-// those with a service the descriptors do not hold (the catalog reports
-// it).
-func catalogAPIs(c *configv1.Config, files *protoregistry.Files, backends map[string]integrations.Backend, undiscovered map[string]bool) ([]catalog.API, map[int]bool, config.Errors) {
-	var resolver interface {
-		FindDescriptorByName(protoreflect.FullName) (protoreflect.Descriptor, error)
-	} = protoregistry.GlobalFiles
-	if files != nil {
-		resolver = files
-	}
+// settings and its backend: the built integration, or unbuilt when it did
+// not build or the config does not define it (a problem, returned). The
+// APIs of an integration whose descriptors are unknown (undiscovered) are
+// left out: their services cannot be resolved.
+func catalogAPIs(c *configv1.Config, backends map[string]integrations.Backend, undiscovered map[string]bool) ([]catalog.API, config.Errors) {
 	defined := map[string]bool{}
 	for _, in := range c.GetIntegrations() {
 		defined[in.GetName()] = true
 	}
 	var (
 		apis     []catalog.API
-		hidden   = map[int]bool{}
 		problems config.Errors
 	)
 	for i, a := range c.GetApis() {
 		name := a.GetIntegration()
 		if undiscovered[name] {
-			hidden[i] = true
 			continue
 		}
 		api := catalog.API{
@@ -77,38 +63,16 @@ func catalogAPIs(c *configv1.Config, files *protoregistry.Files, backends map[st
 			BackendName:     name,
 			DefaultBindings: a.GetDefaultBindings(),
 			Backend:         unbuilt{},
+			Settings:        a,
 		}
 		if b, ok := backends[name]; ok {
 			api.Backend = b
 		} else if !defined[name] {
 			problems = append(problems, &config.Error{Field: api.Where + ".integration", Message: fmt.Sprintf("unknown integration %q", name)})
 		}
-		for _, svc := range a.GetServices() {
-			if d, err := resolver.FindDescriptorByName(protoreflect.FullName(svc)); err != nil {
-				hidden[i] = true
-			} else if _, ok := d.(protoreflect.ServiceDescriptor); !ok {
-				hidden[i] = true
-			}
-		}
 		apis = append(apis, api)
 	}
-	return apis, hidden, problems
-}
-
-// policyView is the config as the policies see it: the hidden APIs have
-// no services and no per-method settings, so that nothing is checked
-// against methods that are not in the catalog. Key paths are unchanged.
-func policyView(cfg *config.File, hidden map[int]bool) *config.File {
-	if len(hidden) == 0 {
-		return cfg
-	}
-	view := *cfg
-	view.Config = proto.Clone(cfg.Config).(*configv1.Config)
-	for i := range hidden {
-		view.Config.GetApis()[i].Services = nil
-		view.Config.GetApis()[i].Methods = nil
-	}
-	return &view
+	return apis, problems
 }
 
 // checkMethods asks each method's integration whether it can serve it
@@ -185,14 +149,4 @@ func withoutUndiscovered(c *configv1.Config, rules catalog.Rules, undiscovered m
 		out[sel] = r
 	}
 	return out
-}
-
-// checkDoorTLS checks the doors' TLS files as the server reads them when
-// it starts (a check builds no server): what serve would refuse, validate
-// reports, at tls.
-func checkDoorTLS(cfg *config.File, log *slog.Logger) config.Errors {
-	if _, _, err := doorTLS(cfg, log); err != nil {
-		return config.Errors{{Field: "tls", Message: err.Error()}}
-	}
-	return nil
 }

@@ -1,0 +1,153 @@
+package grpcdoor
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/portico-gw/portico/call"
+	"github.com/portico-gw/portico/codec"
+	"github.com/portico-gw/portico/integrations"
+	"github.com/portico-gw/portico/pipeline"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// binaryCostFactor estimates the memory decoding a binary message takes,
+// per byte, for the door's budget: a field of a few bytes on the wire
+// costs hundreds once decoded into a message known only from descriptors.
+const binaryCostFactor = 8
+
+// doorStream is the gRPC door's stream as the pipeline sees it: the
+// call's context, and requests decoded from raw frames with Decode's
+// guards (a malformed message is INVALID_ARGUMENT, never a panic or
+// INTERNAL).
+type doorStream struct {
+	grpc.ServerStream
+	ctx   context.Context
+	info  *call.Info
+	in    protoreflect.MessageDescriptor // the request type, for Check
+	limit int
+	held  func() // the budget taken for the message last received
+}
+
+// releaseHeld gives back the budget taken for the last message.
+func (d *doorStream) releaseHeld() {
+	if d.held != nil {
+		d.held()
+		d.held = nil
+	}
+}
+
+func (d *doorStream) Context() context.Context { return d.ctx }
+
+func (d *doorStream) RecvMsg(m any) error {
+	if f, ok := m.(*codec.Frame); ok {
+		// Zero-copy: the frame goes on as it came, once its encoding is
+		// checked (nothing malformed reaches a backend, nothing is
+		// decoded); a large one still holds room in the door's budget
+		// while it is forwarded.
+		if err := d.ServerStream.RecvMsg(f); err != nil {
+			return err
+		}
+		if err := codec.Check(f.Bytes(), d.in, d.limit); err != nil {
+			f.Free()
+			return err
+		}
+		return d.admit(int64(f.Len()))
+	}
+	msg, ok := m.(proto.Message)
+	if !ok {
+		return d.ServerStream.RecvMsg(m)
+	}
+	var f codec.Frame
+	if err := d.ServerStream.RecvMsg(&f); err != nil {
+		return err
+	}
+	defer f.Free()
+	// A large message holds its room in the door's budget until the next
+	// one arrives or the call ends: it is being decoded and forwarded.
+	if err := d.admit(int64(f.Len()) * binaryCostFactor); err != nil {
+		return err
+	}
+	return codec.Decode(f.Bytes(), msg, d.limit)
+}
+
+// admit takes room in the door's budget for the message just received,
+// giving back what the previous one held.
+func (d *doorStream) admit(cost int64) error {
+	d.releaseHeld()
+	release, err := d.info.Admit(d.ctx, cost)
+	if err != nil {
+		return err
+	}
+	d.held = release
+	return nil
+}
+
+// forwardRaw serves a call whose messages no interceptor needs (only
+// gates, which already ran): request and response frames are forwarded as
+// wire bytes, decoding nothing. The unary rules (one message, received in
+// time) are the same as on the decoding path.
+func (d *doorStream) forwardRaw(raw integrations.Raw, pm *pipeline.Method, timeout time.Duration) (err error) {
+	if pm.Streaming() {
+		sendPolicyHeaders(d.ServerStream, d.info)
+		return raw.StreamRaw(d.ctx, pm.Method, d)
+	}
+	req := &codec.Frame{}
+	defer req.Free()
+	if err := d.recvUnary(req, timeout); err != nil {
+		return err
+	}
+	resp, err := raw.UnaryRaw(d.ctx, pm.Method, req)
+	sendPolicyHeaders(d.ServerStream, d.info)
+	if err != nil {
+		return err
+	}
+	defer resp.Free()
+	return d.ServerStream.SendMsg(resp)
+}
+
+// recvUnary receives the one request of a unary call within timeout: a
+// client that sends its message a byte at a time, or never, is let go.
+// A unary call with no message, or with two, is INVALID_ARGUMENT.
+func (d *doorStream) recvUnary(req any, timeout time.Duration) error {
+	recv := func() error {
+		if err := d.RecvMsg(req); err != nil {
+			if errors.Is(err, io.EOF) {
+				return status.Error(codes.InvalidArgument, "missing request message")
+			}
+			return err
+		}
+		var extra codec.Frame
+		err := d.ServerStream.RecvMsg(&extra)
+		extra.Free()
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err == nil:
+			return status.Error(codes.InvalidArgument, "a unary call carries one request message, got more")
+		default:
+			return err
+		}
+	}
+	if timeout <= 0 {
+		return recv()
+	}
+	done := make(chan error, 1)
+	go func() { done <- recv() }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		// Returning ends the call; grpc-go then cancels the stream, which
+		// ends the receive above.
+		return status.Error(codes.DeadlineExceeded, "request message not received in time")
+	}
+}

@@ -1,0 +1,32 @@
+package snapshot
+
+import (
+	"github.com/portico-gw/portico/auth"
+	"github.com/portico-gw/portico/integrations/mapping"
+	"github.com/portico-gw/portico/network"
+	"github.com/portico-gw/portico/pipeline"
+	"github.com/portico-gw/portico/ratelimit"
+	"github.com/portico-gw/portico/responsemap"
+	"github.com/portico-gw/portico/validate"
+)
+
+// kinds are the policy kinds, in the order they run. Each builds itself
+// from its own settings (Build(pipeline.Env) (pipeline.Policy, error)).
+// For each method (and plain route), the kinds' early gates run first in
+// this order, then their gates, before the body is read; once the request
+// is decoded, their interceptors run in this order, the first outermost:
+//
+//	early gates:   network rules, client_ip rate limits
+//	gates:         authentication, the other rate limits and plans
+//	interceptors:  response mapping, validation, authorization on request
+//	               fields, request mapping
+//
+// Adding a kind is its own package and one line here.
+var kinds = []pipeline.Kind{
+	{Name: "response mapping", Build: responsemap.Build}, // outermost: sees the status a call ends with
+	{Name: "network", Build: network.Build},              // early: the API's or route's address rules
+	{Name: "validation", Build: validate.Build},          // decoded requests with buf.validate rules
+	{Name: "auth", Build: auth.Build},                    // gate: authentication; then rules on request fields
+	{Name: "rate limits", Build: ratelimit.Build},        // early: client_ip limits; gate: the others, after auth
+	{Name: "request mapping", Build: mapping.Build},      // innermost: what the backend receives
+}
