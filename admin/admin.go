@@ -107,7 +107,7 @@ func (s *Service) ListApis(context.Context, *adminv1.ListApisRequest) (*adminv1.
 		byService[svc] = append(byService[svc], m)
 	}
 	out := &adminv1.ListApisResponse{}
-	for _, sd := range cat.Services {
+	for _, sd := range cat.Services() {
 		svc := &adminv1.Service{Name: string(sd.FullName())}
 		for _, m := range byService[svc.Name] {
 			svc.Integration = m.BackendName

@@ -30,7 +30,7 @@ func adminMethod(t *testing.T, name string) *catalog.Method {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := cat.Methods["/portico.admin.v1.Admin/"+name]
+	m := cat.Methods()["/portico.admin.v1.Admin/"+name]
 	if m == nil {
 		t.Fatalf("no method %s", name)
 	}

@@ -166,7 +166,7 @@ func (b *builder) buildPlans(cat *catalog.Catalog) (*policy, []*config.Error) {
 		byAPI[m.API()] = append(byAPI[m.API()], m)
 	}
 	var warnings []*config.Error
-	for _, api := range cat.APIs {
+	for _, api := range cat.APIs() {
 		a := api.Settings
 		base := b.resolve(api.Where+".auth", a.GetAuth(), nil)
 		anyAuth := a.GetAuth() != nil
@@ -201,7 +201,7 @@ func (b *builder) buildPlans(cat *catalog.Catalog) (*policy, []*config.Error) {
 		}
 		b.checkForwardHeaders(api.Where, a.GetRequest().GetForwardHeaders(), consumed)
 	}
-	for _, r := range cat.Routes {
+	for _, r := range cat.Routes() {
 		eff := b.resolve(r.Where+".auth", r.Settings.GetAuth(), nil)
 		if r.Settings.GetAuth() == nil {
 			warnings = append(warnings, &config.Error{Field: r.Where, Message: "no auth: " + r.Prefix + " is public; set auth.providers, or auth: {public: true} to say so"})

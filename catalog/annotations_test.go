@@ -94,14 +94,14 @@ func TestDescriptorOnlyAPI(t *testing.T) {
 	rule := &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/ping/{text}"}}
 	files := registry(t, annotatedFile(rule, false))
 	c := mustNew(t, Options{Files: files, APIs: []API{{Where: "apis[0]", Services: []string{"portico.test.v1.PingService"}, Backend: &fakeBackend{}}}})
-	m, ok := c.Methods["/portico.test.v1.PingService/Ping"]
+	m, ok := c.methods["/portico.test.v1.PingService/Ping"]
 	if !ok {
 		t.Fatalf("got methods %v, want /portico.test.v1.PingService/Ping", c.MethodList())
 	}
 	if got, want := describe(m.Bindings), []string{"GET /v1/ping/{text}"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if c.Files != files {
+	if c.files != files {
 		t.Error("got Files other than Options.Files")
 	}
 	// A compiled-in service is not found in a registry that lacks it.
@@ -145,7 +145,7 @@ func TestRuleFixesBadAnnotation(t *testing.T) {
 		Rules: ruleSet(map[string]*annotations.HttpRule{"portico.test.v1.PingService.Ping": {Pattern: &annotations.HttpRule_Put{Put: "/v1/ping"}, Body: "*"}}),
 		APIs:  []API{{Where: "apis[0]", Services: []string{"portico.test.v1.PingService"}, Backend: &fakeBackend{}}},
 	})
-	if got, want := describe(c.Methods["/portico.test.v1.PingService/Ping"].Bindings), []string{"PUT /v1/ping body=*"}; !slices.Equal(got, want) {
+	if got, want := describe(c.methods["/portico.test.v1.PingService/Ping"].Bindings), []string{"PUT /v1/ping body=*"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -6,6 +6,7 @@ package catalog
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 
 	"github.com/portico-gw/portico/catalog/httprule"
@@ -17,26 +18,45 @@ import (
 
 // Catalog is the set of exposed methods. It is immutable once built.
 type Catalog struct {
-	// Methods by gRPC path ("/package.Service/Method").
-	Methods map[string]*Method
-	// Services exposed, in config order.
-	Services []protoreflect.ServiceDescriptor
-	// Files resolves every descriptor the exposed services use (for
-	// server reflection).
-	Files Resolver
-	// Types resolves message types by name from the same descriptors (for
-	// Any fields and error details in JSON).
-	Types *TypeResolver
-	// APIs are the exposed APIs (apis[]), in config order.
-	APIs []*API
-	// Routes are the plain HTTP routes (routes[]), in config order.
-	Routes []*PlainRoute
-	// Warnings are what New accepted but a reader of the config should
-	// hear about: route conflicts it resolved, rules it ignored. Each is
-	// located like an error (see config.Error). With Options.Strict they
-	// are errors instead.
-	Warnings []*config.Error
+	methods  map[string]*Method // by gRPC path ("/package.Service/Method")
+	services []protoreflect.ServiceDescriptor
+	files    Resolver
+	types    *TypeResolver
+	apis     []*API
+	routes   []*PlainRoute
+	warnings []*config.Error
 }
+
+// Method returns the exposed method with a gRPC path
+// ("/package.Service/Method"), or nil.
+func (c *Catalog) Method(fullMethod string) *Method { return c.methods[fullMethod] }
+
+// Methods returns the exposed methods by gRPC path (a copy: the catalog
+// stays as built).
+func (c *Catalog) Methods() map[string]*Method { return maps.Clone(c.methods) }
+
+// Services returns the exposed services, in config order.
+func (c *Catalog) Services() []protoreflect.ServiceDescriptor { return c.services }
+
+// Files resolves every descriptor the exposed services use (for server
+// reflection).
+func (c *Catalog) Files() Resolver { return c.files }
+
+// Types resolves message types by name from the same descriptors (for
+// Any fields and error details in JSON).
+func (c *Catalog) Types() *TypeResolver { return c.types }
+
+// APIs returns the exposed APIs (apis[]), in config order.
+func (c *Catalog) APIs() []*API { return c.apis }
+
+// Routes returns the plain HTTP routes (routes[]), in config order.
+func (c *Catalog) Routes() []*PlainRoute { return c.routes }
+
+// Warnings are what New accepted but a reader of the config should hear
+// about: route conflicts it resolved, rules it ignored. Each is located
+// like an error (see config.Error). With Options.Strict they are errors
+// instead.
+func (c *Catalog) Warnings() []*config.Error { return c.warnings }
 
 // Resolver finds descriptors by file path or full name.
 type Resolver interface {
@@ -119,22 +139,22 @@ func New(opts Options) (*Catalog, error) {
 	if opts.Files != nil {
 		files = opts.Files
 	}
-	c := &Catalog{Methods: map[string]*Method{}, Files: files}
+	c := &Catalog{methods: map[string]*Method{}, files: files}
 	b := &builder{opts: opts, files: files, cat: c}
 	b.expose()
-	c.Types = newTypeResolverFor(files, b.types)
+	c.types = newTypeResolverFor(files, b.types)
 	b.resolveConflicts()
 	b.checkUnusedRules()
 	b.resolveOverrides()
 	b.addRoutes()
 	if err := b.errs.err(); err != nil {
 		if b.opts.Partial {
-			c.Warnings = b.warns.list()
+			c.warnings = b.warns.list()
 			return c, err
 		}
 		return nil, err
 	}
-	c.Warnings = b.warns.list()
+	c.warnings = b.warns.list()
 	return c, nil
 }
 
@@ -175,7 +195,7 @@ func (b *builder) expose() {
 		api := b.opts.APIs[i] // the method's own copy: Options stay the caller's
 		b.apis[i] = &api
 	}
-	b.cat.APIs = b.apis
+	b.cat.apis = b.apis
 	for _, api := range b.apis {
 		if api.Backend == nil {
 			b.errs.add(api.Where+".integration", "no backend")
@@ -193,7 +213,7 @@ func (b *builder) expose() {
 				b.errs.add(where, "%v", err)
 				continue
 			}
-			b.cat.Services = append(b.cat.Services, sd)
+			b.cat.services = append(b.cat.services, sd)
 			methods := sd.Methods()
 			for j := 0; j < methods.Len(); j++ {
 				b.exposeMethod(methods.Get(j), api, where, types)
@@ -223,19 +243,19 @@ func (b *builder) exposeMethod(md protoreflect.MethodDescriptor, api *API, where
 			b.errs.add(where, "method %s: %s: %s", md.FullName(), src.origin(md, berr.sub).Desc, berr.msg)
 		}
 		if b.opts.Partial {
-			b.cat.Methods[m.FullMethod] = m // without bindings (see Options.Partial)
+			b.cat.methods[m.FullMethod] = m // without bindings (see Options.Partial)
 		}
 		return
 	}
 	m.Bindings = bindings
 	b.bindings = append(b.bindings, bindings...)
-	b.cat.Methods[m.FullMethod] = m
+	b.cat.methods[m.FullMethod] = m
 }
 
 // MethodList returns the methods sorted by gRPC path.
 func (c *Catalog) MethodList() []*Method {
-	out := make([]*Method, 0, len(c.Methods))
-	for _, m := range c.Methods {
+	out := make([]*Method, 0, len(c.methods))
+	for _, m := range c.methods {
 		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].FullMethod < out[j].FullMethod })

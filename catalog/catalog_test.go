@@ -61,7 +61,7 @@ func mustNew(t *testing.T, opts Options) *Catalog {
 
 func method(t *testing.T, c *Catalog, name string) *Method {
 	t.Helper()
-	m, ok := c.Methods["/"+bookstoreService+"/"+name]
+	m, ok := c.methods["/"+bookstoreService+"/"+name]
 	if !ok {
 		t.Fatalf("method %s not in the catalog", name)
 	}
@@ -93,19 +93,19 @@ func TestNewCompiledIn(t *testing.T) {
 	c := mustNew(t, Options{APIs: []API{bookstoreAPI(backend)}})
 
 	sd := bookstorev1.File_example_bookstore_v1_bookstore_proto.Services().ByName("BookstoreService")
-	if len(c.Services) != 1 || c.Services[0] != sd {
-		t.Fatalf("got services %v, want [%s]", c.Services, sd.FullName())
+	if len(c.services) != 1 || c.services[0] != sd {
+		t.Fatalf("got services %v, want [%s]", c.services, sd.FullName())
 	}
-	if c.Files != protoregistry.GlobalFiles {
-		t.Errorf("got Files %T, want protoregistry.GlobalFiles when Options.Files is nil", c.Files)
+	if c.files != protoregistry.GlobalFiles {
+		t.Errorf("got Files %T, want protoregistry.GlobalFiles when Options.Files is nil", c.files)
 	}
-	if got, want := len(c.Methods), sd.Methods().Len(); got != want || want != 17 {
+	if got, want := len(c.methods), sd.Methods().Len(); got != want || want != 17 {
 		t.Errorf("got %d methods, want %d (17)", got, want)
 	}
 	for i := 0; i < sd.Methods().Len(); i++ {
 		md := sd.Methods().Get(i)
 		full := "/" + bookstoreService + "/" + string(md.Name())
-		m, ok := c.Methods[full]
+		m, ok := c.methods[full]
 		if !ok {
 			t.Errorf("method %s missing", full)
 			continue
@@ -155,26 +155,26 @@ func TestMethodList(t *testing.T) {
 		{Where: "apis[1]", Services: []string{messagingService}, Backend: &fakeBackend{}},
 	}})
 	list := c.MethodList()
-	if len(list) != len(c.Methods) {
-		t.Fatalf("got %d methods, want %d", len(list), len(c.Methods))
+	if len(list) != len(c.methods) {
+		t.Fatalf("got %d methods, want %d", len(list), len(c.methods))
 	}
 	if !slices.IsSortedFunc(list, func(a, b *Method) int { return strings.Compare(a.FullMethod, b.FullMethod) }) {
 		t.Error("got methods out of order, want sorted by FullMethod")
 	}
 	for _, m := range list {
-		if c.Methods[m.FullMethod] != m {
+		if c.methods[m.FullMethod] != m {
 			t.Errorf("%s: listed method is not the catalog's", m.FullMethod)
 		}
 	}
-	if len(c.Services) != 2 || c.Services[0].FullName() != bookstoreService || c.Services[1].FullName() != messagingService {
-		t.Errorf("got services %v, want bookstore then messaging (config order)", c.Services)
+	if len(c.services) != 2 || c.services[0].FullName() != bookstoreService || c.services[1].FullName() != messagingService {
+		t.Errorf("got services %v, want bookstore then messaging (config order)", c.services)
 	}
 }
 
 func TestNewEmpty(t *testing.T) {
 	c := mustNew(t, Options{})
-	if len(c.Methods) != 0 || len(c.Services) != 0 || len(c.MethodList()) != 0 {
-		t.Errorf("got %d methods and %d services, want none", len(c.Methods), len(c.Services))
+	if len(c.methods) != 0 || len(c.services) != 0 || len(c.MethodList()) != 0 {
+		t.Errorf("got %d methods and %d services, want none", len(c.methods), len(c.services))
 	}
 }
 

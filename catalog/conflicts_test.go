@@ -92,14 +92,14 @@ func TestConflictLaterWins(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.order, ","), func(t *testing.T) {
 			c := mustNew(t, Options{Files: files, APIs: apisOf(tt.order...)})
-			if got := describe(c.Methods[tt.winner].Bindings); len(got) != 1 || !strings.HasPrefix(got[0], "POST /v1/echo/") {
+			if got := describe(c.methods[tt.winner].Bindings); len(got) != 1 || !strings.HasPrefix(got[0], "POST /v1/echo/") {
 				t.Errorf("%s: got bindings %q, want its POST /v1/echo route", tt.winner, got)
 			}
-			if got := describe(c.Methods[tt.loser].Bindings); len(got) != 0 {
+			if got := describe(c.methods[tt.loser].Bindings); len(got) != 0 {
 				t.Errorf("%s: got bindings %q, want none (it lost its only route)", tt.loser, got)
 			}
 			var warnings []string
-			for _, w := range c.Warnings {
+			for _, w := range c.warnings {
 				warnings = append(warnings, w.Error())
 			}
 			// First.Get's two bindings are the same route too: the
@@ -113,7 +113,7 @@ func TestConflictLaterWins(t *testing.T) {
 			if !slices.Equal(warnings, want) {
 				t.Errorf("got warnings\n%q\nwant\n%q", warnings, want)
 			}
-			if got := describe(c.Methods["/portico.test.v1.First/Get"].Bindings); !slices.Equal(got, []string{"GET /v1/msgs/{name}"}) {
+			if got := describe(c.methods["/portico.test.v1.First/Get"].Bindings); !slices.Equal(got, []string{"GET /v1/msgs/{name}"}) {
 				t.Errorf("First.Get: got %q, want [GET /v1/msgs/{name}]", got)
 			}
 		})
@@ -150,7 +150,7 @@ func TestConflictRuleFromFile(t *testing.T) {
 	// Second.Other hides Second.Echo (located at its rule), then First.Echo
 	// hides Second.Other.
 	var got []string
-	for _, w := range c.Warnings {
+	for _, w := range c.warnings {
 		if strings.Contains(w.Message, "/v1/echo/") {
 			got = append(got, w.Error())
 		}
@@ -167,7 +167,7 @@ func TestConflictRuleFromFile(t *testing.T) {
 		t.Errorf("got warnings\n%q\nwant\n%q", got, want)
 	}
 	for _, m := range []string{"/portico.test.v1.Second/Other", "/portico.test.v1.Second/Echo"} {
-		if got := describe(c.Methods[m].Bindings); len(got) != 0 {
+		if got := describe(c.methods[m].Bindings); len(got) != 0 {
 			t.Errorf("%s: got %q, want no binding", m, got)
 		}
 	}
@@ -181,15 +181,15 @@ func TestSelectorOfServiceNotExposed(t *testing.T) {
 		messagingService + ".GetMessage": {Pattern: &annotations.HttpRule_Get{Get: "/x"}},
 	})
 	c := mustNew(t, Options{Rules: rules, APIs: []API{bookstoreAPI(&fakeBackend{})}})
-	if len(c.Warnings) != 1 {
-		t.Fatalf("got warnings %v, want one", c.Warnings)
+	if len(c.warnings) != 1 {
+		t.Fatalf("got warnings %v, want one", c.warnings)
 	}
-	w := c.Warnings[0]
+	w := c.warnings[0]
 	want := `rules.yaml:1:3: http_rules[0]: selector "example.messaging.v1.MessagingService.GetMessage" names a method of example.messaging.v1.MessagingService, a service that no apis entry exposes: the rule is ignored`
 	if w.Error() != want || w.Field != "http_rules[0]" || w.Line != 1 {
 		t.Errorf("got warning %q (field %q, line %d), want %q", w, w.Field, w.Line, want)
 	}
-	if _, ok := c.Methods["/"+messagingService+"/GetMessage"]; ok {
+	if _, ok := c.methods["/"+messagingService+"/GetMessage"]; ok {
 		t.Error("the service that is not exposed got a method")
 	}
 }

@@ -201,7 +201,7 @@ func TestLoadDescriptorSetsThenNew(t *testing.T) {
 	}
 	api := API{Where: "apis[0]", Services: []string{"portico.test.v1.PingService"}, Backend: &fakeBackend{}, DefaultBindings: true}
 	c := mustNew(t, Options{Files: files, APIs: []API{api}})
-	m, ok := c.Methods["/portico.test.v1.PingService/Ping"]
+	m, ok := c.methods["/portico.test.v1.PingService/Ping"]
 	if !ok {
 		t.Fatal("Ping not in the catalog")
 	}

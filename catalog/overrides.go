@@ -44,7 +44,7 @@ func (b *builder) resolveOverrides() {
 func (b *builder) exposedWhole(api *API) bool {
 	for _, svc := range api.Services {
 		found := false
-		for _, sd := range b.cat.Services {
+		for _, sd := range b.cat.services {
 			if string(sd.FullName()) == svc {
 				found = true
 				break

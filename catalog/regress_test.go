@@ -45,10 +45,10 @@ func TestRegressIdenticalRoutesOfTwoServices(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	if got := describe(c.Methods["/portico.test.v1.Second/Echo"].Bindings); !slices.Equal(got, []string{"POST /v1/echo/{name} body=*"}) {
+	if got := describe(c.methods["/portico.test.v1.Second/Echo"].Bindings); !slices.Equal(got, []string{"POST /v1/echo/{name} body=*"}) {
 		t.Errorf("Second.Echo: got %q, want the route", got)
 	}
-	if len(c.Warnings) == 0 {
+	if len(c.warnings) == 0 {
 		t.Error("got no warning for the resolved conflict")
 	}
 }
@@ -65,8 +65,8 @@ func TestRegressSelectorOfServiceNotExposed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: got %v, want a warning only", err)
 	}
-	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Message, "the rule is ignored") {
-		t.Errorf("got warnings %v, want one saying the rule is ignored", c.Warnings)
+	if len(c.warnings) != 1 || !strings.Contains(c.warnings[0].Message, "the rule is ignored") {
+		t.Errorf("got warnings %v, want one saying the rule is ignored", c.warnings)
 	}
 }
 

@@ -32,7 +32,7 @@ func (r *PlainRoute) Key() string { return "route:" + r.Prefix }
 // integrations' own path rules).
 func (b *builder) addRoutes() {
 	for i, r := range b.opts.Routes {
-		b.cat.Routes = append(b.cat.Routes, &PlainRoute{
+		b.cat.routes = append(b.cat.routes, &PlainRoute{
 			Where:       fmt.Sprintf("routes[%d]", i),
 			Index:       i,
 			Prefix:      r.GetPrefix(),

@@ -127,12 +127,12 @@ func (c *Catalog) APIMethod(services []string, sel string) (*Method, error) {
 		return nil, err
 	}
 	if slices.Contains(services, string(name.Parent())) {
-		if m := c.Methods["/"+string(name.Parent())+"/"+string(name.Name())]; m != nil {
+		if m := c.methods["/"+string(name.Parent())+"/"+string(name.Name())]; m != nil {
 			return m, nil
 		}
 	}
 	var known []string
-	for _, m := range c.Methods {
+	for _, m := range c.methods {
 		if slices.Contains(services, string(m.Desc.Parent().FullName())) {
 			known = append(known, string(m.Desc.FullName()))
 		}

@@ -84,7 +84,7 @@ func TestLoadSourcesProtoFile(t *testing.T) {
 		}
 	}
 	c := mustNew(t, Options{Files: files, APIs: []API{{Where: "apis[0]", Services: []string{"portico.test.v1.PingService"}, Backend: &fakeBackend{}}}})
-	m := c.Methods["/portico.test.v1.PingService/Ping"]
+	m := c.methods["/portico.test.v1.PingService/Ping"]
 	if m == nil {
 		t.Fatalf("got methods %v, want Ping", c.MethodList())
 	}

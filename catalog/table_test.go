@@ -46,8 +46,8 @@ func TestRouteTable(t *testing.T) {
 		byMethod[r.GRPCMethod] = append(byMethod[r.GRPCMethod], r)
 	}
 	// Every method is listed, bound or not.
-	if len(byMethod) != len(c.Methods) {
-		t.Errorf("RouteTable lists %d methods, want all %d", len(byMethod), len(c.Methods))
+	if len(byMethod) != len(c.methods) {
+		t.Errorf("RouteTable lists %d methods, want all %d", len(byMethod), len(c.methods))
 	}
 	for _, tc := range []struct {
 		method string

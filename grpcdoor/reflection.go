@@ -21,7 +21,7 @@ func (e exposed) GetServiceInfo() map[string]grpc.ServiceInfo {
 	for name, info := range e.srv.GetServiceInfo() {
 		out[name] = info
 	}
-	for _, sd := range e.src.Current().Catalog().Services {
+	for _, sd := range e.src.Current().Catalog().Services() {
 		var methods []grpc.MethodInfo
 		ms := sd.Methods()
 		for i := 0; i < ms.Len(); i++ {

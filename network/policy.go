@@ -36,7 +36,7 @@ func Build(env pipeline.Env) (pipeline.Policy, error) {
 			errs = append(errs, rerrs...)
 		}
 	}
-	for _, r := range env.Catalog.Routes {
+	for _, r := range env.Catalog.Routes() {
 		if rules, rerrs := newRules(r.Where+".network", r.Settings.GetNetwork()); rules != nil {
 			p.routes[r] = rules
 		} else {

@@ -40,11 +40,11 @@ func TestRouteGates(t *testing.T) {
 		t.Fatalf("Build: %v, %v", pol, err)
 	}
 	rp := pol.(pipeline.RoutePolicy)
-	st, err := rp.RouteStage(env.Catalog.Routes[0])
+	st, err := rp.RouteStage(env.Catalog.Routes()[0])
 	if err != nil || st.Early == nil {
 		t.Fatalf("route with rules: got %+v, %v; want an early gate", st, err)
 	}
-	if st, err := rp.RouteStage(env.Catalog.Routes[1]); err != nil || st.Early != nil || st.Gate != nil {
+	if st, err := rp.RouteStage(env.Catalog.Routes()[1]); err != nil || st.Early != nil || st.Gate != nil {
 		t.Errorf("route without rules: got %+v, %v; want no gate", st, err)
 	}
 	info := func(ip string) *call.Info {

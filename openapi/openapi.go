@@ -82,7 +82,7 @@ func Build(cat *catalog.Catalog, opts Options) (*openapi3.T, error) {
 	}
 	b.status = b.sch.message(statuspb.File_google_rpc_status_proto.Messages().ByName("Status"))
 
-	for _, sd := range cat.Services {
+	for _, sd := range cat.Services() {
 		doc.Tags = append(doc.Tags, &openapi3.Tag{Name: string(sd.FullName()), Description: comments(sd)})
 	}
 	var omitted []string

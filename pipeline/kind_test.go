@@ -108,21 +108,21 @@ func TestRouteGates(t *testing.T) {
 		t.Fatal(err)
 	}
 	methodsOnly := pipeline.PolicyFunc(func(*catalog.Method) (pipeline.Stage, error) { return pipeline.Stage{}, nil })
-	p, err := pipeline.New(nil, pipeline.Options{Routes: cat.Routes}, methodsOnly, routePolicy{})
+	p, err := pipeline.New(nil, pipeline.Options{Routes: cat.Routes()}, methodsOnly, routePolicy{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := p.Route(cat.Routes[0]); r == nil || r.HasGate() {
+	if r := p.Route(cat.Routes()[0]); r == nil || r.HasGate() {
 		t.Errorf("open route: got %v, want compiled without gates", r)
 	}
-	private := p.Route(cat.Routes[1])
+	private := p.Route(cat.Routes()[1])
 	if private == nil || !private.HasGate() {
 		t.Fatalf("private route: got %v, want a gate", private)
 	}
-	if _, err := private.Gate(context.Background(), &call.Info{PlainRoute: cat.Routes[1]}); status.Code(err) != codes.Unauthenticated {
+	if _, err := private.Gate(context.Background(), &call.Info{PlainRoute: cat.Routes()[1]}); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("private route: got %v, want the gate's refusal", err)
 	}
-	_, err = pipeline.New(nil, pipeline.Options{Routes: cat.Routes}, routePolicy{interceptor: true})
+	_, err = pipeline.New(nil, pipeline.Options{Routes: cat.Routes()}, routePolicy{interceptor: true})
 	var ce config.Errors
 	if !errors.As(err, &ce) || len(ce) != 2 || ce[0].Field != "routes[0]" {
 		t.Errorf("an interceptor for routes: got %v, want an error at each route", err)

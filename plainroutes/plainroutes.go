@@ -75,7 +75,7 @@ type Options struct {
 // method's binding), its integration (an http one), and that a route
 // declaring decisions gets gates.
 func New(next http.Handler, o Options) (http.Handler, error) {
-	routes := o.Catalog.Routes
+	routes := o.Catalog.Routes()
 	if len(routes) == 0 {
 		return next, nil
 	}

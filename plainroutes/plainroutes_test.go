@@ -77,7 +77,7 @@ func TestRoutesRunPolicyGates(t *testing.T) {
 		t.Fatal(err)
 	}
 	gate := &bearerGate{}
-	pl, err := pipeline.New(nil, pipeline.Options{Routes: cat.Routes}, gate)
+	pl, err := pipeline.New(nil, pipeline.Options{Routes: cat.Routes()}, gate)
 	if err != nil {
 		t.Fatal(err)
 	}

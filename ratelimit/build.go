@@ -53,7 +53,7 @@ func Build(env pipeline.Env) (pipeline.Policy, error) {
 		}
 		p.methods[m] = rl.split(m.FullMethod, rl.resolve(names))
 	}
-	for _, r := range env.Catalog.Routes {
+	for _, r := range env.Catalog.Routes() {
 		if rerrs := rl.check(r.Where+".rate_limits", r.Settings.GetRateLimits()); len(rerrs) > 0 {
 			errs = append(errs, rerrs...)
 			continue

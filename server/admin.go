@@ -125,7 +125,7 @@ func (s *Server) serveReadyz(w http.ResponseWriter, details bool) {
 		return
 	}
 	body := map[string]any{
-		"methods":      len(snap.Catalog().Methods),
+		"methods":      len(snap.Catalog().Methods()),
 		"integrations": integrationStates(snap),
 		"config":       map[string]any{"hash": snap.Hash(), "built_at": snap.BuiltAt().UTC().Format(time.RFC3339Nano)},
 	}

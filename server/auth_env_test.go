@@ -165,7 +165,7 @@ func startTLSGateway(t *testing.T, cfg *configv1.Config, dir string) *server.Ser
 	t.Helper()
 	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: dir}, snapshot.Options{})
 	if err != nil {
-		t.Fatalf("server.Build: %v", err)
+		t.Fatalf("snapshot.Build: %v", err)
 	}
 	l := cfg.GetListen()
 	srv, err := server.New(snap, server.Listen{HTTP: l.GetHttp(), GRPC: l.GetGrpc()}, nil)

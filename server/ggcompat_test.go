@@ -144,7 +144,7 @@ func TestGRPCGatewayExamplesBuild(t *testing.T) {
 		t.Fatalf("Build: %v", err)
 	}
 	defer snap.Close()
-	if got := len(snap.Catalog().Services); got != len(exampleServices) {
+	if got := len(snap.Catalog().Services()); got != len(exampleServices) {
 		t.Errorf("got %d services, want %d", got, len(exampleServices))
 	}
 	for _, w := range snap.Warnings() {
@@ -167,11 +167,11 @@ func TestGRPCGatewayExamplesConflicts(t *testing.T) {
 		t.Fatalf("Build: %v", err)
 	}
 	defer snap.Close()
-	if got := len(snap.Catalog().Services); got != len(exampleServices) {
+	if got := len(snap.Catalog().Services()); got != len(exampleServices) {
 		t.Errorf("got %d services, want %d", got, len(exampleServices))
 	}
 	var conflicts []string
-	for _, w := range snap.Catalog().Warnings {
+	for _, w := range snap.Catalog().Warnings() {
 		if !strings.Contains(w.Message, "are the same route") {
 			t.Errorf("unexpected warning: %v", w)
 			continue
@@ -228,13 +228,13 @@ func TestGRPCGatewayExamplesRulesForServiceNotExposed(t *testing.T) {
 	}
 	defer snap.Close()
 	var ignored int
-	for _, w := range snap.Catalog().Warnings {
+	for _, w := range snap.Catalog().Warnings() {
 		if strings.Contains(w.Message, "a service that no apis entry exposes: the rule is ignored") && w.File == g.rulesYML && w.Line > 0 {
 			ignored++
 		}
 	}
 	if ignored != 4 {
-		t.Errorf("got %d ignored-rule warnings located in the rules file, want 4: %v", ignored, snap.Catalog().Warnings)
+		t.Errorf("got %d ignored-rule warnings located in the rules file, want 4: %v", ignored, snap.Catalog().Warnings())
 	}
 	cfg.StrictRoutes = true
 	if snap, err := snapshot.Build(&config.File{Config: cfg, Dir: t.TempDir()}, snapshot.Options{}); err == nil {

@@ -69,7 +69,7 @@ func (h *healthState) refresh() {
 		}
 		now[svc] = ok
 	}
-	for _, sd := range h.snap.Catalog().Services { // a service without methods
+	for _, sd := range h.snap.Catalog().Services() { // a service without methods
 		if _, seen := now[string(sd.FullName())]; !seen {
 			now[string(sd.FullName())] = !h.draining
 		}

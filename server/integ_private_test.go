@@ -37,7 +37,7 @@ func startWithDial(t *testing.T, target string, dial func(context.Context, strin
 	}
 	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, opts)
 	if err != nil {
-		t.Fatalf("server.Build: %v", err)
+		t.Fatalf("snapshot.Build: %v", err)
 	}
 	l := cfg.GetListen()
 	srv, err := server.New(snap, server.Listen{HTTP: l.GetHttp(), GRPC: l.GetGrpc()}, nil)

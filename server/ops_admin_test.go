@@ -118,13 +118,13 @@ func TestAdminOverRESTAndGRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(apis.GetServices()) != 1 || apis.GetServices()[0].GetName() != "example.bookstore.v1.BookstoreService" ||
-		apis.GetServices()[0].GetIntegration() != "bookstore" || len(apis.GetServices()[0].GetMethods()) != len(env.Server.Snapshot().Catalog().Methods) {
+		apis.GetServices()[0].GetIntegration() != "bookstore" || len(apis.GetServices()[0].GetMethods()) != len(env.Server.Snapshot().Catalog().Methods()) {
 		t.Errorf("ListApis: got %v", apis)
 	}
 	var ints adminv1.ListIntegrationsResponse
 	adminREST(t, env.Server, http.MethodGet, "/v1/integrations", "", &ints)
 	want := &adminv1.ListIntegrationsResponse{Integrations: []*adminv1.Integration{{
-		Name: "bookstore", Kind: "grpc", Health: adminv1.Health_HEALTH_READY, State: "READY", Methods: int32(len(env.Server.Snapshot().Catalog().Methods)),
+		Name: "bookstore", Kind: "grpc", Health: adminv1.Health_HEALTH_READY, State: "READY", Methods: int32(len(env.Server.Snapshot().Catalog().Methods())),
 	}}}
 	if !proto.Equal(&ints, want) {
 		t.Errorf("integrations: got %v, want %v", &ints, want)

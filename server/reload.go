@@ -83,7 +83,7 @@ func (s *Server) Reload(ctx context.Context) error {
 		defer cancel()
 		s.retire(ctx, old)
 	}()
-	s.log.Info("reloaded", "methods", len(next.Catalog().Methods))
+	s.log.Info("reloaded", "methods", len(next.Catalog().Methods()))
 	return nil
 }
 

@@ -74,7 +74,7 @@ func startTrafficGateway(t testing.TB, target string, o gatewayOptions) *traffic
 	file := &config.File{Config: cfg, Dir: t.TempDir()}
 	snap, err := snapshot.Build(file, snapshot.Options{Pool: o.pool, Logger: log})
 	if err != nil {
-		t.Fatalf("server.Build: %v", err)
+		t.Fatalf("snapshot.Build: %v", err)
 	}
 	var sopts []server.Options
 	if o.identities {

@@ -135,7 +135,7 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 		}
 	}
 	s.catalog = cat
-	s.warnings = append(s.warnings, cat.Warnings...)
+	s.warnings = append(s.warnings, cat.Warnings()...)
 	checkProblems, notServed := checkMethods(c, cat)
 	problems = append(problems, checkProblems...)
 	s.warnings = append(s.warnings, notServed...)
@@ -149,7 +149,7 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 	policies, err := pipeline.BuildKinds(penv, kinds)
 	policiesBuilt := err == nil
 	problems = append(problems, located(err, "")...)
-	if s.pipeline, err = pipeline.New(cat.MethodList(), pipeline.Options{Logger: opts.Logger, Routes: cat.Routes}, policies...); err != nil {
+	if s.pipeline, err = pipeline.New(cat.MethodList(), pipeline.Options{Logger: opts.Logger, Routes: cat.Routes()}, policies...); err != nil {
 		return nil, append(problems, located(err, "apis")...)
 	}
 	if s.rest, err = transcoder.New(cat, s.pipeline, restOptions(opts, c, s, policies)); err != nil {

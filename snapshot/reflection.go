@@ -36,7 +36,7 @@ type reflectionFiles struct {
 }
 
 func newReflectionFiles(cat *catalog.Catalog) *reflectionFiles {
-	r := &reflectionFiles{files: cat.Files, allowed: map[string]bool{}}
+	r := &reflectionFiles{files: cat.Files(), allowed: map[string]bool{}}
 	var add func(fd protoreflect.FileDescriptor)
 	add = func(fd protoreflect.FileDescriptor) {
 		if r.allowed[fd.Path()] {
@@ -48,7 +48,7 @@ func newReflectionFiles(cat *catalog.Catalog) *reflectionFiles {
 			add(imps.Get(i).FileDescriptor)
 		}
 	}
-	for _, sd := range cat.Services {
+	for _, sd := range cat.Services() {
 		add(sd.ParentFile())
 	}
 	for _, p := range ownServiceFiles {

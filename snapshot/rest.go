@@ -106,7 +106,7 @@ func restEdges(s *Snapshot) (http.Handler, error) {
 // ones when plain HTTP routes (any method) are configured.
 func restMethods(cat *catalog.Catalog) []string {
 	set := map[string]bool{}
-	if len(cat.Routes) > 0 {
+	if len(cat.Routes()) > 0 {
 		for _, m := range crossorigin.StandardMethods {
 			set[m] = true
 		}

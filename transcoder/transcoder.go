@@ -146,8 +146,8 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 		opts.Logger = slog.Default()
 	}
 	var types jsonenc.Resolver = protoregistry.GlobalTypes
-	if cat.Types != nil {
-		types = cat.Types
+	if cat.Types() != nil {
+		types = cat.Types()
 	}
 	t := &Transcoder{
 		types:   types,

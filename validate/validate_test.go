@@ -31,7 +31,7 @@ func bookstoreMethods(t *testing.T) map[string]*catalog.Method {
 		t.Fatal(err)
 	}
 	out := map[string]*catalog.Method{}
-	for _, m := range c.Methods {
+	for _, m := range c.Methods() {
 		out[string(m.Desc.Name())] = m
 	}
 	return out

@@ -47,8 +47,8 @@ func validateCmd(o *options, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "%s: ok (%s; %s: %d with HTTP routes, %d gRPC-only; %s)\n", o.config,
-		plural(len(snap.Catalog().Services), "service"), plural(len(snap.Catalog().Methods), "method"),
-		len(snap.Catalog().Methods)-grpcOnly, grpcOnly, plural(len(rows)-grpcOnly, "HTTP route"))
+		plural(len(snap.Catalog().Services()), "service"), plural(len(snap.Catalog().Methods()), "method"),
+		len(snap.Catalog().Methods())-grpcOnly, grpcOnly, plural(len(rows)-grpcOnly, "HTTP route"))
 	return exitOK
 }
 

@@ -86,7 +86,7 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 	if srv.AdminAddr != "" {
 		fmt.Fprintf(stdout, ", admin on http://%s", srv.AdminAddr)
 	}
-	fmt.Fprintf(stdout, " (%d methods)\n", len(snap.Catalog().Methods))
+	fmt.Fprintf(stdout, " (%d methods)\n", len(snap.Catalog().Methods()))
 	if cfg.Path == "" {
 		printDemoHelp(stdout, srv)
 	}

@@ -90,7 +90,7 @@ func TestFactoryCheckOpensNothing(t *testing.T) {
 			t.Fatalf("Check(%s): %v", m.FullMethod, err)
 		}
 	}
-	m := bookMethod(t, cat.Methods, "GetShelf")
+	m := bookMethod(t, cat.Methods(), "GetShelf")
 	if _, err := i.Unary(context.Background(), m, m.Input.New().Interface()); status.Code(err) != codes.Unavailable {
 		t.Errorf("Unary on a checked integration: got %v, want Unavailable", err)
 	}

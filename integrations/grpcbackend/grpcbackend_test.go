@@ -107,7 +107,7 @@ func newEnv(t *testing.T, timeout time.Duration) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{store: store, integ: integ, methods: cat.Methods, lis: lis, srv: srv}
+	return &env{store: store, integ: integ, methods: cat.Methods(), lis: lis, srv: srv}
 }
 
 func testContext(t *testing.T) context.Context {

@@ -80,7 +80,7 @@ func build(t *testing.T, g *configv1.GrpcIntegration, dial ...grpc.DialOption) (
 			t.Fatalf("Check(%s): %v", m.FullMethod, err)
 		}
 	}
-	return i, cat.Methods
+	return i, cat.Methods()
 }
 
 func bookMethod(t *testing.T, methods map[string]*catalog.Method, name string) *catalog.Method {

@@ -100,7 +100,7 @@ func newIntegration(t *testing.T, url string, h *configv1.HttpIntegration) (*Int
 	for _, m := range cat.MethodList() {
 		checks[string(m.Desc.Name())] = i.Check(m)
 	}
-	return i, cat.Methods, checks
+	return i, cat.Methods(), checks
 }
 
 func method(t *testing.T, ms map[string]*catalog.Method, name string) *catalog.Method {

@@ -35,7 +35,7 @@ func methods(t *testing.T, backend catalog.Backend) map[string]*catalog.Method {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cat.Methods
+	return cat.Methods()
 }
 
 func method(t *testing.T, ms map[string]*catalog.Method, name string) *catalog.Method {

@@ -93,7 +93,7 @@ func StartGateway(t testing.TB, target string, opts Options) *Env {
 	}
 	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, bo)
 	if err != nil {
-		t.Fatalf("server.Build: %v", err)
+		t.Fatalf("snapshot.Build: %v", err)
 	}
 	l := cfg.GetListen()
 	srv, err := server.New(snap, server.Listen{HTTP: l.GetHttp(), GRPC: l.GetGrpc(), Admin: l.GetAdmin()}, nil, opts.Server)
