@@ -103,20 +103,20 @@ func (s *Service) ListApis(context.Context, *adminv1.ListApisRequest) (*adminv1.
 	cat := s.gw.Current().Catalog
 	byService := map[string][]*catalog.Method{}
 	for _, m := range cat.MethodList() {
-		svc := string(m.Desc.Parent().FullName())
+		svc := string(m.Desc().Parent().FullName())
 		byService[svc] = append(byService[svc], m)
 	}
 	out := &adminv1.ListApisResponse{}
 	for _, sd := range cat.Services() {
 		svc := &adminv1.Service{Name: string(sd.FullName())}
 		for _, m := range byService[svc.Name] {
-			svc.Integration = m.BackendName
+			svc.Integration = m.BackendName()
 			am := &adminv1.Method{
-				FullMethod:      m.FullMethod,
-				ClientStreaming: m.Desc.IsStreamingClient(),
-				ServerStreaming: m.Desc.IsStreamingServer(),
+				FullMethod:      m.FullMethod(),
+				ClientStreaming: m.Desc().IsStreamingClient(),
+				ServerStreaming: m.Desc().IsStreamingServer(),
 			}
-			for _, b := range m.Bindings {
+			for _, b := range m.Bindings() {
 				am.Http = append(am.Http, b.HTTPMethod+" "+b.Template.Raw)
 			}
 			svc.Methods = append(svc.Methods, am)
@@ -130,12 +130,12 @@ func (s *Service) ListApis(context.Context, *adminv1.ListApisRequest) (*adminv1.
 func (s *Service) ListRoutes(context.Context, *adminv1.ListRoutesRequest) (*adminv1.ListRoutesResponse, error) {
 	out := &adminv1.ListRoutesResponse{}
 	for _, m := range s.gw.Current().Catalog.MethodList() {
-		for _, b := range m.Bindings {
+		for _, b := range m.Bindings() {
 			out.Routes = append(out.Routes, &adminv1.Route{
 				HttpMethod:     b.HTTPMethod,
 				Pattern:        b.Template.Raw,
-				GrpcMethod:     m.FullMethod,
-				Integration:    m.BackendName,
+				GrpcMethod:     m.FullMethod(),
+				Integration:    m.BackendName(),
 				Body:           b.Body,
 				ResponseBody:   b.ResponseBody,
 				DefaultBinding: b.Default,
@@ -158,7 +158,7 @@ func (s *Service) ListIntegrations(context.Context, *adminv1.ListIntegrationsReq
 	st := s.gw.Current()
 	methods := map[string]int32{}
 	for _, m := range st.Catalog.MethodList() {
-		methods[m.BackendName]++
+		methods[m.BackendName()]++
 	}
 	out := &adminv1.ListIntegrationsResponse{}
 	for _, in := range st.Integrations {

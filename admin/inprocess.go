@@ -34,9 +34,9 @@ func NewInProcess(desc *grpc.ServiceDesc, impl any) *InProcess {
 
 // Unary calls the implementation's method with req.
 func (b *InProcess) Unary(ctx context.Context, m *catalog.Method, req proto.Message) (proto.Message, error) {
-	md, ok := b.unary[string(m.Desc.Name())]
+	md, ok := b.unary[string(m.Desc().Name())]
 	if !ok {
-		return nil, status.Errorf(codes.Unimplemented, "method %s is not implemented", m.FullMethod)
+		return nil, status.Errorf(codes.Unimplemented, "method %s is not implemented", m.FullMethod())
 	}
 	dec := func(v any) error {
 		into, ok := v.(proto.Message)
@@ -61,16 +61,16 @@ func (b *InProcess) Unary(ctx context.Context, m *catalog.Method, req proto.Mess
 	}
 	msg, ok := out.(proto.Message)
 	if !ok {
-		return nil, status.Errorf(codes.Internal, "method %s answered %T, not a message", m.FullMethod, out)
+		return nil, status.Errorf(codes.Internal, "method %s answered %T, not a message", m.FullMethod(), out)
 	}
 	return msg, nil
 }
 
 // Stream runs the implementation's streaming method over ss.
 func (b *InProcess) Stream(_ context.Context, m *catalog.Method, ss grpc.ServerStream) error {
-	sd, ok := b.streams[string(m.Desc.Name())]
+	sd, ok := b.streams[string(m.Desc().Name())]
 	if !ok {
-		return status.Errorf(codes.Unimplemented, "method %s is not implemented", m.FullMethod)
+		return status.Errorf(codes.Unimplemented, "method %s is not implemented", m.FullMethod())
 	}
 	return sd.Handler(b.impl, ss)
 }

@@ -42,7 +42,7 @@ func TestInProcessCallsTheImplementation(t *testing.T) {
 	b := admin.NewInProcess(&adminv1.Admin_ServiceDesc, impl)
 	m := adminMethod(t, "ListRoutes")
 	// The generated request type, and a descriptor-only one (dynamicpb).
-	for _, req := range []proto.Message{&adminv1.ListRoutesRequest{}, dynamicpb.NewMessage(m.Desc.Input())} {
+	for _, req := range []proto.Message{&adminv1.ListRoutesRequest{}, dynamicpb.NewMessage(m.Desc().Input())} {
 		resp, err := b.Unary(context.Background(), m, req)
 		if err != nil {
 			t.Fatalf("request %T: %v", req, err)

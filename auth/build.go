@@ -131,7 +131,7 @@ func (p *policy) Stage(m *catalog.Method) (pipeline.Stage, error) {
 	st := pipeline.Stage{Gate: pl.gate}
 	if pl.requestRule != nil {
 		st.Unary = pl.unary
-		if m.Desc.IsStreamingClient() || m.Desc.IsStreamingServer() {
+		if m.Desc().IsStreamingClient() || m.Desc().IsStreamingServer() {
 			st.Stream = pl.stream
 		}
 	}
@@ -176,7 +176,7 @@ func (b *builder) buildPlans(cat *catalog.Catalog) (*policy, []*config.Error) {
 			overridden := false
 			for _, o := range m.Overrides() {
 				if overridden {
-					b.fail(o.Where+".selector", fmt.Sprintf("%q is overridden twice", string(m.Desc.FullName())))
+					b.fail(o.Where+".selector", fmt.Sprintf("%q is overridden twice", string(m.Desc().FullName())))
 					continue
 				}
 				if o.Settings.GetAuth() == nil {
@@ -188,7 +188,7 @@ func (b *builder) buildPlans(cat *catalog.Catalog) (*policy, []*config.Error) {
 			if eff == nil || eff.public {
 				continue
 			}
-			if p := b.plan(string(m.Desc.FullName()), m.Input.Descriptor(), eff, a.GetForwardCredentials()); p != nil {
+			if p := b.plan(string(m.Desc().FullName()), m.Input().Descriptor(), eff, a.GetForwardCredentials()); p != nil {
 				pol.methods[m] = p
 				if p.creds != nil {
 					consumed.add(*p.creds)

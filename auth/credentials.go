@@ -1,10 +1,7 @@
 package auth
 
 import (
-	"context"
-	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/portico-gw/portico/call"
 	"google.golang.org/grpc/metadata"
@@ -17,7 +14,8 @@ import (
 // still sees the whole request (call.Info is left as it came); what is
 // dropped is dropped from what goes to the backend only: the integration
 // request's metadata (both doors, every integration kind of proto
-// methods), and a plain route's proxied request (WithoutCredentials).
+// methods; stripMetadata), the REST door's query binding and a plain
+// route's proxied request (call.Withheld).
 
 // credentials are where a method's authenticating providers read
 // credentials from.
@@ -65,7 +63,7 @@ func (c *credentials) stripMetadata(md metadata.MD) {
 	}
 	for _, k := range []string{"cookie", restHeaderPrefix + "cookie"} {
 		if vs, ok := md[k]; ok {
-			if vs = c.stripCookies(vs); len(vs) > 0 {
+			if vs = call.StripCookies(vs, c.cookies); len(vs) > 0 {
 				md[k] = vs
 			} else {
 				delete(md, k)
@@ -74,69 +72,7 @@ func (c *credentials) stripMetadata(md metadata.MD) {
 	}
 }
 
-// stripCookies returns Cookie header values without the credential
-// cookies, read as net/http reads a request's cookies (pairs split at
-// ";", the name before "="); the other pairs are kept as they were sent.
-func (c *credentials) stripCookies(values []string) []string {
-	var out []string
-	for _, v := range values {
-		var kept []string
-		for _, part := range strings.Split(v, ";") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			name, _, _ := strings.Cut(part, "=")
-			if !slices.Contains(c.cookies, strings.TrimSpace(name)) {
-				kept = append(kept, part)
-			}
-		}
-		if len(kept) > 0 {
-			out = append(out, strings.Join(kept, "; "))
-		}
-	}
-	return out
-}
-
-// stripRequest returns r as it goes to a plain route's backend: without
-// the credential headers, cookies and query parameters. r is not changed
-// (its header map and URL are copied when something is dropped).
-func (c *credentials) stripRequest(r *http.Request) *http.Request {
-	out := *r
-	out.Header = r.Header.Clone()
-	for _, h := range c.headers {
-		out.Header.Del(h)
-	}
-	if len(c.cookies) > 0 {
-		if vs := c.stripCookies(out.Header.Values("Cookie")); len(vs) > 0 {
-			out.Header["Cookie"] = vs
-		} else {
-			out.Header.Del("Cookie")
-		}
-	}
-	if len(c.queries) > 0 && r.URL != nil && r.URL.RawQuery != "" {
-		u := *r.URL
-		u.RawQuery = call.StripQuery(u.RawQuery, c.queries)
-		out.URL = &u
-	}
-	return &out
-}
-
-type consumedKey struct{}
-
-// withConsumed records in ctx the credentials the gate consumed, for the
-// forwarding sites that do not go through the metadata (plain routes).
-func withConsumed(ctx context.Context, c *credentials) context.Context {
-	return context.WithValue(ctx, consumedKey{}, c)
-}
-
-// WithoutCredentials returns a plain route's request to its backend
-// without the credentials the auth gate consumed on its way (r's context
-// says which); r itself when it consumed none or the route forwards them.
-func WithoutCredentials(r *http.Request) *http.Request {
-	c, _ := r.Context().Value(consumedKey{}).(*credentials)
-	if c.empty() {
-		return r
-	}
-	return c.stripRequest(r)
+// withheld is c as the call records it.
+func (c *credentials) withheld() call.Withheld {
+	return call.Withheld{Headers: c.headers, Queries: c.queries, Cookies: c.cookies}
 }

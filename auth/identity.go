@@ -33,11 +33,8 @@ func withIdentity(ctx context.Context, id *call.Identity, adds [][2]string, remo
 	}
 	if !creds.empty() {
 		creds.stripMetadata(md)
-		ctx = withConsumed(ctx, creds)
 		if info != nil {
-			for _, q := range creds.queries {
-				info.DropQueryParam(q)
-			}
+			info.Withhold(creds.withheld())
 		}
 	}
 	if id != nil {

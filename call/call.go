@@ -12,8 +12,6 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
-	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/portico-gw/portico/catalog"
@@ -85,7 +83,7 @@ type Info struct {
 
 	respHeader http.Header
 	backendSet map[string][]string // by call.HeaderName-style folded name; nil value: removed
-	dropQuery  []string            // query parameters a policy consumed (credentials)
+	withheld   Withheld            // credentials policies consumed
 	admit      func(context.Context, int64) (func(), error)
 }
 
@@ -178,40 +176,6 @@ func (c *Info) BackendHeader(name string) ([]string, bool) {
 	}
 	vs, ok := c.backendSet[HeaderName(name)]
 	return vs, ok
-}
-
-// DropQueryParam records that a policy consumed a query parameter (an
-// API key given as ?api_key=): it is not bound into the request message
-// nor passed to a plain route's backend.
-func (c *Info) DropQueryParam(name string) {
-	c.dropQuery = append(c.dropQuery, name)
-}
-
-// QueryForBackend returns a raw query without the parameters policies
-// consumed (see DropQueryParam), the others kept as written.
-func (c *Info) QueryForBackend(raw string) string {
-	if c == nil || len(c.dropQuery) == 0 || raw == "" {
-		return raw
-	}
-	return StripQuery(raw, c.dropQuery)
-}
-
-// StripQuery drops the named parameters from a raw query, keeping the
-// others as they were written (their order and escaping). Names are
-// compared unescaped, as url.Values reads them.
-func StripQuery(raw string, names []string) string {
-	var kept []string
-	for _, part := range strings.Split(raw, "&") {
-		if part == "" {
-			continue
-		}
-		k, _, _ := strings.Cut(part, "=")
-		if name, err := url.QueryUnescape(k); err == nil && slices.Contains(names, name) {
-			continue
-		}
-		kept = append(kept, part)
-	}
-	return strings.Join(kept, "&")
 }
 
 type ctxKey struct{}

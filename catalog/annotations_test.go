@@ -98,7 +98,7 @@ func TestDescriptorOnlyAPI(t *testing.T) {
 	if !ok {
 		t.Fatalf("got methods %v, want /portico.test.v1.PingService/Ping", c.MethodList())
 	}
-	if got, want := describe(m.Bindings), []string{"GET /v1/ping/{text}"}; !slices.Equal(got, want) {
+	if got, want := describe(m.bindings), []string{"GET /v1/ping/{text}"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	if c.files != files {
@@ -145,7 +145,7 @@ func TestRuleFixesBadAnnotation(t *testing.T) {
 		Rules: ruleSet(map[string]*annotations.HttpRule{"portico.test.v1.PingService.Ping": {Pattern: &annotations.HttpRule_Put{Put: "/v1/ping"}, Body: "*"}}),
 		APIs:  []API{{Where: "apis[0]", Services: []string{"portico.test.v1.PingService"}, Backend: &fakeBackend{}}},
 	})
-	if got, want := describe(c.methods["/portico.test.v1.PingService/Ping"].Bindings), []string{"PUT /v1/ping body=*"}; !slices.Equal(got, want) {
+	if got, want := describe(c.methods["/portico.test.v1.PingService/Ping"].bindings), []string{"PUT /v1/ping body=*"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -131,18 +131,18 @@ func bindingsFor(m *Method, src ruleSource, defaults bool) ([]*Binding, *binding
 		if !defaults {
 			return nil, nil
 		}
-		tpl, err := parseTemplate(fmt.Sprintf("/%s/%s", m.Desc.Parent().FullName(), m.Desc.Name()))
+		tpl, err := parseTemplate(fmt.Sprintf("/%s/%s", m.desc.Parent().FullName(), m.desc.Name()))
 		if err != nil {
 			return nil, &bindingError{msg: err.Error()}
 		}
 		return []*Binding{{Method: m, HTTPMethod: http.MethodPost, Template: tpl, Body: "*", Default: true,
-			Origin: src.origin(m.Desc, nil)}}, nil
+			Origin: src.origin(m.desc, nil)}}, nil
 	}
 	first, err := bindingFor(m, rule)
 	if err != nil {
 		return nil, &bindingError{sub: rule, msg: err.Error()}
 	}
-	first.Origin = src.origin(m.Desc, rule)
+	first.Origin = src.origin(m.desc, rule)
 	out := []*Binding{first}
 	for i, extra := range rule.GetAdditionalBindings() {
 		if len(extra.GetAdditionalBindings()) > 0 {
@@ -152,7 +152,7 @@ func bindingsFor(m *Method, src ruleSource, defaults bool) ([]*Binding, *binding
 		if err != nil {
 			return nil, &bindingError{sub: extra, msg: fmt.Sprintf("additional_bindings[%d]: %v", i, err)}
 		}
-		b.Origin = src.origin(m.Desc, extra)
+		b.Origin = src.origin(m.desc, extra)
 		out = append(out, b)
 	}
 	return out, nil
@@ -183,7 +183,7 @@ func bindingFor(m *Method, rule *annotations.HttpRule) (*Binding, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.Desc.IsStreamingClient() && len(tpl.Vars) > 0 {
+	if m.desc.IsStreamingClient() && len(tpl.Vars) > 0 {
 		// grpc-gateway refuses these too: the body is the message stream,
 		// so there is no one request message for path values to go into.
 		vars := make([]string, len(tpl.Vars))

@@ -35,10 +35,10 @@ func TestBindingsFromAnnotations(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method, func(t *testing.T) {
 			m := method(t, c, tt.method)
-			if got := describe(m.Bindings); !slices.Equal(got, tt.want) {
+			if got := describe(m.bindings); !slices.Equal(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
-			for _, b := range m.Bindings {
+			for _, b := range m.bindings {
 				if b.Method != m {
 					t.Errorf("binding %s %s: Method is not the method bound", b.HTTPMethod, b.Template.Raw)
 				}
@@ -46,7 +46,7 @@ func TestBindingsFromAnnotations(t *testing.T) {
 		})
 	}
 	// The template is parsed, not only stored.
-	tpl := method(t, c, "MoveBook").Bindings[0].Template
+	tpl := method(t, c, "MoveBook").bindings[0].Template
 	if tpl.Verb != "move" || len(tpl.Vars) != 1 || !slices.Equal(tpl.Vars[0].FieldPath, []string{"name"}) {
 		t.Errorf("MoveBook template: got verb %q vars %+v, want verb move and one variable name", tpl.Verb, tpl.Vars)
 	}
@@ -67,7 +67,7 @@ func TestDefaultBindings(t *testing.T) {
 		{"GetBook", []string{"GET /v1/{name=shelves/*/books/*}", "GET /v1/books/{name=**}"}},
 	}
 	for _, tt := range tests {
-		if got := describe(method(t, c, tt.method).Bindings); !slices.Equal(got, tt.want) {
+		if got := describe(method(t, c, tt.method).bindings); !slices.Equal(got, tt.want) {
 			t.Errorf("%s: got %q, want %q", tt.method, got, tt.want)
 		}
 	}
@@ -101,7 +101,7 @@ func TestHTTPRulesFromConfig(t *testing.T) {
 				{"GetShelf", []string{"GET /v1/shelves/{shelf}"}},
 			}
 			for _, tt := range tests {
-				if got := describe(method(t, c, tt.method).Bindings); !slices.Equal(got, tt.want) {
+				if got := describe(method(t, c, tt.method).bindings); !slices.Equal(got, tt.want) {
 					t.Errorf("%s: got %q, want %q", tt.method, got, tt.want)
 				}
 			}
@@ -115,7 +115,7 @@ func TestServerStreamingAnyBody(t *testing.T) {
 		bookstoreService + ".WatchBooks": {Pattern: &annotations.HttpRule_Post{Post: "/v1/watch"}, Body: "parent"},
 	}
 	c := mustNew(t, Options{Rules: ruleSet(rules), APIs: []API{bookstoreAPI(&fakeBackend{})}})
-	if got, want := describe(method(t, c, "WatchBooks").Bindings), []string{"POST /v1/watch body=parent"}; !slices.Equal(got, want) {
+	if got, want := describe(method(t, c, "WatchBooks").bindings), []string{"POST /v1/watch body=parent"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

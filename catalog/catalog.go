@@ -243,13 +243,13 @@ func (b *builder) exposeMethod(md protoreflect.MethodDescriptor, api *API, where
 			b.errs.add(where, "method %s: %s: %s", md.FullName(), src.origin(md, berr.sub).Desc, berr.msg)
 		}
 		if b.opts.Partial {
-			b.cat.methods[m.FullMethod] = m // without bindings (see Options.Partial)
+			b.cat.methods[m.fullMethod] = m // without bindings (see Options.Partial)
 		}
 		return
 	}
-	m.Bindings = bindings
+	m.bindings = bindings
 	b.bindings = append(b.bindings, bindings...)
-	b.cat.methods[m.FullMethod] = m
+	b.cat.methods[m.fullMethod] = m
 }
 
 // MethodList returns the methods sorted by gRPC path.
@@ -258,7 +258,7 @@ func (c *Catalog) MethodList() []*Method {
 	for _, m := range c.methods {
 		out = append(out, m)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].FullMethod < out[j].FullMethod })
+	sort.Slice(out, func(i, j int) bool { return out[i].fullMethod < out[j].fullMethod })
 	return out
 }
 

@@ -110,27 +110,27 @@ func TestNewCompiledIn(t *testing.T) {
 			t.Errorf("method %s missing", full)
 			continue
 		}
-		if m.FullMethod != full {
-			t.Errorf("%s: got FullMethod %q", full, m.FullMethod)
+		if m.fullMethod != full {
+			t.Errorf("%s: got FullMethod %q", full, m.fullMethod)
 		}
-		if m.Desc != md {
-			t.Errorf("%s: got Desc %v, want the linked descriptor", full, m.Desc.FullName())
+		if m.desc != md {
+			t.Errorf("%s: got Desc %v, want the linked descriptor", full, m.desc.FullName())
 		}
-		if m.Backend != backend || m.BackendName != "books" {
-			t.Errorf("%s: got backend %v %q, want the API's", full, m.Backend, m.BackendName)
+		if m.backend != backend || m.backendName != "books" {
+			t.Errorf("%s: got backend %v %q, want the API's", full, m.backend, m.backendName)
 		}
-		if m.UnaryInfo.FullMethod != full || MethodFromInfo(m.UnaryInfo.Server) != m {
-			t.Errorf("%s: UnaryInfo %+v does not point back at the method", full, m.UnaryInfo)
+		if m.unaryInfo.FullMethod != full || m.unaryInfo.Server != m {
+			t.Errorf("%s: UnaryInfo %+v does not point back at the method", full, m.unaryInfo)
 		}
-		if m.StreamInfo.FullMethod != full || m.StreamInfo.IsClientStream != md.IsStreamingClient() || m.StreamInfo.IsServerStream != md.IsStreamingServer() {
-			t.Errorf("%s: got StreamInfo %+v", full, m.StreamInfo)
+		if m.streamInfo.FullMethod != full || m.streamInfo.IsClientStream != md.IsStreamingClient() || m.streamInfo.IsServerStream != md.IsStreamingServer() {
+			t.Errorf("%s: got StreamInfo %+v", full, m.streamInfo)
 		}
 		want := grpc.StreamDesc{StreamName: string(md.Name()), ClientStreams: md.IsStreamingClient(), ServerStreams: md.IsStreamingServer()}
-		if m.StreamDesc.StreamName != want.StreamName || m.StreamDesc.ClientStreams != want.ClientStreams || m.StreamDesc.ServerStreams != want.ServerStreams {
-			t.Errorf("%s: got StreamDesc %+v, want %+v", full, m.StreamDesc, want)
+		if m.streamDesc.StreamName != want.StreamName || m.streamDesc.ClientStreams != want.ClientStreams || m.streamDesc.ServerStreams != want.ServerStreams {
+			t.Errorf("%s: got StreamDesc %+v, want %+v", full, m.streamDesc, want)
 		}
-		if m.Input.Descriptor().FullName() != md.Input().FullName() || m.Output.Descriptor().FullName() != md.Output().FullName() {
-			t.Errorf("%s: got types %s -> %s", full, m.Input.Descriptor().FullName(), m.Output.Descriptor().FullName())
+		if m.input.Descriptor().FullName() != md.Input().FullName() || m.output.Descriptor().FullName() != md.Output().FullName() {
+			t.Errorf("%s: got types %s -> %s", full, m.input.Descriptor().FullName(), m.output.Descriptor().FullName())
 		}
 	}
 
@@ -141,11 +141,11 @@ func TestNewCompiledIn(t *testing.T) {
 		}
 	}
 	// The generated types are used for a compiled-in API.
-	if _, ok := method(t, c, "ListBooks").Input.New().Interface().(*bookstorev1.ListBooksRequest); !ok {
-		t.Errorf("got input %T, want *bookstorev1.ListBooksRequest", method(t, c, "ListBooks").Input.New().Interface())
+	if _, ok := method(t, c, "ListBooks").input.New().Interface().(*bookstorev1.ListBooksRequest); !ok {
+		t.Errorf("got input %T, want *bookstorev1.ListBooksRequest", method(t, c, "ListBooks").input.New().Interface())
 	}
-	if _, ok := method(t, c, "ListBooks").Output.New().Interface().(*bookstorev1.ListBooksResponse); !ok {
-		t.Errorf("got output %T, want *bookstorev1.ListBooksResponse", method(t, c, "ListBooks").Output.New().Interface())
+	if _, ok := method(t, c, "ListBooks").output.New().Interface().(*bookstorev1.ListBooksResponse); !ok {
+		t.Errorf("got output %T, want *bookstorev1.ListBooksResponse", method(t, c, "ListBooks").output.New().Interface())
 	}
 }
 
@@ -158,12 +158,12 @@ func TestMethodList(t *testing.T) {
 	if len(list) != len(c.methods) {
 		t.Fatalf("got %d methods, want %d", len(list), len(c.methods))
 	}
-	if !slices.IsSortedFunc(list, func(a, b *Method) int { return strings.Compare(a.FullMethod, b.FullMethod) }) {
+	if !slices.IsSortedFunc(list, func(a, b *Method) int { return strings.Compare(a.fullMethod, b.fullMethod) }) {
 		t.Error("got methods out of order, want sorted by FullMethod")
 	}
 	for _, m := range list {
-		if c.methods[m.FullMethod] != m {
-			t.Errorf("%s: listed method is not the catalog's", m.FullMethod)
+		if c.methods[m.fullMethod] != m {
+			t.Errorf("%s: listed method is not the catalog's", m.fullMethod)
 		}
 	}
 	if len(c.services) != 2 || c.services[0].FullName() != bookstoreService || c.services[1].FullName() != messagingService {
@@ -178,20 +178,3 @@ func TestNewEmpty(t *testing.T) {
 	}
 }
 
-func TestMethodFromInfo(t *testing.T) {
-	m := &Method{}
-	tests := []struct {
-		server any
-		want   *Method
-	}{
-		{m, m},
-		{nil, nil},
-		{"not a method", nil},
-		{&fakeBackend{}, nil},
-	}
-	for _, tt := range tests {
-		if got := MethodFromInfo(tt.server); got != tt.want {
-			t.Errorf("MethodFromInfo(%v): got %p, want %p", tt.server, got, tt.want)
-		}
-	}
-}

@@ -23,9 +23,9 @@ func (b *builder) resolveConflicts() {
 			b.drop(prev)
 			b.warn(bd.Origin.Errorf("%s %s of method %s (%s) and %s %s of method %s (%s) are the same route; "+
 				"the one exposed later, %s, is served, as grpc-gateway does",
-				bd.HTTPMethod, bd.Template.Raw, bd.Method.Desc.FullName(), bd.Origin.Desc,
-				prev.HTTPMethod, prev.Template.Raw, prev.Method.Desc.FullName(), prev.Origin.Desc,
-				bd.Method.Desc.FullName()))
+				bd.HTTPMethod, bd.Template.Raw, bd.Method.desc.FullName(), bd.Origin.Desc,
+				prev.HTTPMethod, prev.Template.Raw, prev.Method.desc.FullName(), prev.Origin.Desc,
+				bd.Method.desc.FullName()))
 		}
 		last[key] = bd
 	}
@@ -34,9 +34,9 @@ func (b *builder) resolveConflicts() {
 // drop removes a binding from its method.
 func (b *builder) drop(bd *Binding) {
 	m := bd.Method
-	for i, x := range m.Bindings {
+	for i, x := range m.bindings {
 		if x == bd {
-			m.Bindings = append(m.Bindings[:i:i], m.Bindings[i+1:]...)
+			m.bindings = append(m.bindings[:i:i], m.bindings[i+1:]...)
 			return
 		}
 	}

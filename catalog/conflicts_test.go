@@ -92,10 +92,10 @@ func TestConflictLaterWins(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.order, ","), func(t *testing.T) {
 			c := mustNew(t, Options{Files: files, APIs: apisOf(tt.order...)})
-			if got := describe(c.methods[tt.winner].Bindings); len(got) != 1 || !strings.HasPrefix(got[0], "POST /v1/echo/") {
+			if got := describe(c.methods[tt.winner].bindings); len(got) != 1 || !strings.HasPrefix(got[0], "POST /v1/echo/") {
 				t.Errorf("%s: got bindings %q, want its POST /v1/echo route", tt.winner, got)
 			}
-			if got := describe(c.methods[tt.loser].Bindings); len(got) != 0 {
+			if got := describe(c.methods[tt.loser].bindings); len(got) != 0 {
 				t.Errorf("%s: got bindings %q, want none (it lost its only route)", tt.loser, got)
 			}
 			var warnings []string
@@ -113,7 +113,7 @@ func TestConflictLaterWins(t *testing.T) {
 			if !slices.Equal(warnings, want) {
 				t.Errorf("got warnings\n%q\nwant\n%q", warnings, want)
 			}
-			if got := describe(c.methods["/portico.test.v1.First/Get"].Bindings); !slices.Equal(got, []string{"GET /v1/msgs/{name}"}) {
+			if got := describe(c.methods["/portico.test.v1.First/Get"].bindings); !slices.Equal(got, []string{"GET /v1/msgs/{name}"}) {
 				t.Errorf("First.Get: got %q, want [GET /v1/msgs/{name}]", got)
 			}
 		})
@@ -167,7 +167,7 @@ func TestConflictRuleFromFile(t *testing.T) {
 		t.Errorf("got warnings\n%q\nwant\n%q", got, want)
 	}
 	for _, m := range []string{"/portico.test.v1.Second/Other", "/portico.test.v1.Second/Echo"} {
-		if got := describe(c.methods[m].Bindings); len(got) != 0 {
+		if got := describe(c.methods[m].bindings); len(got) != 0 {
 			t.Errorf("%s: got %q, want no binding", m, got)
 		}
 	}

@@ -205,7 +205,7 @@ func TestLoadDescriptorSetsThenNew(t *testing.T) {
 	if !ok {
 		t.Fatal("Ping not in the catalog")
 	}
-	if got, want := describe(m.Bindings), "POST /portico.test.v1.PingService/Ping body=* default"; len(got) != 1 || got[0] != want {
+	if got, want := describe(m.bindings), "POST /portico.test.v1.PingService/Ping body=* default"; len(got) != 1 || got[0] != want {
 		t.Errorf("got %q, want [%q]", got, want)
 	}
 }

@@ -25,7 +25,7 @@ func TestRegressClientStreamingWithoutBody(t *testing.T) {
 			t.Errorf("body %q: got error %v, want none", body, err)
 			continue
 		}
-		got := describe(method(t, c, "ImportBooks").Bindings)
+		got := describe(method(t, c, "ImportBooks").bindings)
 		want := "POST /stream/empty/rpc"
 		if body != "" {
 			want += " body=" + body
@@ -45,7 +45,7 @@ func TestRegressIdenticalRoutesOfTwoServices(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	if got := describe(c.methods["/portico.test.v1.Second/Echo"].Bindings); !slices.Equal(got, []string{"POST /v1/echo/{name} body=*"}) {
+	if got := describe(c.methods["/portico.test.v1.Second/Echo"].bindings); !slices.Equal(got, []string{"POST /v1/echo/{name} body=*"}) {
 		t.Errorf("Second.Echo: got %q, want the route", got)
 	}
 	if len(c.warnings) == 0 {

@@ -107,7 +107,7 @@ func TestLoadHTTPRulesExample(t *testing.T) {
 	}
 	// And the catalog accepts it.
 	c := mustNew(t, Options{Rules: rules, APIs: []API{bookstoreAPI(&fakeBackend{})}})
-	if got := describe(method(t, c, "GetShelfStats").Bindings); len(got) != 1 || got[0] != "GET /v1/shelves/{shelf}/stats" {
+	if got := describe(method(t, c, "GetShelfStats").bindings); len(got) != 1 || got[0] != "GET /v1/shelves/{shelf}/stats" {
 		t.Errorf("got bindings %q, want [GET /v1/shelves/{shelf}/stats]", got)
 	}
 }

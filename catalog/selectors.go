@@ -133,8 +133,8 @@ func (c *Catalog) APIMethod(services []string, sel string) (*Method, error) {
 	}
 	var known []string
 	for _, m := range c.methods {
-		if slices.Contains(services, string(m.Desc.Parent().FullName())) {
-			known = append(known, string(m.Desc.FullName()))
+		if slices.Contains(services, string(m.desc.Parent().FullName())) {
+			known = append(known, string(m.desc.FullName()))
 		}
 	}
 	sort.Strings(known)

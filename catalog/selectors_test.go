@@ -32,7 +32,7 @@ func TestAPIMethod(t *testing.T) {
 	services := []string{bookstoreService}
 	for _, sel := range []string{bookstoreService + ".GetBook", "/" + bookstoreService + "/GetBook"} {
 		m, err := c.APIMethod(services, sel)
-		if err != nil || m.FullMethod != "/"+bookstoreService+"/GetBook" {
+		if err != nil || m.fullMethod != "/"+bookstoreService+"/GetBook" {
 			t.Errorf("APIMethod(%q): got %v, %v; want GetBook", sel, m, err)
 		}
 	}

@@ -88,15 +88,15 @@ func TestLoadSourcesProtoFile(t *testing.T) {
 	if m == nil {
 		t.Fatalf("got methods %v, want Ping", c.MethodList())
 	}
-	if got, want := describe(m.Bindings), []string{"GET /v1/ping/{text}"}; !slices.Equal(got, want) {
+	if got, want := describe(m.bindings), []string{"GET /v1/ping/{text}"}; !slices.Equal(got, want) {
 		t.Errorf("got bindings %q, want %q", got, want)
 	}
 	// Compiled from source: the annotation is located in it.
-	if got, want := m.Bindings[0].Origin.Desc, "google.api.http annotation at portico/test/v1/ping.proto:9:5"; got != want {
+	if got, want := m.bindings[0].Origin.Desc, "google.api.http annotation at portico/test/v1/ping.proto:9:5"; got != want {
 		t.Errorf("got origin %q, want %q", got, want)
 	}
-	if _, ok := m.Input.New().Interface().(*dynamicpb.Message); !ok {
-		t.Errorf("got input %T, want dynamicpb (no Go type is linked)", m.Input.New().Interface())
+	if _, ok := m.input.New().Interface().(*dynamicpb.Message); !ok {
+		t.Errorf("got input %T, want dynamicpb (no Go type is linked)", m.input.New().Interface())
 	}
 }
 
@@ -202,13 +202,13 @@ func TestLoadSourcesCompiledInTwin(t *testing.T) {
 	}
 	c := mustNew(t, Options{Files: files, APIs: []API{bookstoreAPI(&fakeBackend{})}})
 	m := method(t, c, "ListBooks")
-	if m.Desc.ParentFile() != fd {
-		t.Errorf("method from %p, want the file compiled from source", m.Desc.ParentFile())
+	if m.desc.ParentFile() != fd {
+		t.Errorf("method from %p, want the file compiled from source", m.desc.ParentFile())
 	}
-	if _, ok := m.Input.New().Interface().(*bookstorev1.ListBooksRequest); !ok {
-		t.Errorf("got input %T, want *bookstorev1.ListBooksRequest", m.Input.New().Interface())
+	if _, ok := m.input.New().Interface().(*bookstorev1.ListBooksRequest); !ok {
+		t.Errorf("got input %T, want *bookstorev1.ListBooksRequest", m.input.New().Interface())
 	}
-	if got, want := describe(method(t, c, "MoveBook").Bindings), []string{"POST /v1/{name=shelves/*/books/*}:move body=*"}; !slices.Equal(got, want) {
+	if got, want := describe(method(t, c, "MoveBook").bindings), []string{"POST /v1/{name=shelves/*/books/*}:move body=*"}; !slices.Equal(got, want) {
 		t.Errorf("MoveBook: got %q, want %q", got, want)
 	}
 }

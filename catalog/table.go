@@ -43,12 +43,12 @@ type RouteRow struct {
 func RouteTable(c *Catalog) []RouteRow {
 	var rows []RouteRow
 	for _, m := range c.MethodList() {
-		row := RouteRow{GRPCMethod: m.FullMethod, Integration: m.BackendName, Kind: KindGRPCOnly, Streaming: streamingShape(m)}
-		if len(m.Bindings) == 0 {
+		row := RouteRow{GRPCMethod: m.fullMethod, Integration: m.backendName, Kind: KindGRPCOnly, Streaming: streamingShape(m)}
+		if len(m.bindings) == 0 {
 			rows = append(rows, row)
 			continue
 		}
-		for _, b := range m.Bindings {
+		for _, b := range m.bindings {
 			r := row
 			r.Kind, r.HTTPMethod, r.Path, r.DefaultBinding = KindREST, b.HTTPMethod, b.Template.String(), b.Default
 			rows = append(rows, r)
@@ -74,7 +74,7 @@ func kindOrder(k RouteKind) int {
 
 // streamingShape names a method's streaming shape.
 func streamingShape(m *Method) string {
-	switch c, s := m.Desc.IsStreamingClient(), m.Desc.IsStreamingServer(); {
+	switch c, s := m.desc.IsStreamingClient(), m.desc.IsStreamingServer(); {
 	case c && s:
 		return "bidi"
 	case c:

@@ -126,16 +126,16 @@ func TestNewWithLoadedDescriptors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := mustNew(t, Options{Files: registry(t, tt.fdp), APIs: []API{bookstoreAPI(&fakeBackend{})}})
 			m := method(t, c, "CreateBook")
-			for _, msg := range []proto.Message{m.Input.New().Interface(), m.Output.New().Interface()} {
+			for _, msg := range []proto.Message{m.input.New().Interface(), m.output.New().Interface()} {
 				if _, dyn := msg.(*dynamicpb.Message); dyn == tt.generated {
 					t.Errorf("got %T, want generated %v", msg, tt.generated)
 				}
 			}
 			if tt.generated {
-				if _, ok := m.Input.New().Interface().(*bookstorev1.CreateBookRequest); !ok {
-					t.Errorf("got %T, want *bookstorev1.CreateBookRequest", m.Input.New().Interface())
+				if _, ok := m.input.New().Interface().(*bookstorev1.CreateBookRequest); !ok {
+					t.Errorf("got %T, want *bookstorev1.CreateBookRequest", m.input.New().Interface())
 				}
-			} else if m.Input.Descriptor() != m.Desc.Input() {
+			} else if m.input.Descriptor() != m.desc.Input() {
 				t.Error("dynamic input does not use the loaded descriptor")
 			}
 		})

@@ -164,16 +164,16 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 			return err
 		}
 	}
-	ds := &doorStream{ServerStream: ss, ctx: ctx, info: info, in: pm.Desc.Input(), limit: snap.Limits().RecursionLimit()}
+	ds := &doorStream{ServerStream: ss, ctx: ctx, info: info, in: pm.Desc().Input(), limit: snap.Limits().RecursionLimit()}
 	defer ds.releaseHeld()
-	if raw, ok := pm.Backend.(integrations.Raw); ok && pm.Opaque() {
+	if raw, ok := pm.Backend().(integrations.Raw); ok && pm.Opaque() {
 		return ds.forwardRaw(raw, pm, snap.Limits().BodyTimeout)
 	}
 	if pm.Streaming() {
 		sendPolicyHeaders(ss, info)
 		return pm.Stream(ds)
 	}
-	req := pm.Input.New().Interface()
+	req := pm.Input().New().Interface()
 	if err := ds.recvUnary(req, snap.Limits().BodyTimeout); err != nil {
 		return err
 	}

@@ -51,11 +51,6 @@ type Limits struct {
 	MaxQueryParams int
 }
 
-// Default returns the limits of a config without `limits:`.
-func Default() Limits {
-	return defaults
-}
-
 var defaults = Limits{
 	MaxHeaderBytes:       64 << 10,
 	ReadHeaderTimeout:    10 * time.Second,

@@ -87,14 +87,14 @@ func Build(cat *catalog.Catalog, opts Options) (*openapi3.T, error) {
 	}
 	var omitted []string
 	for _, m := range cat.MethodList() {
-		for i, bd := range m.Bindings {
+		for i, bd := range m.Bindings() {
 			if !standardMethod(bd.HTTPMethod) {
 				omitted = append(omitted, bd.HTTPMethod+" "+bd.Template.Raw)
 				continue
 			}
 			path, op, err := b.operation(m, bd, i)
 			if err != nil {
-				return nil, fmt.Errorf("method %s: %s %s: %v", m.Desc.FullName(), bd.HTTPMethod, bd.Template.Raw, err)
+				return nil, fmt.Errorf("method %s: %s %s: %v", m.Desc().FullName(), bd.HTTPMethod, bd.Template.Raw, err)
 			}
 			item := doc.Paths.Value(path)
 			if item == nil {
@@ -135,33 +135,33 @@ type builder struct {
 func (b *builder) operation(m *catalog.Method, bd *catalog.Binding, n int) (string, *openapi3.Operation, error) {
 	path, vars := openAPIPath(bd.Template)
 	path, vars = b.names.unify(path, vars)
-	in := m.Desc.Input()
+	in := m.Desc().Input()
 
 	op := openapi3.NewOperation()
-	op.OperationID = string(m.Desc.FullName())
+	op.OperationID = string(m.Desc().FullName())
 	if n > 0 {
 		op.OperationID += fmt.Sprintf("_%d", n+1)
 	}
-	op.Tags = []string{string(m.Desc.Parent().FullName())}
-	desc := comments(m.Desc)
+	op.Tags = []string{string(m.Desc().Parent().FullName())}
+	desc := comments(m.Desc())
 	op.Summary = summary(desc)
 	notes := []string{}
 	if desc != "" {
 		notes = append(notes, desc)
 	}
-	op.Extensions = map[string]any{ExtGRPCMethod: m.FullMethod}
+	op.Extensions = map[string]any{ExtGRPCMethod: m.FullMethod()}
 	switch {
-	case m.Desc.IsStreamingClient() && m.Desc.IsStreamingServer():
+	case m.Desc().IsStreamingClient() && m.Desc().IsStreamingServer():
 		op.Extensions[ExtStreaming] = "bidi"
-	case m.Desc.IsStreamingClient():
+	case m.Desc().IsStreamingClient():
 		op.Extensions[ExtStreaming] = "client"
-	case m.Desc.IsStreamingServer():
+	case m.Desc().IsStreamingServer():
 		op.Extensions[ExtStreaming] = "server"
 	}
-	if m.Desc.IsStreamingClient() {
+	if m.Desc().IsStreamingClient() {
 		notes = append(notes, "Client streaming: the request body is a sequence of JSON request messages, read until the end of the body.")
 	}
-	if m.Desc.IsStreamingServer() {
+	if m.Desc().IsStreamingServer() {
 		notes = append(notes, "Server streaming: the response is newline-delimited JSON, one `{\"result\": message}` object per message, and `{\"error\": status}` if the stream fails after it started.")
 	}
 
@@ -231,7 +231,7 @@ func (b *builder) operation(m *catalog.Method, bd *catalog.Binding, n int) (stri
 	// Responses.
 	resp := &openapi3.Response{}
 	okDesc := "The response message."
-	out := m.Desc.Output()
+	out := m.Desc().Output()
 	switch {
 	case bd.ResponseBody != "":
 		fd, err := fieldAt(out, bd.ResponseBody)
@@ -240,10 +240,10 @@ func (b *builder) operation(m *catalog.Method, bd *catalog.Binding, n int) (stri
 		}
 		okDesc = "The response's " + bd.ResponseBody + " field."
 		resp.Content = openapi3.NewContentWithJSONSchemaRef(b.sch.field(fd))
-	case isHTTPBody(out) && !m.Desc.IsStreamingServer():
+	case isHTTPBody(out) && !m.Desc().IsStreamingServer():
 		okDesc = "The raw response body, with the content type the backend chose."
 		resp.Content = openapi3.Content{"*/*": &openapi3.MediaType{}}
-	case m.Desc.IsStreamingServer():
+	case m.Desc().IsStreamingServer():
 		okDesc = "A stream of response messages (newline-delimited JSON)."
 		resp.Content = openapi3.NewContentWithJSONSchemaRef(b.streamItem(b.sch.message(out)))
 	default:

@@ -135,7 +135,7 @@ func TestBookstoreDocumentIsValid(t *testing.T) {
 	}
 	var bindings int
 	for _, m := range bookstore(t).MethodList() {
-		bindings += len(m.Bindings)
+		bindings += len(m.Bindings())
 	}
 	if ops != bindings {
 		t.Errorf("operations: got %d, want one per binding: %d", ops, bindings)

@@ -20,13 +20,13 @@ func TestRegressTemplatesDifferingInLiteralsKeepTheirOperations(t *testing.T) {
 		}
 	}
 	for _, m := range cat.MethodList() {
-		for i := range m.Bindings {
-			id := string(m.Desc.FullName())
+		for i := range m.Bindings() {
+			id := string(m.Desc().FullName())
 			if i > 0 {
 				id += "_" + string(rune('1'+i))
 			}
 			if !ids[id] {
-				t.Errorf("binding %s %s (operation %s) is missing from the document", m.Bindings[i].HTTPMethod, m.Bindings[i].Template.Raw, id)
+				t.Errorf("binding %s %s (operation %s) is missing from the document", m.Bindings()[i].HTTPMethod, m.Bindings()[i].Template.Raw, id)
 			}
 		}
 	}

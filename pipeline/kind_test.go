@@ -69,7 +69,7 @@ func TestEarlyGatesFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Method(m.FullMethod).Gate(context.Background(), &call.Info{Method: m}); err != nil {
+	if _, err := p.Method(m.FullMethod()).Gate(context.Background(), &call.Info{Method: m}); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(order, ","); got != "network,client_ip,auth,limits" {

@@ -108,7 +108,7 @@ func New(methods []*catalog.Method, opts Options, policies ...Policy) (*Pipeline
 		for _, pol := range policies {
 			st, err := pol.Stage(m)
 			if err != nil {
-				errs = append(errs, located(err, apiWhere(m), "method "+string(m.Desc.FullName()))...)
+				errs = append(errs, located(err, apiWhere(m), "method "+string(m.Desc().FullName()))...)
 				continue
 			}
 			pm.gates.add(st)
@@ -121,7 +121,7 @@ func New(methods []*catalog.Method, opts Options, policies ...Policy) (*Pipeline
 		}
 		pm.unary = chainUnary(unary)
 		pm.stream = chainStream(stream)
-		p.methods[m.FullMethod] = pm
+		p.methods[m.FullMethod()] = pm
 	}
 	for _, r := range opts.Routes {
 		pr := &Route{PlainRoute: r, log: opts.Logger}
@@ -207,13 +207,13 @@ func (m *Method) Gate(ctx context.Context, c *call.Info) (_ context.Context, err
 func (m *Method) Unary(ctx context.Context, req proto.Message) (resp proto.Message, err error) {
 	defer m.recoverInto(&err)
 	backend := func(ctx context.Context, req any) (any, error) {
-		return m.Backend.Unary(ctx, m.Method, req.(proto.Message))
+		return m.Backend().Unary(ctx, m.Method, req.(proto.Message))
 	}
 	var out any
 	if m.unary == nil {
 		out, err = backend(ctx, req)
 	} else {
-		out, err = m.unary(ctx, req, m.UnaryInfo, backend)
+		out, err = m.unary(ctx, req, m.UnaryInfo(), backend)
 	}
 	if err != nil {
 		return nil, err
@@ -229,12 +229,12 @@ func (m *Method) Unary(ctx context.Context, req proto.Message) (resp proto.Messa
 func (m *Method) Stream(ss grpc.ServerStream) (err error) {
 	defer m.recoverInto(&err)
 	backend := func(_ any, ss grpc.ServerStream) error {
-		return m.Backend.Stream(ss.Context(), m.Method, ss)
+		return m.Backend().Stream(ss.Context(), m.Method, ss)
 	}
 	if m.stream == nil {
 		return backend(m.Method, ss)
 	}
-	return m.stream(m.Method, ss, m.StreamInfo, backend)
+	return m.stream(m.Method, ss, m.StreamInfo(), backend)
 }
 
 func chainUnary(ics []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {

@@ -69,9 +69,10 @@ func (b *fakeBackend) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 // newMethod builds a catalog method by hand, as catalog.New would.
 func newMethod(b catalog.Backend) *catalog.Method {
 	md := bookstorev1.File_example_bookstore_v1_bookstore_proto.Services().Get(0).Methods().ByName("GetShelf")
-	m := &catalog.Method{Desc: md, FullMethod: "/example.bookstore.v1.BookstoreService/GetShelf", Backend: b}
-	m.UnaryInfo = &grpc.UnaryServerInfo{Server: m, FullMethod: m.FullMethod}
-	m.StreamInfo = &grpc.StreamServerInfo{FullMethod: m.FullMethod, IsClientStream: true, IsServerStream: true}
+	m, err := catalog.NewMethod(md, b)
+	if err != nil {
+		panic(err)
+	}
 	return m
 }
 
@@ -82,9 +83,9 @@ func compile(t testing.TB, m *catalog.Method, unary []grpc.UnaryServerIntercepto
 	if err != nil {
 		t.Fatalf("pipeline.New: %v", err)
 	}
-	pm := p.Method(m.FullMethod)
+	pm := p.Method(m.FullMethod())
 	if pm == nil {
-		t.Fatalf("Method(%q) = nil", m.FullMethod)
+		t.Fatalf("Method(%q) = nil", m.FullMethod())
 	}
 	return pm
 }
@@ -101,7 +102,7 @@ type ctxKey string
 
 func unaryInterceptor(tr *trace, name string, m *catalog.Method) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if info != m.UnaryInfo {
+		if info != m.UnaryInfo() {
 			return nil, fmt.Errorf("%s: got info %+v, want the method's UnaryInfo", name, info)
 		}
 		tr.add(name + ">")
@@ -113,7 +114,7 @@ func unaryInterceptor(tr *trace, name string, m *catalog.Method) grpc.UnaryServe
 
 func streamInterceptor(tr *trace, name string, m *catalog.Method) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-		if info != m.StreamInfo {
+		if info != m.StreamInfo() {
 			return fmt.Errorf("%s: got info %+v, want the method's StreamInfo", name, info)
 		}
 		if srv != m {
@@ -349,7 +350,7 @@ func TestRecover(t *testing.T) {
 		}
 		logged := buf.String()
 		buf.Reset()
-		for _, want := range []string{"level=ERROR", `msg="panic in call"`, "method=" + m.FullMethod, "hunter2", "stack="} {
+		for _, want := range []string{"level=ERROR", `msg="panic in call"`, "method=" + m.FullMethod(), "hunter2", "stack="} {
 			if !strings.Contains(logged, want) {
 				t.Errorf("%s: log %q does not contain %q", what, logged, want)
 			}

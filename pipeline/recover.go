@@ -18,7 +18,7 @@ var errNoResponse = status.Error(codes.Internal, "internal error")
 // process down.
 func (m *Method) recoverInto(err *error) {
 	if v := recover(); v != nil {
-		*err = Panicked(m.log, m.FullMethod, v)
+		*err = Panicked(m.log, m.FullMethod(), v)
 	}
 }
 

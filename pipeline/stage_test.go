@@ -23,10 +23,10 @@ import (
 // methodNamed builds a catalog method for one of the bookstore's methods.
 func methodNamed(name string, b catalog.Backend) *catalog.Method {
 	md := bookstorev1.File_example_bookstore_v1_bookstore_proto.Services().Get(0).Methods().ByName(protoName(name))
-	full := "/example.bookstore.v1.BookstoreService/" + name
-	m := &catalog.Method{Desc: md, FullMethod: full, Backend: b}
-	m.UnaryInfo = &grpc.UnaryServerInfo{Server: m, FullMethod: full}
-	m.StreamInfo = &grpc.StreamServerInfo{FullMethod: full}
+	m, err := catalog.NewMethod(md, b)
+	if err != nil {
+		panic(err)
+	}
 	return m
 }
 
@@ -50,7 +50,7 @@ func TestGatesRunInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pm := p.Method(m.FullMethod)
+	pm := p.Method(m.FullMethod())
 	if !pm.HasGate() {
 		t.Fatal("HasGate() = false, want true")
 	}
@@ -96,7 +96,7 @@ func TestStagesPerMethod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Method(list.FullMethod).HasGate() {
+	if p.Method(list.FullMethod()).HasGate() {
 		t.Error("ListShelves: HasGate() = true, want false")
 	}
 	if p.Method("/example.bookstore.v1.BookstoreService/Nope") != nil {
@@ -104,7 +104,7 @@ func TestStagesPerMethod(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, m := range []*catalog.Method{get, list} {
-		pm := p.Method(m.FullMethod)
+		pm := p.Method(m.FullMethod())
 		c, err := pm.Gate(ctx, &call.Info{Method: m})
 		if err != nil {
 			t.Fatal(err)
@@ -113,7 +113,7 @@ func TestStagesPerMethod(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := []string{"gate", "unary " + get.FullMethod, "backend", "backend"}
+	want := []string{"gate", "unary " + get.FullMethod(), "backend", "backend"}
 	if got := tr.get(); !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -149,7 +149,7 @@ func TestMethodRecoversWithoutInterceptor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pm := p.Method(m.FullMethod)
+	pm := p.Method(m.FullMethod())
 	_, gerr := pm.Gate(context.Background(), &call.Info{})
 	_, uerr := pm.Unary(context.Background(), &bookstorev1.GetShelfRequest{})
 	serr := pm.Stream(&fakeStream{ctx: context.Background()})

@@ -114,10 +114,10 @@ func New(next http.Handler, o Options) (http.Handler, error) {
 		}
 		backends[i] = hb
 		for _, cm := range o.Catalog.MethodList() {
-			for _, bd := range cm.Bindings {
+			for _, bd := range cm.Bindings() {
 				if _, ok := foldCovers(m, samplePath(bd.Template)); ok {
 					add(where+".prefix", "%q covers %s %s (method %s): a route takes precedence, so the method would be unreachable",
-						r.Prefix, bd.HTTPMethod, bd.Template.Raw, cm.Desc.FullName())
+						r.Prefix, bd.HTTPMethod, bd.Template.Raw, cm.Desc().FullName())
 				}
 			}
 		}

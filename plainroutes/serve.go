@@ -12,7 +12,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/portico-gw/portico/auth"
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/integrations/httpbackend"
 	"google.golang.org/grpc/codes"
@@ -102,7 +101,7 @@ func (h *routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The credentials the gates consumed (query parameters included) are
 	// dropped here unless the route forwards them.
-	rt.proxy.ServeHTTP(w, auth.WithoutCredentials(out))
+	rt.proxy.ServeHTTP(w, info.RequestForBackend(out))
 }
 
 // errOverride refuses a plain route's request that asks its backend for

@@ -51,7 +51,7 @@ func Build(env pipeline.Env) (pipeline.Policy, error) {
 			errs = append(errs, rl.check(o.Where+".rate_limits", o.Settings.GetRateLimits())...)
 			names = append(names, o.Settings.GetRateLimits()...)
 		}
-		p.methods[m] = rl.split(m.FullMethod, rl.resolve(names))
+		p.methods[m] = rl.split(m.FullMethod(), rl.resolve(names))
 	}
 	for _, r := range env.Catalog.Routes() {
 		if rerrs := rl.check(r.Where+".rate_limits", r.Settings.GetRateLimits()); len(rerrs) > 0 {

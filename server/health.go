@@ -59,12 +59,12 @@ func (h *healthState) refresh() {
 	}
 	now := map[string]bool{}
 	for _, m := range h.snap.Catalog().MethodList() {
-		svc := string(m.Desc.Parent().FullName())
+		svc := string(m.Desc().Parent().FullName())
 		if _, seen := now[svc]; seen {
 			continue
 		}
 		ok := !h.draining
-		if r, isReady := m.Backend.(ready); isReady && !r.Ready() {
+		if r, isReady := m.Backend().(ready); isReady && !r.Ready() {
 			ok = false
 		}
 		now[svc] = ok

@@ -90,7 +90,7 @@ func TestAdminOverRESTAndGRPC(t *testing.T) {
 	}
 	var bindings int
 	for _, m := range env.Server.Snapshot().Catalog().MethodList() {
-		bindings += len(m.Bindings)
+		bindings += len(m.Bindings())
 	}
 	if len(routes.GetRoutes()) != bindings {
 		t.Errorf("routes: got %d, want %d", len(routes.GetRoutes()), bindings)

@@ -54,7 +54,7 @@ func TestDocsServedFromTheLiveCatalog(t *testing.T) {
 	}
 	var bindings int
 	for _, m := range env.Server.Snapshot().Catalog().MethodList() {
-		bindings += len(m.Bindings)
+		bindings += len(m.Bindings())
 	}
 	if ops != bindings {
 		t.Errorf("operations: got %d, want one per route: %d", ops, bindings)

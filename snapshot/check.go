@@ -86,7 +86,7 @@ func checkMethods(c *configv1.Config, cat *catalog.Catalog) (problems config.Err
 	}
 	byName := map[string]*unserved{}
 	for _, m := range cat.MethodList() {
-		b, ok := m.Backend.(integrations.Backend)
+		b, ok := m.Backend().(integrations.Backend)
 		if !ok {
 			continue
 		}
@@ -95,14 +95,14 @@ func checkMethods(c *configv1.Config, cat *catalog.Catalog) (problems config.Err
 		switch {
 		case err == nil:
 		case errors.As(err, &ns):
-			u := byName[m.BackendName]
+			u := byName[m.BackendName()]
 			if u == nil {
 				u = &unserved{why: ns.Why}
-				byName[m.BackendName] = u
+				byName[m.BackendName()] = u
 			}
-			u.methods = append(u.methods, string(m.Desc.FullName()))
+			u.methods = append(u.methods, string(m.Desc().FullName()))
 		default:
-			problems = append(problems, &config.Error{Field: "apis", Message: fmt.Sprintf("method %s: integration %q: %v", m.Desc.FullName(), m.BackendName, err)})
+			problems = append(problems, &config.Error{Field: "apis", Message: fmt.Sprintf("method %s: integration %q: %v", m.Desc().FullName(), m.BackendName(), err)})
 		}
 	}
 	for k, in := range c.GetIntegrations() {

@@ -112,7 +112,7 @@ func restMethods(cat *catalog.Catalog) []string {
 		}
 	}
 	for _, m := range cat.MethodList() {
-		for _, bd := range m.Bindings {
+		for _, bd := range m.Bindings() {
 			set[bd.HTTPMethod] = true
 		}
 	}

@@ -168,7 +168,7 @@ func (r *record) endBackend(ctx context.Context, span trace.Span, cc *grpc.Clien
 	}
 	var integration string
 	if mt := r.info.Method; mt != nil {
-		integration = mt.BackendName
+		integration = mt.BackendName()
 	}
 	st := code.Code(c).String()
 	m.backend.Record(ctx, d.Seconds(), m.backendAttrs.get(attrKey{integration, method, st, "", ""}, func() attribute.Set {

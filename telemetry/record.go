@@ -56,8 +56,8 @@ type outcome struct {
 func (r *record) labels() (api, method, route string) {
 	info := r.info
 	if m := info.Method; m != nil {
-		api = string(m.Desc.Parent().FullName())
-		method = m.FullMethod
+		api = string(m.Desc().Parent().FullName())
+		method = m.FullMethod()
 	}
 	switch info.Door {
 	case call.REST:
@@ -152,7 +152,7 @@ func (r *record) annotate(span trace.Span, o outcome, route string) {
 			span.SetStatus(otelcodes.Error, "")
 		}
 		if info.Method != nil {
-			attrs = append(attrs, semconv.RPCMethod(info.Method.FullMethod))
+			attrs = append(attrs, semconv.RPCMethod(info.Method.FullMethod()))
 		}
 	} else {
 		if info.Method == nil && !ownMethod(info.Path) {

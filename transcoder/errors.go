@@ -70,7 +70,7 @@ func (t *Transcoder) httpStatus(m *catalog.Method, code codes.Code) int {
 	if s, ok := t.mappings[m].HTTPStatus(code); ok {
 		return s
 	}
-	return runtime.HTTPStatusFromCode(code)
+	return call.HTTPStatusFromCode(code)
 }
 
 // writeProblem writes err as RFC 9457 problem details
@@ -86,7 +86,7 @@ func (t *Transcoder) writeProblem(ctx context.Context, w http.ResponseWriter, r 
 	}
 	st := status.Convert(err)
 	if code == 0 {
-		code = runtime.HTTPStatusFromCode(st.Code())
+		code = call.HTTPStatusFromCode(st.Code())
 	}
 	body, merr := responsemap.NewProblem(st, code, func(a *anypb.Any) ([]byte, error) {
 		return t.marshaler.Marshal(a)

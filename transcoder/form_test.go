@@ -128,8 +128,8 @@ func TestFormsBounded(t *testing.T) {
 	if want := int64(len(body) + 200*512); charged < want {
 		t.Errorf("charged %d bytes to the budget, want at least %d", charged, want)
 	}
-	if info.HTTPMethod != "GET" || info.Method.FullMethod != "/example.bookstore.v1.BookstoreService/ListBooks" {
-		t.Errorf("call: got %s %s, want GET ListBooks", info.HTTPMethod, info.Method.FullMethod)
+	if info.HTTPMethod != "GET" || info.Method.FullMethod() != "/example.bookstore.v1.BookstoreService/ListBooks" {
+		t.Errorf("call: got %s %s, want GET ListBooks", info.HTTPMethod, info.Method.FullMethod())
 	}
 }
 

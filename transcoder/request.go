@@ -26,7 +26,7 @@ import (
 // variables, query parameters. form: the body is a form, whose values are
 // bound with the query's (form.go).
 func (t *Transcoder) decodeRequest(w http.ResponseWriter, r *http.Request, rt *route, vars []string, form bool) (proto.Message, error) {
-	req := rt.m.Input.New()
+	req := rt.m.Input().New()
 	var body []byte
 	var formText string
 	var err error

@@ -95,7 +95,7 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	if rt.m.Desc.IsStreamingClient() {
+	if rt.m.Desc().IsStreamingClient() {
 		t.serveStream(ctx, w, r, rt, nil)
 		return
 	}
@@ -105,12 +105,12 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		t.writeError(ctx, w, r, err)
 		return
 	}
-	if rt.m.Desc.IsStreamingServer() {
+	if rt.m.Desc().IsStreamingServer() {
 		t.serveStream(ctx, w, r, rt, req)
 		return
 	}
 
-	tr := &transport{method: rt.m.FullMethod}
+	tr := &transport{method: rt.m.FullMethod()}
 	resp, err := rt.pm.Unary(grpc.NewContextWithServerTransportStream(ctx, tr), req)
 	md := runtime.ServerMetadata{HeaderMD: httpSafe(tr.header), TrailerMD: httpSafe(tr.trailer)}
 	ctx = runtime.NewServerMetadataContext(ctx, md)

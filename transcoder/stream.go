@@ -29,15 +29,15 @@ func (t *Transcoder) serveStream(ctx context.Context, w http.ResponseWriter, r *
 		return
 	}
 	s := &httpStream{t: t, w: w, r: r, rt: rt}
-	s.sse = rt.m.Desc.IsStreamingServer() && !rt.respIsHTTPBody && wantsEventStream(r)
+	s.sse = rt.m.Desc().IsStreamingServer() && !rt.respIsHTTPBody && wantsEventStream(r)
 	if first != nil {
 		s.pending = first
 	}
-	if rt.m.Desc.IsStreamingClient() {
+	if rt.m.Desc().IsStreamingClient() {
 		// The body's messages are decoded one at a time as the pipeline
 		// asks for them, so a long body is never held whole; the first one
 		// is read (and validated) before the backend stream is opened.
-		if rt.m.Desc.IsStreamingServer() {
+		if rt.m.Desc().IsStreamingServer() {
 			// Bidi: read the request body while writing the response.
 			_ = http.NewResponseController(w).EnableFullDuplex()
 		}
@@ -48,7 +48,7 @@ func (t *Transcoder) serveStream(ctx context.Context, w http.ResponseWriter, r *
 		s.opened = true
 		s.mu.Unlock()
 	})
-	s.ctx = grpc.NewContextWithServerTransportStream(ctx, &streamTransport{s: s, method: rt.m.FullMethod})
+	s.ctx = grpc.NewContextWithServerTransportStream(ctx, &streamTransport{s: s, method: rt.m.FullMethod()})
 	err := rt.pm.Stream(s)
 	s.finish(err)
 	if s.dec != nil {
@@ -132,7 +132,7 @@ func (s *httpStream) SendMsg(m any) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.rt.m.Desc.IsStreamingServer() {
+	if !s.rt.m.Desc().IsStreamingServer() {
 		s.single = msg
 		return nil
 	}
@@ -191,7 +191,7 @@ func (s *httpStream) finish(err error) {
 	err = shutdownError(s.ctx, err)
 	md := runtime.ServerMetadata{HeaderMD: httpSafe(s.header), TrailerMD: httpSafe(s.trailer)}
 	ctx := runtime.NewServerMetadataContext(s.ctx, md)
-	if !s.rt.m.Desc.IsStreamingServer() {
+	if !s.rt.m.Desc().IsStreamingServer() {
 		// Client streaming: one response, written like a unary one.
 		if err == nil && s.single == nil {
 			err = status.Error(codes.Internal, "internal error")

@@ -166,7 +166,7 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 	var errs config.Errors
 	t.ws = acceptOptions(opts.WebSocketOrigins)
 	for _, m := range cat.MethodList() {
-		if opts.Response != nil && len(m.Bindings) > 0 {
+		if opts.Response != nil && len(m.Bindings()) > 0 {
 			if rm := opts.Response(m); rm.REST() {
 				if t.mappings == nil {
 					t.mappings = map[*catalog.Method]*responsemap.Mapping{}
@@ -174,20 +174,20 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 				t.mappings[m] = rm
 			}
 		}
-		for _, b := range m.Bindings {
+		for _, b := range m.Bindings() {
 			rt, err := compileRoute(b)
 			if err != nil {
-				errs = append(errs, b.Origin.Errorf("method %s: %s %s: %v", m.Desc.FullName(), b.HTTPMethod, b.Template.Raw, err))
+				errs = append(errs, b.Origin.Errorf("method %s: %s %s: %v", m.Desc().FullName(), b.HTTPMethod, b.Template.Raw, err))
 				continue
 			}
-			if rt.pm = p.Method(m.FullMethod); rt.pm == nil {
-				errs = append(errs, b.Origin.Errorf("method %s: no pipeline", m.Desc.FullName()))
+			if rt.pm = p.Method(m.FullMethod()); rt.pm == nil {
+				errs = append(errs, b.Origin.Errorf("method %s: no pipeline", m.Desc().FullName()))
 				continue
 			}
 			if err := t.router.Add(b.HTTPMethod, b.Template, rt); err != nil {
 				// The catalog resolves identical routes; this is a
 				// binding the router still cannot tell from another.
-				errs = append(errs, b.Origin.Errorf("method %s: %s", m.Desc.FullName(), strings.TrimPrefix(err.Error(), "router: ")))
+				errs = append(errs, b.Origin.Errorf("method %s: %s", m.Desc().FullName(), strings.TrimPrefix(err.Error(), "router: ")))
 			}
 		}
 	}
@@ -260,8 +260,8 @@ type pathVar struct {
 const httpBodyName = "google.api.HttpBody"
 
 func compileRoute(b *catalog.Binding) (*route, error) {
-	in := b.Method.Input.Descriptor()
-	out := b.Method.Output.Descriptor()
+	in := b.Method.Input().Descriptor()
+	out := b.Method.Output().Descriptor()
 	rt := &route{m: b.Method, b: b}
 	var bound []params.Path
 	for _, v := range b.Template.Vars {
@@ -334,28 +334,6 @@ func isWellKnownScalar(md protoreflect.MessageDescriptor) bool {
 	name := string(md.FullName())
 	return strings.HasPrefix(name, "google.protobuf.") && (strings.HasSuffix(name, "Value") ||
 		name == "google.protobuf.Timestamp" || name == "google.protobuf.Duration" || name == "google.protobuf.FieldMask")
-}
-
-// Route describes one compiled route, for `portico routes`.
-type Route struct {
-	HTTPMethod, Pattern, GRPCMethod, Integration string
-}
-
-// Routes lists the catalog's HTTP routes sorted by pattern and method.
-func Routes(cat *catalog.Catalog) []Route {
-	var out []Route
-	for _, m := range cat.MethodList() {
-		for _, b := range m.Bindings {
-			out = append(out, Route{HTTPMethod: b.HTTPMethod, Pattern: b.Template.String(), GRPCMethod: m.FullMethod, Integration: m.BackendName})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Pattern != out[j].Pattern {
-			return out[i].Pattern < out[j].Pattern
-		}
-		return out[i].HTTPMethod < out[j].HTTPMethod
-	})
-	return out
 }
 
 // Reserved reports metadata names no client may set (nil: only those with

@@ -132,7 +132,7 @@ func (t *Transcoder) serveWebSocket(ctx context.Context, w http.ResponseWriter, 
 	s.connCtx, s.connCancel = context.WithCancel(context.WithoutCancel(ctx))
 	callCtx, cancel := context.WithCancelCause(ctx)
 	s.cancel = cancel
-	s.ctx = grpc.NewContextWithServerTransportStream(callCtx, wsTransport{method: rt.m.FullMethod})
+	s.ctx = grpc.NewContextWithServerTransportStream(callCtx, wsTransport{method: rt.m.FullMethod()})
 	go s.readLoop()
 	err = rt.pm.Stream(s)
 	s.end(err)
@@ -235,7 +235,7 @@ func (s *wsStream) failed() error {
 // client breaks the protocol.
 func (s *wsStream) readLoop() {
 	defer close(s.readDone)
-	serverOnly := !s.rt.m.Desc.IsStreamingClient()
+	serverOnly := !s.rt.m.Desc().IsStreamingClient()
 	halfClosed := false
 	for n := 0; ; n++ {
 		data, err := s.readMessage(n == 0)
@@ -335,7 +335,7 @@ func (s *wsStream) RecvMsg(m any) error {
 		}
 		return status.FromContextError(s.ctx.Err()).Err()
 	}
-	serverOnly := !s.rt.m.Desc.IsStreamingClient()
+	serverOnly := !s.rt.m.Desc().IsStreamingClient()
 	if serverOnly {
 		s.eof = true
 	} else if len(data) == 0 {

@@ -21,7 +21,7 @@ const fieldMaskName = "google.protobuf.FieldMask"
 // updateMaskOf returns m's update mask fields, or nil when m is not a
 // partial update.
 func updateMaskOf(m *catalog.Method) *updateMask {
-	in := m.Input.Descriptor()
+	in := m.Input().Descriptor()
 	mask := in.Fields().ByName("update_mask")
 	if mask == nil || mask.IsList() || mask.Message() == nil || mask.Message().FullName() != fieldMaskName {
 		return nil
@@ -29,7 +29,7 @@ func updateMaskOf(m *catalog.Method) *updateMask {
 	isResource := func(fd protoreflect.FieldDescriptor) bool {
 		return fd != nil && fd != mask && fd.Message() != nil && !fd.IsList() && !fd.IsMap()
 	}
-	for _, b := range m.Bindings {
+	for _, b := range m.Bindings() {
 		if b.Body != "" && b.Body != "*" && !strings.Contains(b.Body, ".") {
 			if fd := in.Fields().ByName(protoreflect.Name(b.Body)); isResource(fd) {
 				return &updateMask{mask: mask, resource: fd}

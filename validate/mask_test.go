@@ -44,7 +44,7 @@ func TestMaskedValidation(t *testing.T) {
 				req.UpdateMask = &fieldmaskpb.FieldMask{Paths: tc.paths}
 			}
 			called := false
-			_, err := st.Unary(context.Background(), req, m.UnaryInfo, func(context.Context, any) (any, error) {
+			_, err := st.Unary(context.Background(), req, m.UnaryInfo(), func(context.Context, any) (any, error) {
 				called = true
 				return &bookstorev1.Book{}, nil
 			})
@@ -61,7 +61,7 @@ func TestMaskedValidation(t *testing.T) {
 	}
 	// The request's own fields outside the resource are still checked: the
 	// book is required.
-	_, err := st.Unary(context.Background(), &bookstorev1.UpdateBookRequest{UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}, m.UnaryInfo,
+	_, err := st.Unary(context.Background(), &bookstorev1.UpdateBookRequest{UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}, m.UnaryInfo(),
 		func(context.Context, any) (any, error) { return nil, nil })
 	if got := violations(t, err); !slices.Equal(got, []string{"book"}) {
 		t.Errorf("missing book: got fields %q, want [book]", got)
@@ -76,7 +76,7 @@ func TestMaskedValidationStream(t *testing.T) {
 		&bookstorev1.UpdateBookRequest{Book: &bookstorev1.Book{TopReview: &bookstorev1.Review{Stars: 3}}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"top_review"}}},
 	}}
 	var got error
-	err := st.Stream(nil, ss, m.StreamInfo, func(_ any, s grpc.ServerStream) error {
+	err := st.Stream(nil, ss, m.StreamInfo(), func(_ any, s grpc.ServerStream) error {
 		got = s.RecvMsg(&bookstorev1.UpdateBookRequest{})
 		return nil
 	})

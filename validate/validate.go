@@ -53,15 +53,15 @@ func New() (*Interceptor, error) {
 // request type has no rules. The rules are compiled now, so a bad rule is
 // a build error, not a first-request error.
 func (ic *Interceptor) Stage(m *catalog.Method) (pipeline.Stage, error) {
-	if !HasRules(m.Input.Descriptor()) {
+	if !HasRules(m.Input().Descriptor()) {
 		return pipeline.Stage{}, nil
 	}
 	// Validating an empty message surfaces compilation errors (a
 	// validation failure is fine here).
-	err := ic.v.Validate(m.Input.New().Interface())
+	err := ic.v.Validate(m.Input().New().Interface())
 	var cerr *protovalidate.CompilationError
 	if errors.As(err, &cerr) {
-		return pipeline.Stage{}, fmt.Errorf("validate: %s: %v", m.Input.Descriptor().FullName(), err)
+		return pipeline.Stage{}, fmt.Errorf("validate: %s: %v", m.Input().Descriptor().FullName(), err)
 	}
 	if u := updateMaskOf(m); u != nil {
 		c := &masked{ic: ic, u: u}

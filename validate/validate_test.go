@@ -17,7 +17,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 )
 
@@ -32,7 +35,7 @@ func bookstoreMethods(t *testing.T) map[string]*catalog.Method {
 	}
 	out := map[string]*catalog.Method{}
 	for _, m := range c.Methods() {
-		out[string(m.Desc.Name())] = m
+		out[string(m.Desc().Name())] = m
 	}
 	return out
 }
@@ -62,7 +65,7 @@ func stage(t *testing.T, ic *Interceptor, m *catalog.Method) pipeline.Stage {
 	t.Helper()
 	st, err := ic.Stage(m)
 	if err != nil {
-		t.Fatalf("Stage(%s): %v", m.FullMethod, err)
+		t.Fatalf("Stage(%s): %v", m.FullMethod(), err)
 	}
 	return st
 }
@@ -131,7 +134,7 @@ func TestUnary(t *testing.T) {
 			}
 			called := false
 			want := &bookstorev1.Shelf{Id: 1}
-			resp, err := st.Unary(context.Background(), tt.req, m.UnaryInfo, func(_ context.Context, req any) (any, error) {
+			resp, err := st.Unary(context.Background(), tt.req, m.UnaryInfo(), func(_ context.Context, req any) (any, error) {
 				called = true
 				if req != tt.req {
 					t.Errorf("handler got %v, want the request", req)
@@ -183,7 +186,7 @@ func TestStream(t *testing.T) {
 		&bookstorev1.GetBookRequest{Name: "shelves/1/books/2"},
 	}}
 	var errs []error
-	err := stage(t, ic, methods["LookupBooks"]).Stream(nil, ss, methods["LookupBooks"].StreamInfo, func(_ any, s grpc.ServerStream) error {
+	err := stage(t, ic, methods["LookupBooks"]).Stream(nil, ss, methods["LookupBooks"].StreamInfo(), func(_ any, s grpc.ServerStream) error {
 		for {
 			err := s.RecvMsg(&bookstorev1.GetBookRequest{})
 			if errors.Is(err, io.EOF) {
@@ -224,11 +227,10 @@ func TestNoRulesNoStage(t *testing.T) {
 func TestDescriptorOnly(t *testing.T) {
 	fd := buildFile(t, testFile(), true)
 	md := fd.Messages().ByName("FieldRule")
-	m := &catalog.Method{FullMethod: "/portico.test.validate.S/M", Input: dynamicpb.NewMessageType(md)}
-	m.UnaryInfo = &grpc.UnaryServerInfo{Server: m, FullMethod: m.FullMethod}
+	m := methodWith(t, md)
 	req := dynamicpb.NewMessage(md)
 	req.Set(md.Fields().ByName("name"), protoreflect.ValueOfString("toolong"))
-	_, err := stage(t, newInterceptor(t), m).Unary(context.Background(), req, m.UnaryInfo, func(context.Context, any) (any, error) {
+	_, err := stage(t, newInterceptor(t), m).Unary(context.Background(), req, m.UnaryInfo(), func(context.Context, any) (any, error) {
 		t.Error("handler called for an invalid request")
 		return nil, nil
 	})
@@ -241,7 +243,7 @@ func TestDescriptorOnly(t *testing.T) {
 func TestNewCompilationError(t *testing.T) {
 	fd := buildFile(t, testFile(), false)
 	md := fd.Messages().ByName("Mismatched")
-	m := &catalog.Method{FullMethod: "/portico.test.validate.S/M", Input: dynamicpb.NewMessageType(md)}
+	m := methodWith(t, md)
 	st, err := newInterceptor(t).Stage(m)
 	if err == nil {
 		t.Fatalf("got %+v and no error, want a compilation error", st)
@@ -260,9 +262,8 @@ func TestNewCompilationError(t *testing.T) {
 func TestRuntimeError(t *testing.T) {
 	fd := buildFile(t, testFile(), false)
 	md := fd.Messages().ByName("RuntimeError")
-	m := &catalog.Method{FullMethod: "/portico.test.validate.S/M", Input: dynamicpb.NewMessageType(md)}
-	m.UnaryInfo = &grpc.UnaryServerInfo{Server: m, FullMethod: m.FullMethod}
-	_, err := stage(t, newInterceptor(t), m).Unary(context.Background(), dynamicpb.NewMessage(md), m.UnaryInfo, func(context.Context, any) (any, error) {
+	m := methodWith(t, md)
+	_, err := stage(t, newInterceptor(t), m).Unary(context.Background(), dynamicpb.NewMessage(md), m.UnaryInfo(), func(context.Context, any) (any, error) {
 		t.Error("handler called for a request whose rules failed")
 		return nil, nil
 	})
@@ -273,4 +274,30 @@ func TestRuntimeError(t *testing.T) {
 	if len(st.Details()) != 0 {
 		t.Errorf("got details %v, want none", st.Details())
 	}
+}
+
+// methodWith is a method /portico.test.validate.S/M whose request is md,
+// a type known only from its descriptor (served with dynamicpb).
+func methodWith(t *testing.T, md protoreflect.MessageDescriptor) *catalog.Method {
+	t.Helper()
+	files := new(protoregistry.Files)
+	if err := files.RegisterFile(md.ParentFile()); err != nil {
+		t.Fatal(err)
+	}
+	in := "." + string(md.FullName())
+	fd, err := protodesc.NewFile(&descriptorpb.FileDescriptorProto{
+		Name: proto.String("portico/test/validate/s.proto"), Package: proto.String("portico.test.validate"), Syntax: proto.String("proto3"),
+		Dependency: []string{md.ParentFile().Path()},
+		Service: []*descriptorpb.ServiceDescriptorProto{{Name: proto.String("S"), Method: []*descriptorpb.MethodDescriptorProto{
+			{Name: proto.String("M"), InputType: proto.String(in), OutputType: proto.String(in)},
+		}}},
+	}, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := catalog.NewMethod(fd.Services().Get(0).Methods().Get(0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

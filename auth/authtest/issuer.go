@@ -118,13 +118,6 @@ func (i *Issuer) add(t testing.TB, raw any, alg jwa.SignatureAlgorithm) string {
 	return kid
 }
 
-// Retire stops publishing every key but the newest.
-func (i *Issuer) Retire() {
-	i.mu.Lock()
-	i.keys = i.keys[:1]
-	i.mu.Unlock()
-}
-
 // Publish adds a public key to the JWKS as it is (with whatever use and
 // alg it carries).
 func (i *Issuer) Publish(k jwk.Key) {

@@ -34,7 +34,7 @@ func (c *Client) key(info *call.Info, principal string) cacheKey {
 		switch attr {
 		case AttrMethod:
 			if info.Method != nil {
-				put(info.Method.FullMethod)
+				put(info.Method.FullMethod())
 			} else {
 				put(info.Path)
 			}

@@ -15,17 +15,45 @@ import (
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 // routeInfo is a REST call to a plain HTTP route: every request under
-// the route's prefix is the same synthetic method.
+// the route's prefix is the same route, with no method.
 func routeInfo(method, target string, headers map[string]string) *call.Info {
 	r := httptest.NewRequest(method, target, nil)
 	for k, v := range headers {
 		r.Header.Set(k, v)
 	}
 	return &call.Info{Door: call.REST, HTTP: r, HTTPMethod: method, Path: r.URL.Path, Authority: r.Host,
-		Method: &catalog.Method{FullMethod: "/portico.routes.Routes/Route0"}}
+		PlainRoute: &catalog.PlainRoute{Where: "routes[0]", Prefix: "/legacy/"}}
+}
+
+// svcMethod is a method of a service pkg.Svc made from a descriptor of
+// its own (Read, Delete: empty request and response).
+func svcMethod(t *testing.T, name string) *catalog.Method {
+	t.Helper()
+	fdp := &descriptorpb.FileDescriptorProto{
+		Name: proto.String("pkg/svc.proto"), Package: proto.String("pkg"), Syntax: proto.String("proto3"),
+		Dependency: []string{"google/protobuf/empty.proto"},
+		Service: []*descriptorpb.ServiceDescriptorProto{{Name: proto.String("Svc"), Method: []*descriptorpb.MethodDescriptorProto{
+			{Name: proto.String("Read"), InputType: proto.String(".google.protobuf.Empty"), OutputType: proto.String(".google.protobuf.Empty")},
+			{Name: proto.String("Delete"), InputType: proto.String(".google.protobuf.Empty"), OutputType: proto.String(".google.protobuf.Empty")},
+		}}},
+	}
+	fd, err := protodesc.NewFile(fdp, protoregistry.GlobalFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := catalog.NewMethod(fd.Services().Get(0).Methods().ByName(protoreflect.Name(name)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // TestRegressDecisionReusedAcrossRequests (issue 14, point 2): the default
@@ -70,8 +98,9 @@ func TestRegressDecisionReusedAcrossRequests(t *testing.T) {
 	}
 	// On the gRPC door the method is the path.
 	grpcCall := func(method string) *call.Info {
+		name := method[strings.LastIndexByte(method, '/')+1:]
 		return &call.Info{Door: call.GRPC, HTTPMethod: "POST", Path: method, MD: metadata.Pairs("authorization", "Bearer alice"),
-			Method: &catalog.Method{FullMethod: method}}
+			Method: svcMethod(t, name)}
 	}
 	az.SetDecide(func(r *authv3.CheckRequest) *authv3.CheckResponse {
 		if r.GetAttributes().GetRequest().GetHttp().GetPath() == "/pkg.Svc/Read" {

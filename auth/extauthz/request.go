@@ -59,7 +59,7 @@ func checkRequest(info *call.Info, principal string, now time.Time) *authv3.Chec
 
 	ext := map[string]string{ExtDoor: info.Door.String()}
 	if info.Method != nil {
-		ext[ExtGRPCMethod] = info.Method.FullMethod
+		ext[ExtGRPCMethod] = info.Method.FullMethod()
 	}
 	if principal != "" {
 		ext[ExtPrincipal] = principal

@@ -87,11 +87,11 @@ func TestFactoryCheckOpensNothing(t *testing.T) {
 	}
 	for _, m := range cat.MethodList() {
 		if err := i.Check(m); err != nil {
-			t.Fatalf("Check(%s): %v", m.FullMethod, err)
+			t.Fatalf("Check(%s): %v", m.FullMethod(), err)
 		}
 	}
 	m := bookMethod(t, cat.Methods(), "GetShelf")
-	if _, err := i.Unary(context.Background(), m, m.Input.New().Interface()); status.Code(err) != codes.Unavailable {
+	if _, err := i.Unary(context.Background(), m, m.Input().New().Interface()); status.Code(err) != codes.Unavailable {
 		t.Errorf("Unary on a checked integration: got %v, want Unavailable", err)
 	}
 	if n := accepted.Load(); n != 0 {

@@ -176,10 +176,10 @@ func (i *Integration) Check(m *catalog.Method) error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if i.retry != nil && (i.retry.all || idem) {
-		i.retryable[m.FullMethod] = true
+		i.retryable[m.FullMethod()] = true
 	}
 	if i.hedge != nil && idem && !m.Streaming() {
-		i.hedgeable[m.FullMethod] = true
+		i.hedgeable[m.FullMethod()] = true
 	}
 	return nil
 }
@@ -306,7 +306,7 @@ func (i *Integration) unary(ctx context.Context, m *catalog.Method, req any, raw
 	callCtx, cancel := i.callContext(ctx, i.timeout)
 	defer cancel()
 	var a attempt
-	if i.hedge != nil && i.hedged[m.FullMethod] {
+	if i.hedge != nil && i.hedged[m.FullMethod()] {
 		a = i.hedge.run(callCtx, t.client.conn, m, req, raw)
 	} else {
 		a = invoke(callCtx, t.client.conn, m, req, raw)
@@ -347,7 +347,7 @@ func invoke(ctx context.Context, conn *grpc.ClientConn, m *catalog.Method, req a
 	var a attempt
 	var p peer.Peer
 	f := &codec.Frame{}
-	a.err = conn.Invoke(ctx, m.FullMethod, req, f, grpc.Header(&a.header), grpc.Trailer(&a.trailer), grpc.Peer(&p))
+	a.err = conn.Invoke(ctx, m.FullMethod(), req, f, grpc.Header(&a.header), grpc.Trailer(&a.trailer), grpc.Peer(&p))
 	a.answered = p.Addr != nil && (len(a.header) > 0 || len(a.trailer) > 0)
 	if a.err != nil {
 		f.Free()

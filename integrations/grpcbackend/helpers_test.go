@@ -77,7 +77,7 @@ func build(t *testing.T, g *configv1.GrpcIntegration, dial ...grpc.DialOption) (
 	}
 	for _, m := range cat.MethodList() {
 		if err := i.Check(m); err != nil {
-			t.Fatalf("Check(%s): %v", m.FullMethod, err)
+			t.Fatalf("Check(%s): %v", m.FullMethod(), err)
 		}
 	}
 	return i, cat.Methods()

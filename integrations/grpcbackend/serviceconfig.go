@@ -186,13 +186,13 @@ func splitFullMethod(full string) (service, method string, ok bool) {
 // idempotency_level says NO_SIDE_EFFECTS or IDEMPOTENT, or it is bound to
 // GET (HTTP says GET has no side effects).
 func Idempotent(m *catalog.Method) bool {
-	if opts, ok := m.Desc.Options().(*descriptorpb.MethodOptions); ok && opts != nil {
+	if opts, ok := m.Desc().Options().(*descriptorpb.MethodOptions); ok && opts != nil {
 		switch opts.GetIdempotencyLevel() {
 		case descriptorpb.MethodOptions_NO_SIDE_EFFECTS, descriptorpb.MethodOptions_IDEMPOTENT:
 			return true
 		}
 	}
-	for _, b := range m.Bindings {
+	for _, b := range m.Bindings() {
 		if b.HTTPMethod == "GET" {
 			return true
 		}

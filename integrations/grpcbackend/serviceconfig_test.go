@@ -141,7 +141,11 @@ func TestIdempotent(t *testing.T) {
 	}
 	ms := fd.Services().Get(0).Methods()
 	for name, want := range map[string]bool{"Pure": true, "Put": true, "Post": false, "Plain": false} {
-		if got := Idempotent(&catalog.Method{Desc: ms.ByName(protoreflect.Name(name))}); got != want {
+		m, err := catalog.NewMethod(ms.ByName(protoreflect.Name(name)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Idempotent(m); got != want {
 			t.Errorf("%s: got %v, want %v", name, got, want)
 		}
 	}

@@ -32,7 +32,7 @@ func (i *Integration) StreamRaw(ctx context.Context, m *catalog.Method, ss grpc.
 }
 
 func (i *Integration) stream(ctx context.Context, m *catalog.Method, ss grpc.ServerStream, raw bool) error {
-	newReq := func() any { return m.Input.New().Interface() }
+	newReq := func() any { return m.Input().New().Interface() }
 	if raw {
 		newReq = func() any { return &codec.Frame{} }
 	}
@@ -50,12 +50,12 @@ func (i *Integration) stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 		if !errors.Is(err, io.EOF) {
 			return err
 		}
-		if !m.Desc.IsStreamingClient() {
+		if !m.Desc().IsStreamingClient() {
 			return status.Error(codes.InvalidArgument, "missing request message")
 		}
 		first = nil // a client stream of no messages
 	}
-	cs, err := t.client.conn.NewStream(callCtx, &m.StreamDesc, m.FullMethod)
+	cs, err := t.client.conn.NewStream(callCtx, m.StreamDesc(), m.FullMethod())
 	if err != nil {
 		return integrations.Sanitize(err, false)
 	}
@@ -65,7 +65,7 @@ func (i *Integration) stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 			return integrations.Sanitize(err, true)
 		}
 	}
-	if first == nil || !m.Desc.IsStreamingClient() {
+	if first == nil || !m.Desc().IsStreamingClient() {
 		if err := cs.CloseSend(); err != nil {
 			return integrations.Sanitize(err, true)
 		}
@@ -77,7 +77,7 @@ func (i *Integration) stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 	go func() {
 		defer func() {
 			if v := recover(); v != nil {
-				upErr <- pipeline.Panicked(i.log, m.FullMethod, v)
+				upErr <- pipeline.Panicked(i.log, m.FullMethod(), v)
 				cancel()
 			}
 		}()

@@ -168,10 +168,10 @@ func (i *Integration) URL() *url.URL { u := *i.base; return &u }
 // request and one response (no client stream; a server stream is read
 // as grpc-gateway writes it, one JSON object per line).
 func (i *Integration) Check(m *catalog.Method) error {
-	if len(m.Bindings) == 0 {
+	if len(m.Bindings()) == 0 {
 		return errors.New("an http integration needs the method's HTTP rule (google.api.http) to call it; the method has none")
 	}
-	if m.Desc.IsStreamingClient() {
+	if m.Desc().IsStreamingClient() {
 		return errors.New("an http integration cannot send a client stream")
 	}
 	return nil
@@ -202,10 +202,10 @@ func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Me
 // unary call and the answer read as newline-delimited JSON, each line a
 // {"result": message} (or {"error": status}) as grpc-gateway writes them.
 func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.ServerStream) error {
-	if m.Desc.IsStreamingClient() {
+	if m.Desc().IsStreamingClient() {
 		return status.Error(codes.Unimplemented, "an http integration cannot send a client stream")
 	}
-	req := m.Input.New().Interface()
+	req := m.Input().New().Interface()
 	if err := ss.RecvMsg(req); err != nil {
 		return err
 	}
@@ -229,7 +229,7 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 // send makes the HTTP request for a call and returns the backend's
 // response, or the status of a call that got none.
 func (i *Integration) send(ctx context.Context, m *catalog.Method, req proto.Message) (*http.Response, error) {
-	hreq, err := buildRequest(ctx, i.base, m.Bindings[0], req)
+	hreq, err := buildRequest(ctx, i.base, m.Bindings()[0], req)
 	if err != nil {
 		return nil, err
 	}

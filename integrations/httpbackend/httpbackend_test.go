@@ -98,7 +98,7 @@ func newIntegration(t *testing.T, url string, h *configv1.HttpIntegration) (*Int
 	}
 	checks := map[string]error{}
 	for _, m := range cat.MethodList() {
-		checks[string(m.Desc.Name())] = i.Check(m)
+		checks[string(m.Desc().Name())] = i.Check(m)
 	}
 	return i, cat.Methods(), checks
 }

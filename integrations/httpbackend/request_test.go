@@ -70,7 +70,7 @@ func TestBadPathValue(t *testing.T) {
 	}
 	// A one-segment variable is escaped whole (a slash too), a
 	// multi-segment one segment by segment.
-	if got, err := expandPath(method(t, ms, "GetShelf").Bindings[0].Template, (&bookstorev1.GetShelfRequest{Shelf: 7}).ProtoReflect()); err != nil || got != "/v1/shelves/7" {
+	if got, err := expandPath(method(t, ms, "GetShelf").Bindings()[0].Template, (&bookstorev1.GetShelfRequest{Shelf: 7}).ProtoReflect()); err != nil || got != "/v1/shelves/7" {
 		t.Errorf("got %q, %v", got, err)
 	}
 	tpl, err := httprule.Parse("/v1/{parent}/x/{name=shelves/*/books/**}:go")

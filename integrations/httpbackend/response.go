@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/integrations"
 	"google.golang.org/genproto/googleapis/rpc/code"
@@ -50,9 +50,9 @@ func decodeResponse(resp *http.Response, m *catalog.Method) (proto.Message, erro
 	if err != nil {
 		return nil, err
 	}
-	out := m.Output.New().Interface()
-	if isHTTPBody(m.Output.Descriptor()) {
-		fields := m.Output.Descriptor().Fields()
+	out := m.Output().New().Interface()
+	if isHTTPBody(m.Output().Descriptor()) {
+		fields := m.Output().Descriptor().Fields()
 		r := out.ProtoReflect()
 		r.Set(fields.ByName("content_type"), protoreflect.ValueOfString(resp.Header.Get("Content-Type")))
 		r.Set(fields.ByName("data"), protoreflect.ValueOfBytes(body))
@@ -61,11 +61,11 @@ func decodeResponse(resp *http.Response, m *catalog.Method) (proto.Message, erro
 	if len(bytes.TrimSpace(body)) == 0 {
 		return out, nil // 204, or an empty 200: the empty message
 	}
-	if rb := m.Bindings[0].ResponseBody; rb != "" {
+	if rb := m.Bindings()[0].ResponseBody; rb != "" {
 		body = wrap(strings.Split(rb, "."), m, body)
 	}
 	if err := unmarshal.Unmarshal(body, out); err != nil {
-		return nil, status.Errorf(codes.Internal, "backend answer is not a %s", m.Output.Descriptor().FullName())
+		return nil, status.Errorf(codes.Internal, "backend answer is not a %s", m.Output().Descriptor().FullName())
 	}
 	return out, nil
 }
@@ -73,7 +73,7 @@ func decodeResponse(resp *http.Response, m *catalog.Method) (proto.Message, erro
 // wrap puts a response_body field's JSON back inside the objects leading
 // to it: {"books":[...]} for response_body "books".
 func wrap(path []string, m *catalog.Method, body []byte) []byte {
-	md := m.Output.Descriptor()
+	md := m.Output().Descriptor()
 	names := make([]string, len(path))
 	for k, p := range path {
 		fd := md.Fields().ByName(protoreflect.Name(p))
@@ -105,7 +105,7 @@ func errorFromResponse(resp *http.Response) error {
 	// Trusted as a gateway's error body only when its code is the one
 	// that gateway would answer with this HTTP status.
 	if json.Valid(body) && unmarshal.Unmarshal(body, &st) == nil && st.GetCode() > 0 && st.GetCode() <= 16 &&
-		runtime.HTTPStatusFromCode(codes.Code(st.GetCode())) == resp.StatusCode {
+		call.HTTPStatusFromCode(codes.Code(st.GetCode())) == resp.StatusCode {
 		return status.FromProto(&st).Err()
 	}
 	var shapes struct {
@@ -235,9 +235,9 @@ func readStream(r io.Reader, m *catalog.Method, ss grpc.ServerStream) error {
 				}
 				return status.FromProto(&st).Err()
 			}
-			out := m.Output.New().Interface()
+			out := m.Output().New().Interface()
 			if err := unmarshal.Unmarshal(item.Result, out); err != nil {
-				return status.Errorf(codes.Internal, "backend stream item is not a %s", m.Output.Descriptor().FullName())
+				return status.Errorf(codes.Internal, "backend stream item is not a %s", m.Output().Descriptor().FullName())
 			}
 			if err := ss.SendMsg(out); err != nil {
 				return err

@@ -87,32 +87,32 @@ func parseCode(name string) (codes.Code, error) {
 // (an *integrations.NotServed): its calls answer UNIMPLEMENTED, so an API
 // can be mocked one method at a time.
 func (i *Integration) Check(m *catalog.Method) error {
-	r, ok := i.byMethod[string(m.Desc.FullName())]
+	r, ok := i.byMethod[string(m.Desc().FullName())]
 	if !ok {
 		return &integrations.NotServed{Why: "no response in mock.responses"}
 	}
 	if r.GetCode() != "" {
 		if c, _ := parseCode(r.GetCode()); c != codes.OK {
-			i.answers[m.FullMethod] = answer{err: status.Error(c, r.GetMessage())}
+			i.answers[m.FullMethod()] = answer{err: status.Error(c, r.GetMessage())}
 			return nil
 		}
 	}
-	msg := m.Output.New().Interface()
+	msg := m.Output().New().Interface()
 	if r.GetJson() != "" {
 		if err := protojson.Unmarshal([]byte(r.GetJson()), msg); err != nil {
-			return fmt.Errorf("mock response json is not a %s: %v", m.Output.Descriptor().FullName(), err)
+			return fmt.Errorf("mock response json is not a %s: %v", m.Output().Descriptor().FullName(), err)
 		}
 	}
-	i.answers[m.FullMethod] = answer{msg: msg}
+	i.answers[m.FullMethod()] = answer{msg: msg}
 	return nil
 }
 
 // Unary answers with the configured response (a copy: callers may keep
 // it).
 func (i *Integration) Unary(_ context.Context, m *catalog.Method, _ proto.Message) (proto.Message, error) {
-	a, ok := i.answers[m.FullMethod]
+	a, ok := i.answers[m.FullMethod()]
 	if !ok {
-		return nil, status.Errorf(codes.Unimplemented, "no mock response for %s", m.Desc.FullName())
+		return nil, status.Errorf(codes.Unimplemented, "no mock response for %s", m.Desc().FullName())
 	}
 	if a.err != nil {
 		return nil, a.err
@@ -123,19 +123,19 @@ func (i *Integration) Unary(_ context.Context, m *catalog.Method, _ proto.Messag
 // Stream reads the client's messages to the end, then answers with the
 // configured response as the stream's one message (or its status).
 func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.ServerStream) error {
-	a, ok := i.answers[m.FullMethod]
+	a, ok := i.answers[m.FullMethod()]
 	if !ok {
-		return status.Errorf(codes.Unimplemented, "no mock response for %s", m.Desc.FullName())
+		return status.Errorf(codes.Unimplemented, "no mock response for %s", m.Desc().FullName())
 	}
 	for {
-		req := m.Input.New().Interface()
+		req := m.Input().New().Interface()
 		if err := ss.RecvMsg(req); err != nil {
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			return err
 		}
-		if !m.Desc.IsStreamingClient() {
+		if !m.Desc().IsStreamingClient() {
 			break
 		}
 	}

@@ -33,14 +33,14 @@ func TestRegressMethodWithoutResponseIsNotServed(t *testing.T) {
 	if ns.Why == "" {
 		t.Error("NotServed.Why: got empty, want what is missing")
 	}
-	if _, err := i.Unary(context.Background(), list, list.Input.New().Interface()); status.Code(err) != codes.Unimplemented {
+	if _, err := i.Unary(context.Background(), list, list.Input().New().Interface()); status.Code(err) != codes.Unimplemented {
 		t.Errorf("Unary(ListShelves): got %v, want Unimplemented", err)
 	}
 	get := method(t, ms, "GetShelf")
 	if err := i.Check(get); err != nil {
 		t.Fatalf("Check(GetShelf): got %v, want nil", err)
 	}
-	if _, err := i.Unary(context.Background(), get, get.Input.New().Interface()); err != nil {
+	if _, err := i.Unary(context.Background(), get, get.Input().New().Interface()); err != nil {
 		t.Errorf("Unary(GetShelf): got %v, want the response", err)
 	}
 }

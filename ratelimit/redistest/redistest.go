@@ -162,10 +162,3 @@ func (s *Server) Restart() {
 		}
 	}
 }
-
-// Running reports whether the server is up (started and not killed).
-func (s *Server) Running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cmd != nil
-}
