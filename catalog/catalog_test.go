@@ -177,4 +177,3 @@ func TestNewEmpty(t *testing.T) {
 		t.Errorf("got %d methods and %d services, want none", len(c.methods), len(c.services))
 	}
 }
-
