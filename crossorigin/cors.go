@@ -116,4 +116,6 @@ func isToken(s string) bool {
 }
 
 // StandardMethods are the methods google.api.http rules bind.
-var StandardMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+func StandardMethods() []string {
+	return []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+}

@@ -17,7 +17,7 @@ func TestCORS(t *testing.T) {
 		AllowedOrigins: []string{"https://app.example.com", "https://*.tools.example.com"},
 		AllowedHeaders: []string{"authorization", "content-type", "x-api-key"},
 		MaxAge:         durationpb.New(10 * time.Minute),
-	}, CORSOptions{Methods: StandardMethods, Expose: []string{"RateLimit"}})
+	}, CORSOptions{Methods: StandardMethods(), Expose: []string{"RateLimit"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,12 @@ import (
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/ratelimit"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	_ "github.com/portico-gw/portico/gen/example/bookstore/v1" // the API the tests expose
 )
 
 // routeEnv is a build environment with the config's plain routes in its
@@ -99,5 +103,67 @@ func TestRouteGateErrors(t *testing.T) {
 	})
 	if _, err := ratelimit.Build(env); err == nil || !strings.Contains(err.Error(), `routes[0].rate_limits[0]: unknown rate limit policy "per-ipp"`) {
 		t.Errorf("unknown policy: got %v", err)
+	}
+}
+
+// nop is a backend that is never called.
+type nop struct{}
+
+func (nop) Unary(context.Context, *catalog.Method, proto.Message) (proto.Message, error) {
+	return nil, nil
+}
+func (nop) Stream(context.Context, *catalog.Method, grpc.ServerStream) error { return nil }
+
+// TestMethodGates: a method is limited by its API's policies and by its
+// overrides' (written either way a selector may be), the client_ip ones
+// early and the others after authentication; an API's other methods get
+// only the API's; an unknown policy name is an error at its key.
+func TestMethodGates(t *testing.T) {
+	const svc = "example.bookstore.v1.BookstoreService"
+	cfg := &configv1.Config{
+		RateLimits: &configv1.RateLimits{Policies: []*configv1.RateLimitPolicy{
+			{Name: "per-ip", Key: "client_ip", Rate: "100/s"},
+			{Name: "per-caller", Key: "principal", Rate: "10/s"},
+		}},
+		Apis: []*configv1.Api{{
+			Services:   []string{svc},
+			RateLimits: []string{"per-ip"},
+			Methods: []*configv1.MethodPolicy{
+				{Selector: "/" + svc + "/CreateShelf", RateLimits: []string{"per-caller"}},
+				{Selector: svc + ".DeleteShelf", RateLimits: []string{"per-caller"}},
+			},
+		}},
+	}
+	cat, err := catalog.New(catalog.Options{APIs: []catalog.API{{Where: "apis[0]", Services: []string{svc}, Backend: nop{}, Settings: cfg.Apis[0]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var closers []func() error
+	t.Cleanup(func() {
+		for _, c := range closers {
+			c()
+		}
+	})
+	env := pipeline.Env{Config: &config.File{Config: cfg}, Catalog: cat, Pool: pool.New(), Logger: slog.New(slog.DiscardHandler),
+		OnRelease: func(f func() error) { closers = append(closers, f) }}
+	pol, err := ratelimit.Build(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, wantGate := range map[string]bool{"CreateShelf": true, "DeleteShelf": true, "GetShelf": false} {
+		st, err := pol.Stage(cat.Method("/" + svc + "/" + name))
+		if err != nil || st.Early == nil || (st.Gate != nil) != wantGate {
+			t.Errorf("%s: got early %v, gate %v, %v; want the API's client_ip limit early and a gate: %v", name, st.Early != nil, st.Gate != nil, err, wantGate)
+		}
+	}
+
+	cfg.Apis[0].Methods[0].RateLimits = []string{"per-callr"}
+	cat, err = catalog.New(catalog.Options{APIs: []catalog.API{{Where: "apis[0]", Services: []string{svc}, Backend: nop{}, Settings: cfg.Apis[0]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Catalog = cat
+	if _, err := ratelimit.Build(env); err == nil || !strings.Contains(err.Error(), `apis[0].methods[0].rate_limits[0]: unknown rate limit policy "per-callr"`) {
+		t.Errorf("unknown policy: got %v, want it at apis[0].methods[0].rate_limits[0]", err)
 	}
 }

@@ -107,7 +107,7 @@ func restEdges(s *Snapshot) (http.Handler, error) {
 func restMethods(cat *catalog.Catalog) []string {
 	set := map[string]bool{}
 	if len(cat.Routes()) > 0 {
-		for _, m := range crossorigin.StandardMethods {
+		for _, m := range crossorigin.StandardMethods() {
 			set[m] = true
 		}
 	}

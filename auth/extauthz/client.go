@@ -58,7 +58,9 @@ type Config struct {
 // DefaultCacheKey: the identity headers and the principal (who calls),
 // and the request attributes the authorizer is shown (what is asked for:
 // the gRPC method, the HTTP method, the path with its query, the host).
-var DefaultCacheKey = []string{"authorization", "x-api-key", "cookie", AttrPrincipal, AttrMethod, AttrHTTPMethod, AttrPath, AttrHost}
+func DefaultCacheKey() []string {
+	return []string{"authorization", "x-api-key", "cookie", AttrPrincipal, AttrMethod, AttrHTTPMethod, AttrPath, AttrHost}
+}
 
 // Attribute names a cache key may use besides header names.
 const (
@@ -73,7 +75,7 @@ const (
 // RequestAttributes are what a cache key must hold, unless the operator
 // allows reuse across requests: a decision on GET /orders/1 is not one on
 // DELETE /billing/export, on either door.
-var RequestAttributes = []string{AttrMethod, AttrHTTPMethod, AttrPath}
+func RequestAttributes() []string { return []string{AttrMethod, AttrHTTPMethod, AttrPath} }
 
 // CheckCacheKey checks a cache key: every name is an attribute or a
 // header name; unless reuse is allowed, it holds RequestAttributes and
@@ -94,7 +96,7 @@ func CheckCacheKey(key []string, reuseAcrossRequests bool) error {
 	if reuseAcrossRequests {
 		return nil
 	}
-	for _, a := range RequestAttributes {
+	for _, a := range RequestAttributes() {
 		if !slices.ContainsFunc(key, func(k string) bool { return strings.EqualFold(k, a) }) {
 			missing = append(missing, strconv.Quote(a))
 		}
@@ -139,7 +141,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Timeout = 200 * time.Millisecond
 	}
 	if len(cfg.CacheKey) == 0 {
-		cfg.CacheKey = DefaultCacheKey
+		cfg.CacheKey = DefaultCacheKey()
 	}
 	if err := CheckCacheKey(cfg.CacheKey, cfg.ReuseAcrossRequests || cfg.CacheTTL <= 0); err != nil {
 		return nil, fmt.Errorf("cache_key: %w", err)

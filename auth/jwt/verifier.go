@@ -30,7 +30,7 @@ import (
 const MaxTokenBytes = 8 << 10
 
 // DefaultAlgorithms are allowed when the config names none.
-var DefaultAlgorithms = []string{"RS256", "ES256"}
+func DefaultAlgorithms() []string { return []string{"RS256", "ES256"} }
 
 // Config is what a Verifier checks.
 type Config struct {
@@ -116,7 +116,7 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
-		algs = DefaultAlgorithms
+		algs = DefaultAlgorithms()
 	}
 	for _, a := range algs {
 		if strings.EqualFold(a, "none") {
