@@ -17,6 +17,7 @@ import (
 //	portico_refusals_total{door,reason,api,method}                  counter
 //	portico_calls_in_flight{door}                                   gauge
 //	portico_reloads_total{outcome}                                  counter
+//	resilience.go: circuit state, cache lookups, shadow calls
 //
 // plus the Go runtime's (go_*). Every label value is bounded by the
 // catalog (API, method, route template) or by a fixed set (door, status,
@@ -27,6 +28,7 @@ type instruments struct {
 	request  metric.Float64Histogram
 	backend  metric.Float64Histogram
 	refusals metric.Int64Counter
+	res      *resilience
 
 	requestAttrs attrCache
 	backendAttrs attrCache
@@ -53,7 +55,10 @@ func newInstruments(meter metric.Meter) (*instruments, error) {
 		return nil, err
 	}
 	if m.refusals, err = meter.Int64Counter("portico.refusals",
-		metric.WithDescription("Calls a policy refused, by door, reason (network, auth, rate_limit, validation, ...), API and gRPC method.")); err != nil {
+		metric.WithDescription("Calls a policy refused, by door, reason (network, auth, rate_limit, validation, overload, circuit_open, ...), API and gRPC method.")); err != nil {
+		return nil, err
+	}
+	if m.res, err = newResilience(meter); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -11,6 +11,7 @@ import (
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/integrations/clienttls"
+	"github.com/portico-gw/portico/integrations/guard"
 	"github.com/portico-gw/portico/pool"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -69,7 +70,12 @@ func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backe
 	if g.GetRetry() != nil && g.GetHedging() != nil {
 		return nil, errors.New("retry and hedging are exclusive: set one")
 	}
+	gs, err := guard.SettingsFrom(g)
+	if err != nil {
+		return nil, err
+	}
 	i := newIntegration(in.GetName(), opts)
+	i.timeoutSet = g.Timeout != nil
 	i.allowPin = g.GetAllowTargetHeader()
 	if r := g.GetRetry(); r != nil {
 		i.retry = &retryScope{all: r.GetAllMethods()}
@@ -122,6 +128,17 @@ func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backe
 			}
 		}
 		return grpc.NewClient(o.Target, dialOptions(o)...)
+	}
+	names := make([]string, len(targets))
+	for k, t := range targets {
+		names[k] = t.GetTarget()
+	}
+	gp := env.Pool
+	if env.Check {
+		gp = nil
+	}
+	if i.guard, i.releaseGuard, err = guard.Acquire(gp, in.GetName(), names, gs); err != nil {
+		return nil, err
 	}
 	if env.Check {
 		// A checked integration is never served: it opens no connection,

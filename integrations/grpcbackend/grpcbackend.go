@@ -23,6 +23,7 @@ import (
 	"github.com/portico-gw/portico/codec"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/integrations/clienttls"
+	"github.com/portico-gw/portico/integrations/guard"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
@@ -62,6 +63,7 @@ type Options struct {
 type Integration struct {
 	name          string
 	timeout       time.Duration
+	timeoutSet    bool // the config sets timeout (else it is the default)
 	streamTimeout time.Duration
 	log           *slog.Logger
 
@@ -78,6 +80,10 @@ type Integration struct {
 	discoverConn func() (*grpc.ClientConn, error)
 
 	allowPin bool
+	// guard bounds the calls in flight and holds each target's circuit
+	// breaker (nil: none); releaseGuard lets go of its pool lease.
+	guard        *guard.Guard
+	releaseGuard func() error
 	hedge    *hedging
 	retry    *retryScope
 
@@ -131,6 +137,7 @@ func newIntegration(name string, opts Options) *Integration {
 	return &Integration{
 		name: name, timeout: opts.Timeout, streamTimeout: opts.StreamTimeout, log: log,
 		retryable: map[string]bool{}, hedgeable: map[string]bool{},
+		releaseGuard: func() error { return nil },
 	}
 }
 
@@ -213,10 +220,10 @@ func (i *Integration) conns() ([]*target, error) {
 func (i *Integration) Close() error {
 	opened := true
 	i.once.Do(func() { opened, i.openErr = false, errClosed })
+	errs := []error{i.releaseGuard()}
 	if !opened {
-		return nil
+		return errors.Join(errs...)
 	}
-	var errs []error
 	for _, t := range i.targets {
 		errs = append(errs, t.release())
 	}
@@ -298,12 +305,17 @@ func (i *Integration) UnaryRaw(ctx context.Context, m *catalog.Method, req *code
 	return resp.(*codec.Frame), nil
 }
 
-func (i *Integration) unary(ctx context.Context, m *catalog.Method, req any, raw bool) (any, error) {
-	t, err := i.pick(ctx)
+func (i *Integration) unary(ctx context.Context, m *catalog.Method, req any, raw bool) (_ any, err error) {
+	leave, err := i.guard.Enter(ctx)
 	if err != nil {
 		return nil, err
 	}
-	callCtx, cancel := i.callContext(ctx, i.timeout)
+	defer func() { leave(err) }()
+	t, done, err := i.pick(ctx)
+	if err != nil {
+		return nil, err
+	}
+	callCtx, cancel := i.callContext(ctx, integrations.CallTimeout(m, i.timeout, i.timeoutSet))
 	defer cancel()
 	var a attempt
 	if i.hedge != nil && i.hedged[m.FullMethod()] {
@@ -311,6 +323,7 @@ func (i *Integration) unary(ctx context.Context, m *catalog.Method, req any, raw
 	} else {
 		a = invoke(callCtx, t.client.conn, m, req, raw)
 	}
+	done(a.err)
 	if len(a.header) > 0 {
 		_ = grpc.SetHeader(ctx, a.header)
 	}

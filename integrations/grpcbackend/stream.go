@@ -31,16 +31,24 @@ func (i *Integration) StreamRaw(ctx context.Context, m *catalog.Method, ss grpc.
 	return i.stream(ctx, m, ss, true)
 }
 
-func (i *Integration) stream(ctx context.Context, m *catalog.Method, ss grpc.ServerStream, raw bool) error {
+func (i *Integration) stream(ctx context.Context, m *catalog.Method, ss grpc.ServerStream, raw bool) (err error) {
 	newReq := func() any { return m.Input().New().Interface() }
 	if raw {
 		newReq = func() any { return &codec.Frame{} }
 	}
-	t, err := i.pick(ctx)
+	// An open stream holds its room under max_in_flight; its length says
+	// nothing of the backend's latency, so it is not sampled.
+	leave, err := i.guard.Enter(ctx)
 	if err != nil {
 		return err
 	}
-	callCtx, cancelTimeout := i.callContext(ctx, i.streamTimeout)
+	defer leave(errNotSampled)
+	t, done, err := i.pick(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { done(err) }()
+	callCtx, cancelTimeout := i.callContext(ctx, integrations.CallTimeout(m, i.streamTimeout, i.timeoutSet))
 	defer cancelTimeout()
 	callCtx, cancel := context.WithCancel(callCtx)
 	defer cancel()
@@ -107,6 +115,10 @@ func (i *Integration) stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 
 	return i.pumpDown(m, ss, cs, upErr, cancel, raw)
 }
+
+// errNotSampled is the outcome a stream reports to the limiter: not a
+// latency sample.
+var errNotSampled = errors.New("stream: not a latency sample")
 
 // pumpDown forwards the backend's header, messages and trailer to ss.
 // upErr, when not nil, reports how forwarding the client's messages ended.

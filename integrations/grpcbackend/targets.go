@@ -33,51 +33,74 @@ const TargetHeader = "x-portico-target"
 // none is, among all, so the call fails as the chosen connection says.
 // A retry stays on the target chosen: a canary's call is not retried on
 // the stable version.
-func (i *Integration) pick(ctx context.Context) (*target, error) {
+//
+// A target whose circuit breaker is open is not picked; when every
+// target's is, the call is refused at once. done reports the call's
+// outcome to the chosen target's breaker.
+func (i *Integration) pick(ctx context.Context) (_ *target, done func(error), err error) {
+	t, k, err := i.choose(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if done, err = i.guard.Call(ctx, k); err != nil {
+		return nil, nil, err
+	}
+	return t, done, nil
+}
+
+// choose is pick's choice of a target and its index.
+func (i *Integration) choose(ctx context.Context) (*target, int, error) {
 	ts, err := i.conns()
 	if err != nil {
-		return nil, integrations.Unavailable
+		return nil, 0, integrations.Unavailable
 	}
 	if i.allowPin {
 		if info := call.FromContext(ctx); info != nil {
 			if want := info.Header(TargetHeader); want != "" {
-				for _, t := range ts {
+				for k, t := range ts {
 					if t.name == want {
-						return t, nil
+						return t, k, nil
 					}
 				}
-				return nil, status.Errorf(codes.InvalidArgument, "%s: unknown target %q", TargetHeader, want)
+				return nil, 0, status.Errorf(codes.InvalidArgument, "%s: unknown target %q", TargetHeader, want)
 			}
 		}
 	}
 	if len(ts) == 1 {
-		return ts[0], nil
+		return ts[0], 0, nil
 	}
 	var buf [8]bool
 	up := buf[:0] // each target's readiness, read once
-	var total uint64
-	for _, t := range ts {
-		r := t.client.ready()
+	var total, closed uint64
+	for k, t := range ts {
+		usable := i.guard.Usable(k)
+		r := usable && t.client.ready()
 		up = append(up, r)
 		if r {
 			total += uint64(t.weight)
 		}
+		if usable {
+			closed += uint64(t.weight)
+		}
+	}
+	if closed == 0 {
+		return nil, 0, i.guard.AllOpen(ctx)
 	}
 	anyUp := total > 0
 	if !anyUp {
-		for _, t := range ts {
-			total += uint64(t.weight)
-		}
+		// None is ready: pick among those whose breaker is not open, so
+		// the call fails as the chosen connection says.
+		total = closed
 	}
 	n := rand.Uint64N(total)
 	for k, t := range ts {
-		if anyUp && !up[k] {
+		if anyUp && !up[k] || !anyUp && !i.guard.Usable(k) {
 			continue
 		}
 		if n < uint64(t.weight) {
-			return t, nil
+			return t, k, nil
 		}
 		n -= uint64(t.weight)
 	}
-	return ts[len(ts)-1], nil // not reached: n < total
+	return ts[len(ts)-1], len(ts) - 1, nil // not reached: n < total
 }

@@ -575,7 +575,10 @@ type Integration struct {
 	// TRANSIENT_FAILURE), when the integration has one.
 	State string `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
 	// Methods routed to it.
-	Methods       int32 `protobuf:"varint,5,opt,name=methods,proto3" json:"methods,omitempty"`
+	Methods int32 `protobuf:"varint,5,opt,name=methods,proto3" json:"methods,omitempty"`
+	// Each endpoint (a target, a URL) with its circuit breaker's state and
+	// whether it is ejected or failing its health check.
+	Endpoints     []*Endpoint `protobuf:"bytes,6,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -643,6 +646,13 @@ func (x *Integration) GetMethods() int32 {
 		return x.Methods
 	}
 	return 0
+}
+
+func (x *Integration) GetEndpoints() []*Endpoint {
+	if x != nil {
+		return x.Endpoints
+	}
+	return nil
 }
 
 // GetConfigRequest has no fields.
@@ -1067,6 +1077,174 @@ func (x *DrainStatus) GetInFlightGrpc() int64 {
 	return 0
 }
 
+// PurgeCacheRequest says which cached answers to drop.
+type PurgeCacheRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A method, by its full name (package.Service.Method) or gRPC path.
+	Method string `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// A key prefix, as the keys are written: "/package.Service/Method|"
+	// then the key's parts (e.g. "principal=alice|").
+	KeyPrefix     string `protobuf:"bytes,2,opt,name=key_prefix,json=keyPrefix,proto3" json:"key_prefix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PurgeCacheRequest) Reset() {
+	*x = PurgeCacheRequest{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurgeCacheRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurgeCacheRequest) ProtoMessage() {}
+
+func (x *PurgeCacheRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurgeCacheRequest.ProtoReflect.Descriptor instead.
+func (*PurgeCacheRequest) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *PurgeCacheRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *PurgeCacheRequest) GetKeyPrefix() string {
+	if x != nil {
+		return x.KeyPrefix
+	}
+	return ""
+}
+
+// PurgeCacheResponse says how many answers were dropped.
+type PurgeCacheResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Answers dropped (the local store's count; with redis, the keys
+	// deleted).
+	Purged        int64 `protobuf:"varint,1,opt,name=purged,proto3" json:"purged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PurgeCacheResponse) Reset() {
+	*x = PurgeCacheResponse{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurgeCacheResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurgeCacheResponse) ProtoMessage() {}
+
+func (x *PurgeCacheResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurgeCacheResponse.ProtoReflect.Descriptor instead.
+func (*PurgeCacheResponse) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PurgeCacheResponse) GetPurged() int64 {
+	if x != nil {
+		return x.Purged
+	}
+	return 0
+}
+
+// Endpoint is one endpoint of an integration.
+type Endpoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The target or URL as configured.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The circuit breaker's state: closed, half_open or open; empty without
+	// a breaker.
+	Circuit string `protobuf:"bytes,2,opt,name=circuit,proto3" json:"circuit,omitempty"`
+	// Not used now: ejected as an outlier or failing its health check.
+	Unavailable   bool `protobuf:"varint,3,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Endpoint) Reset() {
+	*x = Endpoint{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Endpoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Endpoint) ProtoMessage() {}
+
+func (x *Endpoint) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Endpoint.ProtoReflect.Descriptor instead.
+func (*Endpoint) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Endpoint) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Endpoint) GetCircuit() string {
+	if x != nil {
+		return x.Circuit
+	}
+	return ""
+}
+
+func (x *Endpoint) GetUnavailable() bool {
+	if x != nil {
+		return x.Unavailable
+	}
+	return false
+}
+
 var File_portico_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_portico_admin_v1_admin_proto_rawDesc = "" +
@@ -1100,13 +1278,14 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\x0fdefault_binding\x18\a \x01(\bR\x0edefaultBinding\"\x19\n" +
 	"\x17ListIntegrationsRequest\"]\n" +
 	"\x18ListIntegrationsResponse\x12A\n" +
-	"\fintegrations\x18\x01 \x03(\v2\x1d.portico.admin.v1.IntegrationR\fintegrations\"\x97\x01\n" +
+	"\fintegrations\x18\x01 \x03(\v2\x1d.portico.admin.v1.IntegrationR\fintegrations\"\xd1\x01\n" +
 	"\vIntegration\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x120\n" +
 	"\x06health\x18\x03 \x01(\x0e2\x18.portico.admin.v1.HealthR\x06health\x12\x14\n" +
 	"\x05state\x18\x04 \x01(\tR\x05state\x12\x18\n" +
-	"\amethods\x18\x05 \x01(\x05R\amethods\"\x12\n" +
+	"\amethods\x18\x05 \x01(\x05R\amethods\x128\n" +
+	"\tendpoints\x18\x06 \x03(\v2\x1a.portico.admin.v1.EndpointR\tendpoints\"\x12\n" +
 	"\x10GetConfigRequest\"\x8c\x01\n" +
 	"\x11GetConfigResponse\x12/\n" +
 	"\x06config\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06config\x12\x16\n" +
@@ -1128,11 +1307,21 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\astarted\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\astarted\x12<\n" +
 	"\fgrace_period\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\vgracePeriod\x12$\n" +
 	"\x0ein_flight_rest\x18\x04 \x01(\x03R\finFlightRest\x12$\n" +
-	"\x0ein_flight_grpc\x18\x05 \x01(\x03R\finFlightGrpc*H\n" +
+	"\x0ein_flight_grpc\x18\x05 \x01(\x03R\finFlightGrpc\"J\n" +
+	"\x11PurgeCacheRequest\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x1d\n" +
+	"\n" +
+	"key_prefix\x18\x02 \x01(\tR\tkeyPrefix\",\n" +
+	"\x12PurgeCacheResponse\x12\x16\n" +
+	"\x06purged\x18\x01 \x01(\x03R\x06purged\"Z\n" +
+	"\bEndpoint\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\acircuit\x18\x02 \x01(\tR\acircuit\x12 \n" +
+	"\vunavailable\x18\x03 \x01(\bR\vunavailable*H\n" +
 	"\x06Health\x12\x16\n" +
 	"\x12HEALTH_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fHEALTH_READY\x10\x01\x12\x14\n" +
-	"\x10HEALTH_NOT_READY\x10\x022\xcf\x06\n" +
+	"\x10HEALTH_NOT_READY\x10\x022\xc4\a\n" +
 	"\x05Admin\x12c\n" +
 	"\bListApis\x12!.portico.admin.v1.ListApisRequest\x1a\".portico.admin.v1.ListApisResponse\"\x10\x82\xd3\xe4\x93\x02\n" +
 	"\x12\b/v1/apis\x12k\n" +
@@ -1147,7 +1336,9 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\tGetReload\x12\".portico.admin.v1.GetReloadRequest\x1a\x1e.portico.admin.v1.ReloadStatus\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
 	"/v1/reload\x12\\\n" +
 	"\x05Drain\x12\x1e.portico.admin.v1.DrainRequest\x1a\x1d.portico.admin.v1.DrainStatus\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/drain\x12_\n" +
-	"\bGetDrain\x12!.portico.admin.v1.GetDrainRequest\x1a\x1d.portico.admin.v1.DrainStatus\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/drainB<Z:github.com/portico-gw/portico/gen/portico/admin/v1;adminv1b\x06proto3"
+	"\bGetDrain\x12!.portico.admin.v1.GetDrainRequest\x1a\x1d.portico.admin.v1.DrainStatus\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/drain\x12s\n" +
+	"\n" +
+	"PurgeCache\x12#.portico.admin.v1.PurgeCacheRequest\x1a$.portico.admin.v1.PurgeCacheResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/cache:purgeB<Z:github.com/portico-gw/portico/gen/portico/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_portico_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -1162,7 +1353,7 @@ func file_portico_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_portico_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_portico_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_portico_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_portico_admin_v1_admin_proto_goTypes = []any{
 	(Health)(0),                      // 0: portico.admin.v1.Health
 	(*ListApisRequest)(nil),          // 1: portico.admin.v1.ListApisRequest
@@ -1183,9 +1374,12 @@ var file_portico_admin_v1_admin_proto_goTypes = []any{
 	(*DrainRequest)(nil),             // 16: portico.admin.v1.DrainRequest
 	(*GetDrainRequest)(nil),          // 17: portico.admin.v1.GetDrainRequest
 	(*DrainStatus)(nil),              // 18: portico.admin.v1.DrainStatus
-	(*structpb.Struct)(nil),          // 19: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil),    // 20: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),      // 21: google.protobuf.Duration
+	(*PurgeCacheRequest)(nil),        // 19: portico.admin.v1.PurgeCacheRequest
+	(*PurgeCacheResponse)(nil),       // 20: portico.admin.v1.PurgeCacheResponse
+	(*Endpoint)(nil),                 // 21: portico.admin.v1.Endpoint
+	(*structpb.Struct)(nil),          // 22: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),    // 23: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 24: google.protobuf.Duration
 }
 var file_portico_admin_v1_admin_proto_depIdxs = []int32{
 	3,  // 0: portico.admin.v1.ListApisResponse.services:type_name -> portico.admin.v1.Service
@@ -1193,31 +1387,34 @@ var file_portico_admin_v1_admin_proto_depIdxs = []int32{
 	7,  // 2: portico.admin.v1.ListRoutesResponse.routes:type_name -> portico.admin.v1.Route
 	10, // 3: portico.admin.v1.ListIntegrationsResponse.integrations:type_name -> portico.admin.v1.Integration
 	0,  // 4: portico.admin.v1.Integration.health:type_name -> portico.admin.v1.Health
-	19, // 5: portico.admin.v1.GetConfigResponse.config:type_name -> google.protobuf.Struct
-	20, // 6: portico.admin.v1.ReloadStatus.at:type_name -> google.protobuf.Timestamp
-	20, // 7: portico.admin.v1.DrainStatus.started:type_name -> google.protobuf.Timestamp
-	21, // 8: portico.admin.v1.DrainStatus.grace_period:type_name -> google.protobuf.Duration
-	1,  // 9: portico.admin.v1.Admin.ListApis:input_type -> portico.admin.v1.ListApisRequest
-	5,  // 10: portico.admin.v1.Admin.ListRoutes:input_type -> portico.admin.v1.ListRoutesRequest
-	8,  // 11: portico.admin.v1.Admin.ListIntegrations:input_type -> portico.admin.v1.ListIntegrationsRequest
-	11, // 12: portico.admin.v1.Admin.GetConfig:input_type -> portico.admin.v1.GetConfigRequest
-	13, // 13: portico.admin.v1.Admin.Reload:input_type -> portico.admin.v1.ReloadRequest
-	14, // 14: portico.admin.v1.Admin.GetReload:input_type -> portico.admin.v1.GetReloadRequest
-	16, // 15: portico.admin.v1.Admin.Drain:input_type -> portico.admin.v1.DrainRequest
-	17, // 16: portico.admin.v1.Admin.GetDrain:input_type -> portico.admin.v1.GetDrainRequest
-	2,  // 17: portico.admin.v1.Admin.ListApis:output_type -> portico.admin.v1.ListApisResponse
-	6,  // 18: portico.admin.v1.Admin.ListRoutes:output_type -> portico.admin.v1.ListRoutesResponse
-	9,  // 19: portico.admin.v1.Admin.ListIntegrations:output_type -> portico.admin.v1.ListIntegrationsResponse
-	12, // 20: portico.admin.v1.Admin.GetConfig:output_type -> portico.admin.v1.GetConfigResponse
-	15, // 21: portico.admin.v1.Admin.Reload:output_type -> portico.admin.v1.ReloadStatus
-	15, // 22: portico.admin.v1.Admin.GetReload:output_type -> portico.admin.v1.ReloadStatus
-	18, // 23: portico.admin.v1.Admin.Drain:output_type -> portico.admin.v1.DrainStatus
-	18, // 24: portico.admin.v1.Admin.GetDrain:output_type -> portico.admin.v1.DrainStatus
-	17, // [17:25] is the sub-list for method output_type
-	9,  // [9:17] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	21, // 5: portico.admin.v1.Integration.endpoints:type_name -> portico.admin.v1.Endpoint
+	22, // 6: portico.admin.v1.GetConfigResponse.config:type_name -> google.protobuf.Struct
+	23, // 7: portico.admin.v1.ReloadStatus.at:type_name -> google.protobuf.Timestamp
+	23, // 8: portico.admin.v1.DrainStatus.started:type_name -> google.protobuf.Timestamp
+	24, // 9: portico.admin.v1.DrainStatus.grace_period:type_name -> google.protobuf.Duration
+	1,  // 10: portico.admin.v1.Admin.ListApis:input_type -> portico.admin.v1.ListApisRequest
+	5,  // 11: portico.admin.v1.Admin.ListRoutes:input_type -> portico.admin.v1.ListRoutesRequest
+	8,  // 12: portico.admin.v1.Admin.ListIntegrations:input_type -> portico.admin.v1.ListIntegrationsRequest
+	11, // 13: portico.admin.v1.Admin.GetConfig:input_type -> portico.admin.v1.GetConfigRequest
+	13, // 14: portico.admin.v1.Admin.Reload:input_type -> portico.admin.v1.ReloadRequest
+	14, // 15: portico.admin.v1.Admin.GetReload:input_type -> portico.admin.v1.GetReloadRequest
+	16, // 16: portico.admin.v1.Admin.Drain:input_type -> portico.admin.v1.DrainRequest
+	17, // 17: portico.admin.v1.Admin.GetDrain:input_type -> portico.admin.v1.GetDrainRequest
+	19, // 18: portico.admin.v1.Admin.PurgeCache:input_type -> portico.admin.v1.PurgeCacheRequest
+	2,  // 19: portico.admin.v1.Admin.ListApis:output_type -> portico.admin.v1.ListApisResponse
+	6,  // 20: portico.admin.v1.Admin.ListRoutes:output_type -> portico.admin.v1.ListRoutesResponse
+	9,  // 21: portico.admin.v1.Admin.ListIntegrations:output_type -> portico.admin.v1.ListIntegrationsResponse
+	12, // 22: portico.admin.v1.Admin.GetConfig:output_type -> portico.admin.v1.GetConfigResponse
+	15, // 23: portico.admin.v1.Admin.Reload:output_type -> portico.admin.v1.ReloadStatus
+	15, // 24: portico.admin.v1.Admin.GetReload:output_type -> portico.admin.v1.ReloadStatus
+	18, // 25: portico.admin.v1.Admin.Drain:output_type -> portico.admin.v1.DrainStatus
+	18, // 26: portico.admin.v1.Admin.GetDrain:output_type -> portico.admin.v1.DrainStatus
+	20, // 27: portico.admin.v1.Admin.PurgeCache:output_type -> portico.admin.v1.PurgeCacheResponse
+	19, // [19:28] is the sub-list for method output_type
+	10, // [10:19] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_portico_admin_v1_admin_proto_init() }
@@ -1231,7 +1428,7 @@ func file_portico_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_admin_v1_admin_proto_rawDesc), len(file_portico_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

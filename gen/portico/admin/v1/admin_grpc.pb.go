@@ -33,6 +33,7 @@ const (
 	Admin_GetReload_FullMethodName        = "/portico.admin.v1.Admin/GetReload"
 	Admin_Drain_FullMethodName            = "/portico.admin.v1.Admin/Drain"
 	Admin_GetDrain_FullMethodName         = "/portico.admin.v1.Admin/GetDrain"
+	Admin_PurgeCache_FullMethodName       = "/portico.admin.v1.Admin/PurgeCache"
 )
 
 // AdminClient is the client API for Admin service.
@@ -66,6 +67,9 @@ type AdminClient interface {
 	Drain(ctx context.Context, in *DrainRequest, opts ...grpc.CallOption) (*DrainStatus, error)
 	// GetDrain reports the drain's progress: calls still in flight per door.
 	GetDrain(ctx context.Context, in *GetDrainRequest, opts ...grpc.CallOption) (*DrainStatus, error)
+	// PurgeCache drops cached answers (methods[].cache): those of a method,
+	// or those whose key starts with a prefix; with neither, every answer.
+	PurgeCache(ctx context.Context, in *PurgeCacheRequest, opts ...grpc.CallOption) (*PurgeCacheResponse, error)
 }
 
 type adminClient struct {
@@ -156,6 +160,16 @@ func (c *adminClient) GetDrain(ctx context.Context, in *GetDrainRequest, opts ..
 	return out, nil
 }
 
+func (c *adminClient) PurgeCache(ctx context.Context, in *PurgeCacheRequest, opts ...grpc.CallOption) (*PurgeCacheResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PurgeCacheResponse)
+	err := c.cc.Invoke(ctx, Admin_PurgeCache_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -187,6 +201,9 @@ type AdminServer interface {
 	Drain(context.Context, *DrainRequest) (*DrainStatus, error)
 	// GetDrain reports the drain's progress: calls still in flight per door.
 	GetDrain(context.Context, *GetDrainRequest) (*DrainStatus, error)
+	// PurgeCache drops cached answers (methods[].cache): those of a method,
+	// or those whose key starts with a prefix; with neither, every answer.
+	PurgeCache(context.Context, *PurgeCacheRequest) (*PurgeCacheResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -220,6 +237,9 @@ func (UnimplementedAdminServer) Drain(context.Context, *DrainRequest) (*DrainSta
 }
 func (UnimplementedAdminServer) GetDrain(context.Context, *GetDrainRequest) (*DrainStatus, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDrain not implemented")
+}
+func (UnimplementedAdminServer) PurgeCache(context.Context, *PurgeCacheRequest) (*PurgeCacheResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PurgeCache not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -386,6 +406,24 @@ func _Admin_GetDrain_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_PurgeCache_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PurgeCacheRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).PurgeCache(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_PurgeCache_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).PurgeCache(ctx, req.(*PurgeCacheRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -424,6 +462,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetDrain",
 			Handler:    _Admin_GetDrain_Handler,
+		},
+		{
+			MethodName: "PurgeCache",
+			Handler:    _Admin_PurgeCache_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -18,6 +18,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -79,7 +80,9 @@ type Config struct {
 	// methods of services that are not exposed, errors instead of warnings.
 	StrictRoutes bool `protobuf:"varint,19,opt,name=strict_routes,json=strictRoutes,proto3" json:"strict_routes,omitempty"`
 	// How the gateway stops.
-	Shutdown      *Shutdown `protobuf:"bytes,20,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
+	Shutdown *Shutdown `protobuf:"bytes,20,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
+	// Where methods[].cache keeps answers.
+	Cache         *Cache `protobuf:"bytes,24,opt,name=cache,proto3" json:"cache,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -254,6 +257,13 @@ func (x *Config) GetShutdown() *Shutdown {
 	return nil
 }
 
+func (x *Config) GetCache() *Cache {
+	if x != nil {
+		return x.Cache
+	}
+	return nil
+}
+
 // Rest tunes the REST door.
 type Rest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -415,8 +425,13 @@ type Api struct {
 	// forwarded claims instead). request.forward_headers may list such a
 	// header only when this is true.
 	ForwardCredentials bool `protobuf:"varint,10,opt,name=forward_credentials,json=forwardCredentials,proto3" json:"forward_credentials,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Deadline of calls to these services. The shortest of the client's
+	// deadline, the method's timeout, this and the integration's timeout
+	// wins (the integration's default of 30s does not count when this is
+	// set).
+	Timeout       *durationpb.Duration `protobuf:"bytes,11,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Api) Reset() {
@@ -519,6 +534,13 @@ func (x *Api) GetForwardCredentials() bool {
 	return false
 }
 
+func (x *Api) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
 // MethodPolicy overrides an API's policy for one method.
 type MethodPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -532,7 +554,14 @@ type MethodPolicy struct {
 	Auth *ApiAuth `protobuf:"bytes,2,opt,name=auth,proto3" json:"auth,omitempty"`
 	// Names of rate_limits.policies applied to this method, in addition to
 	// the API's.
-	RateLimits    []string `protobuf:"bytes,3,rep,name=rate_limits,json=rateLimits,proto3" json:"rate_limits,omitempty"`
+	RateLimits []string `protobuf:"bytes,3,rep,name=rate_limits,json=rateLimits,proto3" json:"rate_limits,omitempty"`
+	// Deadline of calls to this method (see apis[].timeout).
+	Timeout *durationpb.Duration `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// Keep answers (unary methods bound to GET or marked NO_SIDE_EFFECTS).
+	Cache *MethodCache `protobuf:"bytes,5,opt,name=cache,proto3" json:"cache,omitempty"`
+	// Send a share of the calls to another integration too (shadow
+	// traffic); its answers are ignored.
+	Mirror        *Mirror `protobuf:"bytes,6,opt,name=mirror,proto3" json:"mirror,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -588,11 +617,245 @@ func (x *MethodPolicy) GetRateLimits() []string {
 	return nil
 }
 
+func (x *MethodPolicy) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
+func (x *MethodPolicy) GetCache() *MethodCache {
+	if x != nil {
+		return x.Cache
+	}
+	return nil
+}
+
+func (x *MethodPolicy) GetMirror() *Mirror {
+	if x != nil {
+		return x.Mirror
+	}
+	return nil
+}
+
+// MethodCache caches a method's answers. The key is the method, the
+// request message's canonical bytes, the caller's principal (always,
+// unless shared) and the parts listed in key.
+type MethodCache struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How long an answer is fresh. A backend's Cache-Control max-age that
+	// is shorter wins; no-store is not kept; private is kept only per
+	// principal.
+	Ttl *durationpb.Duration `protobuf:"bytes,1,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	// More parts of the key: principal, header:<name> (e.g.
+	// header:accept-language).
+	Key []string `protobuf:"bytes,2,rep,name=key,proto3" json:"key,omitempty"`
+	// After ttl, the stale answer is still served for this long while one
+	// call refreshes it. Default 0.
+	StaleWhileRevalidate *durationpb.Duration `protobuf:"bytes,3,opt,name=stale_while_revalidate,json=staleWhileRevalidate,proto3" json:"stale_while_revalidate,omitempty"`
+	// Share answers among principals (the principal is not in the key).
+	// Default false: an answer is served only to the principal it was made
+	// for.
+	Shared        bool `protobuf:"varint,4,opt,name=shared,proto3" json:"shared,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MethodCache) Reset() {
+	*x = MethodCache{}
+	mi := &file_portico_config_v1_config_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MethodCache) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MethodCache) ProtoMessage() {}
+
+func (x *MethodCache) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_config_v1_config_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MethodCache.ProtoReflect.Descriptor instead.
+func (*MethodCache) Descriptor() ([]byte, []int) {
+	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *MethodCache) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+func (x *MethodCache) GetKey() []string {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *MethodCache) GetStaleWhileRevalidate() *durationpb.Duration {
+	if x != nil {
+		return x.StaleWhileRevalidate
+	}
+	return nil
+}
+
+func (x *MethodCache) GetShared() bool {
+	if x != nil {
+		return x.Shared
+	}
+	return false
+}
+
+// Mirror sends a copy of a share of calls to another integration,
+// asynchronously: the client's answer never waits for it nor depends on
+// it. Unary methods only.
+type Mirror struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The integration the copies go to.
+	Integration string `protobuf:"bytes,1,opt,name=integration,proto3" json:"integration,omitempty"`
+	// Share of calls copied, 1 to 100.
+	Percent uint32 `protobuf:"varint,2,opt,name=percent,proto3" json:"percent,omitempty"`
+	// Copies in flight at once; a copy that finds no room is dropped.
+	// Default 16.
+	MaxInFlight   uint32 `protobuf:"varint,3,opt,name=max_in_flight,json=maxInFlight,proto3" json:"max_in_flight,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Mirror) Reset() {
+	*x = Mirror{}
+	mi := &file_portico_config_v1_config_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Mirror) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Mirror) ProtoMessage() {}
+
+func (x *Mirror) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_config_v1_config_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Mirror.ProtoReflect.Descriptor instead.
+func (*Mirror) Descriptor() ([]byte, []int) {
+	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Mirror) GetIntegration() string {
+	if x != nil {
+		return x.Integration
+	}
+	return ""
+}
+
+func (x *Mirror) GetPercent() uint32 {
+	if x != nil {
+		return x.Percent
+	}
+	return 0
+}
+
+func (x *Mirror) GetMaxInFlight() uint32 {
+	if x != nil {
+		return x.MaxInFlight
+	}
+	return 0
+}
+
+// Cache is where cached answers are kept.
+type Cache struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// local (in-process, default) or redis (shared by replicas).
+	Store string `protobuf:"bytes,1,opt,name=store,proto3" json:"store,omitempty"`
+	// Local store: the most bytes of answers kept (least recently used
+	// dropped first), e.g. 64MiB. Default 64MiB.
+	MaxBytes string `protobuf:"bytes,2,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	// The redis store. Unset: rate_limits.redis's server.
+	Redis         *Redis `protobuf:"bytes,3,opt,name=redis,proto3" json:"redis,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Cache) Reset() {
+	*x = Cache{}
+	mi := &file_portico_config_v1_config_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Cache) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Cache) ProtoMessage() {}
+
+func (x *Cache) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_config_v1_config_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Cache.ProtoReflect.Descriptor instead.
+func (*Cache) Descriptor() ([]byte, []int) {
+	return file_portico_config_v1_config_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Cache) GetStore() string {
+	if x != nil {
+		return x.Store
+	}
+	return ""
+}
+
+func (x *Cache) GetMaxBytes() string {
+	if x != nil {
+		return x.MaxBytes
+	}
+	return ""
+}
+
+func (x *Cache) GetRedis() *Redis {
+	if x != nil {
+		return x.Redis
+	}
+	return nil
+}
+
 var File_portico_config_v1_config_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a\x1fportico/config/v1/traffic.proto\"\xf9\a\n" +
+	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a\x1fportico/config/v1/traffic.proto\"\xa9\b\n" +
 	"\x06Config\x121\n" +
 	"\x06listen\x18\x01 \x01(\v2\x19.portico.config.v1.ListenR\x06listen\x12.\n" +
 	"\vdescriptors\x18\x02 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\vdescriptors\x12+\n" +
@@ -618,14 +881,15 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\vproto_paths\x18\x12 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\n" +
 	"protoPaths\x12#\n" +
 	"\rstrict_routes\x18\x13 \x01(\bR\fstrictRoutes\x127\n" +
-	"\bshutdown\x18\x14 \x01(\v2\x1b.portico.config.v1.ShutdownR\bshutdown\"\xb8\x01\n" +
+	"\bshutdown\x18\x14 \x01(\v2\x1b.portico.config.v1.ShutdownR\bshutdown\x12.\n" +
+	"\x05cache\x18\x18 \x01(\v2\x18.portico.config.v1.CacheR\x05cache\"\xb8\x01\n" +
 	"\x04Rest\x12O\n" +
 	"\x0fforward_headers\x18\x01 \x03(\tB&\xbaH#\x92\x01 \"\x1er\x1c2\x1a^[A-Za-z0-9][A-Za-z0-9-]*$R\x0eforwardHeaders\x12_\n" +
 	"!http_body_content_security_policy\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^[\\x20-\\x7e]*$R\x1dhttpBodyContentSecurityPolicy\"F\n" +
 	"\x06Listen\x12\x12\n" +
 	"\x04http\x18\x01 \x01(\tR\x04http\x12\x12\n" +
 	"\x04grpc\x18\x02 \x01(\tR\x04grpc\x12\x14\n" +
-	"\x05admin\x18\x03 \x01(\tR\x05admin\"\x85\x04\n" +
+	"\x05admin\x18\x03 \x01(\tR\x05admin\"\xc4\x04\n" +
 	"\x03Api\x12*\n" +
 	"\bservices\x18\x01 \x03(\tB\x0e\xbaH\v\x92\x01\b\b\x01\"\x04r\x02\x10\x01R\bservices\x12)\n" +
 	"\vintegration\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\vintegration\x12)\n" +
@@ -638,12 +902,29 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\arequest\x18\b \x01(\v2!.portico.config.v1.RequestMappingR\arequest\x12>\n" +
 	"\bresponse\x18\t \x01(\v2\".portico.config.v1.ResponseMappingR\bresponse\x12/\n" +
 	"\x13forward_credentials\x18\n" +
-	" \x01(\bR\x12forwardCredentials\"\x92\x01\n" +
+	" \x01(\bR\x12forwardCredentials\x12=\n" +
+	"\atimeout\x18\v \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\atimeout\"\xba\x02\n" +
 	"\fMethodPolicy\x12#\n" +
 	"\bselector\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\bselector\x12.\n" +
 	"\x04auth\x18\x02 \x01(\v2\x1a.portico.config.v1.ApiAuthR\x04auth\x12-\n" +
 	"\vrate_limits\x18\x03 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\n" +
-	"rateLimitsB>Z<github.com/portico-gw/portico/gen/portico/config/v1;configv1b\x06proto3"
+	"rateLimits\x12=\n" +
+	"\atimeout\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\atimeout\x124\n" +
+	"\x05cache\x18\x05 \x01(\v2\x1e.portico.config.v1.MethodCacheR\x05cache\x121\n" +
+	"\x06mirror\x18\x06 \x01(\v2\x19.portico.config.v1.MirrorR\x06mirror\"\xcc\x01\n" +
+	"\vMethodCache\x128\n" +
+	"\x03ttl\x18\x01 \x01(\v2\x19.google.protobuf.DurationB\v\xbaH\b\xc8\x01\x01\xaa\x01\x02*\x00R\x03ttl\x12\x10\n" +
+	"\x03key\x18\x02 \x03(\tR\x03key\x12Y\n" +
+	"\x16stale_while_revalidate\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\x14staleWhileRevalidate\x12\x16\n" +
+	"\x06shared\x18\x04 \x01(\bR\x06shared\"|\n" +
+	"\x06Mirror\x12)\n" +
+	"\vintegration\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\vintegration\x12#\n" +
+	"\apercent\x18\x02 \x01(\rB\t\xbaH\x06*\x04\x18d(\x01R\apercent\x12\"\n" +
+	"\rmax_in_flight\x18\x03 \x01(\rR\vmaxInFlight\"\x81\x01\n" +
+	"\x05Cache\x12+\n" +
+	"\x05store\x18\x01 \x01(\tB\x15\xbaH\x12r\x10R\x00R\x05localR\x05redisR\x05store\x12\x1b\n" +
+	"\tmax_bytes\x18\x02 \x01(\tR\bmaxBytes\x12.\n" +
+	"\x05redis\x18\x03 \x01(\v2\x18.portico.config.v1.RedisR\x05redisB>Z<github.com/portico-gw/portico/gen/portico/config/v1;configv1b\x06proto3"
 
 var (
 	file_portico_config_v1_config_proto_rawDescOnce sync.Once
@@ -657,59 +938,72 @@ func file_portico_config_v1_config_proto_rawDescGZIP() []byte {
 	return file_portico_config_v1_config_proto_rawDescData
 }
 
-var file_portico_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_portico_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_portico_config_v1_config_proto_goTypes = []any{
-	(*Config)(nil),          // 0: portico.config.v1.Config
-	(*Rest)(nil),            // 1: portico.config.v1.Rest
-	(*Listen)(nil),          // 2: portico.config.v1.Listen
-	(*Api)(nil),             // 3: portico.config.v1.Api
-	(*MethodPolicy)(nil),    // 4: portico.config.v1.MethodPolicy
-	(*Integration)(nil),     // 5: portico.config.v1.Integration
-	(*Tls)(nil),             // 6: portico.config.v1.Tls
-	(*Auth)(nil),            // 7: portico.config.v1.Auth
-	(*Limits)(nil),          // 8: portico.config.v1.Limits
-	(*Network)(nil),         // 9: portico.config.v1.Network
-	(*Cors)(nil),            // 10: portico.config.v1.Cors
-	(*RateLimits)(nil),      // 11: portico.config.v1.RateLimits
-	(*UsagePlan)(nil),       // 12: portico.config.v1.UsagePlan
-	(*Telemetry)(nil),       // 13: portico.config.v1.Telemetry
-	(*Docs)(nil),            // 14: portico.config.v1.Docs
-	(*Admin)(nil),           // 15: portico.config.v1.Admin
-	(*Route)(nil),           // 16: portico.config.v1.Route
-	(*Shutdown)(nil),        // 17: portico.config.v1.Shutdown
-	(*ApiAuth)(nil),         // 18: portico.config.v1.ApiAuth
-	(*IpRules)(nil),         // 19: portico.config.v1.IpRules
-	(*RequestMapping)(nil),  // 20: portico.config.v1.RequestMapping
-	(*ResponseMapping)(nil), // 21: portico.config.v1.ResponseMapping
+	(*Config)(nil),              // 0: portico.config.v1.Config
+	(*Rest)(nil),                // 1: portico.config.v1.Rest
+	(*Listen)(nil),              // 2: portico.config.v1.Listen
+	(*Api)(nil),                 // 3: portico.config.v1.Api
+	(*MethodPolicy)(nil),        // 4: portico.config.v1.MethodPolicy
+	(*MethodCache)(nil),         // 5: portico.config.v1.MethodCache
+	(*Mirror)(nil),              // 6: portico.config.v1.Mirror
+	(*Cache)(nil),               // 7: portico.config.v1.Cache
+	(*Integration)(nil),         // 8: portico.config.v1.Integration
+	(*Tls)(nil),                 // 9: portico.config.v1.Tls
+	(*Auth)(nil),                // 10: portico.config.v1.Auth
+	(*Limits)(nil),              // 11: portico.config.v1.Limits
+	(*Network)(nil),             // 12: portico.config.v1.Network
+	(*Cors)(nil),                // 13: portico.config.v1.Cors
+	(*RateLimits)(nil),          // 14: portico.config.v1.RateLimits
+	(*UsagePlan)(nil),           // 15: portico.config.v1.UsagePlan
+	(*Telemetry)(nil),           // 16: portico.config.v1.Telemetry
+	(*Docs)(nil),                // 17: portico.config.v1.Docs
+	(*Admin)(nil),               // 18: portico.config.v1.Admin
+	(*Route)(nil),               // 19: portico.config.v1.Route
+	(*Shutdown)(nil),            // 20: portico.config.v1.Shutdown
+	(*ApiAuth)(nil),             // 21: portico.config.v1.ApiAuth
+	(*IpRules)(nil),             // 22: portico.config.v1.IpRules
+	(*RequestMapping)(nil),      // 23: portico.config.v1.RequestMapping
+	(*ResponseMapping)(nil),     // 24: portico.config.v1.ResponseMapping
+	(*durationpb.Duration)(nil), // 25: google.protobuf.Duration
+	(*Redis)(nil),               // 26: portico.config.v1.Redis
 }
 var file_portico_config_v1_config_proto_depIdxs = []int32{
 	2,  // 0: portico.config.v1.Config.listen:type_name -> portico.config.v1.Listen
-	5,  // 1: portico.config.v1.Config.integrations:type_name -> portico.config.v1.Integration
+	8,  // 1: portico.config.v1.Config.integrations:type_name -> portico.config.v1.Integration
 	3,  // 2: portico.config.v1.Config.apis:type_name -> portico.config.v1.Api
 	1,  // 3: portico.config.v1.Config.rest:type_name -> portico.config.v1.Rest
-	6,  // 4: portico.config.v1.Config.tls:type_name -> portico.config.v1.Tls
-	7,  // 5: portico.config.v1.Config.auth:type_name -> portico.config.v1.Auth
-	8,  // 6: portico.config.v1.Config.limits:type_name -> portico.config.v1.Limits
-	9,  // 7: portico.config.v1.Config.network:type_name -> portico.config.v1.Network
-	10, // 8: portico.config.v1.Config.cors:type_name -> portico.config.v1.Cors
-	11, // 9: portico.config.v1.Config.rate_limits:type_name -> portico.config.v1.RateLimits
-	12, // 10: portico.config.v1.Config.usage_plans:type_name -> portico.config.v1.UsagePlan
-	13, // 11: portico.config.v1.Config.telemetry:type_name -> portico.config.v1.Telemetry
-	14, // 12: portico.config.v1.Config.docs:type_name -> portico.config.v1.Docs
-	15, // 13: portico.config.v1.Config.admin:type_name -> portico.config.v1.Admin
-	16, // 14: portico.config.v1.Config.routes:type_name -> portico.config.v1.Route
-	17, // 15: portico.config.v1.Config.shutdown:type_name -> portico.config.v1.Shutdown
-	18, // 16: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
-	4,  // 17: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
-	19, // 18: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
-	20, // 19: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
-	21, // 20: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
-	18, // 21: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	9,  // 4: portico.config.v1.Config.tls:type_name -> portico.config.v1.Tls
+	10, // 5: portico.config.v1.Config.auth:type_name -> portico.config.v1.Auth
+	11, // 6: portico.config.v1.Config.limits:type_name -> portico.config.v1.Limits
+	12, // 7: portico.config.v1.Config.network:type_name -> portico.config.v1.Network
+	13, // 8: portico.config.v1.Config.cors:type_name -> portico.config.v1.Cors
+	14, // 9: portico.config.v1.Config.rate_limits:type_name -> portico.config.v1.RateLimits
+	15, // 10: portico.config.v1.Config.usage_plans:type_name -> portico.config.v1.UsagePlan
+	16, // 11: portico.config.v1.Config.telemetry:type_name -> portico.config.v1.Telemetry
+	17, // 12: portico.config.v1.Config.docs:type_name -> portico.config.v1.Docs
+	18, // 13: portico.config.v1.Config.admin:type_name -> portico.config.v1.Admin
+	19, // 14: portico.config.v1.Config.routes:type_name -> portico.config.v1.Route
+	20, // 15: portico.config.v1.Config.shutdown:type_name -> portico.config.v1.Shutdown
+	7,  // 16: portico.config.v1.Config.cache:type_name -> portico.config.v1.Cache
+	21, // 17: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
+	4,  // 18: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
+	22, // 19: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
+	23, // 20: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
+	24, // 21: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
+	25, // 22: portico.config.v1.Api.timeout:type_name -> google.protobuf.Duration
+	21, // 23: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
+	25, // 24: portico.config.v1.MethodPolicy.timeout:type_name -> google.protobuf.Duration
+	5,  // 25: portico.config.v1.MethodPolicy.cache:type_name -> portico.config.v1.MethodCache
+	6,  // 26: portico.config.v1.MethodPolicy.mirror:type_name -> portico.config.v1.Mirror
+	25, // 27: portico.config.v1.MethodCache.ttl:type_name -> google.protobuf.Duration
+	25, // 28: portico.config.v1.MethodCache.stale_while_revalidate:type_name -> google.protobuf.Duration
+	26, // 29: portico.config.v1.Cache.redis:type_name -> portico.config.v1.Redis
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_portico_config_v1_config_proto_init() }
@@ -727,7 +1021,7 @@ func file_portico_config_v1_config_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_config_v1_config_proto_rawDesc), len(file_portico_config_v1_config_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

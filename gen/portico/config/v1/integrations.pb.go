@@ -164,8 +164,20 @@ type GrpcIntegration struct {
 	// Let a call pick one of targets with the x-portico-target header
 	// (off by default; only for callers the auth policy lets through).
 	AllowTargetHeader bool `protobuf:"varint,11,opt,name=allow_target_header,json=allowTargetHeader,proto3" json:"allow_target_header,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Calls to this integration at once (unary calls and open streams);
+	// more wait up to max_queue_wait, then fail with UNAVAILABLE (HTTP 503)
+	// and Retry-After. Unset or 0: no limit but the door's.
+	MaxInFlight uint32 `protobuf:"varint,12,opt,name=max_in_flight,json=maxInFlight,proto3" json:"max_in_flight,omitempty"`
+	// How long a call waits for room under max_in_flight. Default 0: a call
+	// that finds no room fails at once.
+	MaxQueueWait *durationpb.Duration `protobuf:"bytes,13,opt,name=max_queue_wait,json=maxQueueWait,proto3" json:"max_queue_wait,omitempty"`
+	// Stop calling a backend that fails: per target.
+	CircuitBreaker *CircuitBreaker `protobuf:"bytes,14,opt,name=circuit_breaker,json=circuitBreaker,proto3" json:"circuit_breaker,omitempty"`
+	// The limit follows the measured latency (a gradient limiter):
+	// max_in_flight, which it needs, caps it.
+	AdaptiveConcurrency bool `protobuf:"varint,15,opt,name=adaptive_concurrency,json=adaptiveConcurrency,proto3" json:"adaptive_concurrency,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *GrpcIntegration) Reset() {
@@ -275,6 +287,123 @@ func (x *GrpcIntegration) GetAllowTargetHeader() bool {
 	return false
 }
 
+func (x *GrpcIntegration) GetMaxInFlight() uint32 {
+	if x != nil {
+		return x.MaxInFlight
+	}
+	return 0
+}
+
+func (x *GrpcIntegration) GetMaxQueueWait() *durationpb.Duration {
+	if x != nil {
+		return x.MaxQueueWait
+	}
+	return nil
+}
+
+func (x *GrpcIntegration) GetCircuitBreaker() *CircuitBreaker {
+	if x != nil {
+		return x.CircuitBreaker
+	}
+	return nil
+}
+
+func (x *GrpcIntegration) GetAdaptiveConcurrency() bool {
+	if x != nil {
+		return x.AdaptiveConcurrency
+	}
+	return false
+}
+
+// CircuitBreaker opens when calls fail: over at least minimum_calls calls
+// in the last window, a share of failures of failure_ratio or more opens
+// it; while open, calls fail at once with UNAVAILABLE (HTTP 503) and
+// Retry-After, and none reaches the backend; after open_for it half-opens
+// and lets half_open_calls probe calls through: all succeed, it closes;
+// one fails, it opens again. Failures are UNAVAILABLE, DEADLINE_EXCEEDED,
+// INTERNAL, UNKNOWN and DATA_LOSS (an http backend's 5xx, or no answer);
+// a call the client cancelled does not count.
+type CircuitBreaker struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Share of failed calls that opens the breaker, above 0, at most 1.
+	FailureRatio float64 `protobuf:"fixed64,1,opt,name=failure_ratio,json=failureRatio,proto3" json:"failure_ratio,omitempty"`
+	// Calls the window needs before it can open. Default 20.
+	MinimumCalls uint32 `protobuf:"varint,2,opt,name=minimum_calls,json=minimumCalls,proto3" json:"minimum_calls,omitempty"`
+	// The rolling window calls are counted in. Default 10s.
+	Window *durationpb.Duration `protobuf:"bytes,3,opt,name=window,proto3" json:"window,omitempty"`
+	// How long it stays open before half-opening. Default 5s.
+	OpenFor *durationpb.Duration `protobuf:"bytes,4,opt,name=open_for,json=openFor,proto3" json:"open_for,omitempty"`
+	// Probe calls let through when half-open. Default 3.
+	HalfOpenCalls uint32 `protobuf:"varint,5,opt,name=half_open_calls,json=halfOpenCalls,proto3" json:"half_open_calls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CircuitBreaker) Reset() {
+	*x = CircuitBreaker{}
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CircuitBreaker) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CircuitBreaker) ProtoMessage() {}
+
+func (x *CircuitBreaker) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CircuitBreaker.ProtoReflect.Descriptor instead.
+func (*CircuitBreaker) Descriptor() ([]byte, []int) {
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CircuitBreaker) GetFailureRatio() float64 {
+	if x != nil {
+		return x.FailureRatio
+	}
+	return 0
+}
+
+func (x *CircuitBreaker) GetMinimumCalls() uint32 {
+	if x != nil {
+		return x.MinimumCalls
+	}
+	return 0
+}
+
+func (x *CircuitBreaker) GetWindow() *durationpb.Duration {
+	if x != nil {
+		return x.Window
+	}
+	return nil
+}
+
+func (x *CircuitBreaker) GetOpenFor() *durationpb.Duration {
+	if x != nil {
+		return x.OpenFor
+	}
+	return nil
+}
+
+func (x *CircuitBreaker) GetHalfOpenCalls() uint32 {
+	if x != nil {
+		return x.HalfOpenCalls
+	}
+	return 0
+}
+
 // ClientTls is TLS from Portico to a backend.
 type ClientTls struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -292,7 +421,7 @@ type ClientTls struct {
 
 func (x *ClientTls) Reset() {
 	*x = ClientTls{}
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[2]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -304,7 +433,7 @@ func (x *ClientTls) String() string {
 func (*ClientTls) ProtoMessage() {}
 
 func (x *ClientTls) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[2]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -317,7 +446,7 @@ func (x *ClientTls) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientTls.ProtoReflect.Descriptor instead.
 func (*ClientTls) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{2}
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ClientTls) GetCaFile() string {
@@ -367,7 +496,7 @@ type Retry struct {
 
 func (x *Retry) Reset() {
 	*x = Retry{}
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[3]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -379,7 +508,7 @@ func (x *Retry) String() string {
 func (*Retry) ProtoMessage() {}
 
 func (x *Retry) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[3]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -392,7 +521,7 @@ func (x *Retry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Retry.ProtoReflect.Descriptor instead.
 func (*Retry) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{3}
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Retry) GetMaxAttempts() uint32 {
@@ -445,7 +574,7 @@ type Hedging struct {
 
 func (x *Hedging) Reset() {
 	*x = Hedging{}
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[4]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -457,7 +586,7 @@ func (x *Hedging) String() string {
 func (*Hedging) ProtoMessage() {}
 
 func (x *Hedging) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[4]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -470,7 +599,7 @@ func (x *Hedging) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hedging.ProtoReflect.Descriptor instead.
 func (*Hedging) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{4}
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Hedging) GetMaxAttempts() uint32 {
@@ -506,13 +635,17 @@ type OutlierDetection struct {
 	MinimumRequests uint32 `protobuf:"varint,3,opt,name=minimum_requests,json=minimumRequests,proto3" json:"minimum_requests,omitempty"`
 	// How long an ejection lasts (it grows with repeated ejections). Default 30s.
 	BaseEjectionTime *durationpb.Duration `protobuf:"bytes,4,opt,name=base_ejection_time,json=baseEjectionTime,proto3" json:"base_ejection_time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// http integrations: consecutive failures (a 5xx, or no answer) that
+	// eject an endpoint. Default 5. (grpc integrations judge by
+	// failure_percentage: grpc-go's outlier detection.)
+	ConsecutiveFailures uint32 `protobuf:"varint,5,opt,name=consecutive_failures,json=consecutiveFailures,proto3" json:"consecutive_failures,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *OutlierDetection) Reset() {
 	*x = OutlierDetection{}
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[5]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -524,7 +657,7 @@ func (x *OutlierDetection) String() string {
 func (*OutlierDetection) ProtoMessage() {}
 
 func (x *OutlierDetection) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[5]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -537,7 +670,7 @@ func (x *OutlierDetection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutlierDetection.ProtoReflect.Descriptor instead.
 func (*OutlierDetection) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{5}
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *OutlierDetection) GetInterval() *durationpb.Duration {
@@ -568,6 +701,13 @@ func (x *OutlierDetection) GetBaseEjectionTime() *durationpb.Duration {
 	return nil
 }
 
+func (x *OutlierDetection) GetConsecutiveFailures() uint32 {
+	if x != nil {
+		return x.ConsecutiveFailures
+	}
+	return 0
+}
+
 // WeightedTarget is one side of a weighted split.
 type WeightedTarget struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -579,7 +719,7 @@ type WeightedTarget struct {
 
 func (x *WeightedTarget) Reset() {
 	*x = WeightedTarget{}
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[6]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +731,7 @@ func (x *WeightedTarget) String() string {
 func (*WeightedTarget) ProtoMessage() {}
 
 func (x *WeightedTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[6]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +744,7 @@ func (x *WeightedTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WeightedTarget.ProtoReflect.Descriptor instead.
 func (*WeightedTarget) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{6}
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WeightedTarget) GetTarget() string {
@@ -626,19 +766,40 @@ func (x *WeightedTarget) GetWeight() uint32 {
 // proxied to it.
 type HttpIntegration struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Base URL, e.g. https://legacy.example.com/api.
+	// Base URL, e.g. https://legacy.example.com/api. Either url or urls.
 	Url string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
 	// Default deadline for calls. Unset: 30s. 0s: none.
 	Timeout *durationpb.Duration `protobuf:"bytes,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	// TLS settings for https URLs.
-	Tls           *ClientTls `protobuf:"bytes,3,opt,name=tls,proto3" json:"tls,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Tls *ClientTls `protobuf:"bytes,3,opt,name=tls,proto3" json:"tls,omitempty"`
+	// Several base URLs of one backend (replicas: the same scheme and path,
+	// other hosts); calls are spread over them. Instead of url.
+	Urls []string `protobuf:"bytes,4,rep,name=urls,proto3" json:"urls,omitempty"`
+	// How calls are spread over urls: round_robin (the default).
+	LoadBalancing string `protobuf:"bytes,5,opt,name=load_balancing,json=loadBalancing,proto3" json:"load_balancing,omitempty"`
+	// Ask each URL's host for path every interval; one that does not answer
+	// 2xx gets no calls until it does.
+	HealthCheck *HttpHealthCheck `protobuf:"bytes,6,opt,name=health_check,json=healthCheck,proto3" json:"health_check,omitempty"`
+	// Retry failed attempts on another URL, for idempotent methods only.
+	Retry *HttpRetry `protobuf:"bytes,7,opt,name=retry,proto3" json:"retry,omitempty"`
+	// Eject a URL after consecutive failures (consecutive_failures,
+	// base_ejection_time; at most half of the URLs at once).
+	OutlierDetection *OutlierDetection `protobuf:"bytes,8,opt,name=outlier_detection,json=outlierDetection,proto3" json:"outlier_detection,omitempty"`
+	// As grpc.max_in_flight.
+	MaxInFlight uint32 `protobuf:"varint,9,opt,name=max_in_flight,json=maxInFlight,proto3" json:"max_in_flight,omitempty"`
+	// As grpc.max_queue_wait.
+	MaxQueueWait *durationpb.Duration `protobuf:"bytes,10,opt,name=max_queue_wait,json=maxQueueWait,proto3" json:"max_queue_wait,omitempty"`
+	// As grpc.circuit_breaker: per URL.
+	CircuitBreaker *CircuitBreaker `protobuf:"bytes,11,opt,name=circuit_breaker,json=circuitBreaker,proto3" json:"circuit_breaker,omitempty"`
+	// As grpc.adaptive_concurrency.
+	AdaptiveConcurrency bool `protobuf:"varint,12,opt,name=adaptive_concurrency,json=adaptiveConcurrency,proto3" json:"adaptive_concurrency,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *HttpIntegration) Reset() {
 	*x = HttpIntegration{}
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[7]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -650,7 +811,7 @@ func (x *HttpIntegration) String() string {
 func (*HttpIntegration) ProtoMessage() {}
 
 func (x *HttpIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[7]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -663,7 +824,7 @@ func (x *HttpIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HttpIntegration.ProtoReflect.Descriptor instead.
 func (*HttpIntegration) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{7}
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *HttpIntegration) GetUrl() string {
@@ -687,6 +848,193 @@ func (x *HttpIntegration) GetTls() *ClientTls {
 	return nil
 }
 
+func (x *HttpIntegration) GetUrls() []string {
+	if x != nil {
+		return x.Urls
+	}
+	return nil
+}
+
+func (x *HttpIntegration) GetLoadBalancing() string {
+	if x != nil {
+		return x.LoadBalancing
+	}
+	return ""
+}
+
+func (x *HttpIntegration) GetHealthCheck() *HttpHealthCheck {
+	if x != nil {
+		return x.HealthCheck
+	}
+	return nil
+}
+
+func (x *HttpIntegration) GetRetry() *HttpRetry {
+	if x != nil {
+		return x.Retry
+	}
+	return nil
+}
+
+func (x *HttpIntegration) GetOutlierDetection() *OutlierDetection {
+	if x != nil {
+		return x.OutlierDetection
+	}
+	return nil
+}
+
+func (x *HttpIntegration) GetMaxInFlight() uint32 {
+	if x != nil {
+		return x.MaxInFlight
+	}
+	return 0
+}
+
+func (x *HttpIntegration) GetMaxQueueWait() *durationpb.Duration {
+	if x != nil {
+		return x.MaxQueueWait
+	}
+	return nil
+}
+
+func (x *HttpIntegration) GetCircuitBreaker() *CircuitBreaker {
+	if x != nil {
+		return x.CircuitBreaker
+	}
+	return nil
+}
+
+func (x *HttpIntegration) GetAdaptiveConcurrency() bool {
+	if x != nil {
+		return x.AdaptiveConcurrency
+	}
+	return false
+}
+
+// HttpHealthCheck is an active health check of an http integration's URLs.
+type HttpHealthCheck struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Path asked with GET, on each URL's scheme and host, e.g. /healthz.
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// How often. Default 5s.
+	Interval *durationpb.Duration `protobuf:"bytes,2,opt,name=interval,proto3" json:"interval,omitempty"`
+	// Time one check may take. Default 1s (at most interval).
+	Timeout       *durationpb.Duration `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HttpHealthCheck) Reset() {
+	*x = HttpHealthCheck{}
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HttpHealthCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HttpHealthCheck) ProtoMessage() {}
+
+func (x *HttpHealthCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HttpHealthCheck.ProtoReflect.Descriptor instead.
+func (*HttpHealthCheck) Descriptor() ([]byte, []int) {
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *HttpHealthCheck) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *HttpHealthCheck) GetInterval() *durationpb.Duration {
+	if x != nil {
+		return x.Interval
+	}
+	return nil
+}
+
+func (x *HttpHealthCheck) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
+// HttpRetry retries the attempts of idempotent methods (GET, HEAD, PUT,
+// DELETE, OPTIONS, or a proto method marked NO_SIDE_EFFECTS or IDEMPOTENT
+// or bound to GET), on the next URL, within a budget: as gRPC's retry
+// throttling, a share of failing calls turns retries off until calls
+// succeed again.
+type HttpRetry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Attempts in all, including the first (2 to 5).
+	MaxAttempts uint32 `protobuf:"varint,1,opt,name=max_attempts,json=maxAttempts,proto3" json:"max_attempts,omitempty"`
+	// What is retried: 5xx statuses (502, 503, 504, ...) and
+	// connect_failure (the connection could not be made: nothing was sent).
+	On            []string `protobuf:"bytes,2,rep,name=on,proto3" json:"on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HttpRetry) Reset() {
+	*x = HttpRetry{}
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HttpRetry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HttpRetry) ProtoMessage() {}
+
+func (x *HttpRetry) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HttpRetry.ProtoReflect.Descriptor instead.
+func (*HttpRetry) Descriptor() ([]byte, []int) {
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *HttpRetry) GetMaxAttempts() uint32 {
+	if x != nil {
+		return x.MaxAttempts
+	}
+	return 0
+}
+
+func (x *HttpRetry) GetOn() []string {
+	if x != nil {
+		return x.On
+	}
+	return nil
+}
+
 // MockIntegration answers from the config.
 type MockIntegration struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -697,7 +1045,7 @@ type MockIntegration struct {
 
 func (x *MockIntegration) Reset() {
 	*x = MockIntegration{}
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[8]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +1057,7 @@ func (x *MockIntegration) String() string {
 func (*MockIntegration) ProtoMessage() {}
 
 func (x *MockIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[8]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +1070,7 @@ func (x *MockIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MockIntegration.ProtoReflect.Descriptor instead.
 func (*MockIntegration) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{8}
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MockIntegration) GetResponses() []*MockResponse {
@@ -750,7 +1098,7 @@ type MockResponse struct {
 
 func (x *MockResponse) Reset() {
 	*x = MockResponse{}
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[9]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -762,7 +1110,7 @@ func (x *MockResponse) String() string {
 func (*MockResponse) ProtoMessage() {}
 
 func (x *MockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[9]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -775,7 +1123,7 @@ func (x *MockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MockResponse.ProtoReflect.Descriptor instead.
 func (*MockResponse) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{9}
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MockResponse) GetSelector() string {
@@ -821,7 +1169,7 @@ type RequestMapping struct {
 
 func (x *RequestMapping) Reset() {
 	*x = RequestMapping{}
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[10]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -833,7 +1181,7 @@ func (x *RequestMapping) String() string {
 func (*RequestMapping) ProtoMessage() {}
 
 func (x *RequestMapping) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[10]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -846,7 +1194,7 @@ func (x *RequestMapping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestMapping.ProtoReflect.Descriptor instead.
 func (*RequestMapping) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{10}
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RequestMapping) GetForwardHeaders() []string {
@@ -882,7 +1230,7 @@ type ResponseMapping struct {
 
 func (x *ResponseMapping) Reset() {
 	*x = ResponseMapping{}
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[11]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -894,7 +1242,7 @@ func (x *ResponseMapping) String() string {
 func (*ResponseMapping) ProtoMessage() {}
 
 func (x *ResponseMapping) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[11]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -907,7 +1255,7 @@ func (x *ResponseMapping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseMapping.ProtoReflect.Descriptor instead.
 func (*ResponseMapping) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{11}
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ResponseMapping) GetForwardMetadata() []string {
@@ -966,7 +1314,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[12]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -978,7 +1326,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_integrations_proto_msgTypes[12]
+	mi := &file_portico_config_v1_integrations_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -991,7 +1339,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{12}
+	return file_portico_config_v1_integrations_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Route) GetPrefix() string {
@@ -1053,7 +1401,7 @@ const file_portico_config_v1_integrations_proto_rawDesc = "" +
 	"\x04grpc\x18\x02 \x01(\v2\".portico.config.v1.GrpcIntegrationH\x00R\x04grpc\x128\n" +
 	"\x04http\x18\x03 \x01(\v2\".portico.config.v1.HttpIntegrationH\x00R\x04http\x128\n" +
 	"\x04mock\x18\x04 \x01(\v2\".portico.config.v1.MockIntegrationH\x00R\x04mockB\r\n" +
-	"\x04kind\x12\x05\xbaH\x02\b\x01\"\xc5\x04\n" +
+	"\x04kind\x12\x05\xbaH\x02\b\x01\"\xb3\x06\n" +
 	"\x0fGrpcIntegration\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12=\n" +
 	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\atimeout\x12.\n" +
@@ -1067,7 +1415,17 @@ const file_portico_config_v1_integrations_proto_rawDesc = "" +
 	"\ahedging\x18\t \x01(\v2\x1a.portico.config.v1.HedgingR\ahedging\x12P\n" +
 	"\x11outlier_detection\x18\n" +
 	" \x01(\v2#.portico.config.v1.OutlierDetectionR\x10outlierDetection\x12.\n" +
-	"\x13allow_target_header\x18\v \x01(\bR\x11allowTargetHeader\"}\n" +
+	"\x13allow_target_header\x18\v \x01(\bR\x11allowTargetHeader\x12\"\n" +
+	"\rmax_in_flight\x18\f \x01(\rR\vmaxInFlight\x12I\n" +
+	"\x0emax_queue_wait\x18\r \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\fmaxQueueWait\x12J\n" +
+	"\x0fcircuit_breaker\x18\x0e \x01(\v2!.portico.config.v1.CircuitBreakerR\x0ecircuitBreaker\x121\n" +
+	"\x14adaptive_concurrency\x18\x0f \x01(\bR\x13adaptiveConcurrency\"\x98\x02\n" +
+	"\x0eCircuitBreaker\x12<\n" +
+	"\rfailure_ratio\x18\x01 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?!\x00\x00\x00\x00\x00\x00\x00\x00R\ffailureRatio\x12#\n" +
+	"\rminimum_calls\x18\x02 \x01(\rR\fminimumCalls\x12;\n" +
+	"\x06window\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\x06window\x12>\n" +
+	"\bopen_for\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\aopenFor\x12&\n" +
+	"\x0fhalf_open_calls\x18\x05 \x01(\rR\rhalfOpenCalls\"}\n" +
 	"\tClientTls\x12\x17\n" +
 	"\aca_file\x18\x01 \x01(\tR\x06caFile\x12\x1b\n" +
 	"\tcert_file\x18\x02 \x01(\tR\bcertFile\x12\x19\n" +
@@ -1085,19 +1443,37 @@ const file_portico_config_v1_integrations_proto_rawDesc = "" +
 	"\aHedging\x12,\n" +
 	"\fmax_attempts\x18\x01 \x01(\rB\t\xbaH\x06*\x04\x18\x05(\x02R\vmaxAttempts\x129\n" +
 	"\x05delay\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\x05delay\x12&\n" +
-	"\x0fnon_fatal_codes\x18\x03 \x03(\tR\rnonFatalCodes\"\x89\x02\n" +
+	"\x0fnon_fatal_codes\x18\x03 \x03(\tR\rnonFatalCodes\"\xbc\x02\n" +
 	"\x10OutlierDetection\x12?\n" +
 	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\binterval\x126\n" +
 	"\x12failure_percentage\x18\x02 \x01(\rB\a\xbaH\x04*\x02\x18dR\x11failurePercentage\x12)\n" +
 	"\x10minimum_requests\x18\x03 \x01(\rR\x0fminimumRequests\x12Q\n" +
-	"\x12base_ejection_time\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\x10baseEjectionTime\"R\n" +
+	"\x12base_ejection_time\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\x10baseEjectionTime\x121\n" +
+	"\x14consecutive_failures\x18\x05 \x01(\rR\x13consecutiveFailures\"R\n" +
 	"\x0eWeightedTarget\x12\x1f\n" +
 	"\x06target\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x06target\x12\x1f\n" +
-	"\x06weight\x18\x02 \x01(\rB\a\xbaH\x04*\x02 \x00R\x06weight\"\x9b\x01\n" +
-	"\x0fHttpIntegration\x12\x19\n" +
-	"\x03url\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x03url\x12=\n" +
+	"\x06weight\x18\x02 \x01(\rB\a\xbaH\x04*\x02 \x00R\x06weight\"\xac\x05\n" +
+	"\x0fHttpIntegration\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12=\n" +
 	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\atimeout\x12.\n" +
-	"\x03tls\x18\x03 \x01(\v2\x1c.portico.config.v1.ClientTlsR\x03tls\"P\n" +
+	"\x03tls\x18\x03 \x01(\v2\x1c.portico.config.v1.ClientTlsR\x03tls\x12 \n" +
+	"\x04urls\x18\x04 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\x04urls\x12;\n" +
+	"\x0eload_balancing\x18\x05 \x01(\tB\x14\xbaH\x11r\x0fR\x00R\vround_robinR\rloadBalancing\x12E\n" +
+	"\fhealth_check\x18\x06 \x01(\v2\".portico.config.v1.HttpHealthCheckR\vhealthCheck\x122\n" +
+	"\x05retry\x18\a \x01(\v2\x1c.portico.config.v1.HttpRetryR\x05retry\x12P\n" +
+	"\x11outlier_detection\x18\b \x01(\v2#.portico.config.v1.OutlierDetectionR\x10outlierDetection\x12\"\n" +
+	"\rmax_in_flight\x18\t \x01(\rR\vmaxInFlight\x12I\n" +
+	"\x0emax_queue_wait\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\fmaxQueueWait\x12J\n" +
+	"\x0fcircuit_breaker\x18\v \x01(\v2!.portico.config.v1.CircuitBreakerR\x0ecircuitBreaker\x121\n" +
+	"\x14adaptive_concurrency\x18\f \x01(\bR\x13adaptiveConcurrency\"\xb0\x01\n" +
+	"\x0fHttpHealthCheck\x12\x1d\n" +
+	"\x04path\x18\x01 \x01(\tB\t\xbaH\x06r\x042\x02^/R\x04path\x12?\n" +
+	"\binterval\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\binterval\x12=\n" +
+	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\atimeout\"S\n" +
+	"\tHttpRetry\x12,\n" +
+	"\fmax_attempts\x18\x01 \x01(\rB\t\xbaH\x06*\x04\x18\x05(\x02R\vmaxAttempts\x12\x18\n" +
+	"\x02on\x18\x02 \x03(\tB\b\xbaH\x05\x92\x01\x02\b\x01R\x02on\"P\n" +
 	"\x0fMockIntegration\x12=\n" +
 	"\tresponses\x18\x01 \x03(\v2\x1f.portico.config.v1.MockResponseR\tresponses\"u\n" +
 	"\fMockResponse\x12#\n" +
@@ -1141,54 +1517,68 @@ func file_portico_config_v1_integrations_proto_rawDescGZIP() []byte {
 	return file_portico_config_v1_integrations_proto_rawDescData
 }
 
-var file_portico_config_v1_integrations_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_portico_config_v1_integrations_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_portico_config_v1_integrations_proto_goTypes = []any{
 	(*Integration)(nil),         // 0: portico.config.v1.Integration
 	(*GrpcIntegration)(nil),     // 1: portico.config.v1.GrpcIntegration
-	(*ClientTls)(nil),           // 2: portico.config.v1.ClientTls
-	(*Retry)(nil),               // 3: portico.config.v1.Retry
-	(*Hedging)(nil),             // 4: portico.config.v1.Hedging
-	(*OutlierDetection)(nil),    // 5: portico.config.v1.OutlierDetection
-	(*WeightedTarget)(nil),      // 6: portico.config.v1.WeightedTarget
-	(*HttpIntegration)(nil),     // 7: portico.config.v1.HttpIntegration
-	(*MockIntegration)(nil),     // 8: portico.config.v1.MockIntegration
-	(*MockResponse)(nil),        // 9: portico.config.v1.MockResponse
-	(*RequestMapping)(nil),      // 10: portico.config.v1.RequestMapping
-	(*ResponseMapping)(nil),     // 11: portico.config.v1.ResponseMapping
-	(*Route)(nil),               // 12: portico.config.v1.Route
-	nil,                         // 13: portico.config.v1.RequestMapping.SetMetadataEntry
-	nil,                         // 14: portico.config.v1.ResponseMapping.StatusEntry
-	(*durationpb.Duration)(nil), // 15: google.protobuf.Duration
-	(*ApiAuth)(nil),             // 16: portico.config.v1.ApiAuth
-	(*IpRules)(nil),             // 17: portico.config.v1.IpRules
+	(*CircuitBreaker)(nil),      // 2: portico.config.v1.CircuitBreaker
+	(*ClientTls)(nil),           // 3: portico.config.v1.ClientTls
+	(*Retry)(nil),               // 4: portico.config.v1.Retry
+	(*Hedging)(nil),             // 5: portico.config.v1.Hedging
+	(*OutlierDetection)(nil),    // 6: portico.config.v1.OutlierDetection
+	(*WeightedTarget)(nil),      // 7: portico.config.v1.WeightedTarget
+	(*HttpIntegration)(nil),     // 8: portico.config.v1.HttpIntegration
+	(*HttpHealthCheck)(nil),     // 9: portico.config.v1.HttpHealthCheck
+	(*HttpRetry)(nil),           // 10: portico.config.v1.HttpRetry
+	(*MockIntegration)(nil),     // 11: portico.config.v1.MockIntegration
+	(*MockResponse)(nil),        // 12: portico.config.v1.MockResponse
+	(*RequestMapping)(nil),      // 13: portico.config.v1.RequestMapping
+	(*ResponseMapping)(nil),     // 14: portico.config.v1.ResponseMapping
+	(*Route)(nil),               // 15: portico.config.v1.Route
+	nil,                         // 16: portico.config.v1.RequestMapping.SetMetadataEntry
+	nil,                         // 17: portico.config.v1.ResponseMapping.StatusEntry
+	(*durationpb.Duration)(nil), // 18: google.protobuf.Duration
+	(*ApiAuth)(nil),             // 19: portico.config.v1.ApiAuth
+	(*IpRules)(nil),             // 20: portico.config.v1.IpRules
 }
 var file_portico_config_v1_integrations_proto_depIdxs = []int32{
 	1,  // 0: portico.config.v1.Integration.grpc:type_name -> portico.config.v1.GrpcIntegration
-	7,  // 1: portico.config.v1.Integration.http:type_name -> portico.config.v1.HttpIntegration
-	8,  // 2: portico.config.v1.Integration.mock:type_name -> portico.config.v1.MockIntegration
-	15, // 3: portico.config.v1.GrpcIntegration.timeout:type_name -> google.protobuf.Duration
-	2,  // 4: portico.config.v1.GrpcIntegration.tls:type_name -> portico.config.v1.ClientTls
-	3,  // 5: portico.config.v1.GrpcIntegration.retry:type_name -> portico.config.v1.Retry
-	6,  // 6: portico.config.v1.GrpcIntegration.targets:type_name -> portico.config.v1.WeightedTarget
-	4,  // 7: portico.config.v1.GrpcIntegration.hedging:type_name -> portico.config.v1.Hedging
-	5,  // 8: portico.config.v1.GrpcIntegration.outlier_detection:type_name -> portico.config.v1.OutlierDetection
-	15, // 9: portico.config.v1.Retry.initial_backoff:type_name -> google.protobuf.Duration
-	15, // 10: portico.config.v1.Retry.max_backoff:type_name -> google.protobuf.Duration
-	15, // 11: portico.config.v1.Hedging.delay:type_name -> google.protobuf.Duration
-	15, // 12: portico.config.v1.OutlierDetection.interval:type_name -> google.protobuf.Duration
-	15, // 13: portico.config.v1.OutlierDetection.base_ejection_time:type_name -> google.protobuf.Duration
-	15, // 14: portico.config.v1.HttpIntegration.timeout:type_name -> google.protobuf.Duration
-	2,  // 15: portico.config.v1.HttpIntegration.tls:type_name -> portico.config.v1.ClientTls
-	9,  // 16: portico.config.v1.MockIntegration.responses:type_name -> portico.config.v1.MockResponse
-	13, // 17: portico.config.v1.RequestMapping.set_metadata:type_name -> portico.config.v1.RequestMapping.SetMetadataEntry
-	14, // 18: portico.config.v1.ResponseMapping.status:type_name -> portico.config.v1.ResponseMapping.StatusEntry
-	16, // 19: portico.config.v1.Route.auth:type_name -> portico.config.v1.ApiAuth
-	17, // 20: portico.config.v1.Route.network:type_name -> portico.config.v1.IpRules
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	8,  // 1: portico.config.v1.Integration.http:type_name -> portico.config.v1.HttpIntegration
+	11, // 2: portico.config.v1.Integration.mock:type_name -> portico.config.v1.MockIntegration
+	18, // 3: portico.config.v1.GrpcIntegration.timeout:type_name -> google.protobuf.Duration
+	3,  // 4: portico.config.v1.GrpcIntegration.tls:type_name -> portico.config.v1.ClientTls
+	4,  // 5: portico.config.v1.GrpcIntegration.retry:type_name -> portico.config.v1.Retry
+	7,  // 6: portico.config.v1.GrpcIntegration.targets:type_name -> portico.config.v1.WeightedTarget
+	5,  // 7: portico.config.v1.GrpcIntegration.hedging:type_name -> portico.config.v1.Hedging
+	6,  // 8: portico.config.v1.GrpcIntegration.outlier_detection:type_name -> portico.config.v1.OutlierDetection
+	18, // 9: portico.config.v1.GrpcIntegration.max_queue_wait:type_name -> google.protobuf.Duration
+	2,  // 10: portico.config.v1.GrpcIntegration.circuit_breaker:type_name -> portico.config.v1.CircuitBreaker
+	18, // 11: portico.config.v1.CircuitBreaker.window:type_name -> google.protobuf.Duration
+	18, // 12: portico.config.v1.CircuitBreaker.open_for:type_name -> google.protobuf.Duration
+	18, // 13: portico.config.v1.Retry.initial_backoff:type_name -> google.protobuf.Duration
+	18, // 14: portico.config.v1.Retry.max_backoff:type_name -> google.protobuf.Duration
+	18, // 15: portico.config.v1.Hedging.delay:type_name -> google.protobuf.Duration
+	18, // 16: portico.config.v1.OutlierDetection.interval:type_name -> google.protobuf.Duration
+	18, // 17: portico.config.v1.OutlierDetection.base_ejection_time:type_name -> google.protobuf.Duration
+	18, // 18: portico.config.v1.HttpIntegration.timeout:type_name -> google.protobuf.Duration
+	3,  // 19: portico.config.v1.HttpIntegration.tls:type_name -> portico.config.v1.ClientTls
+	9,  // 20: portico.config.v1.HttpIntegration.health_check:type_name -> portico.config.v1.HttpHealthCheck
+	10, // 21: portico.config.v1.HttpIntegration.retry:type_name -> portico.config.v1.HttpRetry
+	6,  // 22: portico.config.v1.HttpIntegration.outlier_detection:type_name -> portico.config.v1.OutlierDetection
+	18, // 23: portico.config.v1.HttpIntegration.max_queue_wait:type_name -> google.protobuf.Duration
+	2,  // 24: portico.config.v1.HttpIntegration.circuit_breaker:type_name -> portico.config.v1.CircuitBreaker
+	18, // 25: portico.config.v1.HttpHealthCheck.interval:type_name -> google.protobuf.Duration
+	18, // 26: portico.config.v1.HttpHealthCheck.timeout:type_name -> google.protobuf.Duration
+	12, // 27: portico.config.v1.MockIntegration.responses:type_name -> portico.config.v1.MockResponse
+	16, // 28: portico.config.v1.RequestMapping.set_metadata:type_name -> portico.config.v1.RequestMapping.SetMetadataEntry
+	17, // 29: portico.config.v1.ResponseMapping.status:type_name -> portico.config.v1.ResponseMapping.StatusEntry
+	19, // 30: portico.config.v1.Route.auth:type_name -> portico.config.v1.ApiAuth
+	20, // 31: portico.config.v1.Route.network:type_name -> portico.config.v1.IpRules
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_portico_config_v1_integrations_proto_init() }
@@ -1209,7 +1599,7 @@ func file_portico_config_v1_integrations_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_config_v1_integrations_proto_rawDesc), len(file_portico_config_v1_integrations_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
