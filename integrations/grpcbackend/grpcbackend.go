@@ -84,8 +84,8 @@ type Integration struct {
 	// breaker (nil: none); releaseGuard lets go of its pool lease.
 	guard        *guard.Guard
 	releaseGuard func() error
-	hedge    *hedging
-	retry    *retryScope
+	hedge        *hedging
+	retry        *retryScope
 
 	mu        sync.Mutex
 	retryable map[string]bool // method paths retries apply to

@@ -18,7 +18,7 @@ import (
 type gradient struct {
 	max, min    float64
 	limit       float64
-	long        float64 // ns, slow moving average
+	long        float64 // ns: follows low window averages quickly, high ones slowly
 	sum         float64 // ns, this window's samples
 	n           int
 	maxInflight int // the most calls in flight seen in this window
@@ -28,7 +28,7 @@ const (
 	// windowSamples is how many calls a limit update looks at.
 	windowSamples = 20
 	// longWindow is the number of windows the long average spans.
-	longWindow = 50
+	longWindow = 200
 	// tolerance is how much slower than unloaded calls may get before
 	// the limit shrinks.
 	tolerance = 1.5
@@ -53,15 +53,15 @@ func (g *gradient) sample(rtt time.Duration, inflight int) int {
 	short := g.sum / float64(g.n)
 	busy := float64(g.maxInflight) >= g.limit/2
 	g.sum, g.n, g.maxInflight = 0, 0, 0
-	if g.long == 0 {
+	switch {
+	case g.long == 0:
 		g.long = short
-	} else {
+	case short < g.long:
+		// The backend's unloaded latency is the least it shows: follow it
+		// down quickly, up slowly.
+		g.long += (short - g.long) / 2
+	default:
 		g.long += (short - g.long) / longWindow
-	}
-	if g.long > 2*short {
-		// The backend got faster than the average remembers: forget the
-		// slow past sooner.
-		g.long *= 0.95
 	}
 	if !busy {
 		// Few calls in flight say nothing of what more would cost.

@@ -20,9 +20,9 @@ import (
 	"time"
 
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
-	"google.golang.org/protobuf/types/known/durationpb"
 	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/telemetry"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // Settings are a Guard's.
