@@ -61,12 +61,13 @@ func drive(t *testing.T, i *testIntegration, workers, calls int) (failed int64) 
 // TestAdaptiveConcurrencyFollowsLatency: against a backend whose latency
 // rises with its load, the adaptive limit falls well under max_in_flight
 // and the backend serves fewer calls at once than with a fixed limit;
-// against a backend whose latency does not move, it stays at the cap.
+// against a backend whose latency does not move, it stays near the cap
+// (the noise of a loaded machine may cost it a few).
 func TestAdaptiveConcurrencyFollowsLatency(t *testing.T) {
 	const max, workers = 64, 64
-	run := func(adaptive bool, perLoad time.Duration) (limit int, peak int64) {
+	run := func(adaptive bool, base, perLoad time.Duration) (limit int, peak int64) {
 		var p atomic.Int64
-		s := loadedShelves(10*time.Millisecond, perLoad, &p)
+		s := loadedShelves(base, perLoad, &p)
 		in, methods := build(t, &configv1.GrpcIntegration{Target: startScripted(t, s), MaxInFlight: max,
 			MaxQueueWait: durationpb.New(5 * time.Second), AdaptiveConcurrency: adaptive})
 		i := &testIntegration{Integration: in, testMethods: methods}
@@ -85,16 +86,18 @@ func TestAdaptiveConcurrencyFollowsLatency(t *testing.T) {
 		_, limit, _ = i.guard.Load()
 		return limit, p.Load()
 	}
-	limit, adaptivePeak := run(true, time.Millisecond)
-	if limit > max*3/4 {
-		t.Errorf("latency rising with load: adaptive limit %d, want at most %d", limit, max*3/4)
+	limit, adaptivePeak := run(true, 10*time.Millisecond, time.Millisecond)
+	if limit > max/2 {
+		t.Errorf("latency rising with load: adaptive limit %d, want at most %d", limit, max/2)
 	}
-	_, fixedPeak := run(false, time.Millisecond)
+	_, fixedPeak := run(false, 10*time.Millisecond, time.Millisecond)
 	if adaptivePeak >= fixedPeak {
 		t.Errorf("backend's peak load: adaptive %d, fixed %d: want adaptive lower", adaptivePeak, fixedPeak)
 	}
-	if limit, _ := run(true, 0); limit < max*9/10 {
-		t.Errorf("flat latency: adaptive limit %d, want at least %d", limit, max*9/10)
+	// A longer base latency for the flat backend: what 64 calls at once
+	// cost a loaded 2-core machine (the race detector on) stays under the
+	// tolerance (1.5x) most of the time.
+	if limit, _ := run(true, 100*time.Millisecond, 0); limit < max*3/4 {
+		t.Errorf("flat latency: adaptive limit %d, want at least %d", limit, max*3/4)
 	}
 }
-
