@@ -79,9 +79,12 @@ type Config struct {
 	// methods of services that are not exposed, errors instead of warnings.
 	StrictRoutes bool `protobuf:"varint,19,opt,name=strict_routes,json=strictRoutes,proto3" json:"strict_routes,omitempty"`
 	// How the gateway stops.
-	Shutdown      *Shutdown `protobuf:"bytes,20,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Shutdown *Shutdown `protobuf:"bytes,20,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
+	// Headers on every answer of both doors, and the bodies of the
+	// gateway's own refusals.
+	GatewayResponses *GatewayResponses `protobuf:"bytes,25,opt,name=gateway_responses,json=gatewayResponses,proto3" json:"gateway_responses,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Config) Reset() {
@@ -254,6 +257,13 @@ func (x *Config) GetShutdown() *Shutdown {
 	return nil
 }
 
+func (x *Config) GetGatewayResponses() *GatewayResponses {
+	if x != nil {
+		return x.GatewayResponses
+	}
+	return nil
+}
+
 // Rest tunes the REST door.
 type Rest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -415,8 +425,21 @@ type Api struct {
 	// forwarded claims instead). request.forward_headers may list such a
 	// header only when this is true.
 	ForwardCredentials bool `protobuf:"varint,10,opt,name=forward_credentials,json=forwardCredentials,proto3" json:"forward_credentials,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Host names these services are served for (the REST door's Host, the
+	// gRPC door's :authority; any port): exact names ("api.example.com") and
+	// wildcards of one label ("*.shop.example.com" serves a.shop.example.com,
+	// not shop.example.com nor a.b.shop.example.com). A request for another
+	// host does not reach them (404 on the REST door, UNIMPLEMENTED on the
+	// gRPC door). A host's own APIs are matched before wildcard ones, and
+	// those before APIs without hosts. Default: any host.
+	Hosts []string `protobuf:"bytes,14,rep,name=hosts,proto3" json:"hosts,omitempty"`
+	// A path prefix every HTTP binding of these services is mounted under,
+	// e.g. /bookstore: GET /v1/shelves is served at GET /bookstore/v1/shelves.
+	// Literal segments only, no trailing "/". The gRPC door ignores it.
+	// Default: none.
+	BasePath      string `protobuf:"bytes,15,opt,name=base_path,json=basePath,proto3" json:"base_path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Api) Reset() {
@@ -519,6 +542,20 @@ func (x *Api) GetForwardCredentials() bool {
 	return false
 }
 
+func (x *Api) GetHosts() []string {
+	if x != nil {
+		return x.Hosts
+	}
+	return nil
+}
+
+func (x *Api) GetBasePath() string {
+	if x != nil {
+		return x.BasePath
+	}
+	return ""
+}
+
 // MethodPolicy overrides an API's policy for one method.
 type MethodPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -592,7 +629,7 @@ var File_portico_config_v1_config_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a\x1fportico/config/v1/traffic.proto\"\xf9\a\n" +
+	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a!portico/config/v1/responses.proto\x1a\x1fportico/config/v1/traffic.proto\"\xcb\b\n" +
 	"\x06Config\x121\n" +
 	"\x06listen\x18\x01 \x01(\v2\x19.portico.config.v1.ListenR\x06listen\x12.\n" +
 	"\vdescriptors\x18\x02 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\vdescriptors\x12+\n" +
@@ -618,14 +655,15 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\vproto_paths\x18\x12 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\n" +
 	"protoPaths\x12#\n" +
 	"\rstrict_routes\x18\x13 \x01(\bR\fstrictRoutes\x127\n" +
-	"\bshutdown\x18\x14 \x01(\v2\x1b.portico.config.v1.ShutdownR\bshutdown\"\xb8\x01\n" +
+	"\bshutdown\x18\x14 \x01(\v2\x1b.portico.config.v1.ShutdownR\bshutdown\x12P\n" +
+	"\x11gateway_responses\x18\x19 \x01(\v2#.portico.config.v1.GatewayResponsesR\x10gatewayResponses\"\xb8\x01\n" +
 	"\x04Rest\x12O\n" +
 	"\x0fforward_headers\x18\x01 \x03(\tB&\xbaH#\x92\x01 \"\x1er\x1c2\x1a^[A-Za-z0-9][A-Za-z0-9-]*$R\x0eforwardHeaders\x12_\n" +
 	"!http_body_content_security_policy\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^[\\x20-\\x7e]*$R\x1dhttpBodyContentSecurityPolicy\"F\n" +
 	"\x06Listen\x12\x12\n" +
 	"\x04http\x18\x01 \x01(\tR\x04http\x12\x12\n" +
 	"\x04grpc\x18\x02 \x01(\tR\x04grpc\x12\x14\n" +
-	"\x05admin\x18\x03 \x01(\tR\x05admin\"\x85\x04\n" +
+	"\x05admin\x18\x03 \x01(\tR\x05admin\"\xc6\x04\n" +
 	"\x03Api\x12*\n" +
 	"\bservices\x18\x01 \x03(\tB\x0e\xbaH\v\x92\x01\b\b\x01\"\x04r\x02\x10\x01R\bservices\x12)\n" +
 	"\vintegration\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\vintegration\x12)\n" +
@@ -638,7 +676,9 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\arequest\x18\b \x01(\v2!.portico.config.v1.RequestMappingR\arequest\x12>\n" +
 	"\bresponse\x18\t \x01(\v2\".portico.config.v1.ResponseMappingR\bresponse\x12/\n" +
 	"\x13forward_credentials\x18\n" +
-	" \x01(\bR\x12forwardCredentials\"\x92\x01\n" +
+	" \x01(\bR\x12forwardCredentials\x12\"\n" +
+	"\x05hosts\x18\x0e \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\x05hosts\x12\x1b\n" +
+	"\tbase_path\x18\x0f \x01(\tR\bbasePath\"\x92\x01\n" +
 	"\fMethodPolicy\x12#\n" +
 	"\bselector\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\bselector\x12.\n" +
 	"\x04auth\x18\x02 \x01(\v2\x1a.portico.config.v1.ApiAuthR\x04auth\x12-\n" +
@@ -659,28 +699,29 @@ func file_portico_config_v1_config_proto_rawDescGZIP() []byte {
 
 var file_portico_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_portico_config_v1_config_proto_goTypes = []any{
-	(*Config)(nil),          // 0: portico.config.v1.Config
-	(*Rest)(nil),            // 1: portico.config.v1.Rest
-	(*Listen)(nil),          // 2: portico.config.v1.Listen
-	(*Api)(nil),             // 3: portico.config.v1.Api
-	(*MethodPolicy)(nil),    // 4: portico.config.v1.MethodPolicy
-	(*Integration)(nil),     // 5: portico.config.v1.Integration
-	(*Tls)(nil),             // 6: portico.config.v1.Tls
-	(*Auth)(nil),            // 7: portico.config.v1.Auth
-	(*Limits)(nil),          // 8: portico.config.v1.Limits
-	(*Network)(nil),         // 9: portico.config.v1.Network
-	(*Cors)(nil),            // 10: portico.config.v1.Cors
-	(*RateLimits)(nil),      // 11: portico.config.v1.RateLimits
-	(*UsagePlan)(nil),       // 12: portico.config.v1.UsagePlan
-	(*Telemetry)(nil),       // 13: portico.config.v1.Telemetry
-	(*Docs)(nil),            // 14: portico.config.v1.Docs
-	(*Admin)(nil),           // 15: portico.config.v1.Admin
-	(*Route)(nil),           // 16: portico.config.v1.Route
-	(*Shutdown)(nil),        // 17: portico.config.v1.Shutdown
-	(*ApiAuth)(nil),         // 18: portico.config.v1.ApiAuth
-	(*IpRules)(nil),         // 19: portico.config.v1.IpRules
-	(*RequestMapping)(nil),  // 20: portico.config.v1.RequestMapping
-	(*ResponseMapping)(nil), // 21: portico.config.v1.ResponseMapping
+	(*Config)(nil),           // 0: portico.config.v1.Config
+	(*Rest)(nil),             // 1: portico.config.v1.Rest
+	(*Listen)(nil),           // 2: portico.config.v1.Listen
+	(*Api)(nil),              // 3: portico.config.v1.Api
+	(*MethodPolicy)(nil),     // 4: portico.config.v1.MethodPolicy
+	(*Integration)(nil),      // 5: portico.config.v1.Integration
+	(*Tls)(nil),              // 6: portico.config.v1.Tls
+	(*Auth)(nil),             // 7: portico.config.v1.Auth
+	(*Limits)(nil),           // 8: portico.config.v1.Limits
+	(*Network)(nil),          // 9: portico.config.v1.Network
+	(*Cors)(nil),             // 10: portico.config.v1.Cors
+	(*RateLimits)(nil),       // 11: portico.config.v1.RateLimits
+	(*UsagePlan)(nil),        // 12: portico.config.v1.UsagePlan
+	(*Telemetry)(nil),        // 13: portico.config.v1.Telemetry
+	(*Docs)(nil),             // 14: portico.config.v1.Docs
+	(*Admin)(nil),            // 15: portico.config.v1.Admin
+	(*Route)(nil),            // 16: portico.config.v1.Route
+	(*Shutdown)(nil),         // 17: portico.config.v1.Shutdown
+	(*GatewayResponses)(nil), // 18: portico.config.v1.GatewayResponses
+	(*ApiAuth)(nil),          // 19: portico.config.v1.ApiAuth
+	(*IpRules)(nil),          // 20: portico.config.v1.IpRules
+	(*RequestMapping)(nil),   // 21: portico.config.v1.RequestMapping
+	(*ResponseMapping)(nil),  // 22: portico.config.v1.ResponseMapping
 }
 var file_portico_config_v1_config_proto_depIdxs = []int32{
 	2,  // 0: portico.config.v1.Config.listen:type_name -> portico.config.v1.Listen
@@ -699,17 +740,18 @@ var file_portico_config_v1_config_proto_depIdxs = []int32{
 	15, // 13: portico.config.v1.Config.admin:type_name -> portico.config.v1.Admin
 	16, // 14: portico.config.v1.Config.routes:type_name -> portico.config.v1.Route
 	17, // 15: portico.config.v1.Config.shutdown:type_name -> portico.config.v1.Shutdown
-	18, // 16: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
-	4,  // 17: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
-	19, // 18: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
-	20, // 19: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
-	21, // 20: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
-	18, // 21: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	18, // 16: portico.config.v1.Config.gateway_responses:type_name -> portico.config.v1.GatewayResponses
+	19, // 17: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
+	4,  // 18: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
+	20, // 19: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
+	21, // 20: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
+	22, // 21: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
+	19, // 22: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_portico_config_v1_config_proto_init() }
@@ -720,6 +762,7 @@ func file_portico_config_v1_config_proto_init() {
 	file_portico_config_v1_auth_proto_init()
 	file_portico_config_v1_integrations_proto_init()
 	file_portico_config_v1_operations_proto_init()
+	file_portico_config_v1_responses_proto_init()
 	file_portico_config_v1_traffic_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
