@@ -111,16 +111,34 @@ func build(env pipeline.Env, now func() time.Time) (_ pipeline.Policy, err error
 	}
 	env.Warn(warnings...)
 	env.OnClose(b.release)
-	if len(pol.methods) == 0 && len(pol.routes) == 0 {
+	pol.keys = b.keyProviders()
+	if len(pol.methods) == 0 && len(pol.routes) == 0 && len(pol.keys) == 0 {
 		return nil, nil
 	}
 	return pol, nil
 }
 
-// policy is auth built: each method's and route's plan.
+// policy is auth built: each method's and route's plan, and the api_key
+// providers' keys.
 type policy struct {
 	methods map[*catalog.Method]*plan
 	routes  map[*catalog.PlainRoute]*plan
+	keys    []KeyProvider
+}
+
+// KeyProviders returns the api_key providers' keys, in config order (the
+// admin API manages them; snapshot.Snapshot.KeyProviders hands them on).
+func (p *policy) KeyProviders() []KeyProvider { return p.keys }
+
+// keyProviders lists the api_key providers built, in config order.
+func (b *builder) keyProviders() []KeyProvider {
+	var out []KeyProvider
+	for _, pc := range b.env.Config.GetAuth().GetProviders() {
+		if k, ok := b.providers[pc.GetName()].auth.(*apiKeyProvider); ok {
+			out = append(out, k.keyProvider())
+		}
+	}
+	return out
 }
 
 func (p *policy) Stage(m *catalog.Method) (pipeline.Stage, error) {

@@ -193,16 +193,29 @@ func jwtAudiences(where string, auds []string) ([]string, error) {
 }
 
 func (b *builder) apiKeyProvider(name, where string, c *configv1.ApiKeyProvider) (*apiKeyProvider, error) {
-	keys, err := apikey.Load(b.env.Resolve(c.GetKeysFile()))
-	if err != nil {
-		return nil, config.Errors{{Field: where + ".keys_file", Message: err.Error()}}
-	}
-	p := &apiKeyProvider{name: name, header: strings.ToLower(c.GetHeader()), query: c.GetQuery(), keys: keys}
+	p := &apiKeyProvider{name: name, header: strings.ToLower(c.GetHeader()), query: c.GetQuery()}
 	if p.header == "" && p.query == "" {
 		p.header = "x-api-key"
 	}
 	if p.header != "" && !metadataName.MatchString(p.header) {
 		return nil, config.Errors{{Field: where + ".header", Message: fmt.Sprintf("%q is not a header name", c.GetHeader())}}
+	}
+	if c.GetKeysFile() == "" && c.GetStore() == "" {
+		return nil, config.Errors{{Field: where, Message: "set keys_file, store: redis, or both"}}
+	}
+	if c.GetKeysFile() != "" {
+		keys, err := apikey.Load(b.env.Resolve(c.GetKeysFile()))
+		if err != nil {
+			return nil, config.Errors{{Field: where + ".keys_file", Message: err.Error()}}
+		}
+		p.keys = keys
+	}
+	if c.GetStore() == "redis" {
+		store, err := b.keyStore(name, where, c.GetRedis())
+		if err != nil {
+			return nil, err
+		}
+		p.managed = store
 	}
 	return p, nil
 }

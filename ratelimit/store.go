@@ -42,6 +42,9 @@ type Store interface {
 	// (len(items)) receives each item's state. An error means the store
 	// could not decide (Redis down or slow); out is then undefined.
 	Take(ctx context.Context, items []Item, out []State) (bool, error)
+	// Peek reads what every item would say of a call now, charging
+	// nothing (the admin API's usage). out is as Take's.
+	Peek(ctx context.Context, items []Item, out []State) error
 }
 
 // ErrUnavailable is returned by a store that cannot reach its backend.

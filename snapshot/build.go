@@ -92,7 +92,7 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 			_ = s.Close()
 		}
 	}()
-	var problems config.Errors
+	problems := notImplemented(c)
 	rulePaths := make([]string, len(c.GetHttpRules()))
 	for i, p := range c.GetHttpRules() {
 		rulePaths[i] = cfg.Resolve(p)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sort"
 
 	"sigs.k8s.io/yaml"
 )
@@ -76,10 +77,11 @@ func Parse(data []byte) (*Keys, error) {
 	return ks, nil
 }
 
-// Lookup returns the key whose hash is the presented key's, or nil. The
-// lookup is by hash, so its timing tells nothing useful about stored keys.
+// Lookup returns the key whose hash is the presented key's, or nil (also
+// on a nil Keys). The lookup is by hash, so its timing tells nothing
+// useful about stored keys.
 func (ks *Keys) Lookup(presented string) *Key {
-	if presented == "" {
+	if ks == nil || presented == "" {
 		return nil
 	}
 	return ks.byHash[sha256.Sum256([]byte(presented))]
@@ -92,4 +94,14 @@ func (ks *Keys) Len() int { return len(ks.byHash) }
 func Hash(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:])
+}
+
+// List returns the keys, sorted by id.
+func (ks *Keys) List() []Key {
+	out := make([]Key, 0, len(ks.byHash))
+	for _, k := range ks.byHash {
+		out = append(out, *k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }

@@ -1,6 +1,6 @@
 // Package redistest runs a real redis-server for tests: on a free
-// loopback port, without persistence, stopped by t.Cleanup; it can be
-// killed and started again on the same port. Tests that need it skip
+// loopback port, without persistence (StartPersistent: with it), stopped
+// by t.Cleanup; it can be killed and started again on the same port. Tests that need it skip
 // when redis-server is not installed (the Debian package redis-server;
 // .ci/run installs it).
 package redistest
@@ -25,10 +25,11 @@ type Server struct {
 	// Addr is host:port; it stays the same across Restart.
 	Addr string
 
-	t    testing.TB
-	bin  string
-	port int
-	dir  string
+	t       testing.TB
+	bin     string
+	port    int
+	dir     string
+	persist bool
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -39,6 +40,19 @@ type Server struct {
 // when redis-server then fails to bind it.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return start(t, false)
+}
+
+// StartPersistent starts a redis-server that writes every change to its
+// append-only file before answering (appendfsync always), so a Restart
+// (even after Kill) finds what was written.
+func StartPersistent(t testing.TB) *Server {
+	t.Helper()
+	return start(t, true)
+}
+
+func start(t testing.TB, persist bool) *Server {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -46,7 +60,7 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip("redis-server is not installed (Debian package redis-server)")
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), persist: persist}
 	var last error
 	for range 5 {
 		port, err := freePort()
@@ -76,11 +90,16 @@ func freePort() (int, error) {
 // start runs redis-server and waits until it says it is ready (it prints
 // "Ready to accept connections"), or exits.
 func (s *Server) start() error {
+	appendOnly := "no"
+	if s.persist {
+		appendOnly = "yes"
+	}
 	cmd := exec.Command(s.bin,
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--save", "",
-		"--appendonly", "no",
+		"--appendonly", appendOnly,
+		"--appendfsync", "always",
 		"--dir", s.dir,
 		"--daemonize", "no",
 		"--loglevel", "notice",
@@ -143,8 +162,8 @@ func (s *Server) Kill() {
 	_ = cmd.Wait()
 }
 
-// Restart starts a killed server again on the same port (empty: it keeps
-// nothing), retrying for a moment while the port is still being released.
+// Restart starts a killed server again on the same port (empty unless it
+// is persistent), retrying for a moment while the port is still being released.
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.Kill()

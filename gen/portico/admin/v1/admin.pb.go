@@ -17,6 +17,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	structpb "google.golang.org/protobuf/types/known/structpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
@@ -82,6 +83,58 @@ func (x Health) Number() protoreflect.EnumNumber {
 // Deprecated: Use Health.Descriptor instead.
 func (Health) EnumDescriptor() ([]byte, []int) {
 	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+// ApiKeySource says where a key comes from.
+type ApiKeySource int32
+
+const (
+	ApiKeySource_API_KEY_SOURCE_UNSPECIFIED ApiKeySource = 0
+	// Made through the admin API, stored in Redis.
+	ApiKeySource_API_KEY_SOURCE_MANAGED ApiKeySource = 1
+	// From the provider's keys_file: read-only here.
+	ApiKeySource_API_KEY_SOURCE_FILE ApiKeySource = 2
+)
+
+// Enum value maps for ApiKeySource.
+var (
+	ApiKeySource_name = map[int32]string{
+		0: "API_KEY_SOURCE_UNSPECIFIED",
+		1: "API_KEY_SOURCE_MANAGED",
+		2: "API_KEY_SOURCE_FILE",
+	}
+	ApiKeySource_value = map[string]int32{
+		"API_KEY_SOURCE_UNSPECIFIED": 0,
+		"API_KEY_SOURCE_MANAGED":     1,
+		"API_KEY_SOURCE_FILE":        2,
+	}
+)
+
+func (x ApiKeySource) Enum() *ApiKeySource {
+	p := new(ApiKeySource)
+	*p = x
+	return p
+}
+
+func (x ApiKeySource) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ApiKeySource) Descriptor() protoreflect.EnumDescriptor {
+	return file_portico_admin_v1_admin_proto_enumTypes[1].Descriptor()
+}
+
+func (ApiKeySource) Type() protoreflect.EnumType {
+	return &file_portico_admin_v1_admin_proto_enumTypes[1]
+}
+
+func (x ApiKeySource) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ApiKeySource.Descriptor instead.
+func (ApiKeySource) EnumDescriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{1}
 }
 
 // ListApisRequest has no fields.
@@ -1245,11 +1298,835 @@ func (x *Endpoint) GetUnavailable() bool {
 	return false
 }
 
+// ApiKey is an API key as the admin API shows it: never its secret.
+type ApiKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key's name (logs, metrics, usage): letters, digits and "._@-".
+	// Given when created, or made up.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The api_key provider it belongs to (auth.providers[].name). May be
+	// left empty when the config has one.
+	Provider string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	// Who the key stands for. Default: the id.
+	Principal string `protobuf:"bytes,3,opt,name=principal,proto3" json:"principal,omitempty"`
+	// The usage plan (usage_plans[].name) it is limited by; empty: none.
+	Plan string `protobuf:"bytes,4,opt,name=plan,proto3" json:"plan,omitempty"`
+	// Refused while false. Default true.
+	Enabled *bool `protobuf:"varint,5,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// Refused from then on; unset: never.
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// The services (full names) the key may call; empty: every service its
+	// provider guards.
+	Apis []string `protobuf:"bytes,7,rep,name=apis,proto3" json:"apis,omitempty"`
+	// Where the key comes from.
+	Source     ApiKeySource           `protobuf:"varint,8,opt,name=source,proto3,enum=portico.admin.v1.ApiKeySource" json:"source,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Until then the secret it had before its last rotation is accepted
+	// too; unset when none is.
+	PreviousSecretExpireTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=previous_secret_expire_time,json=previousSecretExpireTime,proto3" json:"previous_secret_expire_time,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *ApiKey) Reset() {
+	*x = ApiKey{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApiKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApiKey) ProtoMessage() {}
+
+func (x *ApiKey) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
+func (*ApiKey) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ApiKey) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ApiKey) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *ApiKey) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+func (x *ApiKey) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+func (x *ApiKey) GetEnabled() bool {
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
+	}
+	return false
+}
+
+func (x *ApiKey) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+func (x *ApiKey) GetApis() []string {
+	if x != nil {
+		return x.Apis
+	}
+	return nil
+}
+
+func (x *ApiKey) GetSource() ApiKeySource {
+	if x != nil {
+		return x.Source
+	}
+	return ApiKeySource_API_KEY_SOURCE_UNSPECIFIED
+}
+
+func (x *ApiKey) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *ApiKey) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *ApiKey) GetPreviousSecretExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PreviousSecretExpireTime
+	}
+	return nil
+}
+
+// CreateApiKeyRequest is the key to make.
+type CreateApiKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           *ApiKey                `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateApiKeyRequest) Reset() {
+	*x = CreateApiKeyRequest{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateApiKeyRequest) ProtoMessage() {}
+
+func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*CreateApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CreateApiKeyRequest) GetKey() *ApiKey {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+// ApiKeySecret is a key and its secret, shown once.
+type ApiKeySecret struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   *ApiKey                `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// What callers send (header or query parameter of the provider).
+	Secret        string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApiKeySecret) Reset() {
+	*x = ApiKeySecret{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApiKeySecret) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApiKeySecret) ProtoMessage() {}
+
+func (x *ApiKeySecret) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApiKeySecret.ProtoReflect.Descriptor instead.
+func (*ApiKeySecret) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ApiKeySecret) GetKey() *ApiKey {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *ApiKeySecret) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+// ListApiKeysRequest filters the list.
+type ListApiKeysRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this provider's keys; empty: every provider's.
+	Provider      string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApiKeysRequest) Reset() {
+	*x = ListApiKeysRequest{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApiKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApiKeysRequest) ProtoMessage() {}
+
+func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApiKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListApiKeysRequest) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListApiKeysRequest) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+// ListApiKeysResponse lists keys.
+type ListApiKeysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Keys          []*ApiKey              `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApiKeysResponse) Reset() {
+	*x = ListApiKeysResponse{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApiKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApiKeysResponse) ProtoMessage() {}
+
+func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApiKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListApiKeysResponse) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListApiKeysResponse) GetKeys() []*ApiKey {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+// GetApiKeyRequest names a key.
+type GetApiKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// May be left empty when the config has one api_key provider.
+	Provider      string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetApiKeyRequest) Reset() {
+	*x = GetApiKeyRequest{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetApiKeyRequest) ProtoMessage() {}
+
+func (x *GetApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*GetApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetApiKeyRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *GetApiKeyRequest) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+// UpdateApiKeyRequest changes a managed key.
+type UpdateApiKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key (id and provider) and the new values.
+	Key *ApiKey `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The fields to change: principal, plan, enabled, expire_time, apis.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateApiKeyRequest) Reset() {
+	*x = UpdateApiKeyRequest{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateApiKeyRequest) ProtoMessage() {}
+
+func (x *UpdateApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*UpdateApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *UpdateApiKeyRequest) GetKey() *ApiKey {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *UpdateApiKeyRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// RotateApiKeyRequest names the key to rotate.
+type RotateApiKeyRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Provider string                 `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	// How long the old secret stays valid. Default 24h; 0 ends it now.
+	GracePeriod   *durationpb.Duration `protobuf:"bytes,3,opt,name=grace_period,json=gracePeriod,proto3" json:"grace_period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateApiKeyRequest) Reset() {
+	*x = RotateApiKeyRequest{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateApiKeyRequest) ProtoMessage() {}
+
+func (x *RotateApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*RotateApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RotateApiKeyRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RotateApiKeyRequest) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *RotateApiKeyRequest) GetGracePeriod() *durationpb.Duration {
+	if x != nil {
+		return x.GracePeriod
+	}
+	return nil
+}
+
+// RevokeApiKeyRequest names the key to revoke.
+type RevokeApiKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Provider      string                 `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeApiKeyRequest) Reset() {
+	*x = RevokeApiKeyRequest{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeApiKeyRequest) ProtoMessage() {}
+
+func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*RevokeApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *RevokeApiKeyRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RevokeApiKeyRequest) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+// RevokeApiKeyResponse has no fields.
+type RevokeApiKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeApiKeyResponse) Reset() {
+	*x = RevokeApiKeyResponse{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeApiKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeApiKeyResponse) ProtoMessage() {}
+
+func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeApiKeyResponse.ProtoReflect.Descriptor instead.
+func (*RevokeApiKeyResponse) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+// GetUsageRequest names the key.
+type GetUsageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Provider      string                 `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsageRequest) Reset() {
+	*x = GetUsageRequest{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsageRequest) ProtoMessage() {}
+
+func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsageRequest.ProtoReflect.Descriptor instead.
+func (*GetUsageRequest) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GetUsageRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *GetUsageRequest) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+// Usage is what a key has used of its plan.
+type Usage struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Provider string                 `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	// The key's plan; empty: none (nothing limits it by key).
+	Plan string `protobuf:"bytes,3,opt,name=plan,proto3" json:"plan,omitempty"`
+	// One per limit of the plan: its rate, its quota.
+	Limits        []*UsageLimit `protobuf:"bytes,4,rep,name=limits,proto3" json:"limits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Usage) Reset() {
+	*x = Usage{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Usage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Usage) ProtoMessage() {}
+
+func (x *Usage) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Usage.ProtoReflect.Descriptor instead.
+func (*Usage) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *Usage) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Usage) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *Usage) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+func (x *Usage) GetLimits() []*UsageLimit {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
+// UsageLimit is one limit of a plan and the key's use of it.
+type UsageLimit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// As the RateLimit headers name it: the plan's name for its rate, the
+	// plan's name and period ("gold-month") for its quota.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// rate or quota.
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Quota: calls allowed per period. Rate: calls allowed at once (burst).
+	Limit int64 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Quota: calls made this period. Rate: calls of the burst in use.
+	Used int64 `protobuf:"varint,4,opt,name=used,proto3" json:"used,omitempty"`
+	// Calls allowed now.
+	Remaining int64 `protobuf:"varint,5,opt,name=remaining,proto3" json:"remaining,omitempty"`
+	// Quota: day, week or month. Rate: the rate, e.g. 10/s.
+	Period string `protobuf:"bytes,6,opt,name=period,proto3" json:"period,omitempty"`
+	// When the quota's period started (unset for a rate).
+	PeriodStart *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"`
+	// When the limit is whole again: the quota's period ends, the bucket is
+	// full.
+	ResetTime     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=reset_time,json=resetTime,proto3" json:"reset_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UsageLimit) Reset() {
+	*x = UsageLimit{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageLimit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageLimit) ProtoMessage() {}
+
+func (x *UsageLimit) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageLimit.ProtoReflect.Descriptor instead.
+func (*UsageLimit) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *UsageLimit) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UsageLimit) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *UsageLimit) GetLimit() int64 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *UsageLimit) GetUsed() int64 {
+	if x != nil {
+		return x.Used
+	}
+	return 0
+}
+
+func (x *UsageLimit) GetRemaining() int64 {
+	if x != nil {
+		return x.Remaining
+	}
+	return 0
+}
+
+func (x *UsageLimit) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *UsageLimit) GetPeriodStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PeriodStart
+	}
+	return nil
+}
+
+func (x *UsageLimit) GetResetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResetTime
+	}
+	return nil
+}
+
 var File_portico_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1cportico/admin/v1/admin.proto\x12\x10portico.admin.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x11\n" +
+	"\x1cportico/admin/v1/admin.proto\x12\x10portico.admin.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x11\n" +
 	"\x0fListApisRequest\"I\n" +
 	"\x10ListApisResponse\x125\n" +
 	"\bservices\x18\x01 \x03(\v2\x19.portico.admin.v1.ServiceR\bservices\"s\n" +
@@ -1317,11 +2194,76 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\bEndpoint\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acircuit\x18\x02 \x01(\tR\acircuit\x12 \n" +
-	"\vunavailable\x18\x03 \x01(\bR\vunavailable*H\n" +
+	"\vunavailable\x18\x03 \x01(\bR\vunavailable\"\xef\x03\n" +
+	"\x06ApiKey\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bprovider\x18\x02 \x01(\tR\bprovider\x12\x1c\n" +
+	"\tprincipal\x18\x03 \x01(\tR\tprincipal\x12\x12\n" +
+	"\x04plan\x18\x04 \x01(\tR\x04plan\x12\x1d\n" +
+	"\aenabled\x18\x05 \x01(\bH\x00R\aenabled\x88\x01\x01\x12;\n" +
+	"\vexpire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\x12\x12\n" +
+	"\x04apis\x18\a \x03(\tR\x04apis\x126\n" +
+	"\x06source\x18\b \x01(\x0e2\x1e.portico.admin.v1.ApiKeySourceR\x06source\x12;\n" +
+	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12Y\n" +
+	"\x1bprevious_secret_expire_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x18previousSecretExpireTimeB\n" +
+	"\n" +
+	"\b_enabled\"A\n" +
+	"\x13CreateApiKeyRequest\x12*\n" +
+	"\x03key\x18\x01 \x01(\v2\x18.portico.admin.v1.ApiKeyR\x03key\"R\n" +
+	"\fApiKeySecret\x12*\n" +
+	"\x03key\x18\x01 \x01(\v2\x18.portico.admin.v1.ApiKeyR\x03key\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"0\n" +
+	"\x12ListApiKeysRequest\x12\x1a\n" +
+	"\bprovider\x18\x01 \x01(\tR\bprovider\"C\n" +
+	"\x13ListApiKeysResponse\x12,\n" +
+	"\x04keys\x18\x01 \x03(\v2\x18.portico.admin.v1.ApiKeyR\x04keys\">\n" +
+	"\x10GetApiKeyRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bprovider\x18\x02 \x01(\tR\bprovider\"~\n" +
+	"\x13UpdateApiKeyRequest\x12*\n" +
+	"\x03key\x18\x01 \x01(\v2\x18.portico.admin.v1.ApiKeyR\x03key\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"\x7f\n" +
+	"\x13RotateApiKeyRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bprovider\x18\x02 \x01(\tR\bprovider\x12<\n" +
+	"\fgrace_period\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\vgracePeriod\"A\n" +
+	"\x13RevokeApiKeyRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bprovider\x18\x02 \x01(\tR\bprovider\"\x16\n" +
+	"\x14RevokeApiKeyResponse\"=\n" +
+	"\x0fGetUsageRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bprovider\x18\x02 \x01(\tR\bprovider\"}\n" +
+	"\x05Usage\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bprovider\x18\x02 \x01(\tR\bprovider\x12\x12\n" +
+	"\x04plan\x18\x03 \x01(\tR\x04plan\x124\n" +
+	"\x06limits\x18\x04 \x03(\v2\x1c.portico.admin.v1.UsageLimitR\x06limits\"\x8e\x02\n" +
+	"\n" +
+	"UsageLimit\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x03R\x05limit\x12\x12\n" +
+	"\x04used\x18\x04 \x01(\x03R\x04used\x12\x1c\n" +
+	"\tremaining\x18\x05 \x01(\x03R\tremaining\x12\x16\n" +
+	"\x06period\x18\x06 \x01(\tR\x06period\x12=\n" +
+	"\fperiod_start\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vperiodStart\x129\n" +
+	"\n" +
+	"reset_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tresetTime*H\n" +
 	"\x06Health\x12\x16\n" +
 	"\x12HEALTH_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fHEALTH_READY\x10\x01\x12\x14\n" +
-	"\x10HEALTH_NOT_READY\x10\x022\xc4\a\n" +
+	"\x10HEALTH_NOT_READY\x10\x02*c\n" +
+	"\fApiKeySource\x12\x1e\n" +
+	"\x1aAPI_KEY_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16API_KEY_SOURCE_MANAGED\x10\x01\x12\x17\n" +
+	"\x13API_KEY_SOURCE_FILE\x10\x022\xdb\r\n" +
 	"\x05Admin\x12c\n" +
 	"\bListApis\x12!.portico.admin.v1.ListApisRequest\x1a\".portico.admin.v1.ListApisResponse\"\x10\x82\xd3\xe4\x93\x02\n" +
 	"\x12\b/v1/apis\x12k\n" +
@@ -1338,7 +2280,14 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\x05Drain\x12\x1e.portico.admin.v1.DrainRequest\x1a\x1d.portico.admin.v1.DrainStatus\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/drain\x12_\n" +
 	"\bGetDrain\x12!.portico.admin.v1.GetDrainRequest\x1a\x1d.portico.admin.v1.DrainStatus\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/drain\x12s\n" +
 	"\n" +
-	"PurgeCache\x12#.portico.admin.v1.PurgeCacheRequest\x1a$.portico.admin.v1.PurgeCacheResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/cache:purgeB<Z:github.com/portico-gw/portico/gen/portico/admin/v1;adminv1b\x06proto3"
+	"PurgeCache\x12#.portico.admin.v1.PurgeCacheRequest\x1a$.portico.admin.v1.PurgeCacheResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/cache:purge\x12o\n" +
+	"\fCreateApiKey\x12%.portico.admin.v1.CreateApiKeyRequest\x1a\x1e.portico.admin.v1.ApiKeySecret\"\x18\x82\xd3\xe4\x93\x02\x12:\x03key\"\v/v1/apikeys\x12o\n" +
+	"\vListApiKeys\x12$.portico.admin.v1.ListApiKeysRequest\x1a%.portico.admin.v1.ListApiKeysResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/apikeys\x12c\n" +
+	"\tGetApiKey\x12\".portico.admin.v1.GetApiKeyRequest\x1a\x18.portico.admin.v1.ApiKey\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/apikeys/{id}\x12r\n" +
+	"\fUpdateApiKey\x12%.portico.admin.v1.UpdateApiKeyRequest\x1a\x18.portico.admin.v1.ApiKey\"!\x82\xd3\xe4\x93\x02\x1b:\x03key2\x14/v1/apikeys/{key.id}\x12y\n" +
+	"\fRotateApiKey\x12%.portico.admin.v1.RotateApiKeyRequest\x1a\x1e.portico.admin.v1.ApiKeySecret\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/apikeys/{id}:rotate\x12w\n" +
+	"\fRevokeApiKey\x12%.portico.admin.v1.RevokeApiKeyRequest\x1a&.portico.admin.v1.RevokeApiKeyResponse\"\x18\x82\xd3\xe4\x93\x02\x12*\x10/v1/apikeys/{id}\x12f\n" +
+	"\bGetUsage\x12!.portico.admin.v1.GetUsageRequest\x1a\x17.portico.admin.v1.Usage\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/apikeys/{id}/usageB<Z:github.com/portico-gw/portico/gen/portico/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_portico_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -1352,69 +2301,112 @@ func file_portico_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_portico_admin_v1_admin_proto_rawDescData
 }
 
-var file_portico_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_portico_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_portico_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_portico_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_portico_admin_v1_admin_proto_goTypes = []any{
 	(Health)(0),                      // 0: portico.admin.v1.Health
-	(*ListApisRequest)(nil),          // 1: portico.admin.v1.ListApisRequest
-	(*ListApisResponse)(nil),         // 2: portico.admin.v1.ListApisResponse
-	(*Service)(nil),                  // 3: portico.admin.v1.Service
-	(*Method)(nil),                   // 4: portico.admin.v1.Method
-	(*ListRoutesRequest)(nil),        // 5: portico.admin.v1.ListRoutesRequest
-	(*ListRoutesResponse)(nil),       // 6: portico.admin.v1.ListRoutesResponse
-	(*Route)(nil),                    // 7: portico.admin.v1.Route
-	(*ListIntegrationsRequest)(nil),  // 8: portico.admin.v1.ListIntegrationsRequest
-	(*ListIntegrationsResponse)(nil), // 9: portico.admin.v1.ListIntegrationsResponse
-	(*Integration)(nil),              // 10: portico.admin.v1.Integration
-	(*GetConfigRequest)(nil),         // 11: portico.admin.v1.GetConfigRequest
-	(*GetConfigResponse)(nil),        // 12: portico.admin.v1.GetConfigResponse
-	(*ReloadRequest)(nil),            // 13: portico.admin.v1.ReloadRequest
-	(*GetReloadRequest)(nil),         // 14: portico.admin.v1.GetReloadRequest
-	(*ReloadStatus)(nil),             // 15: portico.admin.v1.ReloadStatus
-	(*DrainRequest)(nil),             // 16: portico.admin.v1.DrainRequest
-	(*GetDrainRequest)(nil),          // 17: portico.admin.v1.GetDrainRequest
-	(*DrainStatus)(nil),              // 18: portico.admin.v1.DrainStatus
-	(*PurgeCacheRequest)(nil),        // 19: portico.admin.v1.PurgeCacheRequest
-	(*PurgeCacheResponse)(nil),       // 20: portico.admin.v1.PurgeCacheResponse
-	(*Endpoint)(nil),                 // 21: portico.admin.v1.Endpoint
-	(*structpb.Struct)(nil),          // 22: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil),    // 23: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),      // 24: google.protobuf.Duration
+	(ApiKeySource)(0),                // 1: portico.admin.v1.ApiKeySource
+	(*ListApisRequest)(nil),          // 2: portico.admin.v1.ListApisRequest
+	(*ListApisResponse)(nil),         // 3: portico.admin.v1.ListApisResponse
+	(*Service)(nil),                  // 4: portico.admin.v1.Service
+	(*Method)(nil),                   // 5: portico.admin.v1.Method
+	(*ListRoutesRequest)(nil),        // 6: portico.admin.v1.ListRoutesRequest
+	(*ListRoutesResponse)(nil),       // 7: portico.admin.v1.ListRoutesResponse
+	(*Route)(nil),                    // 8: portico.admin.v1.Route
+	(*ListIntegrationsRequest)(nil),  // 9: portico.admin.v1.ListIntegrationsRequest
+	(*ListIntegrationsResponse)(nil), // 10: portico.admin.v1.ListIntegrationsResponse
+	(*Integration)(nil),              // 11: portico.admin.v1.Integration
+	(*GetConfigRequest)(nil),         // 12: portico.admin.v1.GetConfigRequest
+	(*GetConfigResponse)(nil),        // 13: portico.admin.v1.GetConfigResponse
+	(*ReloadRequest)(nil),            // 14: portico.admin.v1.ReloadRequest
+	(*GetReloadRequest)(nil),         // 15: portico.admin.v1.GetReloadRequest
+	(*ReloadStatus)(nil),             // 16: portico.admin.v1.ReloadStatus
+	(*DrainRequest)(nil),             // 17: portico.admin.v1.DrainRequest
+	(*GetDrainRequest)(nil),          // 18: portico.admin.v1.GetDrainRequest
+	(*DrainStatus)(nil),              // 19: portico.admin.v1.DrainStatus
+	(*PurgeCacheRequest)(nil),        // 20: portico.admin.v1.PurgeCacheRequest
+	(*PurgeCacheResponse)(nil),       // 21: portico.admin.v1.PurgeCacheResponse
+	(*Endpoint)(nil),                 // 22: portico.admin.v1.Endpoint
+	(*ApiKey)(nil),                   // 23: portico.admin.v1.ApiKey
+	(*CreateApiKeyRequest)(nil),      // 24: portico.admin.v1.CreateApiKeyRequest
+	(*ApiKeySecret)(nil),             // 25: portico.admin.v1.ApiKeySecret
+	(*ListApiKeysRequest)(nil),       // 26: portico.admin.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),      // 27: portico.admin.v1.ListApiKeysResponse
+	(*GetApiKeyRequest)(nil),         // 28: portico.admin.v1.GetApiKeyRequest
+	(*UpdateApiKeyRequest)(nil),      // 29: portico.admin.v1.UpdateApiKeyRequest
+	(*RotateApiKeyRequest)(nil),      // 30: portico.admin.v1.RotateApiKeyRequest
+	(*RevokeApiKeyRequest)(nil),      // 31: portico.admin.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),     // 32: portico.admin.v1.RevokeApiKeyResponse
+	(*GetUsageRequest)(nil),          // 33: portico.admin.v1.GetUsageRequest
+	(*Usage)(nil),                    // 34: portico.admin.v1.Usage
+	(*UsageLimit)(nil),               // 35: portico.admin.v1.UsageLimit
+	(*structpb.Struct)(nil),          // 36: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),    // 37: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 38: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),    // 39: google.protobuf.FieldMask
 }
 var file_portico_admin_v1_admin_proto_depIdxs = []int32{
-	3,  // 0: portico.admin.v1.ListApisResponse.services:type_name -> portico.admin.v1.Service
-	4,  // 1: portico.admin.v1.Service.methods:type_name -> portico.admin.v1.Method
-	7,  // 2: portico.admin.v1.ListRoutesResponse.routes:type_name -> portico.admin.v1.Route
-	10, // 3: portico.admin.v1.ListIntegrationsResponse.integrations:type_name -> portico.admin.v1.Integration
+	4,  // 0: portico.admin.v1.ListApisResponse.services:type_name -> portico.admin.v1.Service
+	5,  // 1: portico.admin.v1.Service.methods:type_name -> portico.admin.v1.Method
+	8,  // 2: portico.admin.v1.ListRoutesResponse.routes:type_name -> portico.admin.v1.Route
+	11, // 3: portico.admin.v1.ListIntegrationsResponse.integrations:type_name -> portico.admin.v1.Integration
 	0,  // 4: portico.admin.v1.Integration.health:type_name -> portico.admin.v1.Health
-	21, // 5: portico.admin.v1.Integration.endpoints:type_name -> portico.admin.v1.Endpoint
-	22, // 6: portico.admin.v1.GetConfigResponse.config:type_name -> google.protobuf.Struct
-	23, // 7: portico.admin.v1.ReloadStatus.at:type_name -> google.protobuf.Timestamp
-	23, // 8: portico.admin.v1.DrainStatus.started:type_name -> google.protobuf.Timestamp
-	24, // 9: portico.admin.v1.DrainStatus.grace_period:type_name -> google.protobuf.Duration
-	1,  // 10: portico.admin.v1.Admin.ListApis:input_type -> portico.admin.v1.ListApisRequest
-	5,  // 11: portico.admin.v1.Admin.ListRoutes:input_type -> portico.admin.v1.ListRoutesRequest
-	8,  // 12: portico.admin.v1.Admin.ListIntegrations:input_type -> portico.admin.v1.ListIntegrationsRequest
-	11, // 13: portico.admin.v1.Admin.GetConfig:input_type -> portico.admin.v1.GetConfigRequest
-	13, // 14: portico.admin.v1.Admin.Reload:input_type -> portico.admin.v1.ReloadRequest
-	14, // 15: portico.admin.v1.Admin.GetReload:input_type -> portico.admin.v1.GetReloadRequest
-	16, // 16: portico.admin.v1.Admin.Drain:input_type -> portico.admin.v1.DrainRequest
-	17, // 17: portico.admin.v1.Admin.GetDrain:input_type -> portico.admin.v1.GetDrainRequest
-	19, // 18: portico.admin.v1.Admin.PurgeCache:input_type -> portico.admin.v1.PurgeCacheRequest
-	2,  // 19: portico.admin.v1.Admin.ListApis:output_type -> portico.admin.v1.ListApisResponse
-	6,  // 20: portico.admin.v1.Admin.ListRoutes:output_type -> portico.admin.v1.ListRoutesResponse
-	9,  // 21: portico.admin.v1.Admin.ListIntegrations:output_type -> portico.admin.v1.ListIntegrationsResponse
-	12, // 22: portico.admin.v1.Admin.GetConfig:output_type -> portico.admin.v1.GetConfigResponse
-	15, // 23: portico.admin.v1.Admin.Reload:output_type -> portico.admin.v1.ReloadStatus
-	15, // 24: portico.admin.v1.Admin.GetReload:output_type -> portico.admin.v1.ReloadStatus
-	18, // 25: portico.admin.v1.Admin.Drain:output_type -> portico.admin.v1.DrainStatus
-	18, // 26: portico.admin.v1.Admin.GetDrain:output_type -> portico.admin.v1.DrainStatus
-	20, // 27: portico.admin.v1.Admin.PurgeCache:output_type -> portico.admin.v1.PurgeCacheResponse
-	19, // [19:28] is the sub-list for method output_type
-	10, // [10:19] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	22, // 5: portico.admin.v1.Integration.endpoints:type_name -> portico.admin.v1.Endpoint
+	36, // 6: portico.admin.v1.GetConfigResponse.config:type_name -> google.protobuf.Struct
+	37, // 7: portico.admin.v1.ReloadStatus.at:type_name -> google.protobuf.Timestamp
+	37, // 8: portico.admin.v1.DrainStatus.started:type_name -> google.protobuf.Timestamp
+	38, // 9: portico.admin.v1.DrainStatus.grace_period:type_name -> google.protobuf.Duration
+	37, // 10: portico.admin.v1.ApiKey.expire_time:type_name -> google.protobuf.Timestamp
+	1,  // 11: portico.admin.v1.ApiKey.source:type_name -> portico.admin.v1.ApiKeySource
+	37, // 12: portico.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	37, // 13: portico.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
+	37, // 14: portico.admin.v1.ApiKey.previous_secret_expire_time:type_name -> google.protobuf.Timestamp
+	23, // 15: portico.admin.v1.CreateApiKeyRequest.key:type_name -> portico.admin.v1.ApiKey
+	23, // 16: portico.admin.v1.ApiKeySecret.key:type_name -> portico.admin.v1.ApiKey
+	23, // 17: portico.admin.v1.ListApiKeysResponse.keys:type_name -> portico.admin.v1.ApiKey
+	23, // 18: portico.admin.v1.UpdateApiKeyRequest.key:type_name -> portico.admin.v1.ApiKey
+	39, // 19: portico.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	38, // 20: portico.admin.v1.RotateApiKeyRequest.grace_period:type_name -> google.protobuf.Duration
+	35, // 21: portico.admin.v1.Usage.limits:type_name -> portico.admin.v1.UsageLimit
+	37, // 22: portico.admin.v1.UsageLimit.period_start:type_name -> google.protobuf.Timestamp
+	37, // 23: portico.admin.v1.UsageLimit.reset_time:type_name -> google.protobuf.Timestamp
+	2,  // 24: portico.admin.v1.Admin.ListApis:input_type -> portico.admin.v1.ListApisRequest
+	6,  // 25: portico.admin.v1.Admin.ListRoutes:input_type -> portico.admin.v1.ListRoutesRequest
+	9,  // 26: portico.admin.v1.Admin.ListIntegrations:input_type -> portico.admin.v1.ListIntegrationsRequest
+	12, // 27: portico.admin.v1.Admin.GetConfig:input_type -> portico.admin.v1.GetConfigRequest
+	14, // 28: portico.admin.v1.Admin.Reload:input_type -> portico.admin.v1.ReloadRequest
+	15, // 29: portico.admin.v1.Admin.GetReload:input_type -> portico.admin.v1.GetReloadRequest
+	17, // 30: portico.admin.v1.Admin.Drain:input_type -> portico.admin.v1.DrainRequest
+	18, // 31: portico.admin.v1.Admin.GetDrain:input_type -> portico.admin.v1.GetDrainRequest
+	20, // 32: portico.admin.v1.Admin.PurgeCache:input_type -> portico.admin.v1.PurgeCacheRequest
+	24, // 33: portico.admin.v1.Admin.CreateApiKey:input_type -> portico.admin.v1.CreateApiKeyRequest
+	26, // 34: portico.admin.v1.Admin.ListApiKeys:input_type -> portico.admin.v1.ListApiKeysRequest
+	28, // 35: portico.admin.v1.Admin.GetApiKey:input_type -> portico.admin.v1.GetApiKeyRequest
+	29, // 36: portico.admin.v1.Admin.UpdateApiKey:input_type -> portico.admin.v1.UpdateApiKeyRequest
+	30, // 37: portico.admin.v1.Admin.RotateApiKey:input_type -> portico.admin.v1.RotateApiKeyRequest
+	31, // 38: portico.admin.v1.Admin.RevokeApiKey:input_type -> portico.admin.v1.RevokeApiKeyRequest
+	33, // 39: portico.admin.v1.Admin.GetUsage:input_type -> portico.admin.v1.GetUsageRequest
+	3,  // 40: portico.admin.v1.Admin.ListApis:output_type -> portico.admin.v1.ListApisResponse
+	7,  // 41: portico.admin.v1.Admin.ListRoutes:output_type -> portico.admin.v1.ListRoutesResponse
+	10, // 42: portico.admin.v1.Admin.ListIntegrations:output_type -> portico.admin.v1.ListIntegrationsResponse
+	13, // 43: portico.admin.v1.Admin.GetConfig:output_type -> portico.admin.v1.GetConfigResponse
+	16, // 44: portico.admin.v1.Admin.Reload:output_type -> portico.admin.v1.ReloadStatus
+	16, // 45: portico.admin.v1.Admin.GetReload:output_type -> portico.admin.v1.ReloadStatus
+	19, // 46: portico.admin.v1.Admin.Drain:output_type -> portico.admin.v1.DrainStatus
+	19, // 47: portico.admin.v1.Admin.GetDrain:output_type -> portico.admin.v1.DrainStatus
+	21, // 48: portico.admin.v1.Admin.PurgeCache:output_type -> portico.admin.v1.PurgeCacheResponse
+	25, // 49: portico.admin.v1.Admin.CreateApiKey:output_type -> portico.admin.v1.ApiKeySecret
+	27, // 50: portico.admin.v1.Admin.ListApiKeys:output_type -> portico.admin.v1.ListApiKeysResponse
+	23, // 51: portico.admin.v1.Admin.GetApiKey:output_type -> portico.admin.v1.ApiKey
+	23, // 52: portico.admin.v1.Admin.UpdateApiKey:output_type -> portico.admin.v1.ApiKey
+	25, // 53: portico.admin.v1.Admin.RotateApiKey:output_type -> portico.admin.v1.ApiKeySecret
+	32, // 54: portico.admin.v1.Admin.RevokeApiKey:output_type -> portico.admin.v1.RevokeApiKeyResponse
+	34, // 55: portico.admin.v1.Admin.GetUsage:output_type -> portico.admin.v1.Usage
+	40, // [40:56] is the sub-list for method output_type
+	24, // [24:40] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_portico_admin_v1_admin_proto_init() }
@@ -1422,13 +2414,14 @@ func file_portico_admin_v1_admin_proto_init() {
 	if File_portico_admin_v1_admin_proto != nil {
 		return
 	}
+	file_portico_admin_v1_admin_proto_msgTypes[21].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_admin_v1_admin_proto_rawDesc), len(file_portico_admin_v1_admin_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   21,
+			NumEnums:      2,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,6 +34,13 @@ const (
 	Admin_Drain_FullMethodName            = "/portico.admin.v1.Admin/Drain"
 	Admin_GetDrain_FullMethodName         = "/portico.admin.v1.Admin/GetDrain"
 	Admin_PurgeCache_FullMethodName       = "/portico.admin.v1.Admin/PurgeCache"
+	Admin_CreateApiKey_FullMethodName     = "/portico.admin.v1.Admin/CreateApiKey"
+	Admin_ListApiKeys_FullMethodName      = "/portico.admin.v1.Admin/ListApiKeys"
+	Admin_GetApiKey_FullMethodName        = "/portico.admin.v1.Admin/GetApiKey"
+	Admin_UpdateApiKey_FullMethodName     = "/portico.admin.v1.Admin/UpdateApiKey"
+	Admin_RotateApiKey_FullMethodName     = "/portico.admin.v1.Admin/RotateApiKey"
+	Admin_RevokeApiKey_FullMethodName     = "/portico.admin.v1.Admin/RevokeApiKey"
+	Admin_GetUsage_FullMethodName         = "/portico.admin.v1.Admin/GetUsage"
 )
 
 // AdminClient is the client API for Admin service.
@@ -70,6 +77,30 @@ type AdminClient interface {
 	// PurgeCache drops cached answers (methods[].cache): those of a method,
 	// or those whose key starts with a prefix; with neither, every answer.
 	PurgeCache(ctx context.Context, in *PurgeCacheRequest, opts ...grpc.CallOption) (*PurgeCacheResponse, error)
+	// CreateApiKey makes a managed API key of an api_key provider with
+	// store: redis. The answer holds the key's secret, the only time it is
+	// shown: only its SHA-256 is stored. Every replica accepts the key
+	// within a second.
+	CreateApiKey(ctx context.Context, in *CreateApiKeyRequest, opts ...grpc.CallOption) (*ApiKeySecret, error)
+	// ListApiKeys lists the keys of the api_key providers, managed and from
+	// keys files (read-only), sorted by provider and id. Never a secret.
+	ListApiKeys(ctx context.Context, in *ListApiKeysRequest, opts ...grpc.CallOption) (*ListApiKeysResponse, error)
+	// GetApiKey returns one key (never its secret).
+	GetApiKey(ctx context.Context, in *GetApiKeyRequest, opts ...grpc.CallOption) (*ApiKey, error)
+	// UpdateApiKey changes a managed key's principal, plan, enabled, expiry
+	// or allowed APIs: the fields update_mask names (over REST, the fields
+	// the body sets).
+	UpdateApiKey(ctx context.Context, in *UpdateApiKeyRequest, opts ...grpc.CallOption) (*ApiKey, error)
+	// RotateApiKey gives a managed key a new secret; the old one stays valid
+	// for grace_period.
+	RotateApiKey(ctx context.Context, in *RotateApiKeyRequest, opts ...grpc.CallOption) (*ApiKeySecret, error)
+	// RevokeApiKey deletes a managed key: every replica refuses it within a
+	// second.
+	RevokeApiKey(ctx context.Context, in *RevokeApiKeyRequest, opts ...grpc.CallOption) (*RevokeApiKeyResponse, error)
+	// GetUsage reports what a key has used of its usage plan, from the
+	// counters the rate limiter charges: each limit's size, use and what
+	// remains, and when it is whole again.
+	GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*Usage, error)
 }
 
 type adminClient struct {
@@ -170,6 +201,76 @@ func (c *adminClient) PurgeCache(ctx context.Context, in *PurgeCacheRequest, opt
 	return out, nil
 }
 
+func (c *adminClient) CreateApiKey(ctx context.Context, in *CreateApiKeyRequest, opts ...grpc.CallOption) (*ApiKeySecret, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApiKeySecret)
+	err := c.cc.Invoke(ctx, Admin_CreateApiKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) ListApiKeys(ctx context.Context, in *ListApiKeysRequest, opts ...grpc.CallOption) (*ListApiKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListApiKeysResponse)
+	err := c.cc.Invoke(ctx, Admin_ListApiKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) GetApiKey(ctx context.Context, in *GetApiKeyRequest, opts ...grpc.CallOption) (*ApiKey, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApiKey)
+	err := c.cc.Invoke(ctx, Admin_GetApiKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) UpdateApiKey(ctx context.Context, in *UpdateApiKeyRequest, opts ...grpc.CallOption) (*ApiKey, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApiKey)
+	err := c.cc.Invoke(ctx, Admin_UpdateApiKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) RotateApiKey(ctx context.Context, in *RotateApiKeyRequest, opts ...grpc.CallOption) (*ApiKeySecret, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApiKeySecret)
+	err := c.cc.Invoke(ctx, Admin_RotateApiKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) RevokeApiKey(ctx context.Context, in *RevokeApiKeyRequest, opts ...grpc.CallOption) (*RevokeApiKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeApiKeyResponse)
+	err := c.cc.Invoke(ctx, Admin_RevokeApiKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*Usage, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Usage)
+	err := c.cc.Invoke(ctx, Admin_GetUsage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -204,6 +305,30 @@ type AdminServer interface {
 	// PurgeCache drops cached answers (methods[].cache): those of a method,
 	// or those whose key starts with a prefix; with neither, every answer.
 	PurgeCache(context.Context, *PurgeCacheRequest) (*PurgeCacheResponse, error)
+	// CreateApiKey makes a managed API key of an api_key provider with
+	// store: redis. The answer holds the key's secret, the only time it is
+	// shown: only its SHA-256 is stored. Every replica accepts the key
+	// within a second.
+	CreateApiKey(context.Context, *CreateApiKeyRequest) (*ApiKeySecret, error)
+	// ListApiKeys lists the keys of the api_key providers, managed and from
+	// keys files (read-only), sorted by provider and id. Never a secret.
+	ListApiKeys(context.Context, *ListApiKeysRequest) (*ListApiKeysResponse, error)
+	// GetApiKey returns one key (never its secret).
+	GetApiKey(context.Context, *GetApiKeyRequest) (*ApiKey, error)
+	// UpdateApiKey changes a managed key's principal, plan, enabled, expiry
+	// or allowed APIs: the fields update_mask names (over REST, the fields
+	// the body sets).
+	UpdateApiKey(context.Context, *UpdateApiKeyRequest) (*ApiKey, error)
+	// RotateApiKey gives a managed key a new secret; the old one stays valid
+	// for grace_period.
+	RotateApiKey(context.Context, *RotateApiKeyRequest) (*ApiKeySecret, error)
+	// RevokeApiKey deletes a managed key: every replica refuses it within a
+	// second.
+	RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error)
+	// GetUsage reports what a key has used of its usage plan, from the
+	// counters the rate limiter charges: each limit's size, use and what
+	// remains, and when it is whole again.
+	GetUsage(context.Context, *GetUsageRequest) (*Usage, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -240,6 +365,27 @@ func (UnimplementedAdminServer) GetDrain(context.Context, *GetDrainRequest) (*Dr
 }
 func (UnimplementedAdminServer) PurgeCache(context.Context, *PurgeCacheRequest) (*PurgeCacheResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PurgeCache not implemented")
+}
+func (UnimplementedAdminServer) CreateApiKey(context.Context, *CreateApiKeyRequest) (*ApiKeySecret, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateApiKey not implemented")
+}
+func (UnimplementedAdminServer) ListApiKeys(context.Context, *ListApiKeysRequest) (*ListApiKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListApiKeys not implemented")
+}
+func (UnimplementedAdminServer) GetApiKey(context.Context, *GetApiKeyRequest) (*ApiKey, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetApiKey not implemented")
+}
+func (UnimplementedAdminServer) UpdateApiKey(context.Context, *UpdateApiKeyRequest) (*ApiKey, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateApiKey not implemented")
+}
+func (UnimplementedAdminServer) RotateApiKey(context.Context, *RotateApiKeyRequest) (*ApiKeySecret, error) {
+	return nil, status.Error(codes.Unimplemented, "method RotateApiKey not implemented")
+}
+func (UnimplementedAdminServer) RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeApiKey not implemented")
+}
+func (UnimplementedAdminServer) GetUsage(context.Context, *GetUsageRequest) (*Usage, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUsage not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -424,6 +570,132 @@ func _Admin_PurgeCache_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_CreateApiKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateApiKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).CreateApiKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_CreateApiKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).CreateApiKey(ctx, req.(*CreateApiKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_ListApiKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListApiKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListApiKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_ListApiKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListApiKeys(ctx, req.(*ListApiKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_GetApiKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetApiKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).GetApiKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_GetApiKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).GetApiKey(ctx, req.(*GetApiKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_UpdateApiKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateApiKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).UpdateApiKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_UpdateApiKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).UpdateApiKey(ctx, req.(*UpdateApiKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_RotateApiKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateApiKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).RotateApiKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_RotateApiKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).RotateApiKey(ctx, req.(*RotateApiKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_RevokeApiKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeApiKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).RevokeApiKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_RevokeApiKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).RevokeApiKey(ctx, req.(*RevokeApiKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_GetUsage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUsageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).GetUsage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_GetUsage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).GetUsage(ctx, req.(*GetUsageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -466,6 +738,34 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PurgeCache",
 			Handler:    _Admin_PurgeCache_Handler,
+		},
+		{
+			MethodName: "CreateApiKey",
+			Handler:    _Admin_CreateApiKey_Handler,
+		},
+		{
+			MethodName: "ListApiKeys",
+			Handler:    _Admin_ListApiKeys_Handler,
+		},
+		{
+			MethodName: "GetApiKey",
+			Handler:    _Admin_GetApiKey_Handler,
+		},
+		{
+			MethodName: "UpdateApiKey",
+			Handler:    _Admin_UpdateApiKey_Handler,
+		},
+		{
+			MethodName: "RotateApiKey",
+			Handler:    _Admin_RotateApiKey_Handler,
+		},
+		{
+			MethodName: "RevokeApiKey",
+			Handler:    _Admin_RevokeApiKey_Handler,
+		},
+		{
+			MethodName: "GetUsage",
+			Handler:    _Admin_GetUsage_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

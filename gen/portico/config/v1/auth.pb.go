@@ -498,7 +498,8 @@ func (*TokenSource_Query) isTokenSource_Kind() {}
 
 func (*TokenSource_Cookie) isTokenSource_Kind() {}
 
-// ApiKeyProvider accepts keys whose SHA-256 is in a keys file.
+// ApiKeyProvider accepts keys whose SHA-256 is in a keys file, or in the
+// managed store (store: redis), or in both. Set keys_file, store, or both.
 type ApiKeyProvider struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Header (metadata on gRPC) carrying the key. Default x-api-key unless
@@ -506,8 +507,17 @@ type ApiKeyProvider struct {
 	Header string `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
 	// Query parameter carrying the key (REST only).
 	Query string `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
-	// A YAML list of {id, sha256 (lower-case hex), principal, plan}.
-	KeysFile      string `protobuf:"bytes,3,opt,name=keys_file,json=keysFile,proto3" json:"keys_file,omitempty"`
+	// A YAML list of {id, sha256 (lower-case hex), principal, plan}. Its
+	// keys are read-only in the admin API.
+	KeysFile string `protobuf:"bytes,3,opt,name=keys_file,json=keysFile,proto3" json:"keys_file,omitempty"`
+	// Where managed keys live: "" (none: the keys file alone) or redis (keys
+	// created, changed and revoked through the admin API, shared by every
+	// replica, in force within a second without a reload; only their
+	// SHA-256 is stored).
+	Store string `protobuf:"bytes,4,opt,name=store,proto3" json:"store,omitempty"`
+	// The Redis of the managed keys. Default: rate_limits.redis (its
+	// address, db, password and key prefix).
+	Redis         *Redis `protobuf:"bytes,5,opt,name=redis,proto3" json:"redis,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -561,6 +571,20 @@ func (x *ApiKeyProvider) GetKeysFile() string {
 		return x.KeysFile
 	}
 	return ""
+}
+
+func (x *ApiKeyProvider) GetStore() string {
+	if x != nil {
+		return x.Store
+	}
+	return ""
+}
+
+func (x *ApiKeyProvider) GetRedis() *Redis {
+	if x != nil {
+		return x.Redis
+	}
+	return nil
 }
 
 // MtlsProvider takes the principal from a verified client certificate:
@@ -857,7 +881,7 @@ var File_portico_config_v1_auth_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_auth_proto_rawDesc = "" +
 	"\n" +
-	"\x1cportico/config/v1/auth.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\xa5\x01\n" +
+	"\x1cportico/config/v1/auth.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fportico/config/v1/traffic.proto\"\xa5\x01\n" +
 	"\x03Tls\x12$\n" +
 	"\tcert_file\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\bcertFile\x12\"\n" +
 	"\bkey_file\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\akeyFile\x12$\n" +
@@ -893,11 +917,13 @@ const file_portico_config_v1_auth_proto_rawDesc = "" +
 	"\x05query\x18\x02 \x01(\tH\x00R\x05query\x12\x18\n" +
 	"\x06cookie\x18\x03 \x01(\tH\x00R\x06cookie\x12\x16\n" +
 	"\x06prefix\x18\x04 \x01(\tR\x06prefixB\x06\n" +
-	"\x04kind\"d\n" +
+	"\x04kind\"\xb1\x01\n" +
 	"\x0eApiKeyProvider\x12\x16\n" +
 	"\x06header\x18\x01 \x01(\tR\x06header\x12\x14\n" +
-	"\x05query\x18\x02 \x01(\tR\x05query\x12$\n" +
-	"\tkeys_file\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\bkeysFile\"\x0e\n" +
+	"\x05query\x18\x02 \x01(\tR\x05query\x12\x1b\n" +
+	"\tkeys_file\x18\x03 \x01(\tR\bkeysFile\x12$\n" +
+	"\x05store\x18\x04 \x01(\tB\x0e\xbaH\vr\tR\x00R\x05redisR\x05store\x12.\n" +
+	"\x05redis\x18\x05 \x01(\v2\x18.portico.config.v1.RedisR\x05redis\"\x0e\n" +
 	"\fMtlsProvider\"\x95\x03\n" +
 	"\x12ExternalAuthorizer\x12\x1f\n" +
 	"\x06target\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x06target\x12=\n" +
@@ -946,6 +972,7 @@ var file_portico_config_v1_auth_proto_goTypes = []any{
 	(*ApiAuth)(nil),             // 9: portico.config.v1.ApiAuth
 	nil,                         // 10: portico.config.v1.JwtProvider.ForwardClaimsEntry
 	(*durationpb.Duration)(nil), // 11: google.protobuf.Duration
+	(*Redis)(nil),               // 12: portico.config.v1.Redis
 }
 var file_portico_config_v1_auth_proto_depIdxs = []int32{
 	2,  // 0: portico.config.v1.Auth.providers:type_name -> portico.config.v1.AuthProvider
@@ -956,14 +983,15 @@ var file_portico_config_v1_auth_proto_depIdxs = []int32{
 	11, // 5: portico.config.v1.JwtProvider.clock_skew:type_name -> google.protobuf.Duration
 	10, // 6: portico.config.v1.JwtProvider.forward_claims:type_name -> portico.config.v1.JwtProvider.ForwardClaimsEntry
 	4,  // 7: portico.config.v1.JwtProvider.token_sources:type_name -> portico.config.v1.TokenSource
-	11, // 8: portico.config.v1.ExternalAuthorizer.timeout:type_name -> google.protobuf.Duration
-	11, // 9: portico.config.v1.ExternalAuthorizer.cache_ttl:type_name -> google.protobuf.Duration
-	8,  // 10: portico.config.v1.ExternalAuthorizer.tls:type_name -> portico.config.v1.ClientTlsRef
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	12, // 8: portico.config.v1.ApiKeyProvider.redis:type_name -> portico.config.v1.Redis
+	11, // 9: portico.config.v1.ExternalAuthorizer.timeout:type_name -> google.protobuf.Duration
+	11, // 10: portico.config.v1.ExternalAuthorizer.cache_ttl:type_name -> google.protobuf.Duration
+	8,  // 11: portico.config.v1.ExternalAuthorizer.tls:type_name -> portico.config.v1.ClientTlsRef
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_portico_config_v1_auth_proto_init() }
@@ -971,6 +999,7 @@ func file_portico_config_v1_auth_proto_init() {
 	if File_portico_config_v1_auth_proto != nil {
 		return
 	}
+	file_portico_config_v1_traffic_proto_init()
 	file_portico_config_v1_auth_proto_msgTypes[2].OneofWrappers = []any{
 		(*AuthProvider_Jwt)(nil),
 		(*AuthProvider_ApiKey)(nil),

@@ -82,9 +82,12 @@ type Config struct {
 	// How the gateway stops.
 	Shutdown *Shutdown `protobuf:"bytes,20,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
 	// Where methods[].cache keeps answers.
-	Cache         *Cache `protobuf:"bytes,24,opt,name=cache,proto3" json:"cache,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Cache *Cache `protobuf:"bytes,24,opt,name=cache,proto3" json:"cache,omitempty"`
+	// Headers on every answer of both doors, and the bodies of the
+	// gateway's own refusals.
+	GatewayResponses *GatewayResponses `protobuf:"bytes,25,opt,name=gateway_responses,json=gatewayResponses,proto3" json:"gateway_responses,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Config) Reset() {
@@ -264,6 +267,13 @@ func (x *Config) GetCache() *Cache {
 	return nil
 }
 
+func (x *Config) GetGatewayResponses() *GatewayResponses {
+	if x != nil {
+		return x.GatewayResponses
+	}
+	return nil
+}
+
 // Rest tunes the REST door.
 type Rest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -429,7 +439,20 @@ type Api struct {
 	// deadline, the method's timeout, this and the integration's timeout
 	// wins (the integration's default of 30s does not count when this is
 	// set).
-	Timeout       *durationpb.Duration `protobuf:"bytes,11,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	Timeout *durationpb.Duration `protobuf:"bytes,11,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// Host names these services are served for (the REST door's Host, the
+	// gRPC door's :authority; any port): exact names ("api.example.com") and
+	// wildcards of one label ("*.shop.example.com" serves a.shop.example.com,
+	// not shop.example.com nor a.b.shop.example.com). A request for another
+	// host does not reach them (404 on the REST door, UNIMPLEMENTED on the
+	// gRPC door). A host's own APIs are matched before wildcard ones, and
+	// those before APIs without hosts. Default: any host.
+	Hosts []string `protobuf:"bytes,14,rep,name=hosts,proto3" json:"hosts,omitempty"`
+	// A path prefix every HTTP binding of these services is mounted under,
+	// e.g. /bookstore: GET /v1/shelves is served at GET /bookstore/v1/shelves.
+	// Literal segments only, no trailing "/". The gRPC door ignores it.
+	// Default: none.
+	BasePath      string `protobuf:"bytes,15,opt,name=base_path,json=basePath,proto3" json:"base_path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -539,6 +562,20 @@ func (x *Api) GetTimeout() *durationpb.Duration {
 		return x.Timeout
 	}
 	return nil
+}
+
+func (x *Api) GetHosts() []string {
+	if x != nil {
+		return x.Hosts
+	}
+	return nil
+}
+
+func (x *Api) GetBasePath() string {
+	if x != nil {
+		return x.BasePath
+	}
+	return ""
 }
 
 // MethodPolicy overrides an API's policy for one method.
@@ -855,7 +892,7 @@ var File_portico_config_v1_config_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a\x1fportico/config/v1/traffic.proto\"\xa9\b\n" +
+	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a!portico/config/v1/responses.proto\x1a\x1fportico/config/v1/traffic.proto\"\xfb\b\n" +
 	"\x06Config\x121\n" +
 	"\x06listen\x18\x01 \x01(\v2\x19.portico.config.v1.ListenR\x06listen\x12.\n" +
 	"\vdescriptors\x18\x02 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\vdescriptors\x12+\n" +
@@ -882,14 +919,15 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"protoPaths\x12#\n" +
 	"\rstrict_routes\x18\x13 \x01(\bR\fstrictRoutes\x127\n" +
 	"\bshutdown\x18\x14 \x01(\v2\x1b.portico.config.v1.ShutdownR\bshutdown\x12.\n" +
-	"\x05cache\x18\x18 \x01(\v2\x18.portico.config.v1.CacheR\x05cache\"\xb8\x01\n" +
+	"\x05cache\x18\x18 \x01(\v2\x18.portico.config.v1.CacheR\x05cache\x12P\n" +
+	"\x11gateway_responses\x18\x19 \x01(\v2#.portico.config.v1.GatewayResponsesR\x10gatewayResponses\"\xb8\x01\n" +
 	"\x04Rest\x12O\n" +
 	"\x0fforward_headers\x18\x01 \x03(\tB&\xbaH#\x92\x01 \"\x1er\x1c2\x1a^[A-Za-z0-9][A-Za-z0-9-]*$R\x0eforwardHeaders\x12_\n" +
 	"!http_body_content_security_policy\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^[\\x20-\\x7e]*$R\x1dhttpBodyContentSecurityPolicy\"F\n" +
 	"\x06Listen\x12\x12\n" +
 	"\x04http\x18\x01 \x01(\tR\x04http\x12\x12\n" +
 	"\x04grpc\x18\x02 \x01(\tR\x04grpc\x12\x14\n" +
-	"\x05admin\x18\x03 \x01(\tR\x05admin\"\xc4\x04\n" +
+	"\x05admin\x18\x03 \x01(\tR\x05admin\"\x85\x05\n" +
 	"\x03Api\x12*\n" +
 	"\bservices\x18\x01 \x03(\tB\x0e\xbaH\v\x92\x01\b\b\x01\"\x04r\x02\x10\x01R\bservices\x12)\n" +
 	"\vintegration\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\vintegration\x12)\n" +
@@ -903,7 +941,9 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\bresponse\x18\t \x01(\v2\".portico.config.v1.ResponseMappingR\bresponse\x12/\n" +
 	"\x13forward_credentials\x18\n" +
 	" \x01(\bR\x12forwardCredentials\x12=\n" +
-	"\atimeout\x18\v \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\atimeout\"\xba\x02\n" +
+	"\atimeout\x18\v \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x02*\x00R\atimeout\x12\"\n" +
+	"\x05hosts\x18\x0e \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\x05hosts\x12\x1b\n" +
+	"\tbase_path\x18\x0f \x01(\tR\bbasePath\"\xba\x02\n" +
 	"\fMethodPolicy\x12#\n" +
 	"\bselector\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\bselector\x12.\n" +
 	"\x04auth\x18\x02 \x01(\v2\x1a.portico.config.v1.ApiAuthR\x04auth\x12-\n" +
@@ -961,12 +1001,13 @@ var file_portico_config_v1_config_proto_goTypes = []any{
 	(*Admin)(nil),               // 18: portico.config.v1.Admin
 	(*Route)(nil),               // 19: portico.config.v1.Route
 	(*Shutdown)(nil),            // 20: portico.config.v1.Shutdown
-	(*ApiAuth)(nil),             // 21: portico.config.v1.ApiAuth
-	(*IpRules)(nil),             // 22: portico.config.v1.IpRules
-	(*RequestMapping)(nil),      // 23: portico.config.v1.RequestMapping
-	(*ResponseMapping)(nil),     // 24: portico.config.v1.ResponseMapping
-	(*durationpb.Duration)(nil), // 25: google.protobuf.Duration
-	(*Redis)(nil),               // 26: portico.config.v1.Redis
+	(*GatewayResponses)(nil),    // 21: portico.config.v1.GatewayResponses
+	(*ApiAuth)(nil),             // 22: portico.config.v1.ApiAuth
+	(*IpRules)(nil),             // 23: portico.config.v1.IpRules
+	(*RequestMapping)(nil),      // 24: portico.config.v1.RequestMapping
+	(*ResponseMapping)(nil),     // 25: portico.config.v1.ResponseMapping
+	(*durationpb.Duration)(nil), // 26: google.protobuf.Duration
+	(*Redis)(nil),               // 27: portico.config.v1.Redis
 }
 var file_portico_config_v1_config_proto_depIdxs = []int32{
 	2,  // 0: portico.config.v1.Config.listen:type_name -> portico.config.v1.Listen
@@ -986,24 +1027,25 @@ var file_portico_config_v1_config_proto_depIdxs = []int32{
 	19, // 14: portico.config.v1.Config.routes:type_name -> portico.config.v1.Route
 	20, // 15: portico.config.v1.Config.shutdown:type_name -> portico.config.v1.Shutdown
 	7,  // 16: portico.config.v1.Config.cache:type_name -> portico.config.v1.Cache
-	21, // 17: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
-	4,  // 18: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
-	22, // 19: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
-	23, // 20: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
-	24, // 21: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
-	25, // 22: portico.config.v1.Api.timeout:type_name -> google.protobuf.Duration
-	21, // 23: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
-	25, // 24: portico.config.v1.MethodPolicy.timeout:type_name -> google.protobuf.Duration
-	5,  // 25: portico.config.v1.MethodPolicy.cache:type_name -> portico.config.v1.MethodCache
-	6,  // 26: portico.config.v1.MethodPolicy.mirror:type_name -> portico.config.v1.Mirror
-	25, // 27: portico.config.v1.MethodCache.ttl:type_name -> google.protobuf.Duration
-	25, // 28: portico.config.v1.MethodCache.stale_while_revalidate:type_name -> google.protobuf.Duration
-	26, // 29: portico.config.v1.Cache.redis:type_name -> portico.config.v1.Redis
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	21, // 17: portico.config.v1.Config.gateway_responses:type_name -> portico.config.v1.GatewayResponses
+	22, // 18: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
+	4,  // 19: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
+	23, // 20: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
+	24, // 21: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
+	25, // 22: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
+	26, // 23: portico.config.v1.Api.timeout:type_name -> google.protobuf.Duration
+	22, // 24: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
+	26, // 25: portico.config.v1.MethodPolicy.timeout:type_name -> google.protobuf.Duration
+	5,  // 26: portico.config.v1.MethodPolicy.cache:type_name -> portico.config.v1.MethodCache
+	6,  // 27: portico.config.v1.MethodPolicy.mirror:type_name -> portico.config.v1.Mirror
+	26, // 28: portico.config.v1.MethodCache.ttl:type_name -> google.protobuf.Duration
+	26, // 29: portico.config.v1.MethodCache.stale_while_revalidate:type_name -> google.protobuf.Duration
+	27, // 30: portico.config.v1.Cache.redis:type_name -> portico.config.v1.Redis
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_portico_config_v1_config_proto_init() }
@@ -1014,6 +1056,7 @@ func file_portico_config_v1_config_proto_init() {
 	file_portico_config_v1_auth_proto_init()
 	file_portico_config_v1_integrations_proto_init()
 	file_portico_config_v1_operations_proto_init()
+	file_portico_config_v1_responses_proto_init()
 	file_portico_config_v1_traffic_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -264,7 +264,13 @@ type Admin struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// File holding the bearer token the admin API requires; required when
 	// listen.admin is not a loopback address.
-	TokenFile     string `protobuf:"bytes,1,opt,name=token_file,json=tokenFile,proto3" json:"token_file,omitempty"`
+	TokenFile string `protobuf:"bytes,1,opt,name=token_file,json=tokenFile,proto3" json:"token_file,omitempty"`
+	// File every change made through the admin API (and every reload and
+	// drain) is appended to, one JSON object per line: when, who (the admin
+	// token's fingerprint and the client address), what, on what, and the
+	// outcome. Secrets never appear. Relative to the config file; empty: no
+	// audit log.
+	AuditLog      string `protobuf:"bytes,2,opt,name=audit_log,json=auditLog,proto3" json:"audit_log,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -302,6 +308,13 @@ func (*Admin) Descriptor() ([]byte, []int) {
 func (x *Admin) GetTokenFile() string {
 	if x != nil {
 		return x.TokenFile
+	}
+	return ""
+}
+
+func (x *Admin) GetAuditLog() string {
+	if x != nil {
+		return x.AuditLog
 	}
 	return ""
 }
@@ -376,10 +389,11 @@ const file_portico_config_v1_operations_proto_rawDesc = "" +
 	"\fopenapi_path\x18\x01 \x01(\tB\x0f\xbaH\fr\n" +
 	"2\b^(/.*)?$R\vopenapiPath\x124\n" +
 	"\rexplorer_path\x18\x02 \x01(\tB\x0f\xbaH\fr\n" +
-	"2\b^(/.*)?$R\fexplorerPath\"&\n" +
+	"2\b^(/.*)?$R\fexplorerPath\"C\n" +
 	"\x05Admin\x12\x1d\n" +
 	"\n" +
-	"token_file\x18\x01 \x01(\tR\ttokenFile\"R\n" +
+	"token_file\x18\x01 \x01(\tR\ttokenFile\x12\x1b\n" +
+	"\taudit_log\x18\x02 \x01(\tR\bauditLog\"R\n" +
 	"\bShutdown\x12F\n" +
 	"\fgrace_period\x18\x01 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\vgracePeriodB>Z<github.com/portico-gw/portico/gen/portico/config/v1;configv1b\x06proto3"
 
