@@ -142,7 +142,7 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 
 	penv := pipeline.Env{
 		Config: cfg, Catalog: cat, Pool: opts.Pool, Logger: opts.Logger, Check: opts.Check,
-		DialOptions: opts.DialOptions, Reserved: s.reserved,
+		Reserved:  s.reserved,
 		OnWarning: func(w *config.Error) { s.warnings = append(s.warnings, w) },
 		OnRelease: s.onClose,
 	}
