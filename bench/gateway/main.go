@@ -45,6 +45,10 @@ func run(path string) error {
 		return err
 	}
 	// The line go run ./bench waits for, as cmd/portico prints it.
-	fmt.Printf("portico: REST on http://%s, gRPC on %s (%d methods)\n", srv.HTTPAddr, srv.GRPCAddr, len(snap.Catalog().Methods()))
+	admin := ""
+	if srv.AdminAddr != "" {
+		admin = ", admin on http://" + srv.AdminAddr
+	}
+	fmt.Printf("portico: REST on http://%s, gRPC on %s%s (%d methods)\n", srv.HTTPAddr, srv.GRPCAddr, admin, len(snap.Catalog().Methods()))
 	return lifecycle.Run(srv.Serve, srv.Shutdown)
 }
