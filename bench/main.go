@@ -2,7 +2,7 @@
 // for the same API on this machine, and prints every performance target
 // of issue 19 as a measured ratio with its goal:
 //
-//	go run ./bench [-duration 5s] [-rounds 3] [-concurrency 32] [-rest] [-chain] [-grpc] [-routes]
+//	go run ./bench [-duration 5s] [-rounds 3] [-concurrency 32] [-rest] [-chain] [-grpc] [-routes] [-conns]
 //
 // It builds cmd/portico, bench/gateway (Portico without the APIs'
 // generated code), bench/reference (grpc-gateway's generated handlers),
@@ -30,6 +30,10 @@
 //     validated one.
 //   - -routes: a plain HTTP route through Portico against
 //     httputil.ReverseProxy alone, in front of a small HTTP backend.
+//   - -conns: the memory of -conns-n idle keep-alive connections on each
+//     door (and, with -proxies, on nginx) and of -streams-n concurrent
+//     server streams, each on a fresh gateway: VmRSS with them held minus
+//     before.
 //
 // Everything listens on loopback only, and every process is stopped at the
 // end, on an error and on SIGINT. It exits non-zero if any call failed.
@@ -72,6 +76,9 @@ type options struct {
 	grpc        bool
 	proxies     bool
 	routes      bool
+	conns       bool
+	connsN      int
+	streamsN    int
 	generated   bool
 	postPath    string
 	postBody    string
@@ -91,13 +98,17 @@ func main() {
 	flag.BoolVar(&o.grpc, "grpc", true, "compare Portico's gRPC door with calling the backend directly and with the proxies")
 	flag.BoolVar(&o.proxies, "proxies", true, "with -grpc, add HAProxy, nginx and Caddy in front of the same backend")
 	flag.BoolVar(&o.routes, "routes", true, "compare a plain HTTP route through Portico with httputil.ReverseProxy alone")
+	flag.BoolVar(&o.conns, "conns", true, "measure the memory of idle connections and open server streams")
+	flag.IntVar(&o.connsN, "conns-n", 10000, "idle connections held per door by -conns")
+	flag.IntVar(&o.streamsN, "streams-n", 1000, "server streams held open by -conns")
 	flag.BoolVar(&o.generated, "generated", false, "measure cmd/portico with the bookstore's generated code linked, instead of bench/gateway serving everything from the descriptor set")
 	flag.StringVar(&o.postPath, "post-path", "/v1/shelves/1/books/1:move", "REST path to POST (body \"*\"); empty: no POST comparison")
 	flag.StringVar(&o.postBody, "post-body", `{"otherShelf":"shelves/1"}`, "JSON body of the POST")
 	flag.StringVar(&o.profile, "profile", "", "folder: write a CPU profile of each Portico target's first measured round there (go tool pprof reads them)")
 	flag.Parse()
-	if o.duration <= 0 || o.rounds < 1 || o.concurrency < 1 || o.warmup < 0 || !strings.HasPrefix(o.path, "/") {
-		fmt.Fprintln(os.Stderr, "bench: -duration must be positive, -warmup not negative, -rounds and -concurrency at least 1, and -path must start with /")
+	if o.duration <= 0 || o.rounds < 1 || o.concurrency < 1 || o.warmup < 0 || !strings.HasPrefix(o.path, "/") ||
+		o.connsN < 1 || o.streamsN < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -duration must be positive, -warmup not negative, -rounds, -concurrency, -conns-n and -streams-n at least 1, and -path must start with /")
 		os.Exit(2)
 	}
 
@@ -180,6 +191,11 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	}
 	if o.routes {
 		if err := b.runRoutes(); err != nil {
+			return err
+		}
+	}
+	if o.conns {
+		if err := b.runConns(); err != nil {
 			return err
 		}
 	}

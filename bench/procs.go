@@ -205,3 +205,37 @@ func children(pid int) []int {
 	}
 	return out
 }
+
+// rss returns the process's resident set size (VmRSS) in bytes; with tree,
+// its children's too.
+func (p *proc) rss() (int64, error) {
+	n, err := vmRSS(p.pid())
+	if err != nil || !p.tree {
+		return n, err
+	}
+	for _, child := range children(p.pid()) {
+		if c, err := vmRSS(child); err == nil {
+			n += c
+		}
+	}
+	return n, nil
+}
+
+// vmRSS reads VmRSS from /proc/PID/status, in bytes.
+func vmRSS(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest) // "1234 kB"
+			if len(f) == 2 && f[1] == "kB" {
+				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					return kb << 10, nil
+				}
+			}
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status: no VmRSS line", pid)
+}
