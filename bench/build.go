@@ -14,13 +14,14 @@ const (
 	porticoPkg   = "./cmd/portico"
 	gatewayPkg   = "./bench/gateway"
 	referencePkg = "./bench/reference"
+	floorPkg     = "./bench/floor"
 	backendPkg   = "./examples/bookstore/cmd/bookstore"
 	inventoryPkg = "github.com/portico-gw/portico/gen/example/inventory/v1"
 )
 
 // binaries are the built executables.
 type binaries struct {
-	portico, reference, backend string
+	portico, reference, backend, floor string
 	// gateway is Portico without the APIs' generated code (bench/gateway).
 	gateway string
 }
@@ -38,10 +39,10 @@ func moduleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-// build builds the gateway, the reference and the backend into dir with one
-// go build (the three link in parallel).
+// build builds the gateways, the reference, the floor and the backend into
+// dir with one go build (they link in parallel).
 func build(ctx context.Context, root, dir string) (binaries, error) {
-	_, err := goCmd(ctx, root, "build", "-o", dir+string(filepath.Separator), porticoPkg, gatewayPkg, referencePkg, backendPkg)
+	_, err := goCmd(ctx, root, "build", "-o", dir+string(filepath.Separator), porticoPkg, gatewayPkg, referencePkg, floorPkg, backendPkg)
 	if err != nil {
 		return binaries{}, err
 	}
@@ -50,6 +51,7 @@ func build(ctx context.Context, root, dir string) (binaries, error) {
 		gateway:   filepath.Join(dir, "gateway"),
 		reference: filepath.Join(dir, "reference"),
 		backend:   filepath.Join(dir, "bookstore"),
+		floor:     filepath.Join(dir, "floor"),
 	}, nil
 }
 

@@ -37,6 +37,9 @@ type target struct {
 	dials *atomic.Int64
 	// closers release the callers' connections.
 	closers []func()
+	// admin is the gateway's admin listener (host:port) when it is a
+	// Portico with one: -profile reads its CPU profile.
+	admin string
 }
 
 // close releases the target's connections.
@@ -70,6 +73,17 @@ func newHTTPTarget(ctx context.Context, name string, gateway *proc, url string, 
 	return t, nil
 }
 
+// setHeaders sets h on every request the target's HTTP callers send.
+func (t *target) setHeaders(h map[string]string) {
+	for _, c := range t.callers {
+		if hc, ok := c.(*httpCaller); ok {
+			for k, v := range h {
+				hc.req.Header.Set(k, v)
+			}
+		}
+	}
+}
+
 // httpCaller GETs one URL; anything but a 200 with a fully read body is an
 // error.
 type httpCaller struct {
@@ -95,10 +109,10 @@ func (c *httpCaller) call(context.Context) error {
 	return err
 }
 
-// newGRPCTarget makes a target that calls o's gRPC method at addr with
-// concurrency goroutines sharing one client connection, as a grpc-go
-// client normally does.
-func newGRPCTarget(name string, gateway *proc, addr string, o options, concurrency int) (*target, error) {
+// newGRPCTarget makes a target that calls method (GetBook or
+// GetShelfStats) at addr with concurrency goroutines sharing one client
+// connection, as a grpc-go client normally does.
+func newGRPCTarget(name string, gateway *proc, addr, method, book string, concurrency int) (*target, error) {
 	t := &target{name: name, gateway: gateway, dials: new(atomic.Int64)}
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	conn, err := grpc.NewClient("passthrough:///"+addr,
@@ -113,7 +127,7 @@ func newGRPCTarget(name string, gateway *proc, addr string, o options, concurren
 	t.closers = append(t.closers, func() { conn.Close() })
 	client := bookstorev1.NewBookstoreServiceClient(conn)
 	for range concurrency {
-		t.callers = append(t.callers, &grpcCaller{client: client, book: o.book, stats: o.grpcMethod == "GetShelfStats"})
+		t.callers = append(t.callers, &grpcCaller{client: client, book: book, stats: method == "GetShelfStats"})
 	}
 	return t, nil
 }
@@ -136,14 +150,6 @@ func (c *grpcCaller) call(ctx context.Context) error {
 		_, err = c.client.GetBook(ctx, &bookstorev1.GetBookRequest{Name: c.book})
 	}
 	return err
-}
-
-// grpcCall names the gRPC call measured.
-func (o options) grpcCall() string {
-	if o.grpcMethod == "GetShelfStats" {
-		return "GetShelfStats(1) (no rules: zero-copy through the door)"
-	}
-	return fmt.Sprintf("GetBook(%s) (validated: decoded by the door)", o.book)
 }
 
 // newHTTPPostTarget makes a target that POSTs body to url, as

@@ -5,8 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,7 +40,15 @@ const tailLines = 20
 // there. Output after that line is kept only as a short tail. With a nil
 // ready it returns once the process has started.
 func startProc(ctx context.Context, name, path string, args []string, ready *regexp.Regexp, timeout time.Duration) (*proc, []string, error) {
+	return startProcEnv(ctx, name, path, args, nil, ready, timeout)
+}
+
+// startProcEnv is startProc with env added to the process's environment.
+func startProcEnv(ctx context.Context, name, path string, args, env []string, ready *regexp.Regexp, timeout time.Duration) (*proc, []string, error) {
 	p := &proc{name: name, cmd: exec.Command(path, args...), exited: make(chan struct{})}
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	setProcAttr(p.cmd)
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -149,4 +161,81 @@ func (ps procs) stopAll() {
 	for i := len(ps) - 1; i >= 0; i-- {
 		ps[i].stop()
 	}
+}
+
+// freePort returns a loopback address with a port free at the moment.
+func freePort() (string, error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := lis.Addr().String()
+	return addr, lis.Close()
+}
+
+// cpuTime returns the CPU time the process has used so far; with tree,
+// its children's (nginx's workers) too.
+func (p *proc) cpuTime(c cpuClock) (time.Duration, error) {
+	t, err := c.cpuTime(p.pid())
+	if err != nil || !p.tree {
+		return t, err
+	}
+	for _, child := range children(p.pid()) {
+		if ct, err := c.cpuTime(child); err == nil {
+			t += ct
+		}
+	}
+	return t, nil
+}
+
+// children lists pid's child processes (/proc/PID/task/*/children).
+func children(pid int) []int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var out []int
+	for _, f := range tasks {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, s := range strings.Fields(string(data)) {
+			if n, err := strconv.Atoi(s); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// rss returns the process's resident set size (VmRSS) in bytes; with tree,
+// its children's too.
+func (p *proc) rss() (int64, error) {
+	n, err := vmRSS(p.pid())
+	if err != nil || !p.tree {
+		return n, err
+	}
+	for _, child := range children(p.pid()) {
+		if c, err := vmRSS(child); err == nil {
+			n += c
+		}
+	}
+	return n, nil
+}
+
+// vmRSS reads VmRSS from /proc/PID/status, in bytes.
+func vmRSS(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest) // "1234 kB"
+			if len(f) == 2 && f[1] == "kB" {
+				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					return kb << 10, nil
+				}
+			}
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status: no VmRSS line", pid)
 }

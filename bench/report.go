@@ -141,17 +141,8 @@ func summaryRow(s *summary) []string {
 // estimate prints the throughput ratio a/b predicted from all CPU per
 // call: what a saturated machine with no other load would show.
 func estimate(w io.Writer, a, b *summary) {
-	fmt.Fprintf(w, "  %-44s %6.2fx   (all CPU/req %s / %s: the ratio a saturated, otherwise idle machine gives)\n",
+	fmt.Fprintf(w, "  %-48s %8.2fx   (all CPU/req %s / %s: the ratio a saturated, otherwise idle machine gives)\n",
 		"throughput estimated from CPU", ratio(float64(b.allCPU()), float64(a.allCPU())), b.target, a.target)
-}
-
-// check prints one target line: the measured ratio against the goal.
-func check(w io.Writer, what string, ratio float64, ok bool, goal string) {
-	verdict := "MET"
-	if !ok {
-		verdict = "MISSED"
-	}
-	fmt.Fprintf(w, "  %-44s %6.2fx   target %-22s %s\n", what, ratio, goal, verdict)
 }
 
 // pairedRatio returns the median over rounds of a's rate in round i

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,16 +22,17 @@ var staticReady = regexp.MustCompile(`^listening on (\S+)$`)
 // runRoutes compares a plain HTTP route through Portico (routes[] to an
 // http integration) with httputil.ReverseProxy alone, both in front of the
 // same small HTTP backend (bench/static), driven by the same client in
-// alternating rounds. It returns the number of failed calls.
-func runRoutes(ctx context.Context, w io.Writer, o options, clock cpuClock, root, dir, porticoBin string) (int64, error) {
-	if _, err := goCmd(ctx, root, "build", "-o", dir+string(filepath.Separator), "./bench/static", "./bench/revproxy"); err != nil {
-		return 0, err
+// alternating rounds.
+func (b *bench) runRoutes() error {
+	ctx, w, o, dir := b.ctx, b.w, b.o, b.dir
+	if _, err := goCmd(ctx, b.root, "build", "-o", dir+string(filepath.Separator), "./bench/static", "./bench/revproxy"); err != nil {
+		return err
 	}
 	s := &stack{}
 	defer s.procs.stopAll()
 	p, m, err := startProc(ctx, "static backend", filepath.Join(dir, "static"), []string{"-listen", "127.0.0.1:0"}, staticReady, startTimeout)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	s.procs = append(s.procs, p)
 	s.backend, s.backendAddr = p, m[1]
@@ -44,18 +44,18 @@ func runRoutes(ctx context.Context, w io.Writer, o options, clock cpuClock, root
 		"integrations:\n  - name: static\n    http:\n      url: %s\n"+
 		"routes:\n  - prefix: /legacy/\n    integration: static\n    strip_prefix: true\n", backendURL)
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
-		return 0, err
+		return err
 	}
-	p, m, err = startProc(ctx, "portico (routes)", porticoBin, []string{"serve", "-c", cfg}, porticoReady, startTimeout)
+	p, m, err = startProc(ctx, "portico (routes)", b.bins.portico, []string{"serve", "-c", cfg}, porticoReady, startTimeout)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	s.procs = append(s.procs, p)
 	s.portico, s.porticoURL = p, "http://"+m[1]
 
 	p, m, err = startProc(ctx, "revproxy", filepath.Join(dir, "revproxy"), []string{"-backend", backendURL, "-prefix", "/legacy/", "-listen", "127.0.0.1:0"}, staticReady, startTimeout)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	s.procs = append(s.procs, p)
 	s.reference, s.referenceURL = p, "http://"+m[1]
@@ -65,7 +65,7 @@ func runRoutes(ctx context.Context, w io.Writer, o options, clock cpuClock, root
 			_, err := get(ctx, g.url+routesPath)
 			return err
 		}); err != nil {
-			return 0, err
+			return err
 		}
 	}
 
@@ -74,28 +74,27 @@ func runRoutes(ctx context.Context, w io.Writer, o options, clock cpuClock, root
 		s.backendAddr, s.backend.pid(), s.porticoURL, s.portico.pid(), s.referenceURL, s.reference.pid())
 	rp, err := newHTTPTarget(ctx, revproxyName, s.reference, s.referenceURL+routesPath, o.concurrency)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer rp.close()
 	pr, err := newHTTPTarget(ctx, porticoRouteName, s.portico, s.porticoURL+routesPath, o.concurrency)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer pr.close()
-	rounds, err := compare(ctx, w, o, clock, s, []*target{rp, pr})
+	rounds, err := b.compare(s, []*target{rp, pr})
 	if err != nil {
-		return 0, err
+		return err
 	}
 	rpSum, prSum := summarize(revproxyName, rounds), summarize(porticoRouteName, rounds)
 	printSummary(w, rpSum, prSum)
 	thr := ratio(prSum.rate, rpSum.rate)
 	paired := pairedRatio(rounds, porticoRouteName, revproxyName)
-	cpu := ratio(float64(prSum.perCall(prSum.gatewayCPU)), float64(rpSum.perCall(rpSum.gatewayCPU)))
-	fmt.Fprintln(w, "portico route / ReverseProxy alone:")
-	check(w, "throughput (median req/s)", thr, thr >= 0.9, ">= 0.90x")
-	check(w, "throughput (median of per-round ratios)", paired, paired >= 0.9, ">= 0.90x")
+	fmt.Fprintln(w, "portico route / ReverseProxy alone (an earlier issue's target):")
+	b.v.check(w, "plain HTTP route", "throughput vs ReverseProxy (median req/s)", thr, thr >= 0.9, ">= 0.90x")
+	b.v.check(w, "plain HTTP route", "throughput vs ReverseProxy (per-round)", paired, paired >= 0.9, ">= 0.90x")
 	estimate(w, prSum, rpSum)
-	fmt.Fprintf(w, "  %-44s %6.2fx\n", "gateway CPU per request", cpu)
+	fmt.Fprintf(w, "  %-48s %8.2fx\n", "gateway CPU per request", cpuRatio(prSum, rpSum))
 	noiseWarning(w, rpSum, prSum)
-	return rpSum.errs + prSum.errs, nil
+	return nil
 }

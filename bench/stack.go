@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 )
 
 // startTimeout bounds how long a process may take to print its address,
@@ -23,7 +25,7 @@ const startTimeout = 20 * time.Second
 // bench/reference, internal/lifecycle).
 var (
 	backendReady   = regexp.MustCompile(`^bookstore listening on (\S+)$`)
-	porticoReady   = regexp.MustCompile(`^portico: REST on http://([^,\s]+), gRPC on ([^,\s]+).*\((\d+) methods\)`)
+	porticoReady   = regexp.MustCompile(`^portico: REST on http://([^,\s]+), gRPC on ([^,\s]+)(?:, admin on http://([^,\s]+))? \((\d+) methods\)`)
 	referenceReady = regexp.MustCompile(`^listening on (\S+)$`)
 )
 
@@ -32,13 +34,15 @@ var (
 type stack struct {
 	procs procs
 
-	backend, portico, reference *proc
+	backend, portico, reference, floor *proc
 
 	backendAddr     string // gRPC
 	porticoURL      string // REST door, http://host:port
 	porticoGRPCAddr string // gRPC door
 	porticoMethods  int
+	porticoAdmin    string // admin listener, for profiles
 	referenceURL    string
+	floorURL        string
 }
 
 // startStack starts the backend, then Portico and the reference in front
@@ -59,21 +63,13 @@ func startStack(ctx context.Context, bins binaries, dir string, withDescriptors 
 	s.procs = append(s.procs, p)
 	s.backend, s.backendAddr = p, m[1]
 
-	cfg, err := writeConfig(dir, s.backendAddr, withDescriptors)
+	g, err := startGateway(ctx, bins, dir, gatewayConfig{name: "portico", descriptors: withDescriptors, admin: true}, s.backendAddr)
 	if err != nil {
 		return nil, err
 	}
-	bin, args := bins.portico, []string{"serve", "-c", cfg}
-	if bins.gateway != "" {
-		bin, args = bins.gateway, []string{"-c", cfg}
-	}
-	p, m, err = startProc(ctx, "portico", bin, args, porticoReady, startTimeout)
-	if err != nil {
-		return nil, err
-	}
-	s.procs = append(s.procs, p)
-	s.portico, s.porticoURL, s.porticoGRPCAddr = p, "http://"+m[1], m[2]
-	s.porticoMethods, _ = strconv.Atoi(m[3])
+	s.procs = append(s.procs, g.proc)
+	s.portico, s.porticoURL, s.porticoGRPCAddr, s.porticoMethods = g.proc, g.url, g.grpcAddr, g.methods
+	s.porticoAdmin = g.admin
 
 	p, m, err = startProc(ctx, "reference", bins.reference, []string{"-backend", s.backendAddr, "-listen", "127.0.0.1:0"}, referenceReady, startTimeout)
 	if err != nil {
@@ -82,13 +78,25 @@ func startStack(ctx context.Context, bins binaries, dir string, withDescriptors 
 	s.procs = append(s.procs, p)
 	s.reference, s.referenceURL = p, "http://"+m[1]
 
+	req, err := proto.Marshal(&bookstorev1.GetBookRequest{Name: book})
+	if err != nil {
+		return nil, err
+	}
+	p, m, err = startProc(ctx, "floor", bins.floor, []string{"-backend", s.backendAddr, "-method", bookstorev1.BookstoreService_GetBook_FullMethodName,
+		"-request", hex.EncodeToString(req), "-listen", "127.0.0.1:0"}, referenceReady, startTimeout)
+	if err != nil {
+		return nil, err
+	}
+	s.procs = append(s.procs, p)
+	s.floor, s.floorURL = p, "http://"+m[1]
+
 	if err := waitGRPC(ctx, "backend", s.backendAddr, book); err != nil {
 		return nil, err
 	}
 	if err := waitGRPC(ctx, "portico gRPC door", s.porticoGRPCAddr, book); err != nil {
 		return nil, err
 	}
-	for _, g := range []struct{ name, url string }{{"portico", s.porticoURL}, {"reference", s.referenceURL}} {
+	for _, g := range []struct{ name, url string }{{"portico", s.porticoURL}, {"reference", s.referenceURL}, {"floor", s.floorURL}} {
 		if err := waitReady(ctx, g.name, startTimeout, func(ctx context.Context) error {
 			_, err := get(ctx, g.url+path)
 			return err
@@ -97,6 +105,35 @@ func startStack(ctx context.Context, bins binaries, dir string, withDescriptors 
 		}
 	}
 	return s, nil
+}
+
+// gateway is a Portico process the benchmark started.
+type gateway struct {
+	proc     *proc
+	url      string // REST door, http://host:port
+	grpcAddr string // gRPC door
+	admin    string // admin listener (host:port), "" without one
+	methods  int
+}
+
+// startGateway writes cfg and starts Portico with it: bench/gateway, or
+// cmd/portico when bins.gateway is empty (-generated).
+func startGateway(ctx context.Context, bins binaries, dir string, cfg gatewayConfig, backend string) (*gateway, error) {
+	path, err := cfg.write(dir, backend)
+	if err != nil {
+		return nil, err
+	}
+	bin, args := bins.portico, []string{"serve", "-c", path}
+	if bins.gateway != "" {
+		bin, args = bins.gateway, []string{"-c", path}
+	}
+	p, m, err := startProc(ctx, cfg.name, bin, args, porticoReady, startTimeout)
+	if err != nil {
+		return nil, err
+	}
+	g := &gateway{proc: p, url: "http://" + m[1], grpcAddr: m[2], admin: m[3]}
+	g.methods, _ = strconv.Atoi(m[4])
+	return g, nil
 }
 
 // checkAlive returns an error naming any process that has exited.
@@ -111,9 +148,17 @@ func (s *stack) checkAlive() error {
 
 // get GETs url once and returns the body of a 200.
 func get(ctx context.Context, url string) ([]byte, error) {
+	return getWith(ctx, url, nil)
+}
+
+// getWith is get with headers.
+func getWith(ctx context.Context, url string, header map[string]string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -18,11 +18,12 @@ import (
 //     the gateway is not draining), open to all: probes carry no token
 //     (/readyz's details need it);
 //   - /metrics, Prometheus' text format, when telemetry.metrics.prometheus;
+//   - /debug/pprof/, Go's runtime profiles (admin_pprof.go);
 //   - the admin API, portico.admin.v1.Admin, through Portico's own doors
 //     (admin_door.go): REST/JSON (curl) and gRPC (grpcurl, over HTTP/2
 //     without TLS) on the same port.
 //
-// The admin API and /metrics need the admin token when admin.token_file
+// The admin API, /metrics and /debug/pprof/ need the admin token when admin.token_file
 // is set; a listener that is not on a loopback address must have one, or
 // the gateway refuses to start. Every request, on every path, passes
 // admin.Guard first: Host naming the listener (DNS rebinding), no
@@ -52,6 +53,7 @@ func (s *Server) newAdminServer(snap *snapshot.Snapshot) (*http.Server, error) {
 	if h := s.tele.metricsHandler(); h != nil {
 		mux.Handle("GET /metrics", tok.Handler(h))
 	}
+	handlePprof(mux, tok)
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true) // gRPC clients without TLS (prior knowledge)
@@ -65,6 +67,10 @@ func (s *Server) newAdminServer(snap *snapshot.Snapshot) (*http.Server, error) {
 			case "/healthz", "/readyz", "/metrics", "/reload":
 				mux.ServeHTTP(w, r)
 			default:
+				if isPprof(r.URL.Path) {
+					mux.ServeHTTP(w, r)
+					return
+				}
 				door.ServeHTTP(w, r)
 			}
 		}),

@@ -9,6 +9,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -44,7 +45,20 @@ func run(path string) error {
 	if err != nil {
 		return err
 	}
+	// POST /reload on the admin listener builds the config again, as
+	// cmd/portico does (go run ./bench reloads a large catalog under load).
+	srv.SetRebuild(func(context.Context, *snapshot.Snapshot) (*snapshot.Snapshot, error) {
+		next, err := config.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		return snapshot.Build(next, snapshot.Options{Logger: log})
+	})
 	// The line go run ./bench waits for, as cmd/portico prints it.
-	fmt.Printf("portico: REST on http://%s, gRPC on %s (%d methods)\n", srv.HTTPAddr, srv.GRPCAddr, len(snap.Catalog().Methods()))
+	admin := ""
+	if srv.AdminAddr != "" {
+		admin = ", admin on http://" + srv.AdminAddr
+	}
+	fmt.Printf("portico: REST on http://%s, gRPC on %s%s (%d methods)\n", srv.HTTPAddr, srv.GRPCAddr, admin, len(snap.Catalog().Methods()))
 	return lifecycle.Run(srv.Serve, srv.Shutdown)
 }

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// profileRound fetches a CPU profile of the Portico whose admin listener
+// is at admin for the seconds of a measured round, from its
+// /debug/pprof/profile (on loopback the admin listener needs no token),
+// and writes it to dir/name.pprof: what `go tool pprof` reads. It returns
+// a function that waits for the profile and reports its error.
+func profileRound(ctx context.Context, admin string, d time.Duration, dir, name string) func() error {
+	seconds := max(1, int(d/time.Second)-1)
+	done := make(chan error, 1)
+	go func() {
+		done <- func() error {
+			url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", admin, seconds)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("GET %s: %s", url, resp.Status)
+			}
+			f, err := os.Create(filepath.Join(dir, profileName(name)))
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(f, resp.Body); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		}()
+	}()
+	return func() error { return <-done }
+}
+
+// profileName makes a file name of a target's name.
+func profileName(name string) string {
+	return strings.NewReplacer(" ", "-", "/", "-", ":", "-").Replace(name) + ".pprof"
+}
