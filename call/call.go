@@ -27,6 +27,12 @@ const (
 	REST Door = iota + 1
 	// GRPC is the gRPC door.
 	GRPC
+	// Connect is the Connect protocol (connect-go, connect-web, ...),
+	// served beside the REST door and on the gRPC listener.
+	Connect
+	// GRPCWeb is gRPC-Web (binary and text), served beside the REST door
+	// and on the gRPC listener.
+	GRPCWeb
 )
 
 func (d Door) String() string {
@@ -35,6 +41,10 @@ func (d Door) String() string {
 		return "rest"
 	case GRPC:
 		return "grpc"
+	case Connect:
+		return "connect"
+	case GRPCWeb:
+		return "grpc-web"
 	}
 	return "unknown"
 }
@@ -86,6 +96,9 @@ type Info struct {
 	// for a method without a cache.
 	Cache string
 
+	requestID       string
+	requestIDHeader string
+
 	respHeader http.Header
 	backendSet map[string][]string // by call.HeaderName-style folded name; nil value: removed
 	withheld   Withheld            // credentials policies consumed
@@ -106,6 +119,29 @@ func (c *Info) Admit(ctx context.Context, n int64) (release func(), err error) {
 		return func() {}, nil
 	}
 	return c.admit(ctx, n)
+}
+
+// SetRequestID gives the call its ID, carried under header (HTTP) or its
+// lower-cased form (gRPC metadata) to the backend and back to the client.
+func (c *Info) SetRequestID(header, id string) {
+	c.requestIDHeader, c.requestID = header, id
+}
+
+// RequestID is the call's ID; empty when none was given (a test calling
+// a door directly).
+func (c *Info) RequestID() string {
+	if c == nil {
+		return ""
+	}
+	return c.requestID
+}
+
+// RequestIDHeader is the header that carries the call's ID.
+func (c *Info) RequestIDHeader() string {
+	if c == nil {
+		return ""
+	}
+	return c.requestIDHeader
 }
 
 // Identity is an authenticated caller.

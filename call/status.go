@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -48,3 +49,23 @@ func (e *httpStatusError) GRPCStatus() *status.Status { return e.st }
 func Refuse(httpCode int, c codes.Code, msg string) error {
 	return WithHTTPStatus(httpCode, status.New(c, msg))
 }
+
+// WithRequestInfo returns st with a google.rpc.RequestInfo detail that
+// carries the call's request ID (what a user quotes when reporting the
+// error); st itself when id is empty or st is OK.
+func WithRequestInfo(st *status.Status, id string) *status.Status {
+	if id == "" || st.Code() == codes.OK {
+		return st
+	}
+	for _, d := range st.Proto().GetDetails() {
+		if d.MessageName() == requestInfoName {
+			return st // a backend's own, or already added
+		}
+	}
+	if withID, err := st.WithDetails(&errdetails.RequestInfo{RequestId: id}); err == nil {
+		return withID
+	}
+	return st
+}
+
+const requestInfoName = "google.rpc.RequestInfo"

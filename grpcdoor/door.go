@@ -148,7 +148,11 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 	info := call.NewGRPC(ctx, full)
 	info.SetAdmission(d.o.Budget.Admit)
 	ctx = call.NewContext(ctx, info)
-	if err := snap.Admit(info); err != nil {
+	err = snap.Admit(info)
+	if id := info.RequestID(); id != "" {
+		_ = ss.SetHeader(metadata.MD{strings.ToLower(info.RequestIDHeader()): {id}})
+	}
+	if err != nil {
 		sendPolicyHeaders(ss, info)
 		return err
 	}
@@ -157,7 +161,7 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 		return status.Errorf(codes.Unimplemented, "unknown method %s", full)
 	}
 	info.Method = pm.Method
-	ctx = metadata.NewIncomingContext(ctx, incoming(info, snap.Reserved()))
+	ctx = metadata.NewIncomingContext(ctx, call.Incoming(info, info.MD, snap.Reserved()))
 	if pm.HasGate() {
 		if ctx, err = pm.Gate(ctx, info); err != nil {
 			sendPolicyHeaders(ss, info)

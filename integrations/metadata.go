@@ -1,7 +1,10 @@
 package integrations
 
 import (
+	"context"
 	"strings"
+
+	"github.com/portico-gw/portico/call"
 
 	"google.golang.org/grpc/metadata"
 )
@@ -16,6 +19,21 @@ func Forwardable(md metadata.MD) metadata.MD {
 			delete(md, k)
 		}
 	}
+	return md
+}
+
+// WithRequestID sets, in md (made when nil), the call's request ID under
+// its header's lower-cased name, over whatever the client sent under it:
+// the backend gets the ID the gateway logs. It returns md.
+func WithRequestID(ctx context.Context, md metadata.MD) metadata.MD {
+	info := call.FromContext(ctx)
+	if info.RequestID() == "" {
+		return md
+	}
+	if md == nil {
+		md = metadata.MD{}
+	}
+	md[strings.ToLower(info.RequestIDHeader())] = []string{info.RequestID()}
 	return md
 }
 

@@ -26,6 +26,11 @@ func NewProxies(field string, entries []string) (*Proxies, config.Errors) {
 	return &Proxies{set: s}, nil
 }
 
+// Trusted reports whether a is a trusted proxy. Safe on nil (none is).
+func (p *Proxies) Trusted(a netip.Addr) bool {
+	return p != nil && p.set.Contains(a.Unmap())
+}
+
 // ClientIP returns the client's address: peer when it is not a trusted
 // proxy; otherwise the rightmost address of the forwarding chain that is
 // not a trusted proxy (each proxy appends the address it received the

@@ -2,6 +2,7 @@ package network
 
 import (
 	"net/http"
+	"net/netip"
 
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/config"
@@ -28,6 +29,12 @@ func NewEdge(n *configv1.Network) (*Edge, error) {
 		return nil, nil
 	}
 	return &Edge{proxies: proxies, rules: rules}, nil
+}
+
+// TrustedPeer reports whether a peer is one of network.trusted_proxies.
+// Safe on a nil Edge (no proxy is trusted).
+func (e *Edge) TrustedPeer(a netip.Addr) bool {
+	return e != nil && e.proxies.Trusted(a)
 }
 
 // Admit sets info.ClientIP and refuses (ErrAddressRefused, the refusal

@@ -251,11 +251,16 @@ func changesOf(in, out metadata.MD) *gateChanges {
 // the gates set.
 func (h *routesHandler) forwardHeaders(in *http.Request, out http.Header) {
 	c, _ := in.Context().Value(gateChangesKey{}).(*gateChanges)
+	info := call.FromContext(in.Context())
+	idName := call.HeaderName(info.RequestIDHeader())
 	for k := range out {
 		n := call.HeaderName(k)
-		if call.Reserved(n, h.reserved) || c != nil && (c.removed[n] || setsName(c.set, n)) {
+		if call.Reserved(n, h.reserved) || c != nil && (c.removed[n] || setsName(c.set, n)) || n == idName && info.RequestID() != "" {
 			delete(out, k)
 		}
+	}
+	if id := info.RequestID(); id != "" {
+		out.Set(info.RequestIDHeader(), id) // the gateway's, whatever the client sent
 	}
 	if c == nil {
 		return
@@ -297,11 +302,15 @@ func (h *routesHandler) proxyError(w http.ResponseWriter, r *http.Request, err e
 }
 
 // policyHeaders adds the response headers policies set to the backend's
-// response.
+// response, and leaves the request ID header to the gateway's.
 func (h *routesHandler) policyHeaders(resp *http.Response) error {
 	if info := call.FromContext(resp.Request.Context()); info != nil {
 		for k, vs := range info.ResponseHeader() {
 			resp.Header[k] = vs
+		}
+		if info.RequestID() != "" {
+			// The edge has set the gateway's ID on the response already.
+			resp.Header.Del(info.RequestIDHeader())
 		}
 	}
 	return nil

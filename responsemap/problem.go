@@ -24,7 +24,8 @@ const ProblemContentType = "application/problem+json"
 //     ("NOT_FOUND");
 //   - details: an extension member, the gRPC status details
 //     (google.rpc.Status.details) in proto3 JSON, each with its "@type",
-//     as grpc-gateway writes them; always present, [] when there are none.
+//     as grpc-gateway writes them; always present, [] when there are none;
+//   - instance: the call's request ID, urn:request-id:<id>.
 type Problem struct {
 	Type    string            `json:"type"`
 	Title   string            `json:"title"`
@@ -32,6 +33,9 @@ type Problem struct {
 	Detail  string            `json:"detail,omitempty"`
 	Code    string            `json:"code"`
 	Details []json.RawMessage `json:"details"`
+	// Instance names this occurrence: the call's request ID as
+	// urn:request-id:<id> (left out when there is none).
+	Instance string `json:"instance,omitempty"`
 }
 
 // NewProblem describes st, answered with httpStatus, as a Problem.

@@ -70,6 +70,8 @@ func (rb *recordingBackend) last(t *testing.T) metadata.MD {
 func TestRequestMappingBothDoors(t *testing.T) {
 	rb := startRecording(t)
 	env := servertest.StartGateway(t, rb.addr, servertest.Options{Config: func(c *configv1.Config) {
+		// The client's X-Request-Id is kept (trusted): the mapping passes it on.
+		c.RequestId = &configv1.RequestId{TrustIncoming: true}
 		c.Apis[0].Request = &configv1.RequestMapping{
 			ForwardHeaders: []string{"x-request-id", "accept-language"},
 			SetMetadata:    map[string]string{"x-source": "portico"},

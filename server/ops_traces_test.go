@@ -192,6 +192,11 @@ func TestTracesOnBothDoors(t *testing.T) {
 			t.Errorf("REST server span %s: got %q, want %q", k, got, want)
 		}
 	}
+	for door, s := range map[string]*tracev1.Span{"REST": server, "gRPC": findSpan(t, spansOf(all, grpcTrace), tracev1.Span_SPAN_KIND_SERVER)} {
+		if id := spanAttr(s, "portico.request_id"); !isGenerated(id) {
+			t.Errorf("%s server span portico.request_id: got %q, want the call's generated ID", door, id)
+		}
+	}
 	client := findSpan(t, rest, tracev1.Span_SPAN_KIND_CLIENT)
 	if !bytes.Equal(client.GetParentSpanId(), server.GetSpanId()) {
 		t.Errorf("REST client span's parent: got %x, want the server span %x", client.GetParentSpanId(), server.GetSpanId())

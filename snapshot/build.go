@@ -15,6 +15,7 @@ import (
 	"github.com/portico-gw/portico/network"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/pool"
+	"github.com/portico-gw/portico/requestid"
 	"github.com/portico-gw/portico/telemetry"
 	"github.com/portico-gw/portico/transcoder"
 	"google.golang.org/grpc"
@@ -163,6 +164,7 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 	if s.edge, err = network.NewEdge(c.GetNetwork()); err != nil {
 		problems = append(problems, located(err, "network")...)
 	}
+	s.ids = requestid.New(c.GetRequestId(), s.edge.TrustedPeer)
 	if s.handler, err = restEdges(s); err != nil {
 		problems = append(problems, located(err, "")...)
 	}

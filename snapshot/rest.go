@@ -98,7 +98,8 @@ func restEdges(s *Snapshot) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.edge.Handler(next, onError), nil
+	// The request ID first: every answer carries it, refusals included.
+	return s.ids.Handler(s.edge.Handler(next, onError)), nil
 }
 
 // restMethods are the HTTP methods the REST door serves, for CORS

@@ -19,6 +19,7 @@ import (
 	"github.com/portico-gw/portico/limits"
 	"github.com/portico-gw/portico/network"
 	"github.com/portico-gw/portico/pipeline"
+	"github.com/portico-gw/portico/requestid"
 	"github.com/portico-gw/portico/transcoder"
 )
 
@@ -37,6 +38,7 @@ type Snapshot struct {
 	hash         string
 	builtAt      time.Time
 	edge         *network.Edge
+	ids          *requestid.IDs
 	reserved     func(string) bool
 	reflect      *reflectionFiles
 
@@ -107,10 +109,16 @@ func (s *Snapshot) BuiltAt() time.Time { return s.builtAt }
 // caller's identity): both doors drop them from what clients send.
 func (s *Snapshot) Reserved() func(string) bool { return s.reserved }
 
-// Admit is what the gRPC door does first, as the REST door's edge does:
-// the client's address behind trusted proxies and the global network
-// rules (network.Edge). Nil when the call may go on.
-func (s *Snapshot) Admit(info *call.Info) error { return s.edge.Admit(info) }
+// Admit is what the gRPC door does first, as the REST door's edges do:
+// the call's request ID (requestid), the client's address behind trusted
+// proxies and the global network rules (network.Edge). Nil when the call
+// may go on.
+func (s *Snapshot) Admit(info *call.Info) error {
+	if s.ids != nil {
+		s.ids.Assign(info)
+	}
+	return s.edge.Admit(info)
+}
 
 // Reflection resolves, for server reflection, exactly the exposed
 // services' files and their imports, plus the gateway's own services'

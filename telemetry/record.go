@@ -173,6 +173,9 @@ func (r *record) annotate(span trace.Span, o outcome, route string) {
 	if info.Refusal != "" {
 		attrs = append(attrs, refusalKey.String(info.Refusal))
 	}
+	if id := info.RequestID(); id != "" {
+		attrs = append(attrs, requestIDKey.String(id))
+	}
 	span.SetAttributes(attrs...)
 }
 
@@ -182,6 +185,7 @@ var (
 	// rpc.response.status_code, too).
 	rpcGRPCStatusCode = attribute.Key("rpc.grpc.status_code")
 	refusalKey        = attribute.Key("portico.refusal")
+	requestIDKey      = attribute.Key("portico.request_id")
 )
 
 // httpMethodName is the method for span names: a client may send any
@@ -227,6 +231,9 @@ func (r *record) log(ctx context.Context, span trace.Span, o outcome, elapsed ti
 	}
 	if info.Cache != "" {
 		attrs = append(attrs, slog.String("cache", info.Cache))
+	}
+	if id := info.RequestID(); id != "" {
+		attrs = append(attrs, slog.String("request_id", id))
 	}
 	if sc := span.SpanContext(); sc.HasTraceID() {
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))

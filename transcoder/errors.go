@@ -45,10 +45,10 @@ func (t *Transcoder) writeError(ctx context.Context, w http.ResponseWriter, r *h
 		w = policyHeaderWriter{ResponseWriter: w, h: info.ResponseHeader()}
 	}
 	if rm.ProblemJSON() {
-		t.writeProblem(ctx, w, r, err)
+		t.writeProblem(ctx, w, r, err) // the request ID as its instance
 		return
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, t.mux, t.marshaler, w, r, err)
+	runtime.DefaultHTTPErrorHandler(ctx, t.mux, t.marshaler, w, r, withRequestID(ctx, err))
 }
 
 // mappingOf returns the response mapping of the method ctx's call was
@@ -88,9 +88,13 @@ func (t *Transcoder) writeProblem(ctx context.Context, w http.ResponseWriter, r 
 	if code == 0 {
 		code = call.HTTPStatusFromCode(st.Code())
 	}
-	body, merr := responsemap.NewProblem(st, code, func(a *anypb.Any) ([]byte, error) {
+	problem := responsemap.NewProblem(st, code, func(a *anypb.Any) ([]byte, error) {
 		return t.marshaler.Marshal(a)
-	}).Marshal()
+	})
+	if id := call.FromContext(ctx).RequestID(); id != "" {
+		problem.Instance = "urn:request-id:" + id
+	}
+	body, merr := problem.Marshal()
 	if merr != nil {
 		// Only a detail's JSON could fail, and those are checked.
 		code, body = http.StatusInternalServerError, []byte(`{"type":"about:blank","title":"Internal Server Error","status":500,"code":"INTERNAL","details":[]}`)
@@ -137,6 +141,24 @@ func shutdownError(ctx context.Context, err error) error {
 		return status.Error(codes.Unavailable, "server shutting down")
 	}
 	return err
+}
+
+// withRequestID adds the call's request ID to err's status as a
+// google.rpc.RequestInfo detail (in grpc-gateway's error body), keeping
+// the HTTP status err asks for.
+func withRequestID(ctx context.Context, err error) error {
+	id := call.FromContext(ctx).RequestID()
+	if id == "" {
+		return err
+	}
+	var rhe *runtime.HTTPStatusError
+	if errors.As(err, &rhe) {
+		return &runtime.HTTPStatusError{HTTPStatus: rhe.HTTPStatus, Err: call.WithRequestInfo(status.Convert(rhe.Err), id).Err()}
+	}
+	if code, st, ok := call.HTTPStatusOf(err); ok {
+		return call.WithHTTPStatus(code, call.WithRequestInfo(st, id))
+	}
+	return call.WithRequestInfo(status.Convert(err), id).Err()
 }
 
 // writePolicyHeaders copies the response headers policies set on the call

@@ -42,7 +42,31 @@ func (c call) do(t *testing.T, base string) (*http.Response, []byte) {
 	if err != nil {
 		t.Fatalf("%s %s: reading body: %v", c.method, c.path, err)
 	}
-	return resp, data
+	return resp, withoutRequestInfo(t, resp, data)
+}
+
+// withoutRequestInfo checks that an error body of Portico's (the only
+// side that sends X-Request-Id) carries the response's request ID as a
+// google.rpc.RequestInfo detail, and returns the body (compacted) without
+// it, for comparison with grpc-gateway's, which has none.
+func withoutRequestInfo(t *testing.T, resp *http.Response, body []byte) []byte {
+	t.Helper()
+	id := resp.Header.Get("X-Request-Id")
+	if id == "" || resp.StatusCode < 400 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		return body
+	}
+	compact := compactJSON(body)
+	if !strings.HasPrefix(compact, `{"code":`) {
+		return body // no body (HEAD), or a stream's error line
+	}
+	detail := `{"@type":"type.googleapis.com/google.rpc.RequestInfo","requestId":"` + id + `","servingData":""}`
+	for _, form := range []string{"," + detail, detail} {
+		if strings.Contains(compact, form) {
+			return []byte(strings.Replace(compact, form, "", 1))
+		}
+	}
+	t.Errorf("error body %s: want a RequestInfo detail with the X-Request-Id %q", body, id)
+	return body
 }
 
 // checkSubset fails unless every key of want (a JSON document) is in got

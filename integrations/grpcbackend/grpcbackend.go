@@ -277,12 +277,9 @@ func (i *Integration) Notify(f func()) (stop func()) {
 // into outgoing.
 func (i *Integration) callContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
 	ctx, cancel := integrations.WithTimeout(ctx, timeout)
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		ctx = metadata.NewOutgoingContext(ctx, integrations.Forwardable(md))
-	} else {
-		ctx = metadata.NewOutgoingContext(ctx, nil)
-	}
-	return ctx, cancel
+	md, _ := metadata.FromIncomingContext(ctx)
+	md = integrations.WithRequestID(ctx, integrations.Forwardable(md))
+	return metadata.NewOutgoingContext(ctx, md), cancel
 }
 
 // Unary calls the backend and reports its headers and trailers on ctx.

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/catalog/httprule"
 	"github.com/portico-gw/portico/integrations"
@@ -119,6 +120,9 @@ func setHeaders(h http.Header, ctx context.Context) {
 			}
 			h.Add(name, v)
 		}
+	}
+	if info := call.FromContext(ctx); info.RequestID() != "" {
+		h.Set(info.RequestIDHeader(), info.RequestID())
 	}
 }
 

@@ -1,31 +1,31 @@
-package grpcdoor
+package call
 
 import (
 	"strings"
 
-	"github.com/portico-gw/portico/call"
 	"google.golang.org/grpc/metadata"
 )
 
-// incoming is the metadata a gRPC call carries on into the pipeline
-// and to the backend: what the client sent, without the names the REST
+// Incoming is the metadata a call of the gRPC door, or of the Connect and
+// gRPC-Web protocols (md: their headers as metadata), carries on into the
+// pipeline and to the backend: what the client sent, without the names the REST
 // door reserves for itself (grpcgateway-*, Portico's own x-portico-*, any
 // reserved identity header, in any spelling a backend reads as the same
 // name: x_portico_principal) so a gRPC client cannot forge them; with
 // x-forwarded-for carrying the real peer appended and x-forwarded-host the
 // authority (a client's x-forwarded-host, or another spelling of either,
 // is dropped). Policies read the unfiltered metadata from the call's Info.
-func incoming(info *call.Info, reserved func(string) bool) metadata.MD {
-	out := make(metadata.MD, len(info.MD)+2)
-	for k, vs := range info.MD {
-		switch n := call.HeaderName(k); {
-		case strings.HasPrefix(k, "grpcgateway-"), call.Reserved(n, reserved),
+func Incoming(info *Info, md metadata.MD, reserved func(string) bool) metadata.MD {
+	out := make(metadata.MD, len(md)+2)
+	for k, vs := range md {
+		switch n := HeaderName(k); {
+		case strings.HasPrefix(k, "grpcgateway-"), Reserved(n, reserved),
 			n == "x-forwarded-for", n == "x-forwarded-host":
 			continue
 		}
 		out[k] = vs
 	}
-	xff := info.MD["x-forwarded-for"]
+	xff := md["x-forwarded-for"]
 	if info.Peer.IsValid() {
 		xff = append(xff[:len(xff):len(xff)], info.Peer.Addr().String())
 	}
