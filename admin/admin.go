@@ -58,6 +58,16 @@ type Integration struct {
 	// State is the connection's state (READY, TRANSIENT_FAILURE, ...), if
 	// the integration has one.
 	State string
+	// Endpoints are its endpoints' states, for integrations with a
+	// circuit breaker or a limit.
+	Endpoints []Endpoint
+}
+
+// Endpoint is one endpoint of an integration (a target, a URL).
+type Endpoint struct {
+	Name string
+	// Circuit is closed, half_open or open; empty without a breaker.
+	Circuit string
 }
 
 // Reload is the outcome of the last reload.
@@ -169,9 +179,11 @@ func (s *Service) ListIntegrations(context.Context, *adminv1.ListIntegrationsReq
 				h = adminv1.Health_HEALTH_READY
 			}
 		}
-		out.Integrations = append(out.Integrations, &adminv1.Integration{
-			Name: in.Name, Kind: in.Kind, Health: h, State: in.State, Methods: methods[in.Name],
-		})
+		ai := &adminv1.Integration{Name: in.Name, Kind: in.Kind, Health: h, State: in.State, Methods: methods[in.Name]}
+		for _, e := range in.Endpoints {
+			ai.Endpoints = append(ai.Endpoints, &adminv1.Endpoint{Name: e.Name, Circuit: e.Circuit})
+		}
+		out.Integrations = append(out.Integrations, ai)
 	}
 	return out, nil
 }

@@ -37,6 +37,11 @@ func (g *gatewayView) Current() admin.State {
 		if sr, ok := nb.Backend.(interface{ State() string }); ok {
 			in.State = sr.State()
 		}
+		if es, ok := nb.Backend.(integrations.Endpoints); ok {
+			for _, e := range es.Endpoints() {
+				in.Endpoints = append(in.Endpoints, admin.Endpoint{Name: e.Name, Circuit: e.Circuit})
+			}
+		}
 		st.Integrations = append(st.Integrations, in)
 	}
 	return st

@@ -383,3 +383,7 @@ var errMalformedResponse = status.Error(codes.Internal, "malformed response from
 
 // String names the integration for logs.
 func (i *Integration) String() string { return fmt.Sprintf("grpc integration %q", i.name) }
+
+// Endpoints reports each target's circuit breaker state (nil without a
+// limit or breaker: nothing of its own to show).
+func (i *Integration) Endpoints() []integrations.Endpoint { return i.guard.Endpoints() }

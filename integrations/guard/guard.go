@@ -20,6 +20,7 @@ import (
 	"time"
 
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/telemetry"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -152,6 +153,36 @@ func (g *Guard) Enter(ctx context.Context) (leave func(err error), err error) {
 
 func noLeave(error) {}
 
+// Admit is Enter then Call for an integration with one endpoint to pick
+// (index k): done reports the call's outcome to both. sampled says
+// whether the call's length is a latency sample for the adaptive limit
+// (not a stream's).
+func (g *Guard) Admit(ctx context.Context, k int, sampled bool) (done func(err error), err error) {
+	if g == nil {
+		return noLeave, nil
+	}
+	leave, err := g.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	finish, err := g.Call(ctx, k)
+	if err != nil {
+		leave(err)
+		return nil, err
+	}
+	return func(err error) {
+		finish(err)
+		if !sampled && err == nil {
+			err = errNotSampled
+		}
+		leave(err)
+	}, nil
+}
+
+// errNotSampled is the outcome given to the limit for a call whose
+// length is not a latency sample.
+var errNotSampled = errors.New("not a latency sample")
+
 // Usable reports whether endpoint k may be picked now: no breaker, or one
 // that is not open.
 func (g *Guard) Usable(k int) bool {
@@ -206,19 +237,12 @@ func breakerLeft(b *breaker) (string, time.Duration, bool) {
 	return b.state(), max(left, 0), left > 0
 }
 
-// Endpoint is an endpoint's state, for the admin API.
-type Endpoint struct {
-	Name string
-	// Circuit is closed, half_open or open; empty without a breaker.
-	Circuit string
-}
-
-// Endpoints reports each endpoint's breaker state.
-func (g *Guard) Endpoints() []Endpoint {
+// Endpoints reports each endpoint's breaker state; nil for a nil Guard.
+func (g *Guard) Endpoints() []integrations.Endpoint {
 	if g == nil {
 		return nil
 	}
-	out := make([]Endpoint, len(g.endpoints))
+	out := make([]integrations.Endpoint, len(g.endpoints))
 	for k, e := range g.endpoints {
 		out[k].Name = e
 		if g.breakers != nil {

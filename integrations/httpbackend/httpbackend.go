@@ -28,6 +28,7 @@ import (
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/integrations/clienttls"
+	"github.com/portico-gw/portico/integrations/guard"
 	"github.com/portico-gw/portico/pool"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -41,12 +42,16 @@ const maxResponseBytes = 64 << 20
 
 // Integration is one HTTP backend, as one snapshot uses it.
 type Integration struct {
-	name    string
-	base    *url.URL
-	timeout time.Duration
-	client  *http.Client
-	rt      *transport
-	release func() error
+	name       string
+	base       *url.URL
+	timeout    time.Duration
+	timeoutSet bool // the config sets timeout (else it is the default)
+	client     *http.Client
+	rt         *transport
+	release    func() error
+	// guard bounds the calls in flight and holds the URL's circuit
+	// breaker (nil: none).
+	guard *guard.Guard
 }
 
 var _ integrations.Backend = (*Integration)(nil)
@@ -70,6 +75,13 @@ func (t *transport) Close() error {
 // response that has started is not cut).
 func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backend, error) {
 	h := in.GetHttp()
+	if h.GetUrl() == "" {
+		return nil, errors.New("http.url is required")
+	}
+	gs, err := guard.SettingsFrom(h)
+	if err != nil {
+		return nil, err
+	}
 	u, err := url.Parse(h.GetUrl())
 	if err != nil {
 		return nil, fmt.Errorf("http.url: %v", err)
@@ -94,7 +106,16 @@ func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backe
 		}
 	}
 	open := func() (*transport, error) { return newTransport(tlsSrc, timeout), nil }
-	i := &Integration{name: in.GetName(), base: u, timeout: timeout}
+	i := &Integration{name: in.GetName(), base: u, timeout: timeout, timeoutSet: h.Timeout != nil}
+	gp := env.Pool
+	if env.Check {
+		gp = nil
+	}
+	g, releaseGuard, err := guard.Acquire(gp, in.GetName(), []string{h.GetUrl()}, gs)
+	if err != nil {
+		return nil, err
+	}
+	i.guard = g
 	if env.Pool == nil {
 		i.rt, _ = open()
 		i.release = i.rt.Close
@@ -108,6 +129,9 @@ func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backe
 			return nil, err
 		}
 		i.rt, i.release = rt, lease.Release
+	}
+	if release := i.release; !gs.Zero() {
+		i.release = func() error { return errors.Join(release(), releaseGuard()) }
 	}
 	i.client = &http.Client{
 		Transport: i.rt,
@@ -184,8 +208,13 @@ func (i *Integration) Close() error { return i.release() }
 func (i *Integration) String() string { return fmt.Sprintf("http integration %q", i.name) }
 
 // Unary sends the call to the backend and decodes its answer.
-func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Message) (proto.Message, error) {
-	ctx, cancel := integrations.WithTimeout(ctx, i.timeout)
+func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Message) (_ proto.Message, err error) {
+	done, err := i.guard.Admit(ctx, 0, true)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { done(err) }()
+	ctx, cancel := integrations.WithTimeout(ctx, integrations.CallTimeout(m, i.timeout, i.timeoutSet))
 	defer cancel()
 	resp, err := i.send(ctx, m, req)
 	if err != nil {
@@ -201,10 +230,15 @@ func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Me
 // Stream serves a server-streaming method: the request is sent as for a
 // unary call and the answer read as newline-delimited JSON, each line a
 // {"result": message} (or {"error": status}) as grpc-gateway writes them.
-func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.ServerStream) error {
+func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.ServerStream) (err error) {
 	if m.Desc().IsStreamingClient() {
 		return status.Error(codes.Unimplemented, "an http integration cannot send a client stream")
 	}
+	done, err := i.guard.Admit(ctx, 0, false)
+	if err != nil {
+		return err
+	}
+	defer func() { done(err) }()
 	req := m.Input().New().Interface()
 	if err := ss.RecvMsg(req); err != nil {
 		return err
@@ -252,3 +286,7 @@ func transportError(ctx context.Context, err error) error {
 	}
 	return integrations.Unavailable
 }
+
+// Endpoints reports the URL's circuit breaker state (nil without a limit
+// or breaker).
+func (i *Integration) Endpoints() []integrations.Endpoint { return i.guard.Endpoints() }

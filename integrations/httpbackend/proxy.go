@@ -10,6 +10,7 @@ import (
 
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/integrations"
+	"github.com/portico-gw/portico/integrations/guard"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -97,12 +98,61 @@ func (i *Integration) Proxy(o ProxyOptions) (http.Handler, error) {
 		if o.StripPrefix != "" {
 			p = p.trimPrefix(strip)
 		}
+		done, err := i.guard.Admit(r.Context(), 0, false)
+		if err != nil {
+			o.OnError(w, r, err)
+			return
+		}
 		u := *r.URL
 		u.Path, u.RawPath = p.Decoded, p.Escaped
 		r2 := r.WithContext(r.Context())
 		r2.URL = &u
-		rp.ServeHTTP(w, r2)
+		if i.guard == nil {
+			rp.ServeHTTP(w, r2)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		rp.ServeHTTP(sw, r2)
+		done(proxyOutcome(r.Context(), sw.code))
 	}), nil
+}
+
+// statusWriter notes the status a proxied response was answered with
+// (the backend's, or the one OnError wrote), for the circuit breaker.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the writer (flushes of a
+// streamed answer).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// proxyOutcome is a proxied request's outcome as a breaker counts it: a
+// 5xx (the backend's, or the gateway's 502/504 for no answer) is a
+// failure, a request the client cancelled is not counted.
+func proxyOutcome(ctx context.Context, code int) error {
+	switch {
+	case ctx.Err() != nil:
+		return status.FromContextError(ctx.Err()).Err()
+	case code >= 500:
+		return integrations.Unavailable
+	}
+	return nil
 }
 
 // pathOverride reports whether a header names another path for the
@@ -119,11 +169,15 @@ func pathOverride(k string) bool {
 
 // ProxyError is the status for a proxied request the backend did not
 // answer, with the HTTP status a gateway gives it: 400 for a path Proxy
-// refused, 504 when the backend was too slow to answer, 502 when it could
+// refused, 503 for a call the integration's guard refused (overload, an
+// open circuit: Retry-After is on the call), 504 when the backend was too slow to answer, 502 when it could
 // not be reached (no address in the message). A client that went away
 // gets CANCELLED.
 func ProxyError(ctx context.Context, err error) (int, *status.Status) {
 	var ne net.Error
+	if guard.Refused(err) {
+		return http.StatusServiceUnavailable, status.Convert(err)
+	}
 	if st, ok := status.FromError(err); ok && st.Code() == codes.InvalidArgument {
 		return http.StatusBadRequest, st
 	}
