@@ -30,6 +30,7 @@ type replica struct {
 	name  string
 	env   *servertest.Env
 	admin adminv1.AdminClient
+	token string // the admin token adminJSON sends, if any
 }
 
 // fleet is gateways in front of one bookstore, sharing one Redis for
@@ -132,6 +133,9 @@ func adminJSON(t *testing.T, r *replica, method, path, body string, out proto.Me
 	}
 	if method != http.MethodGet {
 		req.Header.Set("Content-Type", "application/json") // the admin listener's guard wants it
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
 	resp, b := do(t, req)
 	if out != nil && resp.StatusCode == http.StatusOK {
