@@ -17,10 +17,12 @@ import (
 	"sort"
 	"time"
 
+	"github.com/portico-gw/portico/auth"
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
 	adminv1 "github.com/portico-gw/portico/gen/portico/admin/v1"
+	"github.com/portico-gw/portico/ratelimit"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -43,11 +45,16 @@ type Gateway interface {
 	DrainStatus() Drain
 }
 
-// State is one snapshot: its config, catalog and integrations.
+// State is one snapshot: its config, catalog and integrations, its
+// api_key providers' keys and its rate limiter.
 type State struct {
 	Config       *config.File
 	Catalog      *catalog.Catalog
 	Integrations []Integration
+	// Keys are the api_key providers, in config order.
+	Keys []auth.KeyProvider
+	// Limiter counts calls against usage plans; nil without rate limits.
+	Limiter *ratelimit.Limiter
 }
 
 // Integration is one integration and what it knows of its backend.

@@ -34,7 +34,7 @@ func Build(env pipeline.Env) (pipeline.Policy, error) {
 	if err != nil || rl == nil {
 		return nil, err
 	}
-	p := &policy{methods: map[*catalog.Method]pipeline.Stage{}, routes: map[*catalog.PlainRoute]pipeline.Stage{}}
+	p := &policy{methods: map[*catalog.Method]pipeline.Stage{}, routes: map[*catalog.PlainRoute]pipeline.Stage{}, limiter: rl.limiter}
 	var errs config.Errors
 	checked := map[*catalog.API]bool{}
 	for _, m := range env.Catalog.MethodList() {
@@ -69,7 +69,11 @@ func Build(env pipeline.Env) (pipeline.Policy, error) {
 type policy struct {
 	methods map[*catalog.Method]pipeline.Stage
 	routes  map[*catalog.PlainRoute]pipeline.Stage
+	limiter *Limiter
 }
+
+// Limiter is the snapshot's limiter (the admin API reads usage from it).
+func (p *policy) Limiter() *Limiter { return p.limiter }
 
 func (p *policy) Stage(m *catalog.Method) (pipeline.Stage, error) { return p.methods[m], nil }
 

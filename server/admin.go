@@ -28,7 +28,8 @@ import (
 // the gateway refuses to start. Every request, on every path, passes
 // admin.Guard first: Host naming the listener (DNS rebinding), no
 // cross-site request, a JSON (or gRPC) Content-Type for POST — so a web
-// page cannot drive the admin API, token or not.
+// page cannot drive the admin API, token or not. With admin.audit_log,
+// every change made through it is written there (admin.Audit).
 func (s *Server) newAdminServer(snap *snapshot.Snapshot) (*http.Server, error) {
 	tok, err := adminToken(snap, s.AdminAddr)
 	if err != nil {
@@ -38,7 +39,14 @@ func (s *Server) newAdminServer(snap *snapshot.Snapshot) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	door, err := s.newAdminDoor(tok)
+	var audit *admin.Audit
+	if path := snap.Config().Config.GetAdmin().GetAuditLog(); path != "" {
+		if audit, err = admin.OpenAudit(snap.Config().Resolve(path), tok, s.log); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, audit)
+	}
+	door, err := s.newAdminDoor(tok, audit)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +57,7 @@ func (s *Server) newAdminServer(snap *snapshot.Snapshot) (*http.Server, error) {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		s.serveReadyz(w, tok.Allows(r.Header.Get("Authorization")))
 	})
-	mux.Handle("POST /reload", tok.Handler(http.HandlerFunc(s.serveReload)))
+	mux.Handle("POST /reload", audit.Handler("Reload", tok.Handler(http.HandlerFunc(s.serveReload))))
 	if h := s.tele.metricsHandler(); h != nil {
 		mux.Handle("GET /metrics", tok.Handler(h))
 	}

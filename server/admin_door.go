@@ -35,7 +35,8 @@ type adminDoor struct {
 }
 
 // newAdminDoor builds the admin API's snapshot and door.
-func (s *Server) newAdminDoor(tok admin.Token) (*adminDoor, error) {
+// audit (nil: none) records its changes.
+func (s *Server) newAdminDoor(tok admin.Token, audit *admin.Audit) (*adminDoor, error) {
 	impl := admin.New(&gatewayView{s: s}, s.log)
 	backend := admin.NewInProcess(&adminv1.Admin_ServiceDesc, impl)
 	cat, err := catalog.New(catalog.Options{APIs: []catalog.API{{
@@ -47,7 +48,7 @@ func (s *Server) newAdminDoor(tok admin.Token) (*adminDoor, error) {
 	if err != nil {
 		return nil, err
 	}
-	pipe, err := pipeline.New(cat.MethodList(), pipeline.Options{Logger: s.log}, tok.Policy())
+	pipe, err := pipeline.New(cat.MethodList(), pipeline.Options{Logger: s.log}, audit.Policy(), tok.Policy())
 	if err != nil {
 		return nil, err
 	}

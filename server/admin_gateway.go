@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/admin"
+	"github.com/portico-gw/portico/auth"
 	"github.com/portico-gw/portico/integrations"
+	"github.com/portico-gw/portico/ratelimit"
 )
 
 // gatewayView is the Server as the admin API sees it.
@@ -24,6 +26,14 @@ var _ admin.Gateway = (*gatewayView)(nil)
 func (g *gatewayView) Current() admin.State {
 	snap := g.s.Snapshot()
 	st := admin.State{Config: snap.Config(), Catalog: snap.Catalog()}
+	for _, p := range snap.Policies() {
+		if kp, ok := p.(interface{ KeyProviders() []auth.KeyProvider }); ok {
+			st.Keys = kp.KeyProviders()
+		}
+		if l, ok := p.(interface{ Limiter() *ratelimit.Limiter }); ok {
+			st.Limiter = l.Limiter()
+		}
+	}
 	kinds := map[string]string{}
 	for _, in := range snap.Config().Config.GetIntegrations() {
 		kinds[in.GetName()] = integrations.Kind(in)

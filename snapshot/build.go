@@ -149,6 +149,7 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 	}
 	policies, err := pipeline.BuildKinds(penv, kinds)
 	policiesBuilt := err == nil
+	s.policies = policies
 	problems = append(problems, located(err, "")...)
 	if s.pipeline, err = pipeline.New(cat.MethodList(), pipeline.Options{Logger: opts.Logger, Routes: cat.Routes()}, policies...); err != nil {
 		return nil, append(problems, located(err, "apis")...)

@@ -24,8 +24,5 @@ func notImplemented(c *configv1.Config) config.Errors {
 	if g := c.GetGatewayResponses(); len(g.GetHeaders()) > 0 || len(g.GetErrors()) > 0 {
 		errs = append(errs, &config.Error{Field: "gateway_responses", Message: msg})
 	}
-	if c.GetAdmin().GetAuditLog() != "" {
-		errs = append(errs, &config.Error{Field: "admin.audit_log", Message: msg})
-	}
 	return errs
 }

@@ -29,6 +29,7 @@ type Snapshot struct {
 	config       *config.File
 	catalog      *catalog.Catalog
 	pipeline     *pipeline.Pipeline
+	policies     []pipeline.Policy
 	rest         *transcoder.Transcoder
 	handler      http.Handler
 	limits       limits.Limits
@@ -64,6 +65,12 @@ func (s *Snapshot) Catalog() *catalog.Catalog { return s.catalog }
 
 // Pipeline holds every method's and route's compiled policies.
 func (s *Snapshot) Pipeline() *pipeline.Pipeline { return s.pipeline }
+
+// Policies are the policy kinds built, in kind order (none for a kind the
+// config does not use): what a kind offers beyond its stages (the api_key
+// providers' managed keys, the limiter's usage) is found on them by
+// interface, as the REST door finds the response mapping.
+func (s *Snapshot) Policies() []pipeline.Policy { return s.policies }
 
 // REST is the REST door's transcoder (routing, mapping, errors).
 func (s *Snapshot) REST() *transcoder.Transcoder { return s.rest }

@@ -96,12 +96,34 @@ func Hash(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// List returns the keys, sorted by id.
+// List returns the keys, sorted by id (none for a nil Keys).
 func (ks *Keys) List() []Key {
+	if ks == nil {
+		return nil
+	}
 	out := make([]Key, 0, len(ks.byHash))
 	for _, k := range ks.byHash {
 		out = append(out, *k)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// Get returns the key called id (false for none, and on a nil Keys). The
+// keys are few and read by the admin API only: a scan will do.
+func (ks *Keys) Get(id string) (Key, bool) {
+	if ks != nil {
+		for _, k := range ks.byHash {
+			if k.ID == id {
+				return *k, true
+			}
+		}
+	}
+	return Key{}, false
+}
+
+// Has reports whether a key is called id.
+func (ks *Keys) Has(id string) bool {
+	_, ok := ks.Get(id)
+	return ok
 }

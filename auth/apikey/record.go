@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -59,10 +60,13 @@ func (r *Record) usable(now time.Time, previous bool) bool {
 // the admin API's REST routes, so no "/" and no ":".
 var managedID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$`)
 
-// CheckID reports why id cannot name a managed key, or nil.
+// ErrInvalid is the error of a key id that cannot name a managed key.
+var ErrInvalid = errors.New("invalid API key id")
+
+// CheckID reports why id cannot name a managed key (ErrInvalid), or nil.
 func CheckID(id string) error {
 	if !managedID.MatchString(id) {
-		return fmt.Errorf("key id %q: want 1 to 128 letters, digits and ._@- (starting with a letter or digit)", id)
+		return fmt.Errorf("%w %q: want 1 to 128 letters, digits and ._@- (starting with a letter or digit)", ErrInvalid, id)
 	}
 	return nil
 }
