@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/portico-gw/portico/config"
@@ -76,6 +77,35 @@ func BenchmarkBuild(b *testing.B) {
 				build(b, n)
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/route")
+		})
+	}
+}
+
+// BenchmarkHeap reports the live heap a built snapshot of a generated
+// catalog holds per route, beyond one of 10 routes (after a GC each):
+// what RSS per route comes from.
+//
+//	go test ./bench/scalegen -run '^$' -bench Heap -benchtime 1x
+func BenchmarkHeap(b *testing.B) {
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	for _, n := range []int{10000, 100000} {
+		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
+			var per float64
+			for b.Loop() {
+				small := build(b, 10)
+				before := heap()
+				large := build(b, n)
+				after := heap()
+				runtime.KeepAlive(small)
+				runtime.KeepAlive(large)
+				per = (float64(after) - float64(before)) / float64(n-10)
+			}
+			b.ReportMetric(per, "heapB/route")
 		})
 	}
 }
