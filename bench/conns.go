@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -45,8 +46,8 @@ func (b *bench) runConns() error {
 		n, b.o.streamsN, settle)
 	tab := newTable(b.w, 40, "what", "held", "RSS before", "RSS held", "per each")
 
-	fresh := func(name string) (*gateway, error) {
-		g, err := startGateway(b.ctx, b.bins, b.dir, gatewayConfig{name: name, descriptors: true}, backend)
+	fresh := func(name string, flags ...string) (*gateway, error) {
+		g, err := startGateway(b.ctx, b.bins, b.dir, gatewayConfig{name: name, descriptors: true, flags: flags}, backend)
 		if err != nil {
 			return nil, err
 		}
@@ -85,6 +86,20 @@ func (b *bench) runConns() error {
 		return err
 	}
 	grpcGw.proc.stop()
+
+	if b.o.variant != "" { // the same on a Portico with the -variant's flags
+		name, flags, _ := strings.Cut(b.o.variant, "=")
+		v, err := fresh("conns-variant", strings.Fields(flags)...)
+		if err != nil {
+			return err
+		}
+		if _, err := measure("portico gRPC door ["+name+"]", v.proc, n, func(ctx context.Context) (held, error) {
+			return openH2(ctx, v.grpcAddr)
+		}); err != nil {
+			return err
+		}
+		v.proc.stop()
+	}
 
 	nginxKB := -1.0
 	if b.o.proxies {
