@@ -105,12 +105,14 @@ func (b *bench) runScale() error {
 	}
 	defer smallT.close()
 	spread(smallT, scaleSmall)
+	smallT.admin = small.g.admin
 	largeT, err := newHTTPTarget(b.ctx, "scale large", large.g.proc, large.g.url+"/", b.o.concurrency)
 	if err != nil {
 		return err
 	}
 	defer largeT.close()
 	spread(largeT, n)
+	largeT.admin = large.g.admin
 	fmt.Fprintf(b.w, "GET a route of its own per connection, %d connections, %d rounds of %v each, alternating\n", b.o.concurrency, b.o.rounds, b.o.duration)
 	rounds, err := b.compare(s, []*target{smallT, largeT})
 	if err != nil {

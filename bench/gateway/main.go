@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/internal/lifecycle"
@@ -37,6 +38,7 @@ type levers struct {
 	clientReadBuffer   int
 	clientWriteBuffer  int
 	initialWindowBytes int
+	gcPercent          int
 }
 
 func main() {
@@ -50,7 +52,11 @@ func main() {
 	flag.IntVar(&l.clientReadBuffer, "backend-read-buffer", -1, "backends: grpc.WithReadBufferSize (-1: default)")
 	flag.IntVar(&l.clientWriteBuffer, "backend-write-buffer", -1, "backends: grpc.WithWriteBufferSize (-1: default)")
 	flag.IntVar(&l.initialWindowBytes, "grpc-initial-window", 0, "gRPC door: grpc.InitialWindowSize and InitialConnWindowSize (0: default)")
+	flag.IntVar(&l.gcPercent, "gogc", 0, "the Go runtime's GC percent (debug.SetGCPercent; 0: GOGC or 100)")
 	flag.Parse()
+	if l.gcPercent > 0 {
+		debug.SetGCPercent(l.gcPercent)
+	}
 	if err := run(*path, l); err != nil {
 		fmt.Fprintf(os.Stderr, "gateway: %v\n", err)
 		os.Exit(1)
