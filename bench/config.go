@@ -42,6 +42,8 @@ type gatewayConfig struct {
 	// admin adds an admin listener on a loopback :0 port (metrics,
 	// reload, profiles).
 	admin bool
+	// flags are added to bench/gateway's command line (-variant).
+	flags []string
 	// top is YAML added at the top level; api is YAML added to the apis
 	// entry (each line indented by four spaces).
 	top, api string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -45,16 +46,22 @@ func (b *bench) runConns() error {
 		n, b.o.streamsN, settle)
 	tab := newTable(b.w, 40, "what", "held", "RSS before", "RSS held", "per each")
 
-	fresh := func(name string) (*gateway, error) {
-		g, err := startGateway(b.ctx, b.bins, b.dir, gatewayConfig{name: name, descriptors: true}, backend)
+	fresh := func(name string, flags ...string) (*gateway, error) {
+		g, err := startGateway(b.ctx, b.bins, b.dir, gatewayConfig{name: name, descriptors: true, flags: flags, admin: true}, backend)
 		if err != nil {
 			return nil, err
 		}
 		s.procs = append(s.procs, g.proc)
 		return g, waitGRPC(b.ctx, name, g.grpcAddr, b.o.book)
 	}
-	measure := func(what string, p *proc, n int, open func(context.Context) (held, error)) (float64, error) {
-		r, err := heldCost(b.ctx, p, n, open)
+	measure := func(what string, g *gateway, n int, open func(context.Context) (held, error)) (float64, error) {
+		whileHeld := func() error { return nil }
+		if b.o.profile != "" && g.admin != "" {
+			b.profiles++
+			name := fmt.Sprintf("%02d-held-%s", b.profiles, what)
+			whileHeld = func() error { return saveHeld(b.ctx, g.admin, b.o.profile, name) }
+		}
+		r, err := heldCost(b.ctx, g.proc, n, open, whileHeld)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %v", what, err)
 		}
@@ -66,7 +73,7 @@ func (b *bench) runConns() error {
 	if err != nil {
 		return err
 	}
-	restKB, err := measure("portico REST door (HTTP/1.1)", rest.proc, n, func(ctx context.Context) (held, error) {
+	restKB, err := measure("portico REST door (HTTP/1.1)", rest, n, func(ctx context.Context) (held, error) {
 		return openHTTP1(ctx, rest.url, b.o.path)
 	})
 	if err != nil {
@@ -78,13 +85,27 @@ func (b *bench) runConns() error {
 	if err != nil {
 		return err
 	}
-	grpcKB, err := measure("portico gRPC door (HTTP/2)", grpcGw.proc, n, func(ctx context.Context) (held, error) {
+	grpcKB, err := measure("portico gRPC door (HTTP/2)", grpcGw, n, func(ctx context.Context) (held, error) {
 		return openH2(ctx, grpcGw.grpcAddr)
 	})
 	if err != nil {
 		return err
 	}
 	grpcGw.proc.stop()
+
+	if b.o.variant != "" { // the same on a Portico with the -variant's flags
+		name, flags, _ := strings.Cut(b.o.variant, "=")
+		v, err := fresh("conns-variant", strings.Fields(flags)...)
+		if err != nil {
+			return err
+		}
+		if _, err := measure("portico gRPC door ["+name+"]", v, n, func(ctx context.Context) (held, error) {
+			return openH2(ctx, v.grpcAddr)
+		}); err != nil {
+			return err
+		}
+		v.proc.stop()
+	}
 
 	nginxKB := -1.0
 	if b.o.proxies {
@@ -93,7 +114,7 @@ func (b *bench) runConns() error {
 			return err
 		}
 		s.procs = append(s.procs, np)
-		if nginxKB, err = measure("nginx grpc_pass (HTTP/2)", np, n, func(ctx context.Context) (held, error) {
+		if nginxKB, err = measure("nginx grpc_pass (HTTP/2)", &gateway{proc: np}, n, func(ctx context.Context) (held, error) {
 			return openH2(ctx, addr)
 		}); err != nil {
 			return err
@@ -110,7 +131,7 @@ func (b *bench) runConns() error {
 		return err
 	}
 	defer streams.close()
-	streamKB, err := measure("portico gRPC door: LookupBooks streams", streamGw.proc, b.o.streamsN, streams.open)
+	streamKB, err := measure("portico gRPC door: LookupBooks streams", streamGw, b.o.streamsN, streams.open)
 	if err != nil {
 		return err
 	}
@@ -140,7 +161,7 @@ func kb(n int64) string { return fmt.Sprintf("%d KB", n>>10) }
 // heldCost opens one thing and closes it (what the gateway sets up on
 // first use is not counted), reads p's RSS, opens n things openers at a
 // time and reads p's RSS again while they are held; then closes them.
-func heldCost(ctx context.Context, p *proc, n int, open func(context.Context) (held, error)) (heldResult, error) {
+func heldCost(ctx context.Context, p *proc, n int, open func(context.Context) (held, error), whileHeld func() error) (heldResult, error) {
 	first, err := open(ctx)
 	if err != nil {
 		return heldResult{}, err
@@ -193,8 +214,10 @@ func heldCost(ctx context.Context, p *proc, n int, open func(context.Context) (h
 	if !p.alive() {
 		return r, fmt.Errorf("%s exited:\n%s", p.name, p.output())
 	}
-	r.after, err = settledRSS(ctx, p)
-	return r, err
+	if r.after, err = settledRSS(ctx, p); err != nil {
+		return r, err
+	}
+	return r, whileHeld()
 }
 
 // settledRSS waits settle, then returns p's RSS (with its children's for a

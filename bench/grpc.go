@@ -1,6 +1,9 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // The gRPC door's targets against HAProxy (issue 19, target 1), for a
 // method forwarded zero-copy and for a validated one.
@@ -32,6 +35,20 @@ func (b *bench) runGRPC(s *stack) error {
 		addr string
 	}
 	var proxies []started
+	if b.o.variant != "" {
+		name, flags, _ := strings.Cut(b.o.variant, "=")
+		g, err := startGateway(b.ctx, b.bins, b.dir, gatewayConfig{name: "variant", descriptors: true, admin: true, flags: strings.Fields(flags)}, s.backendAddr)
+		if err != nil {
+			return err
+		}
+		s.procs = append(s.procs, g.proc)
+		if err := waitGRPC(b.ctx, "variant", g.grpcAddr, b.o.book); err != nil {
+			return err
+		}
+		name = doorName + " [" + name + "]"
+		fmt.Fprintf(b.w, "%s %s: bench/gateway %s (pid %d)\n", name, g.grpcAddr, flags, g.proc.pid())
+		proxies = append(proxies, started{proxy{name: name}, g.proc, g.grpcAddr})
+	}
 	if b.o.proxies {
 		for _, px := range []proxy{haproxyProxy, nginxProxy, caddyProxy} {
 			p, addr, err := px.start(b.ctx, b.root, b.dir, s.backendAddr, b.o.book)

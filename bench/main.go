@@ -88,6 +88,7 @@ type options struct {
 	postPath    string
 	postBody    string
 	profile     string
+	variant     string
 }
 
 func main() {
@@ -111,11 +112,12 @@ func main() {
 	flag.BoolVar(&o.generated, "generated", false, "measure cmd/portico with the bookstore's generated code linked, instead of bench/gateway serving everything from the descriptor set")
 	flag.StringVar(&o.postPath, "post-path", "/v1/shelves/1/books/1:move", "REST path to POST (body \"*\"); empty: no POST comparison")
 	flag.StringVar(&o.postBody, "post-body", `{"otherShelf":"shelves/1"}`, "JSON body of the POST")
+	flag.StringVar(&o.variant, "variant", "", "NAME=FLAGS: with -grpc, add a second Portico started with bench/gateway's FLAGS (grpc-go levers, space-separated) as a target beside the door, to measure a lever in alternating rounds")
 	flag.StringVar(&o.profile, "profile", "", "folder: write a CPU profile of each Portico target's first measured round there (go tool pprof reads them)")
 	flag.Parse()
 	if o.duration <= 0 || o.rounds < 1 || o.concurrency < 1 || o.warmup < 0 || !strings.HasPrefix(o.path, "/") ||
-		o.connsN < 1 || o.streamsN < 1 || o.scaleRoutes <= scaleSmall {
-		fmt.Fprintf(os.Stderr, "bench: -duration must be positive, -warmup not negative, -rounds, -concurrency, -conns-n and -streams-n at least 1, -scale-routes over %d, and -path must start with /\n", scaleSmall)
+		o.connsN < 1 || o.streamsN < 1 || o.scaleRoutes <= scaleSmall || (o.variant != "" && !strings.Contains(o.variant, "=")) {
+		fmt.Fprintf(os.Stderr, "bench: -duration must be positive, -warmup not negative, -rounds, -concurrency, -conns-n and -streams-n at least 1, -scale-routes over %d, -variant NAME=FLAGS, and -path must start with /\n", scaleSmall)
 		os.Exit(2)
 	}
 

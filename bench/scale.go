@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/portico-gw/portico/bench/scalegen"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -59,7 +60,7 @@ func (b *bench) runScale() error {
 		}
 		genTime := time.Since(t0)
 		cfg := filepath.Join(b.dir, name+".yaml")
-		if err := os.WriteFile(cfg, []byte(scaleConfig(set, n, backend)), 0o600); err != nil {
+		if err := os.WriteFile(cfg, []byte(scalegen.Config(set, n, backend)), 0o600); err != nil {
 			return started{}, err
 		}
 		t0 = time.Now()
@@ -70,7 +71,7 @@ func (b *bench) runScale() error {
 		st := started{g: &gateway{proc: p, url: "http://" + m[1], grpcAddr: m[2], admin: m[3]}, load: time.Since(t0)}
 		s.procs = append(s.procs, p)
 		if err := waitReady(b.ctx, name, startTimeout, func(ctx context.Context) error {
-			_, err := get(ctx, st.g.url+scaleRoute(n-1, "x"))
+			_, err := get(ctx, st.g.url+scalegen.Route(n-1, "x"))
 			return err
 		}); err != nil {
 			return started{}, err
@@ -94,7 +95,7 @@ func (b *bench) runScale() error {
 	spread := func(t *target, routes int) {
 		for i, c := range t.callers {
 			hc := c.(*httpCaller)
-			u, _ := url.Parse(hc.req.URL.Scheme + "://" + hc.req.URL.Host + scaleRoute((i*7919+routes/2)%routes, "x"))
+			u, _ := url.Parse(hc.req.URL.Scheme + "://" + hc.req.URL.Host + scalegen.Route((i*7919+routes/2)%routes, "x"))
 			hc.req.URL = u
 		}
 	}
@@ -104,12 +105,14 @@ func (b *bench) runScale() error {
 	}
 	defer smallT.close()
 	spread(smallT, scaleSmall)
+	smallT.admin = small.g.admin
 	largeT, err := newHTTPTarget(b.ctx, "scale large", large.g.proc, large.g.url+"/", b.o.concurrency)
 	if err != nil {
 		return err
 	}
 	defer largeT.close()
 	spread(largeT, n)
+	largeT.admin = large.g.admin
 	fmt.Fprintf(b.w, "GET a route of its own per connection, %d connections, %d rounds of %v each, alternating\n", b.o.concurrency, b.o.rounds, b.o.duration)
 	rounds, err := b.compare(s, []*target{smallT, largeT})
 	if err != nil {

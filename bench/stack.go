@@ -125,7 +125,9 @@ func startGateway(ctx context.Context, bins binaries, dir string, cfg gatewayCon
 	}
 	bin, args := bins.portico, []string{"serve", "-c", path}
 	if bins.gateway != "" {
-		bin, args = bins.gateway, []string{"-c", path}
+		bin, args = bins.gateway, append([]string{"-c", path}, cfg.flags...)
+	} else if len(cfg.flags) > 0 {
+		return nil, fmt.Errorf("%s: flags %q need bench/gateway, not cmd/portico (-generated)", cfg.name, cfg.flags)
 	}
 	p, m, err := startProc(ctx, cfg.name, bin, args, porticoReady, startTimeout)
 	if err != nil {

@@ -3,12 +3,10 @@ package catalog
 import (
 	"fmt"
 
-	"buf.build/go/hyperpb"
 	"github.com/portico-gw/portico/codec"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/dynamicpb"
 )
 
 // Method is one exposed gRPC method with everything prepared for calls.
@@ -57,7 +55,7 @@ func (m *Method) Output() protoreflect.MessageType { return m.output }
 // Response parses backend responses: Output when it is a generated type;
 // for a type known only from descriptors, hyperpb's compiled parser
 // (read-only messages, about ten times faster than dynamicpb), built once
-// here. Use ParseResponse, which falls back to Output.
+// per message type by the catalog. Use ParseResponse, which falls back to Output.
 func (m *Method) Response() protoreflect.MessageType { return m.response }
 
 // Backend serves the method.
@@ -116,10 +114,7 @@ func newMethod(md protoreflect.MethodDescriptor, api *API, types *typeResolver) 
 			ClientStreams: md.IsStreamingClient(),
 		},
 	}
-	m.response = out
-	if out == dynamicpb.NewMessageType(md.Output()) {
-		m.response = hyperpb.CompileMessageDescriptor(md.Output())
-	}
+	m.response = types.responseType(md.Output(), out)
 	m.unaryInfo = &grpc.UnaryServerInfo{Server: m, FullMethod: full}
 	m.streamInfo = &grpc.StreamServerInfo{
 		FullMethod:     full,

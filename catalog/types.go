@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"buf.build/go/hyperpb"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -17,13 +18,33 @@ type typeResolver struct {
 	dynamicOnly bool
 	cache       map[protoreflect.FullName]protoreflect.MessageType
 	same        map[[2]protoreflect.FileDescriptor]bool // sameFile, computed once per pair
+	// parsers are the hyperpb parsers compiled so far, one per message
+	// type however many methods answer with it: compiling is most of a
+	// method's build time and memory.
+	parsers map[protoreflect.FullName]protoreflect.MessageType
 }
 
 func newTypeResolver() *typeResolver {
 	return &typeResolver{
-		cache: map[protoreflect.FullName]protoreflect.MessageType{},
-		same:  map[[2]protoreflect.FileDescriptor]bool{},
+		cache:   map[protoreflect.FullName]protoreflect.MessageType{},
+		same:    map[[2]protoreflect.FileDescriptor]bool{},
+		parsers: map[protoreflect.FullName]protoreflect.MessageType{},
 	}
+}
+
+// responseType is the type backend responses of md are parsed with (see
+// Method.Response): out when it is a generated type; for a dynamic one,
+// hyperpb's parser compiled from md, once per message type.
+func (r *typeResolver) responseType(md protoreflect.MessageDescriptor, out protoreflect.MessageType) protoreflect.MessageType {
+	if out != dynamicpb.NewMessageType(md) {
+		return out
+	}
+	if p, ok := r.parsers[md.FullName()]; ok {
+		return p
+	}
+	p := hyperpb.CompileMessageDescriptor(md)
+	r.parsers[md.FullName()] = p
+	return p
 }
 
 func (r *typeResolver) messageType(md protoreflect.MessageDescriptor) (protoreflect.MessageType, error) {

@@ -141,3 +141,34 @@ func TestNewWithLoadedDescriptors(t *testing.T) {
 		})
 	}
 }
+
+// Methods answering with the same dynamic message type share one compiled
+// response parser (compiling is most of a method's build cost), and it
+// parses what the generated type encodes.
+func TestResponseParserSharedPerType(t *testing.T) {
+	c := mustNew(t, Options{APIs: []API{bookstoreAPI(&fakeBackend{})}, DynamicTypes: true})
+	get, move, shelf := method(t, c, "GetBook"), method(t, c, "MoveBook"), method(t, c, "GetShelf")
+	if get.Response() == get.Output() {
+		t.Fatalf("GetBook's Response is its Output (%T): want a compiled parser for a dynamic type", get.Response())
+	}
+	if get.Response() != move.Response() {
+		t.Errorf("GetBook and MoveBook (both answer Book): got two response parsers, want one shared")
+	}
+	if get.Response() == shelf.Response() {
+		t.Errorf("GetBook (Book) and GetShelf (Shelf): got one response parser, want one per type")
+	}
+	wire, err := proto.Marshal(&bookstorev1.Book{Name: "shelves/1/books/2", Title: "Dune"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*Method{get, move} {
+		resp, err := m.ParseResponse(wire, 100)
+		if err != nil {
+			t.Fatalf("%s: ParseResponse: %v", m.FullMethod(), err)
+		}
+		title := resp.ProtoReflect().Get(resp.ProtoReflect().Descriptor().Fields().ByName("title")).String()
+		if got, want := title, "Dune"; got != want {
+			t.Errorf("%s: title: got %q, want %q", m.FullMethod(), got, want)
+		}
+	}
+}
