@@ -16,6 +16,8 @@ import (
 
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/codec"
+	// grpc-encoding gzip and zstd, both ways, registered explicitly.
+	_ "github.com/portico-gw/portico/compression"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/limits"
 	"github.com/portico-gw/portico/pipeline"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/portico-gw/portico/auth"
 	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/compression"
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/limits"
@@ -101,7 +102,11 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 	rules, err := catalog.ReadHTTPRules(rulePaths)
 	problems = append(problems, located(err, "http_rules")...)
 
+	if s.compress, err = compression.New(c.GetCompression()); err != nil {
+		problems = append(problems, located(err, "compression")...)
+	}
 	dial := append(opts.DialOptions[:len(opts.DialOptions):len(opts.DialOptions)], telemetry.DialOptionsFor(c)...)
+	dial = append(dial, s.compress.DialOptions()...)
 	env := integrations.Env{Resolve: cfg.Resolve, Pool: opts.Pool, Logger: opts.Logger, DialOptions: dial, Check: opts.Check}
 	backends := map[string]integrations.Backend{}
 	for i, in := range c.GetIntegrations() {

@@ -72,15 +72,20 @@ func restOptions(opts Options, c *configv1.Config, s *Snapshot, policies []pipel
 }
 
 // restEdges wraps the REST door in what runs before routing, outermost
-// first: the client's address and the global network rules, CORS (a
-// preflight answered before authentication) and the CSRF check, the plain
-// HTTP routes, the API documentation. Each returns what it wraps
+// first: the request ID, the client's address and the global network
+// rules, CORS (a preflight answered before authentication) and the CSRF
+// check, the plain HTTP routes, compression, the API documentation. Each returns what it wraps
 // unchanged when the config does not use it.
 func restEdges(s *Snapshot) (http.Handler, error) {
 	c := s.config.Config
 	onError := s.rest.WriteError
 	next, err := docsEdge(s, s.rest)
 	if err != nil {
+		return nil, err
+	}
+	// Compression for what the gateway answers itself; plain routes pass
+	// their bodies and codings through to their backends as they are.
+	if next, err = s.compress.Handler(next, onError); err != nil {
 		return nil, err
 	}
 	next, err = plainroutes.New(next, plainroutes.Options{

@@ -14,6 +14,7 @@ import (
 
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/compression"
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/limits"
@@ -40,6 +41,7 @@ type Snapshot struct {
 	builtAt      time.Time
 	edge         *network.Edge
 	ids          *requestid.IDs
+	compress     *compression.Compression
 	reserved     func(string) bool
 	reflect      *reflectionFiles
 
