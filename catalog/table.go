@@ -32,6 +32,10 @@ type RouteRow struct {
 	Kind RouteKind `json:"kind"`
 	// Streaming is the method's shape: unary, server, client or bidi.
 	Streaming string `json:"streaming"`
+	// Timeout is the deadline calls get before the client's own (which
+	// wins when shorter): the shortest of the method's, its API's and its
+	// integration's, e.g. "500ms"; empty when none.
+	Timeout string `json:"timeout,omitempty"`
 	// DefaultBinding marks the POST /{package.Service}/{Method} binding
 	// that default_bindings gives a method without a rule.
 	DefaultBinding bool `json:"default_binding,omitempty"`
@@ -44,6 +48,13 @@ func RouteTable(c *Catalog) []RouteRow {
 	var rows []RouteRow
 	for _, m := range c.MethodList() {
 		row := RouteRow{GRPCMethod: m.fullMethod, Integration: m.backendName, Kind: KindGRPCOnly, Streaming: streamingShape(m)}
+		d := m.Timeout()
+		if tb, ok := m.backend.(TimeoutBackend); ok {
+			d = tb.CallTimeout(m)
+		}
+		if d > 0 {
+			row.Timeout = d.String()
+		}
 		if len(m.bindings) == 0 {
 			rows = append(rows, row)
 			continue

@@ -25,31 +25,18 @@ func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context
 }
 
 // CallTimeout is the deadline a call of m gets from the config: the
-// shortest of its method's timeout (apis[].methods[].timeout), its API's
-// (apis[].timeout) and the integration's own (own; 0 is none). The
-// integration's default — own when ownSet is false — counts only when
-// neither the method nor the API sets one. The client's deadline, when
-// shorter still, wins in WithTimeout.
+// shortest of its method's and API's timeouts (m.Timeout) and the
+// integration's own (own; 0 is none). The integration's default — own
+// when ownSet is false — counts only when neither the method nor the API
+// sets one. The client's deadline, when shorter still, wins in
+// WithTimeout.
 func CallTimeout(m *catalog.Method, own time.Duration, ownSet bool) time.Duration {
-	configured := time.Duration(0)
-	shorter := func(d time.Duration) {
-		if d > 0 && (configured == 0 || d < configured) {
-			configured = d
-		}
-	}
-	if api := m.API(); api != nil && api.Settings != nil && api.Settings.Timeout != nil {
-		shorter(api.Settings.GetTimeout().AsDuration())
-	}
-	for _, o := range m.Overrides() {
-		if o.Settings.Timeout != nil {
-			shorter(o.Settings.GetTimeout().AsDuration())
-		}
-	}
-	if configured == 0 {
+	configured := m.Timeout()
+	switch {
+	case configured == 0:
 		return own
-	}
-	if ownSet {
-		shorter(own)
+	case ownSet && own > 0 && own < configured:
+		return own
 	}
 	return configured
 }

@@ -75,7 +75,7 @@ func routesCmd(o *options, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "METHOD\tPATH\tGRPC METHOD\tINTEGRATION\tSTREAMING")
+	fmt.Fprintln(tw, "METHOD\tPATH\tGRPC METHOD\tINTEGRATION\tSTREAMING\tTIMEOUT")
 	grpcOnly := 0
 	for _, r := range rows {
 		method, path := r.HTTPMethod, r.Path
@@ -83,7 +83,11 @@ func routesCmd(o *options, stdout, stderr io.Writer) int {
 			method, path = "-", "(gRPC only)"
 			grpcOnly++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", method, path, r.GRPCMethod, r.Integration, r.Streaming)
+		timeout := r.Timeout
+		if timeout == "" {
+			timeout = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", method, path, r.GRPCMethod, r.Integration, r.Streaming, timeout)
 	}
 	_ = tw.Flush()
 	if grpcOnly > 0 {

@@ -312,7 +312,7 @@ func (i *Integration) unary(ctx context.Context, m *catalog.Method, req any, raw
 	if err != nil {
 		return nil, err
 	}
-	callCtx, cancel := i.callContext(ctx, integrations.CallTimeout(m, i.timeout, i.timeoutSet))
+	callCtx, cancel := i.callContext(ctx, i.CallTimeout(m))
 	defer cancel()
 	var a attempt
 	if i.hedge != nil && i.hedged[m.FullMethod()] {
@@ -387,3 +387,14 @@ func (i *Integration) String() string { return fmt.Sprintf("grpc integration %q"
 // Endpoints reports each target's circuit breaker state (nil without a
 // limit or breaker: nothing of its own to show).
 func (i *Integration) Endpoints() []integrations.Endpoint { return i.guard.Endpoints() }
+
+// CallTimeout is the deadline a call of m gets before the client's own:
+// the shortest of the method's, the API's (unary methods) and the
+// integration's timeout (its default counts only when neither is set;
+// streams have no default).
+func (i *Integration) CallTimeout(m *catalog.Method) time.Duration {
+	if m.Streaming() {
+		return integrations.CallTimeout(m, i.streamTimeout, i.timeoutSet)
+	}
+	return integrations.CallTimeout(m, i.timeout, i.timeoutSet)
+}

@@ -48,7 +48,7 @@ func (i *Integration) stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 		return err
 	}
 	defer func() { done(err) }()
-	callCtx, cancelTimeout := i.callContext(ctx, integrations.CallTimeout(m, i.streamTimeout, i.timeoutSet))
+	callCtx, cancelTimeout := i.callContext(ctx, i.CallTimeout(m))
 	defer cancelTimeout()
 	callCtx, cancel := context.WithCancel(callCtx)
 	defer cancel()

@@ -214,7 +214,7 @@ func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Me
 		return nil, err
 	}
 	defer func() { done(err) }()
-	ctx, cancel := integrations.WithTimeout(ctx, integrations.CallTimeout(m, i.timeout, i.timeoutSet))
+	ctx, cancel := integrations.WithTimeout(ctx, i.CallTimeout(m))
 	defer cancel()
 	resp, err := i.send(ctx, m, req)
 	if err != nil {
@@ -239,6 +239,8 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 		return err
 	}
 	defer func() { done(err) }()
+	ctx, cancel := integrations.WithTimeout(ctx, i.CallTimeout(m))
+	defer cancel()
 	req := m.Input().New().Interface()
 	if err := ss.RecvMsg(req); err != nil {
 		return err
@@ -290,3 +292,14 @@ func transportError(ctx context.Context, err error) error {
 // Endpoints reports the URL's circuit breaker state (nil without a limit
 // or breaker).
 func (i *Integration) Endpoints() []integrations.Endpoint { return i.guard.Endpoints() }
+
+// CallTimeout is the deadline a call of a unary method m gets before the
+// client's own: the shortest of the method's, the API's and the
+// integration's timeout (its default counts only when neither is set).
+// A server stream gets only its methods[].timeout.
+func (i *Integration) CallTimeout(m *catalog.Method) time.Duration {
+	if m.Streaming() {
+		return m.Timeout()
+	}
+	return integrations.CallTimeout(m, i.timeout, i.timeoutSet)
+}

@@ -462,10 +462,12 @@ type Api struct {
 	// forwarded claims instead). request.forward_headers may list such a
 	// header only when this is true.
 	ForwardCredentials bool `protobuf:"varint,10,opt,name=forward_credentials,json=forwardCredentials,proto3" json:"forward_credentials,omitempty"`
-	// Deadline of calls to these services. The shortest of the client's
-	// deadline, the method's timeout, this and the integration's timeout
-	// wins (the integration's default of 30s does not count when this is
-	// set).
+	// Deadline of unary calls to these services. The shortest of the
+	// client's deadline, the method's timeout, this and the integration's
+	// timeout wins (the integration's default of 30s does not count when
+	// this is set). Streams get a deadline only from methods[].timeout and
+	// the integration's own timeout (a stream may live long). `portico
+	// routes` shows each method's.
 	Timeout *durationpb.Duration `protobuf:"bytes,11,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	// Host names these services are served for (the REST door's Host, the
 	// gRPC door's :authority; any port): exact names ("api.example.com") and
@@ -619,7 +621,8 @@ type MethodPolicy struct {
 	// Names of rate_limits.policies applied to this method, in addition to
 	// the API's.
 	RateLimits []string `protobuf:"bytes,3,rep,name=rate_limits,json=rateLimits,proto3" json:"rate_limits,omitempty"`
-	// Deadline of calls to this method (see apis[].timeout).
+	// Deadline of calls to this method, streams included (see
+	// apis[].timeout).
 	Timeout *durationpb.Duration `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	// Keep answers (unary methods bound to GET or marked NO_SIDE_EFFECTS).
 	Cache *MethodCache `protobuf:"bytes,5,opt,name=cache,proto3" json:"cache,omitempty"`
