@@ -38,6 +38,7 @@ type flagSpec struct {
 	arg         string // placeholder of the value; "" for a boolean flag
 	help        string
 	bind        func(fs *flag.FlagSet, name string, o *options)
+	noEnv       bool // no environment variable stands in for it
 }
 
 // env is the environment variable for a flag: PORTICO_ and the long name
@@ -72,6 +73,9 @@ type command struct {
 	about   string // what it does, for its help
 	flags   []flagSpec
 	run     func(o *options, stdout, stderr io.Writer) int
+	// raw, when set, reads the command's arguments itself (a command with
+	// subcommands and arguments: keys).
+	raw func(args []string, getenv func(string) string, stdout, stderr io.Writer) int
 }
 
 // commands lists the subcommands in the order help shows them. It is
@@ -116,6 +120,19 @@ it connects to nothing: the APIs of discover: true integrations are listed
 only with --discover, which fetches their descriptors from the backends.`,
 			flags: []flagSpec{configFlag, jsonFlag, discoverFlag},
 			run:   routesCmd,
+		},
+		{
+			name:    "keys",
+			summary: "create, list, revoke, rotate managed API keys and read their usage (admin API)",
+			usage:   "portico keys create|list|revoke ID|rotate ID|usage ID --admin ADDR [--admin-token TOKEN] [--json]",
+			about: `Manage the API keys of a running gateway through its admin API (gRPC on
+listen.admin, with the admin token): create a managed key (its secret is
+printed once: only its SHA-256 is stored), list the keys (managed and
+keys_file, never a secret), revoke one, rotate one (a new secret; the old
+one keeps working for --grace), and show what a key has used of its usage
+plan. The api_key provider must have store: redis for the changes.`,
+			flags: keysFlags,
+			raw:   keysCmd,
 		},
 		{
 			name:    "version",
@@ -228,8 +245,9 @@ Flags:
 A command's flags come after it: portico validate -c portico.yaml. With no
 command, portico serves, and the flags are serve's: portico -c portico.yaml.
 Every flag can be set in the environment instead, as PORTICO_ and its long
-name in capitals (PORTICO_CONFIG for --config); a flag wins over the
-environment, which wins over the config file.
+name in capitals (PORTICO_CONFIG for --config; of keys' flags, only --admin
+and --admin-token); a flag wins over the environment, which wins over the
+config file.
 
 Exit status: 0 done, 1 a failure while running, 2 a bad command line or a
 config with problems.
@@ -251,7 +269,11 @@ func commandHelp(w io.Writer, c *command) {
 		if f.arg != "" {
 			name += " " + f.arg
 		}
-		rows = append(rows, [2]string{name, f.help + " [$" + f.env() + "]"})
+		help := f.help
+		if !f.noEnv {
+			help += " [$" + f.env() + "]"
+		}
+		rows = append(rows, [2]string{name, help})
 	}
 	rows = append(rows, [2]string{"-h, --help", "show this help"})
 	width := 0

@@ -3,6 +3,7 @@
 //	portico [serve] [-c portico.yaml] [--http addr] [--grpc addr] [--admin addr]
 //	portico validate -c portico.yaml
 //	portico routes -c portico.yaml [--json]
+//	portico keys create|list|revoke|rotate|usage --admin ADDR [--admin-token TOKEN] [--json]
 //	portico version
 //	portico help [command]
 //
@@ -36,6 +37,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return exitOK
 		case c.name == "help":
 			return helpCmd(rest, stdout, stderr)
+		case c.raw != nil:
+			return c.raw(rest, getenv, stdout, stderr)
 		}
 		var o *options
 		if o, err = parseFlags(c, rest, getenv); err == nil {
