@@ -40,7 +40,7 @@ func (v *verdicts) record(w io.Writer, x verdict) {
 // value4 renders the value in a fixed width.
 func (x verdict) value4() string {
 	if x.unit == "x" {
-		return fmt.Sprintf("%8.2fx", x.value)
+		return fmt.Sprintf("%8.3fx", x.value)
 	}
 	return fmt.Sprintf("%7.2f %s", x.value, x.unit)
 }
