@@ -35,6 +35,9 @@ type RouteRow struct {
 	// DefaultBinding marks the POST /{package.Service}/{Method} binding
 	// that default_bindings gives a method without a rule.
 	DefaultBinding bool `json:"default_binding,omitempty"`
+	// Hosts are the host names its API is served for (apis[].hosts);
+	// none: any host. (Its base_path is part of Path.)
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // RouteTable lists every exposed method of c: one row per HTTP binding, and
@@ -44,6 +47,9 @@ func RouteTable(c *Catalog) []RouteRow {
 	var rows []RouteRow
 	for _, m := range c.MethodList() {
 		row := RouteRow{GRPCMethod: m.fullMethod, Integration: m.backendName, Kind: KindGRPCOnly, Streaming: streamingShape(m)}
+		if m.api != nil {
+			row.Hosts = m.api.Hosts()
+		}
 		if len(m.bindings) == 0 {
 			rows = append(rows, row)
 			continue
