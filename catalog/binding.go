@@ -131,7 +131,7 @@ func bindingsFor(m *Method, src ruleSource, defaults bool) ([]*Binding, *binding
 		if !defaults {
 			return nil, nil
 		}
-		tpl, err := parseTemplate(fmt.Sprintf("/%s/%s", m.desc.Parent().FullName(), m.desc.Name()))
+		tpl, err := parseTemplate(basePathOf(m) + fmt.Sprintf("/%s/%s", m.desc.Parent().FullName(), m.desc.Name()))
 		if err != nil {
 			return nil, &bindingError{msg: err.Error()}
 		}
@@ -179,7 +179,7 @@ func bindingFor(m *Method, rule *annotations.HttpRule) (*Binding, error) {
 	default:
 		return nil, errors.New("rule has no pattern (get, put, post, delete, patch or custom)")
 	}
-	tpl, err := parseTemplate(path)
+	tpl, err := parseTemplate(basePathOf(m) + path)
 	if err != nil {
 		return nil, err
 	}
@@ -199,4 +199,12 @@ func bindingFor(m *Method, rule *annotations.HttpRule) (*Binding, error) {
 		Body:         rule.GetBody(),
 		ResponseBody: rule.GetResponseBody(),
 	}, nil
+}
+
+// basePathOf is the base path of m's API (apis[].base_path), "" for none.
+func basePathOf(m *Method) string {
+	if m.api == nil {
+		return ""
+	}
+	return m.api.BasePath()
 }

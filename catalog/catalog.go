@@ -201,6 +201,13 @@ func (b *builder) expose() {
 			b.errs.add(api.Where+".integration", "no backend")
 			continue
 		}
+		if i, err := checkHosts(api.Hosts()); err != nil {
+			b.errs.add(fmt.Sprintf("%s.hosts[%d]", api.Where, i), "%v", err)
+		}
+		if err := checkBasePath(api.BasePath()); err != nil {
+			b.errs.add(api.Where+".base_path", "%v", err)
+			continue
+		}
 		for i, name := range api.Services {
 			where := fmt.Sprintf("%s.services[%d]", api.Where, i)
 			if prev, ok := seen[name]; ok {

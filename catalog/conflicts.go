@@ -18,17 +18,25 @@ package catalog
 func (b *builder) resolveConflicts() {
 	last := map[string]*Binding{}
 	for _, bd := range b.bindings {
-		key := bd.HTTPMethod + " " + bd.Template.Shape()
-		if prev, ok := last[key]; ok {
-			b.drop(prev)
-			b.warn(bd.Origin.Errorf("%s %s of method %s (%s) and %s %s of method %s (%s) are the same route; "+
-				"the one exposed later, %s, is served, as grpc-gateway does",
-				bd.HTTPMethod, bd.Template.Raw, bd.Method.desc.FullName(), bd.Origin.Desc,
-				prev.HTTPMethod, prev.Template.Raw, prev.Method.desc.FullName(), prev.Origin.Desc,
-				bd.Method.desc.FullName()))
+		for _, host := range hostKeys(bd.Method) {
+			b.resolveConflict(last, host+" "+bd.HTTPMethod+" "+bd.Template.Shape(), bd)
 		}
-		last[key] = bd
 	}
+}
+
+// resolveConflict drops the binding that bd hides under key (host, HTTP
+// method and shape), if any: APIs on different hosts may serve the same
+// route.
+func (b *builder) resolveConflict(last map[string]*Binding, key string, bd *Binding) {
+	if prev, ok := last[key]; ok && prev != bd {
+		b.drop(prev)
+		b.warn(bd.Origin.Errorf("%s %s of method %s (%s) and %s %s of method %s (%s) are the same route; "+
+			"the one exposed later, %s, is served, as grpc-gateway does",
+			bd.HTTPMethod, bd.Template.Raw, bd.Method.desc.FullName(), bd.Origin.Desc,
+			prev.HTTPMethod, prev.Template.Raw, prev.Method.desc.FullName(), prev.Origin.Desc,
+			bd.Method.desc.FullName()))
+	}
+	last[key] = bd
 }
 
 // drop removes a binding from its method.

@@ -39,6 +39,9 @@ type RouteRow struct {
 	// DefaultBinding marks the POST /{package.Service}/{Method} binding
 	// that default_bindings gives a method without a rule.
 	DefaultBinding bool `json:"default_binding,omitempty"`
+	// Hosts are the host names its API is served for (apis[].hosts);
+	// none: any host. (Its base_path is part of Path.)
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // RouteTable lists every exposed method of c: one row per HTTP binding, and
@@ -54,6 +57,9 @@ func RouteTable(c *Catalog) []RouteRow {
 		}
 		if d > 0 {
 			row.Timeout = d.String()
+		}
+		if m.api != nil {
+			row.Hosts = m.api.Hosts()
 		}
 		if len(m.bindings) == 0 {
 			rows = append(rows, row)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 
 	_ "github.com/portico-gw/portico/gen/example/bookstore/v1" // the compiled-in bookstore
@@ -65,7 +66,7 @@ func TestRouteTable(t *testing.T) {
 		got := byMethod[svc+tc.method]
 		want := tc.want
 		want.GRPCMethod, want.Integration = svc+tc.method, "books"
-		if len(got) != 1 || got[0] != want {
+		if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 			t.Errorf("rows of %s: got %+v, want [%+v]", tc.method, got, want)
 		}
 	}
@@ -99,7 +100,7 @@ func TestRouteTableDefaultBindings(t *testing.T) {
 			found = true
 			want := RouteRow{HTTPMethod: "POST", Path: "/example.bookstore.v1.BookstoreService/Reindex",
 				GRPCMethod: r.GRPCMethod, Integration: "books", Kind: KindREST, Streaming: "unary", DefaultBinding: true}
-			if r != want {
+			if !reflect.DeepEqual(r, want) {
 				t.Errorf("Reindex row: got %+v, want %+v", r, want)
 			}
 		}

@@ -96,6 +96,7 @@ func Build(cat *catalog.Catalog, opts Options) (*openapi3.T, error) {
 			if err != nil {
 				return nil, fmt.Errorf("method %s: %s %s: %v", m.Desc().FullName(), bd.HTTPMethod, bd.Template.Raw, err)
 			}
+			op.Servers = hostServers(m.API())
 			item := doc.Paths.Value(path)
 			if item == nil {
 				item = &openapi3.PathItem{}

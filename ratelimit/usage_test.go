@@ -77,7 +77,9 @@ func TestUsageLocalReadsTheGatesCounters(t *testing.T) {
 
 func TestUsageRedisReadsTheGatesCounters(t *testing.T) {
 	srv := redistest.Start(t)
-	r := NewRedis(RedisOptions{Address: srv.Addr, Logger: slog.New(slog.DiscardHandler), KeyPrefix: "usage:"})
+	// A generous timeout: the default 50ms is the hot path's, and a busy
+	// machine can take longer.
+	r := NewRedis(RedisOptions{Address: srv.Addr, Logger: slog.New(slog.DiscardHandler), KeyPrefix: "usage:", Timeout: 2 * time.Second})
 	t.Cleanup(func() { r.Close() })
 	pl, err := NewPlan(slowGold())
 	if err != nil {

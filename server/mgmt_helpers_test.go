@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // replica is one gateway of a fleet sharing a Redis.
@@ -60,7 +61,9 @@ func newFleet(t *testing.T, redisAddr string) *fleet {
 		c.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{{Name: "partners",
 			Kind: &configv1.AuthProvider_ApiKey{ApiKey: &configv1.ApiKeyProvider{Header: "x-api-key", KeysFile: keys, Store: "redis"}}}}}
 		c.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"partners"}}
-		c.RateLimits = &configv1.RateLimits{Store: "redis", Redis: &configv1.Redis{Address: redisAddr}}
+		// A generous timeout: the test machine is busy; the default 50ms is
+		// for production Redis.
+		c.RateLimits = &configv1.RateLimits{Store: "redis", Redis: &configv1.Redis{Address: redisAddr, Timeout: durationpb.New(2 * time.Second)}}
 		c.UsagePlans = []*configv1.UsagePlan{
 			{Name: "gold", Rate: "100/h", Burst: 100, Quota: &configv1.Quota{Limit: 1000, Period: "month"}},
 			{Name: "silver", Rate: "1000/h", Burst: 1000},

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"github.com/portico-gw/portico/auth"
+	"github.com/portico-gw/portico/hosts"
 	"github.com/portico-gw/portico/integrations/mapping"
 	"github.com/portico-gw/portico/network"
 	"github.com/portico-gw/portico/pipeline"
@@ -16,7 +17,7 @@ import (
 // this order, then their gates, before the body is read; once the request
 // is decoded, their interceptors run in this order, the first outermost:
 //
-//	early gates:   network rules, client_ip rate limits
+//	early gates:   hosts (gRPC door), network rules, client_ip rate limits
 //	gates:         authentication, the other rate limits and plans
 //	interceptors:  response mapping, validation, authorization on request
 //	               fields, request mapping
@@ -24,6 +25,7 @@ import (
 // Adding a kind is its own package and one line here.
 var kinds = []pipeline.Kind{
 	{Name: "response mapping", Build: responsemap.Build}, // outermost: sees the status a call ends with
+	{Name: "hosts", Build: hosts.Build},                  // early: the gRPC door's :authority against apis[].hosts
 	{Name: "network", Build: network.Build},              // early: the API's or route's address rules
 	{Name: "validation", Build: validate.Build},          // decoded requests with buf.validate rules
 	{Name: "auth", Build: auth.Build},                    // gate: authentication; then rules on request fields

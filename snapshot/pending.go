@@ -1,8 +1,6 @@
 package snapshot
 
 import (
-	"fmt"
-
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 )
@@ -13,14 +11,6 @@ import (
 func notImplemented(c *configv1.Config) config.Errors {
 	const msg = "not implemented yet"
 	var errs config.Errors
-	for i, a := range c.GetApis() {
-		if len(a.GetHosts()) > 0 {
-			errs = append(errs, &config.Error{Field: fmt.Sprintf("apis[%d].hosts", i), Message: msg})
-		}
-		if a.GetBasePath() != "" {
-			errs = append(errs, &config.Error{Field: fmt.Sprintf("apis[%d].base_path", i), Message: msg})
-		}
-	}
 	if g := c.GetGatewayResponses(); len(g.GetHeaders()) > 0 || len(g.GetErrors()) > 0 {
 		errs = append(errs, &config.Error{Field: "gateway_responses", Message: msg})
 	}

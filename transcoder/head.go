@@ -14,8 +14,8 @@ import (
 // throw its messages away, so it stays a 405.
 
 // lookupHead finds the unary GET route for path.
-func (t *Transcoder) lookupHead(path string) (m router.Match[*route], found bool) {
-	m, _, found = t.router.Lookup(http.MethodGet, path)
+func lookupHead(routes hostView, path string) (m router.Match[*route], found bool) {
+	m, _, found = routes.Lookup(http.MethodGet, path)
 	if !found || m.Value.m.Streaming() {
 		return m, false
 	}
@@ -24,11 +24,11 @@ func (t *Transcoder) lookupHead(path string) (m router.Match[*route], found bool
 
 // withHead adds HEAD to the methods a 405 names as allowed when the path
 // has a unary GET route.
-func (t *Transcoder) withHead(path string, allowed []string) []string {
+func withHead(routes hostView, path string, allowed []string) []string {
 	if !slices.Contains(allowed, http.MethodGet) || slices.Contains(allowed, http.MethodHead) {
 		return allowed
 	}
-	if _, ok := t.lookupHead(path); !ok {
+	if _, ok := lookupHead(routes, path); !ok {
 		return allowed
 	}
 	i, _ := slices.BinarySearch(allowed, http.MethodHead)

@@ -44,28 +44,29 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	method, overridden := routeMethod(r) // X-HTTP-Method-Override (form.go)
-	match, allowed, found := t.router.Lookup(method, path)
+	routes := t.routes.forHost(r.Host)
+	match, allowed, found := routes.Lookup(method, path)
 	if !found && len(allowed) == 0 {
 		if alt, ok := withSlashesDecoded(path); ok { // grpc-gateway's reading (encodedslash.go)
-			match, allowed, found = t.router.Lookup(method, alt)
+			match, allowed, found = routes.Lookup(method, alt)
 		}
 	}
 	if !found && len(allowed) > 0 && isWebSocket(r) {
-		match, found = t.lookupWebSocket(path, allowed) // a stream's route, whatever its method
+		match, found = lookupWebSocket(routes, path, allowed) // a stream's route, whatever its method
 	}
 	if !found && len(allowed) > 0 && r.Method == http.MethodHead {
-		match, found = t.lookupHead(path)
+		match, found = lookupHead(routes, path)
 	}
 	fallback := false
 	if !found && method == http.MethodPost && slices.Contains(allowed, http.MethodGet) && isFormBody(r) {
 		// grpc-gateway's path-length fallback (form.go).
-		if m, _, ok := t.router.Lookup(http.MethodGet, path); ok {
+		if m, _, ok := routes.Lookup(http.MethodGet, path); ok {
 			match, found, fallback, method = m, true, true, http.MethodGet
 		}
 	}
 	if !found {
 		if len(allowed) > 0 {
-			w.Header().Set("Allow", strings.Join(t.withHead(path, allowed), ", "))
+			w.Header().Set("Allow", strings.Join(withHead(routes, path, allowed), ", "))
 			t.writeError(r.Context(), w, r, &runtime.HTTPStatusError{
 				HTTPStatus: http.StatusMethodNotAllowed,
 				Err:        status.Error(codes.Unimplemented, http.StatusText(http.StatusMethodNotAllowed)),

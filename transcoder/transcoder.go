@@ -23,7 +23,6 @@ import (
 	"github.com/portico-gw/portico/responsemap"
 	"github.com/portico-gw/portico/transcoder/jsonenc"
 	"github.com/portico-gw/portico/transcoder/params"
-	"github.com/portico-gw/portico/transcoder/router"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -96,7 +95,7 @@ type Transcoder struct {
 	// types resolves Any and error-detail types: the catalog's own
 	// descriptors first.
 	types     jsonenc.Resolver
-	router    *router.Router[*route]
+	routes    *hostRouters
 	mux       *runtime.ServeMux // grpc-gateway's defaults: error handler, outgoing header names
 	headers   *headerMap
 	json      *jsonenc.Encoder
@@ -151,7 +150,7 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 	}
 	t := &Transcoder{
 		types:   types,
-		router:  router.New[*route](),
+		routes:  newHostRouters(),
 		mux:     runtime.NewServeMux(),
 		headers: &headerMap{match: headerMatcher(opts.ForwardHeaders), reserved: opts.Reserved},
 		json:    jsonenc.NewWithResolver(types),
@@ -184,7 +183,7 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 				errs = append(errs, b.Origin.Errorf("method %s: no pipeline", m.Desc().FullName()))
 				continue
 			}
-			if err := t.router.Add(b.HTTPMethod, b.Template, rt); err != nil {
+			if err := t.routes.add(apiHosts(m), b.HTTPMethod, b.Template, rt); err != nil {
 				// The catalog resolves identical routes; this is a
 				// binding the router still cannot tell from another.
 				errs = append(errs, b.Origin.Errorf("method %s: %s", m.Desc().FullName(), strings.TrimPrefix(err.Error(), "router: ")))
@@ -344,4 +343,12 @@ func (t *Transcoder) Reserved() func(string) bool { return t.opts.Reserved }
 // with grpc-gateway's shape and status table.
 func (t *Transcoder) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	t.writeError(r.Context(), w, r, err)
+}
+
+// apiHosts are the hosts m's API is served for (none: any).
+func apiHosts(m *catalog.Method) []string {
+	if m.API() == nil {
+		return nil
+	}
+	return m.API().Hosts()
 }

@@ -73,9 +73,9 @@ func isWebSocket(r *http.Request) bool {
 // handshake on path when no GET route matched: allowed are the methods
 // that match path (Lookup's). A WebSocket always opens with a GET, so a
 // stream bound to POST is reached on its own route.
-func (t *Transcoder) lookupWebSocket(path string, allowed []string) (router.Match[*route], bool) {
+func lookupWebSocket(routes hostView, path string, allowed []string) (router.Match[*route], bool) {
 	for _, m := range allowed {
-		if match, _, found := t.router.Lookup(m, path); found && match.Value.m.Streaming() {
+		if match, _, found := routes.Lookup(m, path); found && match.Value.m.Streaming() {
 			return match, true
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/portico-gw/portico/catalog"
@@ -75,6 +78,10 @@ func routesCmd(o *options, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	hosts := slices.ContainsFunc(rows, func(r catalog.RouteRow) bool { return len(r.Hosts) > 0 })
+	if hosts {
+		fmt.Fprint(tw, "HOSTS\t") // only when an API has hosts
+	}
 	fmt.Fprintln(tw, "METHOD\tPATH\tGRPC METHOD\tINTEGRATION\tSTREAMING\tTIMEOUT")
 	grpcOnly := 0
 	for _, r := range rows {
@@ -82,6 +89,9 @@ func routesCmd(o *options, stdout, stderr io.Writer) int {
 		if r.Kind == catalog.KindGRPCOnly {
 			method, path = "-", "(gRPC only)"
 			grpcOnly++
+		}
+		if hosts {
+			fmt.Fprintf(tw, "%s\t", cmp.Or(strings.Join(r.Hosts, ","), "*"))
 		}
 		timeout := r.Timeout
 		if timeout == "" {

@@ -11,10 +11,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/ratelimit/redistest"
 	"github.com/portico-gw/portico/server/servertest"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // TestKeysAgainstAGateway runs portico keys against a running gateway
@@ -40,7 +42,7 @@ func TestKeysAgainstAGateway(t *testing.T) {
 		c.Auth = &configv1.Auth{Providers: []*configv1.AuthProvider{{Name: "partners",
 			Kind: &configv1.AuthProvider_ApiKey{ApiKey: &configv1.ApiKeyProvider{KeysFile: keysFile, Store: "redis"}}}}}
 		c.Apis[0].Auth = &configv1.ApiAuth{Providers: []string{"partners"}}
-		c.RateLimits = &configv1.RateLimits{Store: "redis", Redis: &configv1.Redis{Address: rd.Addr}}
+		c.RateLimits = &configv1.RateLimits{Store: "redis", Redis: &configv1.Redis{Address: rd.Addr, Timeout: durationpb.New(2 * time.Second)}}
 		c.UsagePlans = []*configv1.UsagePlan{{Name: "gold", Rate: "100/h", Burst: 100, Quota: &configv1.Quota{Limit: 1000, Period: "month"}}}
 	}})
 	admin := env.Server.AdminAddr
