@@ -35,6 +35,7 @@ func (b *bench) runGRPC(s *stack) error {
 		addr string
 	}
 	var proxies []started
+	variantAdmin := ""
 	if b.o.variant != "" {
 		name, flags, _ := strings.Cut(b.o.variant, "=")
 		g, err := startGateway(b.ctx, b.bins, b.dir, gatewayConfig{name: "variant", descriptors: true, admin: true, flags: strings.Fields(flags)}, s.backendAddr)
@@ -48,6 +49,7 @@ func (b *bench) runGRPC(s *stack) error {
 		name = doorName + " [" + name + "]"
 		fmt.Fprintf(b.w, "%s %s: bench/gateway %s (pid %d)\n", name, g.grpcAddr, flags, g.proc.pid())
 		proxies = append(proxies, started{proxy{name: name}, g.proc, g.grpcAddr})
+		variantAdmin = g.admin
 	}
 	if b.o.proxies {
 		for _, px := range []proxy{haproxyProxy, nginxProxy, caddyProxy} {
@@ -85,6 +87,9 @@ func (b *bench) runGRPC(s *stack) error {
 				return err
 			}
 			defer tg.close()
+			if st.px.bin == "" { // the -variant Portico
+				tg.admin = variantAdmin
+			}
 			targets = append(targets, tg)
 		}
 		rounds, err := b.compare(s, targets)

@@ -64,7 +64,11 @@ func (b *bench) runScale() error {
 			return started{}, err
 		}
 		t0 = time.Now()
-		p, m, err := startProc(b.ctx, name, b.bins.gateway, []string{"-c", cfg}, porticoReady, 10*time.Minute)
+		bin, args := b.bins.gateway, []string{"-c", cfg}
+		if bin == "" { // -generated: cmd/portico
+			bin, args = b.bins.portico, []string{"serve", "-c", cfg}
+		}
+		p, m, err := startProc(b.ctx, name, bin, args, porticoReady, 10*time.Minute)
 		if err != nil {
 			return started{}, err
 		}
