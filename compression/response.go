@@ -1,6 +1,8 @@
 package compression
 
 import (
+	"bufio"
+	"net"
 	"net/http"
 	"strings"
 
@@ -23,7 +25,7 @@ func (c *Compression) Handler(next http.Handler, onError func(http.ResponseWrite
 			onError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(trailerGuard{w}, r)
 	})
 	if c == nil || len(c.algorithms) == 0 {
 		return decoded, nil
@@ -52,3 +54,32 @@ func compressible(ct string) bool {
 	}
 	return gzhttp.DefaultContentTypeFilter(ct)
 }
+
+// trailerGuard sends a response that declares trailers uncompressed:
+// gzhttp holds the status line until it has min_bytes to decide, so
+// trailer values set after the body would go out as headers.
+type trailerGuard struct{ http.ResponseWriter }
+
+func (t trailerGuard) declare() {
+	if h := t.Header(); len(h["Trailer"]) > 0 {
+		h.Set(gzhttp.HeaderNoCompression, "1")
+	}
+}
+
+func (t trailerGuard) WriteHeader(code int) {
+	t.declare()
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t trailerGuard) Write(b []byte) (int, error) {
+	t.declare()
+	return t.ResponseWriter.Write(b)
+}
+
+func (t trailerGuard) Flush() { _ = http.NewResponseController(t.ResponseWriter).Flush() }
+
+func (t trailerGuard) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(t.ResponseWriter).Hijack()
+}
+
+func (t trailerGuard) Unwrap() http.ResponseWriter { return t.ResponseWriter }
