@@ -80,8 +80,6 @@ type Config struct {
 	StrictRoutes bool `protobuf:"varint,19,opt,name=strict_routes,json=strictRoutes,proto3" json:"strict_routes,omitempty"`
 	// How the gateway stops.
 	Shutdown *Shutdown `protobuf:"bytes,20,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
-	// gRPC-Web and Connect beside REST and gRPC.
-	Protocols *Protocols `protobuf:"bytes,21,opt,name=protocols,proto3" json:"protocols,omitempty"`
 	// Compression on every door.
 	Compression *Compression `protobuf:"bytes,22,opt,name=compression,proto3" json:"compression,omitempty"`
 	// Request IDs.
@@ -256,13 +254,6 @@ func (x *Config) GetStrictRoutes() bool {
 func (x *Config) GetShutdown() *Shutdown {
 	if x != nil {
 		return x.Shutdown
-	}
-	return nil
-}
-
-func (x *Config) GetProtocols() *Protocols {
-	if x != nil {
-		return x.Protocols
 	}
 	return nil
 }
@@ -619,7 +610,7 @@ var File_portico_config_v1_config_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a!portico/config/v1/protocols.proto\x1a\x1fportico/config/v1/traffic.proto\"\xb4\t\n" +
+	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a!portico/config/v1/protocols.proto\x1a\x1fportico/config/v1/traffic.proto\"\xfe\b\n" +
 	"\x06Config\x121\n" +
 	"\x06listen\x18\x01 \x01(\v2\x19.portico.config.v1.ListenR\x06listen\x12.\n" +
 	"\vdescriptors\x18\x02 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\vdescriptors\x12+\n" +
@@ -645,11 +636,10 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\vproto_paths\x18\x12 \x03(\tB\f\xbaH\t\x92\x01\x06\"\x04r\x02\x10\x01R\n" +
 	"protoPaths\x12#\n" +
 	"\rstrict_routes\x18\x13 \x01(\bR\fstrictRoutes\x127\n" +
-	"\bshutdown\x18\x14 \x01(\v2\x1b.portico.config.v1.ShutdownR\bshutdown\x12:\n" +
-	"\tprotocols\x18\x15 \x01(\v2\x1c.portico.config.v1.ProtocolsR\tprotocols\x12@\n" +
+	"\bshutdown\x18\x14 \x01(\v2\x1b.portico.config.v1.ShutdownR\bshutdown\x12@\n" +
 	"\vcompression\x18\x16 \x01(\v2\x1e.portico.config.v1.CompressionR\vcompression\x12;\n" +
 	"\n" +
-	"request_id\x18\x17 \x01(\v2\x1c.portico.config.v1.RequestIdR\trequestId\"\xb8\x01\n" +
+	"request_id\x18\x17 \x01(\v2\x1c.portico.config.v1.RequestIdR\trequestIdJ\x04\b\x15\x10\x16\"\xb8\x01\n" +
 	"\x04Rest\x12O\n" +
 	"\x0fforward_headers\x18\x01 \x03(\tB&\xbaH#\x92\x01 \"\x1er\x1c2\x1a^[A-Za-z0-9][A-Za-z0-9-]*$R\x0eforwardHeaders\x12_\n" +
 	"!http_body_content_security_policy\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^[\\x20-\\x7e]*$R\x1dhttpBodyContentSecurityPolicy\"F\n" +
@@ -708,13 +698,12 @@ var file_portico_config_v1_config_proto_goTypes = []any{
 	(*Admin)(nil),           // 15: portico.config.v1.Admin
 	(*Route)(nil),           // 16: portico.config.v1.Route
 	(*Shutdown)(nil),        // 17: portico.config.v1.Shutdown
-	(*Protocols)(nil),       // 18: portico.config.v1.Protocols
-	(*Compression)(nil),     // 19: portico.config.v1.Compression
-	(*RequestId)(nil),       // 20: portico.config.v1.RequestId
-	(*ApiAuth)(nil),         // 21: portico.config.v1.ApiAuth
-	(*IpRules)(nil),         // 22: portico.config.v1.IpRules
-	(*RequestMapping)(nil),  // 23: portico.config.v1.RequestMapping
-	(*ResponseMapping)(nil), // 24: portico.config.v1.ResponseMapping
+	(*Compression)(nil),     // 18: portico.config.v1.Compression
+	(*RequestId)(nil),       // 19: portico.config.v1.RequestId
+	(*ApiAuth)(nil),         // 20: portico.config.v1.ApiAuth
+	(*IpRules)(nil),         // 21: portico.config.v1.IpRules
+	(*RequestMapping)(nil),  // 22: portico.config.v1.RequestMapping
+	(*ResponseMapping)(nil), // 23: portico.config.v1.ResponseMapping
 }
 var file_portico_config_v1_config_proto_depIdxs = []int32{
 	2,  // 0: portico.config.v1.Config.listen:type_name -> portico.config.v1.Listen
@@ -733,20 +722,19 @@ var file_portico_config_v1_config_proto_depIdxs = []int32{
 	15, // 13: portico.config.v1.Config.admin:type_name -> portico.config.v1.Admin
 	16, // 14: portico.config.v1.Config.routes:type_name -> portico.config.v1.Route
 	17, // 15: portico.config.v1.Config.shutdown:type_name -> portico.config.v1.Shutdown
-	18, // 16: portico.config.v1.Config.protocols:type_name -> portico.config.v1.Protocols
-	19, // 17: portico.config.v1.Config.compression:type_name -> portico.config.v1.Compression
-	20, // 18: portico.config.v1.Config.request_id:type_name -> portico.config.v1.RequestId
-	21, // 19: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
-	4,  // 20: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
-	22, // 21: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
-	23, // 22: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
-	24, // 23: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
-	21, // 24: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	18, // 16: portico.config.v1.Config.compression:type_name -> portico.config.v1.Compression
+	19, // 17: portico.config.v1.Config.request_id:type_name -> portico.config.v1.RequestId
+	20, // 18: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
+	4,  // 19: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
+	21, // 20: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
+	22, // 21: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
+	23, // 22: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
+	20, // 23: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_portico_config_v1_config_proto_init() }
