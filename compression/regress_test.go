@@ -42,3 +42,36 @@ func TestRegressTrailersSentAsHeaders(t *testing.T) {
 		t.Errorf("gzhttp's marker header reached the client")
 	}
 }
+
+// TestRegressWriterUsedAfterItsHandler: a door goroutine that outlives its
+// handler (a stream's reader ending the call) used gzhttp's writer while
+// gzhttp reset it for its pool (a data race, and a nil writer). Such uses
+// are ordered before the reset now, and do nothing after it (run with
+// -race).
+func TestRegressWriterUsedAfterItsHandler(t *testing.T) {
+	done := make(chan struct{})
+	h := mustHandler(t, nil, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		started := make(chan struct{})
+		go func() {
+			defer close(done)
+			close(started)
+			for range 200 {
+				_, _ = w.Write([]byte(`{"a":1}`))
+				_ = http.NewResponseController(w).Flush()
+			}
+		}()
+		<-started
+	}))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	<-done
+}
