@@ -27,12 +27,6 @@ const (
 	REST Door = iota + 1
 	// GRPC is the gRPC door.
 	GRPC
-	// Connect is the Connect protocol (connect-go, connect-web, ...),
-	// served beside the REST door and on the gRPC listener.
-	Connect
-	// GRPCWeb is gRPC-Web (binary and text), served beside the REST door
-	// and on the gRPC listener.
-	GRPCWeb
 )
 
 func (d Door) String() string {
@@ -41,10 +35,6 @@ func (d Door) String() string {
 		return "rest"
 	case GRPC:
 		return "grpc"
-	case Connect:
-		return "connect"
-	case GRPCWeb:
-		return "grpc-web"
 	}
 	return "unknown"
 }

@@ -1,8 +1,12 @@
 package compression
 
 import (
+	"bufio"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/klauspost/compress/gzip"
@@ -23,7 +27,9 @@ func (c *Compression) Handler(next http.Handler, onError func(http.ResponseWrite
 			onError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r)
+		g := newTrailerGuard(w)
+		defer g.close()
+		next.ServeHTTP(g, r)
 	})
 	if c == nil || len(c.algorithms) == 0 {
 		return decoded, nil
@@ -52,3 +58,86 @@ func compressible(ct string) bool {
 	}
 	return gzhttp.DefaultContentTypeFilter(ct)
 }
+
+// trailerGuard sends a response that declares trailers uncompressed:
+// gzhttp holds the status line until it has min_bytes to decide, so
+// trailer values set after the body would go out as headers.
+//
+// It also keeps a door goroutine that outlives its handler (a stream's
+// reader setting a header or a read deadline as the call ends) away from
+// gzhttp's writer, which is reset and pooled once the handler returns:
+// the header map and the deadlines are reached without it.
+type trailerGuard struct {
+	http.ResponseWriter
+	h  http.Header
+	rc *http.ResponseController // of the writer under gzhttp's
+	// mu orders the calls into gzhttp's writer before close, which runs
+	// as the handler returns; after it they do nothing.
+	mu     *sync.RWMutex
+	closed *bool
+}
+
+func newTrailerGuard(w http.ResponseWriter) trailerGuard {
+	inner := w
+	if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
+		inner = u.Unwrap()
+	}
+	return trailerGuard{ResponseWriter: w, h: w.Header(), rc: http.NewResponseController(inner), mu: new(sync.RWMutex), closed: new(bool)}
+}
+
+// close ends the use of gzhttp's writer (the handler returned).
+func (t trailerGuard) close() {
+	t.mu.Lock()
+	*t.closed = true
+	t.mu.Unlock()
+}
+
+// open takes the read lock and reports whether the writer may be used;
+// the caller unlocks.
+func (t trailerGuard) open() bool {
+	t.mu.RLock()
+	return !*t.closed
+}
+
+func (t trailerGuard) Header() http.Header { return t.h }
+
+func (t trailerGuard) declare() {
+	if len(t.h["Trailer"]) > 0 {
+		t.h.Set(gzhttp.HeaderNoCompression, "1")
+	}
+}
+
+func (t trailerGuard) WriteHeader(code int) {
+	defer t.mu.RUnlock()
+	if t.open() {
+		t.declare()
+		t.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (t trailerGuard) Write(b []byte) (int, error) {
+	defer t.mu.RUnlock()
+	if !t.open() {
+		return 0, http.ErrHandlerTimeout
+	}
+	t.declare()
+	return t.ResponseWriter.Write(b)
+}
+
+// Flush goes through gzhttp: its compressor is flushed first.
+func (t trailerGuard) Flush() {
+	defer t.mu.RUnlock()
+	if t.open() {
+		_ = http.NewResponseController(t.ResponseWriter).Flush()
+	}
+}
+
+func (t trailerGuard) Hijack() (net.Conn, *bufio.ReadWriter, error) { return t.rc.Hijack() }
+
+func (t trailerGuard) SetReadDeadline(d time.Time) error { return t.rc.SetReadDeadline(d) }
+
+func (t trailerGuard) SetWriteDeadline(d time.Time) error { return t.rc.SetWriteDeadline(d) }
+
+func (t trailerGuard) EnableFullDuplex() error { return t.rc.EnableFullDuplex() }
+
+func (t trailerGuard) Unwrap() http.ResponseWriter { return t.ResponseWriter }

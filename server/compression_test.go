@@ -5,11 +5,13 @@ package server_test
 // the gRPC door, and decompression bombs refused with bounded memory.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -258,4 +260,62 @@ func TestCompressionBackends(t *testing.T) {
 			t.Errorf("backends %q: the backend got grpc-encoding %q, want [%q]", want, got, want)
 		}
 	}
+}
+
+// TestCompressionStreamFlushedPerMessage: a bidi NDJSON stream answered
+// with gzip still gives the client each message as it is sent: every
+// message sent on the request is echoed, decompressed, before the next
+// one is sent (a compressor holding data would stall the test).
+func TestCompressionStreamFlushedPerMessage(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", env.URL+"/v1/things:chat", pr)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	req.Header.Set("Accept-Encoding", "gzip")
+	// The body is written as the test goes (an io.Pipe blocks until the
+	// gateway reads).
+	next := make(chan int, 1)
+	go func() {
+		for i := range next {
+			if _, err := fmt.Fprintf(pw, `{"name":"m%d"}`+"\n", i); err != nil {
+				return // the test fails on the missing echo
+			}
+		}
+	}()
+	t.Cleanup(func() { close(next) })
+	send := func(i int) { next <- i }
+	send(0) // the first message opens the stream (it is validated first)
+	resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ce := resp.Header.Get("Content-Encoding"); resp.StatusCode != 200 || ce != "gzip" {
+		t.Fatalf("got %d with Content-Encoding %q, want 200 gzip", resp.StatusCode, ce)
+	}
+	gz, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewReader(gz)
+	const messages = 5
+	var slowest time.Duration
+	for i := range messages {
+		start := time.Now()
+		if i > 0 {
+			send(i)
+		}
+		line, err := lines.ReadString('\n')
+		if err != nil {
+			t.Fatalf("message %d: %v (not flushed?)", i, err)
+		}
+		if !strings.Contains(line, fmt.Sprintf(`"m%d"`, i)) {
+			t.Errorf("message %d: got %q, want its echo", i, line)
+		}
+		slowest = max(slowest, time.Since(start))
+	}
+	t.Logf("%d messages, each echoed compressed before the next was sent; slowest round trip %v", messages, slowest)
 }

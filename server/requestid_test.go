@@ -206,3 +206,21 @@ func withoutRequestInfo(t *testing.T, resp *http.Response, body []byte) []byte {
 	out, _ := json.Marshal(e)
 	return out
 }
+
+// TestRequestIDExposedToScripts: with cors set, a page's script may read
+// the request ID header (request_id.header, exposed by default).
+func TestRequestIDExposedToScripts(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Cors = &configv1.Cors{AllowedOrigins: []string{"https://app.example.com"}}
+		c.RequestId = &configv1.RequestId{Header: "X-Correlation-Id"}
+	}})
+	req, _ := http.NewRequest("GET", env.URL+"/v1/shelves/1", nil)
+	req.Header.Set("Origin", "https://app.example.com")
+	resp, body := do(t, req)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("got %d %s", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("Access-Control-Expose-Headers"); !strings.Contains(strings.ToLower(got), "x-correlation-id") {
+		t.Errorf("Access-Control-Expose-Headers: got %q, want X-Correlation-Id among them", got)
+	}
+}

@@ -99,6 +99,10 @@ func restEdges(s *Snapshot) (http.Handler, error) {
 	if len(c.GetRateLimits().GetPolicies()) > 0 || len(c.GetUsagePlans()) > 0 {
 		expose = []string{"RateLimit", "RateLimit-Policy", "Retry-After"}
 	}
+	if s.ids != nil {
+		// A page's script may read the ID to quote it.
+		expose = append(expose, s.ids.Header())
+	}
 	next, err = crossorigin.NewEdge(c.GetCors(), crossorigin.CORSOptions{Methods: restMethods(s.catalog), Expose: expose}, next, onError)
 	if err != nil {
 		return nil, err

@@ -125,7 +125,7 @@ func (r *Request) Apply(ctx context.Context) context.Context {
 		case name == "x-forwarded-for" || name == "x-forwarded-host" || info == nil:
 			// The door's own: the real peer appended to what proxies said.
 			vs = in[name]
-		case info.HTTP != nil: // REST, Connect, gRPC-Web: HTTP headers
+		case info.HTTP != nil: // a call that came over HTTP: its headers
 			vs = restValues(info, name)
 		default:
 			vs = info.Values(name)

@@ -22,69 +22,7 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Protocols turns the browser and mobile protocols on or off. Both are
-// served on the http listener (HTTP/1.1 and HTTP/2) and, over HTTP/1.1,
-// on the grpc listener, for every exposed method, with the same policies
-// as REST and gRPC.
-type Protocols struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// gRPC-Web: application/grpc-web (+proto, +json) and the base64
-	// application/grpc-web-text variants. Default true.
-	GrpcWeb *bool `protobuf:"varint,1,opt,name=grpc_web,json=grpcWeb,proto3,oneof" json:"grpc_web,omitempty"`
-	// The Connect protocol: application/json and application/proto unary
-	// POSTs (with a Connect-Protocol-Version header for JSON), GET for
-	// methods marked idempotency_level = NO_SIDE_EFFECTS, and
-	// application/connect+json|proto streams. Default true.
-	Connect       *bool `protobuf:"varint,2,opt,name=connect,proto3,oneof" json:"connect,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Protocols) Reset() {
-	*x = Protocols{}
-	mi := &file_portico_config_v1_protocols_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Protocols) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Protocols) ProtoMessage() {}
-
-func (x *Protocols) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_protocols_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Protocols.ProtoReflect.Descriptor instead.
-func (*Protocols) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_protocols_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *Protocols) GetGrpcWeb() bool {
-	if x != nil && x.GrpcWeb != nil {
-		return *x.GrpcWeb
-	}
-	return false
-}
-
-func (x *Protocols) GetConnect() bool {
-	if x != nil && x.Connect != nil {
-		return *x.Connect
-	}
-	return false
-}
-
-// Compression of responses and requests on every door.
+// Compression of responses and requests on every door (docs/protocols.md).
 type Compression struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The algorithms offered to clients, preferred first: REST responses
@@ -104,7 +42,7 @@ type Compression struct {
 
 func (x *Compression) Reset() {
 	*x = Compression{}
-	mi := &file_portico_config_v1_protocols_proto_msgTypes[1]
+	mi := &file_portico_config_v1_protocols_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -116,7 +54,7 @@ func (x *Compression) String() string {
 func (*Compression) ProtoMessage() {}
 
 func (x *Compression) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_protocols_proto_msgTypes[1]
+	mi := &file_portico_config_v1_protocols_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -129,7 +67,7 @@ func (x *Compression) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Compression.ProtoReflect.Descriptor instead.
 func (*Compression) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_protocols_proto_rawDescGZIP(), []int{1}
+	return file_portico_config_v1_protocols_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Compression) GetAlgorithms() []string {
@@ -170,7 +108,7 @@ type RequestId struct {
 
 func (x *RequestId) Reset() {
 	*x = RequestId{}
-	mi := &file_portico_config_v1_protocols_proto_msgTypes[2]
+	mi := &file_portico_config_v1_protocols_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -182,7 +120,7 @@ func (x *RequestId) String() string {
 func (*RequestId) ProtoMessage() {}
 
 func (x *RequestId) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_config_v1_protocols_proto_msgTypes[2]
+	mi := &file_portico_config_v1_protocols_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -195,7 +133,7 @@ func (x *RequestId) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestId.ProtoReflect.Descriptor instead.
 func (*RequestId) Descriptor() ([]byte, []int) {
-	return file_portico_config_v1_protocols_proto_rawDescGZIP(), []int{2}
+	return file_portico_config_v1_protocols_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *RequestId) GetHeader() string {
@@ -216,13 +154,7 @@ var File_portico_config_v1_protocols_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_protocols_proto_rawDesc = "" +
 	"\n" +
-	"!portico/config/v1/protocols.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\"c\n" +
-	"\tProtocols\x12\x1e\n" +
-	"\bgrpc_web\x18\x01 \x01(\bH\x00R\agrpcWeb\x88\x01\x01\x12\x1d\n" +
-	"\aconnect\x18\x02 \x01(\bH\x01R\aconnect\x88\x01\x01B\v\n" +
-	"\t_grpc_webB\n" +
-	"\n" +
-	"\b_connect\"\xb8\x01\n" +
+	"!portico/config/v1/protocols.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\"\xb8\x01\n" +
 	"\vCompression\x12B\n" +
 	"\n" +
 	"algorithms\x18\x01 \x03(\tB\"\xbaH\x1f\x92\x01\x1c\x18\x01\"\x18r\x16R\x04zstdR\x04gzipR\bidentityR\n" +
@@ -247,11 +179,10 @@ func file_portico_config_v1_protocols_proto_rawDescGZIP() []byte {
 	return file_portico_config_v1_protocols_proto_rawDescData
 }
 
-var file_portico_config_v1_protocols_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_portico_config_v1_protocols_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_portico_config_v1_protocols_proto_goTypes = []any{
-	(*Protocols)(nil),   // 0: portico.config.v1.Protocols
-	(*Compression)(nil), // 1: portico.config.v1.Compression
-	(*RequestId)(nil),   // 2: portico.config.v1.RequestId
+	(*Compression)(nil), // 0: portico.config.v1.Compression
+	(*RequestId)(nil),   // 1: portico.config.v1.RequestId
 }
 var file_portico_config_v1_protocols_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -267,14 +198,13 @@ func file_portico_config_v1_protocols_proto_init() {
 		return
 	}
 	file_portico_config_v1_protocols_proto_msgTypes[0].OneofWrappers = []any{}
-	file_portico_config_v1_protocols_proto_msgTypes[1].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_config_v1_protocols_proto_rawDesc), len(file_portico_config_v1_protocols_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
