@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"maps"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -81,10 +80,6 @@ type Info struct {
 	// "rate_limit", "validation", ...), for metrics and logs; empty when
 	// none did.
 	Refusal string
-	// Cache is what the response cache did for the call (hit, miss,
-	// stale, bypass, not_modified), for metrics and the access log; empty
-	// for a method without a cache.
-	Cache string
 
 	requestID       string
 	requestIDHeader string
@@ -207,21 +202,6 @@ func (c *Info) BackendHeader(name string) ([]string, bool) {
 	}
 	vs, ok := c.backendSet[HeaderName(name)]
 	return vs, ok
-}
-
-// Detached returns a copy of c for work that outlives the call (a shadow
-// call, a cache refresh): the same request side and identity, without the
-// response headers and refusal the call gathered, so that what the
-// copy's work writes never reaches the call's answer (the headers
-// policies set for the backend are copied).
-func (c *Info) Detached() *Info {
-	if c == nil {
-		return nil
-	}
-	d := *c
-	d.respHeader, d.Refusal, d.Cache, d.admit = nil, "", "", nil
-	d.backendSet = maps.Clone(c.backendSet)
-	return &d
 }
 
 type ctxKey struct{}

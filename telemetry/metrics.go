@@ -17,7 +17,7 @@ import (
 //	portico_refusals_total{door,reason,api,method}                  counter
 //	portico_calls_in_flight{door}                                   gauge
 //	portico_reloads_total{outcome}                                  counter
-//	resilience.go: circuit state, cache lookups, shadow calls
+//	resilience.go: circuit state
 //
 // plus the Go runtime's (go_*). Every label value is bounded by the
 // catalog (API, method, route template) or by a fixed set (door, status,

@@ -128,9 +128,6 @@ func (r *record) finish(ctx context.Context, span trace.Span, o outcome) {
 					attribute.String("method", method))
 			}).add...)
 		}
-		if info.Cache != "" {
-			m.countCache(ctx, api, method, info.Cache)
-		}
 	}
 	if r.t.access != nil {
 		r.log(ctx, span, o, elapsed, route, method)
@@ -228,9 +225,6 @@ func (r *record) log(ctx context.Context, span trace.Span, o outcome, elapsed ti
 	}
 	if info.Refusal != "" {
 		attrs = append(attrs, slog.String("refusal", info.Refusal))
-	}
-	if info.Cache != "" {
-		attrs = append(attrs, slog.String("cache", info.Cache))
 	}
 	if id := info.RequestID(); id != "" {
 		attrs = append(attrs, slog.String("request_id", id))

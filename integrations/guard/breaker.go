@@ -36,7 +36,10 @@ func newBreaker(name string, s BreakerSettings) *breaker {
 		BucketPeriod: s.Window / 10,
 		Timeout:      s.OpenFor,
 		ReadyToTrip: func(c gobreaker.Counts) bool {
-			return c.Requests >= s.MinimumCalls && float64(c.TotalFailures) >= s.FailureRatio*float64(c.Requests)
+			// Requests counts the excluded calls (cancelled by their
+			// client) too: they are neither failures nor successes.
+			counted := c.TotalFailures + c.TotalSuccesses
+			return counted >= s.MinimumCalls && float64(c.TotalFailures) >= s.FailureRatio*float64(counted)
 		},
 		OnStateChange: func(_ string, _, to gobreaker.State) {
 			if to == gobreaker.StateOpen {

@@ -1241,7 +1241,8 @@ type Endpoint struct {
 	// The circuit breaker's state: closed, half_open or open; empty without
 	// a breaker.
 	Circuit string `protobuf:"bytes,2,opt,name=circuit,proto3" json:"circuit,omitempty"`
-	// Not used now: ejected as an outlier or failing its health check.
+	// Ejected as an outlier or failing its health check. Not set yet
+	// (http outlier ejection and health checks are not built): always false.
 	Unavailable   bool `protobuf:"varint,3,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

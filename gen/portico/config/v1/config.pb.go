@@ -82,6 +82,7 @@ type Config struct {
 	// How the gateway stops.
 	Shutdown *Shutdown `protobuf:"bytes,20,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
 	// Where methods[].cache keeps answers.
+	// Not implemented yet: a config that sets it is refused.
 	Cache *Cache `protobuf:"bytes,24,opt,name=cache,proto3" json:"cache,omitempty"`
 	// Headers on every answer of both doors, and the bodies of the
 	// gateway's own refusals.
@@ -616,9 +617,11 @@ type MethodPolicy struct {
 	// apis[].timeout).
 	Timeout *durationpb.Duration `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	// Keep answers (unary methods bound to GET or marked NO_SIDE_EFFECTS).
+	// Not implemented yet: a config that sets it is refused.
 	Cache *MethodCache `protobuf:"bytes,5,opt,name=cache,proto3" json:"cache,omitempty"`
 	// Send a share of the calls to another integration too (shadow
 	// traffic); its answers are ignored.
+	// Not implemented yet: a config that sets it is refused.
 	Mirror        *Mirror `protobuf:"bytes,6,opt,name=mirror,proto3" json:"mirror,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -774,16 +774,21 @@ type HttpIntegration struct {
 	Tls *ClientTls `protobuf:"bytes,3,opt,name=tls,proto3" json:"tls,omitempty"`
 	// Several base URLs of one backend (replicas: the same scheme and path,
 	// other hosts); calls are spread over them. Instead of url.
+	// Not implemented yet: a config that sets it is refused.
 	Urls []string `protobuf:"bytes,4,rep,name=urls,proto3" json:"urls,omitempty"`
 	// How calls are spread over urls: round_robin (the default).
+	// Not implemented yet: a config that sets it is refused.
 	LoadBalancing string `protobuf:"bytes,5,opt,name=load_balancing,json=loadBalancing,proto3" json:"load_balancing,omitempty"`
 	// Ask each URL's host for path every interval; one that does not answer
 	// 2xx gets no calls until it does.
+	// Not implemented yet: a config that sets it is refused.
 	HealthCheck *HttpHealthCheck `protobuf:"bytes,6,opt,name=health_check,json=healthCheck,proto3" json:"health_check,omitempty"`
 	// Retry failed attempts on another URL, for idempotent methods only.
+	// Not implemented yet: a config that sets it is refused.
 	Retry *HttpRetry `protobuf:"bytes,7,opt,name=retry,proto3" json:"retry,omitempty"`
 	// Eject a URL after consecutive failures (consecutive_failures,
 	// base_ejection_time; at most half of the URLs at once).
+	// Not implemented yet: a config that sets it is refused.
 	OutlierDetection *OutlierDetection `protobuf:"bytes,8,opt,name=outlier_detection,json=outlierDetection,proto3" json:"outlier_detection,omitempty"`
 	// As grpc.max_in_flight.
 	MaxInFlight uint32 `protobuf:"varint,9,opt,name=max_in_flight,json=maxInFlight,proto3" json:"max_in_flight,omitempty"`
