@@ -10,11 +10,14 @@ import (
 // does not act on yet: refused, rather than silently ignored.
 const notImplemented = "not implemented yet"
 
-// checkPending refuses the keys of issue 17 whose behaviour is not built
-// yet (the response cache, shadow traffic, and the http integration's
-// several URLs, health checks, retries and outlier ejection). Each line
-// goes when its feature lands.
+// checkPending refuses the keys whose behaviour is not built yet (the
+// response cache, shadow traffic, the http integration's several URLs,
+// health checks, retries and outlier ejection, and gateway_responses).
+// Each line goes when its feature lands.
 func checkPending(cfg *configv1.Config, errs *errorList) {
+	if g := cfg.GetGatewayResponses(); len(g.GetHeaders()) > 0 || len(g.GetErrors()) > 0 {
+		errs.add("gateway_responses", notImplemented)
+	}
 	if cfg.GetCache() != nil {
 		errs.add("cache", notImplemented)
 	}

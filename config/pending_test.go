@@ -27,6 +27,7 @@ apis:
         cache: {ttl: 30s}
         mirror: {integration: bookstore, percent: 10}
 cache: {store: local}
+gateway_responses: {headers: {X-Frame-Options: DENY}}
 `), "")
 	var errs Errors
 	if !errors.As(err, &errs) {
@@ -45,6 +46,7 @@ cache: {store: local}
 		"integrations[1].http.health_check":      "not implemented yet",
 		"integrations[1].http.retry":             "not implemented yet",
 		"integrations[1].http.outlier_detection": "not implemented yet",
+		"gateway_responses":                      "not implemented yet",
 	} {
 		if got[field] != want {
 			t.Errorf("%s: got %q, want %q", field, got[field], want)

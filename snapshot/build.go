@@ -94,7 +94,7 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 			_ = s.Close()
 		}
 	}()
-	problems := notImplemented(c)
+	var problems config.Errors
 	rulePaths := make([]string, len(c.GetHttpRules()))
 	for i, p := range c.GetHttpRules() {
 		rulePaths[i] = cfg.Resolve(p)
