@@ -2,6 +2,7 @@ package responsemap
 
 import (
 	"context"
+	"github.com/portico-gw/portico/call"
 	"log/slog"
 
 	"github.com/portico-gw/portico/pipeline"
@@ -69,12 +70,16 @@ func Hide(err error) error {
 	return err
 }
 
-// hideError is Hide, with the original logged (unless it already was the
+// hideError is Hide, with the original logged (a backend's status stays
+// marked as the backend's, call.FromBackend) (unless it already was the
 // generic text: a recovered panic is logged where it is caught).
 func (m *Mapping) hideError(ctx context.Context, log *slog.Logger, method string, err error) error {
 	hidden := Hide(err)
 	if hidden == err {
 		return err
+	}
+	if call.IsFromBackend(err) {
+		hidden = call.FromBackend(hidden)
 	}
 	st := status.Convert(err)
 	details := st.Proto().GetDetails()

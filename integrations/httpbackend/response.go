@@ -106,7 +106,7 @@ func errorFromResponse(resp *http.Response) error {
 	// that gateway would answer with this HTTP status.
 	if json.Valid(body) && unmarshal.Unmarshal(body, &st) == nil && st.GetCode() > 0 && st.GetCode() <= 16 &&
 		call.HTTPStatusFromCode(codes.Code(st.GetCode())) == resp.StatusCode {
-		return status.FromProto(&st).Err()
+		return call.FromBackend(status.FromProto(&st).Err())
 	}
 	var shapes struct {
 		Error *struct {
@@ -136,7 +136,7 @@ func errorFromResponse(resp *http.Response) error {
 	if msg == "" {
 		msg = "backend answered HTTP " + resp.Status
 	}
-	return status.Error(c, msg)
+	return call.FromBackend(status.Error(c, msg))
 }
 
 // CodeFromHTTP maps a backend's HTTP status to a gRPC code: the inverse of

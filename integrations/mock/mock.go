@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/portico-gw/portico/call"
 	"io"
 	"strconv"
 	"strings"
@@ -93,7 +94,8 @@ func (i *Integration) Check(m *catalog.Method) error {
 	}
 	if r.GetCode() != "" {
 		if c, _ := parseCode(r.GetCode()); c != codes.OK {
-			i.answers[m.FullMethod()] = answer{err: status.Error(c, r.GetMessage())}
+			// The mock stands for a backend: its errors are a backend's.
+			i.answers[m.FullMethod()] = answer{err: call.FromBackend(status.Error(c, r.GetMessage()))}
 			return nil
 		}
 	}
