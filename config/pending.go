@@ -12,12 +12,9 @@ const notImplemented = "not implemented yet"
 
 // checkPending refuses the keys whose behaviour is not built yet (the
 // response cache, shadow traffic, the http integration's several URLs,
-// health checks, retries and outlier ejection, and gateway_responses).
+// health checks, retries and outlier ejection).
 // Each line goes when its feature lands.
 func checkPending(cfg *configv1.Config, errs *errorList) {
-	if g := cfg.GetGatewayResponses(); len(g.GetHeaders()) > 0 || len(g.GetErrors()) > 0 {
-		errs.add("gateway_responses", notImplemented)
-	}
 	if cfg.GetCache() != nil {
 		errs.add("cache", notImplemented)
 	}

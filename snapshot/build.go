@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/portico-gw/portico/gatewayresponses"
 	"log/slog"
 	"time"
 
@@ -102,6 +103,13 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 	rules, err := catalog.ReadHTTPRules(rulePaths)
 	problems = append(problems, located(err, "http_rules")...)
 
+	idHeader := c.GetRequestId().GetHeader()
+	if idHeader == "" {
+		idHeader = requestid.DefaultHeader
+	}
+	if s.gateway, err = gatewayresponses.New(c.GetGatewayResponses(), idHeader); err != nil {
+		problems = append(problems, located(err, "gateway_responses")...)
+	}
 	if s.compress, err = compression.New(c.GetCompression()); err != nil {
 		problems = append(problems, located(err, "compression")...)
 	}

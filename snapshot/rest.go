@@ -49,6 +49,7 @@ func restOptions(opts Options, c *configv1.Config, s *Snapshot, policies []pipel
 		}
 	}
 	o.RecursionLimit = lim.RecursionLimit()
+	o.Gateway = s.gateway
 	if o.Reserved == nil {
 		o.Reserved = s.reserved
 	}
@@ -74,7 +75,8 @@ func restOptions(opts Options, c *configv1.Config, s *Snapshot, policies []pipel
 // restEdges wraps the REST door in what runs before routing, outermost
 // first: the request ID, the client's address and the global network
 // rules, CORS (a preflight answered before authentication) and the CSRF
-// check, the plain HTTP routes, compression, the API documentation. Each returns what it wraps
+// check, the plain HTTP routes, compression, the API documentation; the
+// gateway_responses headers around them all. Each returns what it wraps
 // unchanged when the config does not use it.
 func restEdges(s *Snapshot) (http.Handler, error) {
 	c := s.config.Config
@@ -107,8 +109,9 @@ func restEdges(s *Snapshot) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The request ID first: every answer carries it, refusals included.
-	return s.ids.Handler(s.edge.Handler(next, onError)), nil
+	// The request ID first: every answer carries it, refusals included;
+	// and gateway_responses' headers, on every answer.
+	return s.gateway.Handler(s.ids.Handler(s.edge.Handler(next, onError))), nil
 }
 
 // restMethods are the HTTP methods the REST door serves, for CORS

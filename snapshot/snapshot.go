@@ -8,6 +8,7 @@ package snapshot
 
 import (
 	"errors"
+	"github.com/portico-gw/portico/gatewayresponses"
 	"net/http"
 	"sync"
 	"time"
@@ -42,6 +43,7 @@ type Snapshot struct {
 	edge         *network.Edge
 	ids          *requestid.IDs
 	compress     *compression.Compression
+	gateway      *gatewayresponses.Responses
 	reserved     func(string) bool
 	reflect      *reflectionFiles
 
@@ -73,6 +75,10 @@ func (s *Snapshot) Pipeline() *pipeline.Pipeline { return s.pipeline }
 // providers' managed keys, the limiter's usage) is found on them by
 // interface, as the REST door finds the response mapping.
 func (s *Snapshot) Policies() []pipeline.Policy { return s.policies }
+
+// Gateway is gateway_responses: the headers on every answer and the
+// shape of the gateway's own refusals (nil: none configured).
+func (s *Snapshot) Gateway() *gatewayresponses.Responses { return s.gateway }
 
 // REST is the REST door's transcoder (routing, mapping, errors).
 func (s *Snapshot) REST() *transcoder.Transcoder { return s.rest }

@@ -26,7 +26,10 @@ func (t *Transcoder) writeError(ctx context.Context, w http.ResponseWriter, r *h
 	writePolicyHeaders(w, ctx)
 	// An error body can quote the request; the browser keeps to JSON.
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// Refusals made before the edges (a full door) get them here.
+	t.opts.Gateway.SetHeaders(w.Header())
 	err = shutdownError(ctx, err)
+	own := !call.IsFromBackend(err)
 	rm := t.mappingOf(ctx)
 	var rhe *runtime.HTTPStatusError
 	if code, st, ok := call.HTTPStatusOf(err); ok {
@@ -44,11 +47,42 @@ func (t *Transcoder) writeError(ctx context.Context, w http.ResponseWriter, r *h
 		// UNAUTHENTICATED; a policy's challenge wins.
 		w = policyHeaderWriter{ResponseWriter: w, h: info.ResponseHeader()}
 	}
+	if own && t.writeShaped(ctx, w, err) {
+		return
+	}
 	if rm.ProblemJSON() {
 		t.writeProblem(ctx, w, r, err) // the request ID as its instance
 		return
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, t.mux, t.marshaler, w, r, withRequestID(ctx, err))
+}
+
+// writeShaped writes the gateway's own refusal err as gateway_responses
+// shapes its HTTP status, and reports whether one does.
+func (t *Transcoder) writeShaped(ctx context.Context, w http.ResponseWriter, err error) bool {
+	code := 0
+	var rhe *runtime.HTTPStatusError
+	if errors.As(err, &rhe) {
+		code, err = rhe.HTTPStatus, rhe.Err
+	}
+	st := status.Convert(err)
+	if code == 0 {
+		code = call.HTTPStatusFromCode(st.Code())
+	}
+	body, ctype, ok := t.opts.Gateway.Body(code, st, call.FromContext(ctx).RequestID())
+	if !ok {
+		return false
+	}
+	h := w.Header()
+	h.Del("Trailer")
+	h.Del("Transfer-Encoding")
+	h.Set("Content-Type", ctype)
+	if md, ok := runtime.ServerMetadataFromContext(ctx); ok {
+		writeHeaderMD(h, md)
+	}
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
+	return true
 }
 
 // mappingOf returns the response mapping of the method ctx's call was

@@ -19,6 +19,7 @@ import (
 	"github.com/portico-gw/portico/catalog/httprule"
 	"github.com/portico-gw/portico/codec"
 	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/gatewayresponses"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/responsemap"
 	"github.com/portico-gw/portico/transcoder/jsonenc"
@@ -83,6 +84,10 @@ type Options struct {
 	// Requests without an Origin (not from a browser) are always
 	// accepted. Default none.
 	WebSocketOrigins []string
+	// Gateway shapes the gateway's own refusals (their body and content
+	// type by HTTP status) and sets its headers on every error the door
+	// writes (gateway_responses). Nil: unchanged.
+	Gateway *gatewayresponses.Responses
 	// HTTPBodyCSP is the Content-Security-Policy of google.api.HttpBody
 	// answers (the config's rest.http_body_content_security_policy):
 	// default "sandbox"; "off" sends none.
