@@ -141,11 +141,23 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 	}()
 	if d.inFlight.Add(1) > d.o.Limits.MaxInFlight {
 		d.inFlight.Add(-1)
-		return status.Error(codes.ResourceExhausted, "too many calls in flight")
+		gw := d.src.Current().Gateway()
+		if md := gw.Metadata(); md != nil {
+			_ = ss.SetHeader(md)
+		}
+		return gw.GRPCError(status.Error(codes.ResourceExhausted, "too many calls in flight"), "")
 	}
 	defer d.inFlight.Add(-1)
 	snap := d.src.Enter()
 	defer snap.Leave()
+	// gateway_responses: its headers as metadata, and the message of the
+	// gateway's own refusals (a backend's status is left as it is).
+	gw := snap.Gateway()
+	var id string
+	defer func() { err = gw.GRPCError(err, id) }()
+	if md := gw.Metadata(); md != nil {
+		_ = ss.SetHeader(md)
+	}
 
 	ctx, cancel := context.WithCancel(ss.Context())
 	defer cancel()
@@ -159,7 +171,7 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 	info.SetAdmission(d.o.Budget.Admit)
 	ctx = call.NewContext(ctx, info)
 	err = snap.Admit(info)
-	if id := info.RequestID(); id != "" {
+	if id = info.RequestID(); id != "" {
 		_ = ss.SetHeader(metadata.MD{strings.ToLower(info.RequestIDHeader()): {id}})
 	}
 	if err != nil {
