@@ -45,15 +45,33 @@ type Audit struct {
 }
 
 // AuditEntry is one line of the audit log.
+//
+// The gateway's own events (a reload, a drain: written by the server,
+// whoever or whatever started them) have no token; By names what started
+// them (SIGHUP, the file watcher, the admin API, SIGTERM), a reload its
+// config hashes before and after, a drain the calls in flight.
 type AuditEntry struct {
 	Time     time.Time `json:"time"`
-	Token    string    `json:"token"`
+	Token    string    `json:"token,omitempty"`
 	Cert     string    `json:"cert,omitempty"`
 	ClientIP string    `json:"client_ip,omitempty"`
+	By       string    `json:"by,omitempty"`
 	Action   string    `json:"action"`
 	Target   string    `json:"target,omitempty"`
 	Outcome  string    `json:"outcome"`
 	Message  string    `json:"message,omitempty"`
+	// ConfigBefore and ConfigAfter are a reload's config hashes (After
+	// is the one serving afterwards: Before when it was refused).
+	ConfigBefore string `json:"config_before,omitempty"`
+	ConfigAfter  string `json:"config_after,omitempty"`
+	// InFlight are a drain's calls in flight on each door.
+	InFlight *InFlight `json:"in_flight,omitempty"`
+}
+
+// InFlight counts calls in flight on each door.
+type InFlight struct {
+	REST int64 `json:"rest"`
+	GRPC int64 `json:"grpc"`
 }
 
 // OpenAudit opens (creating it, mode 0600) the audit log at path for

@@ -45,6 +45,7 @@ func (s *Server) newAdminServer(snap *snapshot.Snapshot) (*http.Server, error) {
 			return nil, err
 		}
 		s.closers = append(s.closers, audit)
+		s.audit = audit
 	}
 	door, err := s.newAdminDoor(tok, audit)
 	if err != nil {
@@ -109,7 +110,7 @@ func adminToken(snap *snapshot.Snapshot, bound string) (admin.Token, error) {
 // in, or the error says why not (the running config keeps serving). The
 // admin API's Reload does the same over REST and gRPC.
 func (s *Server) serveReload(w http.ResponseWriter, r *http.Request) {
-	err := s.Reload(r.Context())
+	err := s.Reload(WithTrigger(r.Context(), "admin API"))
 	snap := s.Snapshot()
 	if err != nil {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"status": "failed", "error": config.RedactURLs(err.Error()), "config": map[string]any{"hash": snap.Hash()}})

@@ -59,7 +59,7 @@ func (g *gatewayView) Current() admin.State {
 
 // Reload is Server.Reload.
 func (g *gatewayView) Reload(ctx context.Context) error {
-	err := g.s.Reload(ctx)
+	err := g.s.Reload(WithTrigger(ctx, "admin API"))
 	if errors.Is(err, errNoRebuild) {
 		return admin.ErrNoReload
 	}
@@ -88,7 +88,7 @@ func (g *gatewayView) Drain() {
 	g.s.health.drain()
 	grace := g.s.Snapshot().Limits().ShutdownGrace
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), grace)
+		ctx, cancel := context.WithTimeout(WithTrigger(context.Background(), "admin API"), grace)
 		defer cancel()
 		if err := g.s.Shutdown(ctx); err != nil {
 			g.s.log.Warn("drain", "err", err)

@@ -50,13 +50,15 @@ func (s *Server) SetRebuild(r Rebuild) {
 // Reload builds a new snapshot beside the live one and, if it builds,
 // swaps it in; calls in flight finish on the old one, which is released
 // once drained. A config that does not build leaves the old snapshot
-// serving, and the error is returned (and kept for LastReload).
+// serving, and the error is returned (and kept for LastReload). Either
+// way the reload is audited (WithTrigger names what started it).
 func (s *Server) Reload(ctx context.Context) error {
 	s.reload.mu.Lock()
 	defer s.reload.mu.Unlock()
 	if s.reload.rebuild == nil {
 		return errNoRebuild
 	}
+	before := s.Snapshot().Hash()
 	next, err := s.reload.rebuild(ctx, s.Snapshot())
 	s.reload.status.Count++
 	s.reload.status.At = time.Now()
@@ -65,6 +67,7 @@ func (s *Server) Reload(ctx context.Context) error {
 	if err != nil {
 		s.reload.status.Failed++
 		s.log.Error("reload failed; the running config keeps serving", "err", err)
+		s.auditReload(ctx, before, before, err)
 		return err
 	}
 	if keys := restartNeeded(s.started, next.Config().Config); len(keys) > 0 {
@@ -72,6 +75,7 @@ func (s *Server) Reload(ctx context.Context) error {
 		s.log.Warn("reload: these changes need a restart and keep their running values", "keys", keys)
 	}
 	old := s.install(next)
+	s.auditReload(ctx, before, next.Hash(), nil)
 	if old == nil {
 		return nil
 	}

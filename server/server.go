@@ -54,10 +54,12 @@ type Server struct {
 
 	listeners []net.Listener
 	closers   []io.Closer
-	wg        sync.WaitGroup
-	errs      chan error
-	swapMu    sync.Mutex
-	reload    reloader
+	// audit receives reloads and drains (admin.audit_log); nil: none.
+	audit  AuditSink
+	wg     sync.WaitGroup
+	errs   chan error
+	swapMu sync.Mutex
+	reload reloader
 	// started is the config the listeners were made from.
 	started *configv1.Config
 }
@@ -289,6 +291,7 @@ func (s *Server) InFlight() (rest, grpc int64) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.health.drain()
+	s.auditDrain(ctx, "started", "")
 
 	// Calls get the grace period less a margin to end on their own; the
 	// margin is for their final status to be written.
@@ -340,6 +343,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.stopCall(call.ErrShuttingDown)
+	ended := ""
+	if ctx.Err() != nil {
+		ended = "the grace period ended: calls still running were cut"
+	}
+	s.auditDrain(ctx, "ended", ended)
 	var errs []error
 	if httpErr != nil && !errors.Is(httpErr, context.DeadlineExceeded) {
 		errs = append(errs, httpErr)

@@ -93,7 +93,7 @@ func (s *Server) WatchInputs(ctx context.Context, debounce time.Duration) error 
 					timer.Reset(debounce)
 				}
 			case <-fire:
-				if err := s.Reload(ctx); err == nil {
+				if err := s.Reload(WithTrigger(ctx, "file watcher")); err == nil {
 					follow(s.Snapshot())
 				}
 			case err, ok := <-w.Errors:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -113,7 +114,7 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 			}
 			return exitOK
 		case <-hup:
-			_ = srv.Reload(ctx) // logged; a bad config leaves the old one serving
+			_ = srv.Reload(server.WithTrigger(ctx, "SIGHUP")) // logged and audited; a bad config leaves the old one serving
 			continue
 		case <-ctx.Done():
 		}
@@ -121,7 +122,11 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 	}
 	grace := srv.Snapshot().Limits().ShutdownGrace
 	log.Info("draining", "grace", grace)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	by := "signal"
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		by = cause.Error() // "terminated signal received": which one, for the audit log
+	}
+	shutdownCtx, cancel := context.WithTimeout(server.WithTrigger(context.Background(), by), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		fmt.Fprintf(stderr, "portico: shutdown: %v\n", err)
