@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -123,7 +122,7 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 	grace := srv.Snapshot().Limits().ShutdownGrace
 	log.Info("draining", "grace", grace)
 	by := "signal"
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+	if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
 		by = cause.Error() // "terminated signal received": which one, for the audit log
 	}
 	shutdownCtx, cancel := context.WithTimeout(server.WithTrigger(context.Background(), by), grace)
