@@ -146,6 +146,11 @@ func (c *Cache) call(ctx context.Context, key string, r *rule, next grpc.UnaryHa
 			err = pipeline.Panicked(c.log, r.prefix, v)
 		}
 	}()
+	// A call that finished while this caller looked the key up has
+	// stored a fresh answer: take it rather than call again.
+	if e := c.lookup(ctx, key); e != nil && c.now().Before(e.fresh) {
+		return e, nil
+	}
 	rec := &recorder{}
 	if orig := grpc.ServerTransportStreamFromContext(ctx); orig != nil {
 		rec.method = orig.Method()
@@ -171,6 +176,8 @@ func (c *Cache) call(ctx context.Context, key string, r *rule, next grpc.UnaryHa
 	e.fresh = now.Add(ttl)
 	e.stale = e.fresh.Add(time.Duration(r.swr))
 	evicted, err := c.store.Set(ctx, key, e.marshal(), ttl+time.Duration(r.swr))
+	// Callers from now on read the store rather than wait for this call.
+	c.flights.Forget(key)
 	if err != nil {
 		c.log.Debug("cache: store write failed", "store", c.store.name, "error", err)
 		return e, nil
