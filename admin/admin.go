@@ -55,6 +55,14 @@ type State struct {
 	Keys []auth.KeyProvider
 	// Limiter counts calls against usage plans; nil without rate limits.
 	Limiter *ratelimit.Limiter
+	// Cache is the response cache; nil when no method is cached.
+	Cache Purger
+}
+
+// Purger drops cached answers (the response cache): those of method,
+// those under keyPrefix, or all; errors are gRPC statuses.
+type Purger interface {
+	Purge(ctx context.Context, method, keyPrefix string) (int64, error)
 }
 
 // Integration is one integration and what it knows of its backend.

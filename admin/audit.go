@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
+	adminv1 "github.com/portico-gw/portico/gen/portico/admin/v1"
 	"github.com/portico-gw/portico/pipeline"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -217,8 +219,12 @@ func isChange(m *catalog.Method) bool {
 
 // target names what a change is about: "provider/id" of an API key (from
 // the answer, which names the provider and a made-up id, else from the
-// request), "gateway" for the others (reload, drain).
+// request), "cache" and what a cache purge named, "gateway" for the
+// others (reload, drain).
 func target(req, resp any) string {
+	if p, ok := req.(*adminv1.PurgeCacheRequest); ok {
+		return strings.Join(slices.DeleteFunc([]string{"cache", p.GetMethod(), p.GetKeyPrefix()}, func(s string) bool { return s == "" }), " ")
+	}
 	for _, m := range []any{resp, req} {
 		msg, ok := m.(proto.Message)
 		if !ok || msg == nil {

@@ -2,6 +2,7 @@ package call
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -69,3 +70,11 @@ func WithRequestInfo(st *status.Status, id string) *status.Status {
 }
 
 const requestInfoName = "google.rpc.RequestInfo"
+
+// NotModified is the answer to a conditional request whose validator
+// matches what the client holds (If-None-Match and a cached answer's
+// ETag): the REST door writes 304 with the policies' headers and no body.
+// Only the REST door's calls get it.
+func NotModified() error {
+	return WithHTTPStatus(http.StatusNotModified, status.New(codes.FailedPrecondition, "not modified"))
+}

@@ -10,20 +10,14 @@ import (
 // does not act on yet: refused, rather than silently ignored.
 const notImplemented = "not implemented yet"
 
-// checkPending refuses the keys whose behaviour is not built yet (the
-// response cache, shadow traffic, the http integration's several URLs,
-// health checks, retries and outlier ejection).
+// checkPending refuses the keys whose behaviour is not built yet (shadow
+// traffic, the http integration's several URLs, health checks, retries and
+// outlier ejection).
 // Each line goes when its feature lands.
 func checkPending(cfg *configv1.Config, errs *errorList) {
-	if cfg.GetCache() != nil {
-		errs.add("cache", notImplemented)
-	}
 	for i, api := range cfg.GetApis() {
 		for j, mp := range api.GetMethods() {
 			where := fmt.Sprintf("apis[%d].methods[%d]", i, j)
-			if mp.GetCache() != nil {
-				errs.add(where+".cache", notImplemented)
-			}
 			if mp.GetMirror() != nil {
 				errs.add(where+".mirror", notImplemented)
 			}

@@ -33,6 +33,9 @@ func (g *gatewayView) Current() admin.State {
 		if l, ok := p.(interface{ Limiter() *ratelimit.Limiter }); ok {
 			st.Limiter = l.Limiter()
 		}
+		if c, ok := p.(admin.Purger); ok {
+			st.Cache = c
+		}
 	}
 	kinds := map[string]string{}
 	for _, in := range snap.Config().Config.GetIntegrations() {

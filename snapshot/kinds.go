@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"github.com/portico-gw/portico/auth"
+	"github.com/portico-gw/portico/cache"
 	"github.com/portico-gw/portico/hosts"
 	"github.com/portico-gw/portico/integrations/mapping"
 	"github.com/portico-gw/portico/network"
@@ -20,7 +21,14 @@ import (
 //	early gates:   hosts (gRPC door), network rules, client_ip rate limits
 //	gates:         authentication, the other rate limits and plans
 //	interceptors:  response mapping, validation, authorization on request
-//	               fields, request mapping
+//	               fields, the response cache, request mapping
+//
+// The response cache's interceptor runs after every gate (authentication,
+// rate limits: a hit is counted and refused like any call) and after
+// validation and authorization on request fields, so a cached answer
+// skips none of them; it runs before the request mapping, which shapes
+// only what the backend receives, and inside the response mapping, which
+// then treats a hit as it treats the backend's answer.
 //
 // Adding a kind is its own package and one line here.
 var kinds = []pipeline.Kind{
@@ -30,5 +38,6 @@ var kinds = []pipeline.Kind{
 	{Name: "validation", Build: validate.Build},          // decoded requests with buf.validate rules
 	{Name: "auth", Build: auth.Build},                    // gate: authentication; then rules on request fields
 	{Name: "rate limits", Build: ratelimit.Build},        // early: client_ip limits; gate: the others, after auth
+	{Name: "response cache", Build: cache.Build},         // after every gate and check: serves hits, keeps misses
 	{Name: "request mapping", Build: mapping.Build},      // innermost: what the backend receives
 }

@@ -18,6 +18,7 @@ import (
 //	portico_calls_in_flight{door}                                   gauge
 //	portico_reloads_total{outcome}                                  counter
 //	resilience.go: circuit state
+//	cache.go: the response cache's lookups, evictions and bytes
 //
 // plus the Go runtime's (go_*). Every label value is bounded by the
 // catalog (API, method, route template) or by a fixed set (door, status,
@@ -29,6 +30,7 @@ type instruments struct {
 	backend  metric.Float64Histogram
 	refusals metric.Int64Counter
 	res      *resilience
+	cache    *cacheMetrics
 
 	requestAttrs attrCache
 	backendAttrs attrCache
@@ -59,6 +61,9 @@ func newInstruments(meter metric.Meter) (*instruments, error) {
 		return nil, err
 	}
 	if m.res, err = newResilience(meter); err != nil {
+		return nil, err
+	}
+	if m.cache, err = newCacheMetrics(meter); err != nil {
 		return nil, err
 	}
 	return m, nil

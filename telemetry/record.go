@@ -29,6 +29,9 @@ type record struct {
 	in, out atomic.Int64
 	// otel: otelgrpc made the gRPC door's span for this call.
 	otel bool
+	// cache is how the response cache answered (hit, miss, stale); nil
+	// for a method that is not cached.
+	cache atomic.Pointer[string]
 }
 
 type recordKey struct{}
@@ -225,6 +228,9 @@ func (r *record) log(ctx context.Context, span trace.Span, o outcome, elapsed ti
 	}
 	if info.Refusal != "" {
 		attrs = append(attrs, slog.String("refusal", info.Refusal))
+	}
+	if c := r.cache.Load(); c != nil {
+		attrs = append(attrs, slog.String("cache", *c))
 	}
 	if id := info.RequestID(); id != "" {
 		attrs = append(attrs, slog.String("request_id", id))

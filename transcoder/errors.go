@@ -24,6 +24,15 @@ import (
 // problem+json).
 func (t *Transcoder) writeError(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) {
 	writePolicyHeaders(w, ctx)
+	if code, _, ok := call.HTTPStatusOf(err); ok && code == http.StatusNotModified {
+		// A conditional GET the client already holds the answer to (the
+		// response cache): the answer's headers, no body.
+		if md, ok := runtime.ServerMetadataFromContext(ctx); ok {
+			writeHeaderMD(w.Header(), md)
+		}
+		w.WriteHeader(code)
+		return
+	}
 	// An error body can quote the request; the browser keeps to JSON.
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	// Refusals made before the edges (a full door) get them here.

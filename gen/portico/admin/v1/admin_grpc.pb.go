@@ -76,7 +76,7 @@ type AdminClient interface {
 	GetDrain(ctx context.Context, in *GetDrainRequest, opts ...grpc.CallOption) (*DrainStatus, error)
 	// PurgeCache drops cached answers (methods[].cache): those of a method,
 	// or those whose key starts with a prefix; with neither, every answer.
-	// Not implemented yet (the response cache is not built): UNIMPLEMENTED.
+	// FAILED_PRECONDITION when no method is cached.
 	PurgeCache(ctx context.Context, in *PurgeCacheRequest, opts ...grpc.CallOption) (*PurgeCacheResponse, error)
 	// CreateApiKey makes a managed API key of an api_key provider with
 	// store: redis. The answer holds the key's secret, the only time it is
@@ -305,7 +305,7 @@ type AdminServer interface {
 	GetDrain(context.Context, *GetDrainRequest) (*DrainStatus, error)
 	// PurgeCache drops cached answers (methods[].cache): those of a method,
 	// or those whose key starts with a prefix; with neither, every answer.
-	// Not implemented yet (the response cache is not built): UNIMPLEMENTED.
+	// FAILED_PRECONDITION when no method is cached.
 	PurgeCache(context.Context, *PurgeCacheRequest) (*PurgeCacheResponse, error)
 	// CreateApiKey makes a managed API key of an api_key provider with
 	// store: redis. The answer holds the key's secret, the only time it is

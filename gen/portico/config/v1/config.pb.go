@@ -616,8 +616,9 @@ type MethodPolicy struct {
 	// Deadline of calls to this method, streams included (see
 	// apis[].timeout).
 	Timeout *durationpb.Duration `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	// Keep answers (unary methods bound to GET or marked NO_SIDE_EFFECTS).
-	// Not implemented yet: a config that sets it is refused.
+	// Keep answers (unary methods bound to GET only, or marked
+	// idempotency_level = NO_SIDE_EFFECTS; on any other method it is a
+	// config error). See docs/caching.md.
 	Cache *MethodCache `protobuf:"bytes,5,opt,name=cache,proto3" json:"cache,omitempty"`
 	// Send a share of the calls to another integration too (shadow
 	// traffic); its answers are ignored.
@@ -705,11 +706,12 @@ func (x *MethodPolicy) GetMirror() *Mirror {
 type MethodCache struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// How long an answer is fresh. A backend's Cache-Control max-age that
-	// is shorter wins; no-store is not kept; private is kept only per
-	// principal.
+	// is shorter wins; no-store and no-cache are not kept; private is kept
+	// only per principal (not when shared).
 	Ttl *durationpb.Duration `protobuf:"bytes,1,opt,name=ttl,proto3" json:"ttl,omitempty"`
-	// More parts of the key: principal, header:<name> (e.g.
-	// header:accept-language).
+	// More parts of the key: principal (in it already unless shared;
+	// listing it with shared is an error), header:<name> (e.g.
+	// header:accept-language: every value, as sent).
 	Key []string `protobuf:"bytes,2,rep,name=key,proto3" json:"key,omitempty"`
 	// After ttl, the stale answer is still served for this long while one
 	// call refreshes it. Default 0.
