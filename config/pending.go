@@ -11,8 +11,8 @@ import (
 const notImplemented = "not implemented yet"
 
 // checkPending refuses the keys whose behaviour is not built yet (the
-// response cache, shadow traffic, the http integration's several URLs,
-// health checks, retries and outlier ejection, and gateway_responses).
+// response cache and gateway_responses), and requires an http
+// integration's url (or urls).
 // Each line goes when its feature lands.
 func checkPending(cfg *configv1.Config, errs *errorList) {
 	if g := cfg.GetGatewayResponses(); len(g.GetHeaders()) > 0 || len(g.GetErrors()) > 0 {
@@ -27,9 +27,6 @@ func checkPending(cfg *configv1.Config, errs *errorList) {
 			if mp.GetCache() != nil {
 				errs.add(where+".cache", notImplemented)
 			}
-			if mp.GetMirror() != nil {
-				errs.add(where+".mirror", notImplemented)
-			}
 		}
 	}
 	for i, in := range cfg.GetIntegrations() {
@@ -38,23 +35,11 @@ func checkPending(cfg *configv1.Config, errs *errorList) {
 			continue
 		}
 		where := fmt.Sprintf("integrations[%d].http", i)
-		if len(h.GetUrls()) > 0 {
-			errs.add(where+".urls", notImplemented+" (set url)")
-		}
-		if h.GetLoadBalancing() != "" {
-			errs.add(where+".load_balancing", notImplemented)
-		}
-		if h.GetHealthCheck() != nil {
-			errs.add(where+".health_check", notImplemented)
-		}
-		if h.GetRetry() != nil {
-			errs.add(where+".retry", notImplemented)
-		}
-		if h.GetOutlierDetection() != nil {
-			errs.add(where+".outlier_detection", notImplemented)
-		}
 		if h.GetUrl() == "" && len(h.GetUrls()) == 0 {
 			errs.add(where+".url", "is required")
+		}
+		if h.GetUrl() != "" && len(h.GetUrls()) > 0 {
+			errs.add(where+".urls", "set url or urls, not both")
 		}
 	}
 }

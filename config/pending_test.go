@@ -6,7 +6,9 @@ import (
 )
 
 // TestPendingKeysRefused: the keys whose behaviour is not built yet are
-// config errors at their paths, never silently ignored.
+// config errors at their paths, never silently ignored; those that are
+// built (an http integration's urls, health_check, retry,
+// outlier_detection; mirror) are not refused.
 func TestPendingKeysRefused(t *testing.T) {
 	_, err := Parse([]byte(`
 integrations:
@@ -40,17 +42,30 @@ gateway_responses: {headers: {X-Frame-Options: DENY}}
 	for field, want := range map[string]string{
 		"cache":                                  "not implemented yet",
 		"apis[0].methods[0].cache":               "not implemented yet",
-		"apis[0].methods[0].mirror":              "not implemented yet",
-		"integrations[1].http.urls":              "not implemented yet (set url)",
-		"integrations[1].http.load_balancing":    "not implemented yet",
-		"integrations[1].http.health_check":      "not implemented yet",
-		"integrations[1].http.retry":             "not implemented yet",
-		"integrations[1].http.outlier_detection": "not implemented yet",
 		"gateway_responses":                      "not implemented yet",
 	} {
 		if got[field] != want {
 			t.Errorf("%s: got %q, want %q", field, got[field], want)
 		}
+	}
+	for _, field := range []string{"apis[0].methods[0].mirror", "integrations[1].http.urls", "integrations[1].http.load_balancing",
+		"integrations[1].http.health_check", "integrations[1].http.retry", "integrations[1].http.outlier_detection"} {
+		if msg, ok := got[field]; ok {
+			t.Errorf("%s: got %q, want no error (built)", field, msg)
+		}
+	}
+}
+
+// TestHTTPURLAndURLs: url and urls together are refused at urls.
+func TestHTTPURLAndURLs(t *testing.T) {
+	_, err := Parse([]byte(`
+integrations:
+  - name: legacy
+    http: {url: "http://127.0.0.1:1/api", urls: ["http://127.0.0.2:1/api"]}
+`), "")
+	var one *Error
+	if !errors.As(err, &one) || one.Field != "integrations[0].http.urls" || one.Message != "set url or urls, not both" {
+		t.Errorf("Parse error = %v, want integrations[0].http.urls: set url or urls, not both", err)
 	}
 }
 
