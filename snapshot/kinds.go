@@ -4,6 +4,7 @@ import (
 	"github.com/portico-gw/portico/auth"
 	"github.com/portico-gw/portico/hosts"
 	"github.com/portico-gw/portico/integrations/mapping"
+	"github.com/portico-gw/portico/mirror"
 	"github.com/portico-gw/portico/network"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/ratelimit"
@@ -20,7 +21,7 @@ import (
 //	early gates:   hosts (gRPC door), network rules, client_ip rate limits
 //	gates:         authentication, the other rate limits and plans
 //	interceptors:  response mapping, validation, authorization on request
-//	               fields, request mapping
+//	               fields, request mapping, mirror
 //
 // Adding a kind is its own package and one line here.
 var kinds = []pipeline.Kind{
@@ -30,5 +31,6 @@ var kinds = []pipeline.Kind{
 	{Name: "validation", Build: validate.Build},          // decoded requests with buf.validate rules
 	{Name: "auth", Build: auth.Build},                    // gate: authentication; then rules on request fields
 	{Name: "rate limits", Build: ratelimit.Build},        // early: client_ip limits; gate: the others, after auth
-	{Name: "request mapping", Build: mapping.Build},      // innermost: what the backend receives
+	{Name: "request mapping", Build: mapping.Build},      // what the backend receives
+	{Name: "mirror", Build: mirror.Build},                // innermost: copies the call as its backend gets it
 }
