@@ -83,6 +83,9 @@ type Endpoint struct {
 	Name string
 	// Circuit is closed, half_open or open; empty without a breaker.
 	Circuit string
+	// State is healthy, ejected or unhealthy (http integrations' URLs);
+	// empty when nothing judges the endpoint.
+	State string
 }
 
 // Reload is the outcome of the last reload.
@@ -196,7 +199,8 @@ func (s *Service) ListIntegrations(context.Context, *adminv1.ListIntegrationsReq
 		}
 		ai := &adminv1.Integration{Name: in.Name, Kind: in.Kind, Health: h, State: in.State, Methods: methods[in.Name]}
 		for _, e := range in.Endpoints {
-			ai.Endpoints = append(ai.Endpoints, &adminv1.Endpoint{Name: e.Name, Circuit: e.Circuit})
+			ai.Endpoints = append(ai.Endpoints, &adminv1.Endpoint{Name: e.Name, Circuit: e.Circuit, State: e.State,
+				Unavailable: e.State == "ejected" || e.State == "unhealthy"})
 		}
 		out.Integrations = append(out.Integrations, ai)
 	}

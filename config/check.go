@@ -20,7 +20,7 @@ func check(cfg *configv1.Config, errs *errorList) {
 	checkApis(cfg.GetApis(), known, errs)
 	checkRoutes(cfg.GetRoutes(), known, errs)
 	checkEndpoints(cfg, errs)
-	checkPending(cfg, errs)
+	checkHTTPURLs(cfg, errs)
 }
 
 // checkListen checks that each listen address is host:port with a numeric

@@ -8,6 +8,10 @@ type Endpoint struct {
 	// Circuit is its circuit breaker's state: closed, half_open or open;
 	// empty without a breaker.
 	Circuit string
+	// State is, for an http integration's URL, healthy, ejected (outlier
+	// ejection, for a while) or unhealthy (failing its health check);
+	// empty for endpoints judged by no one.
+	State string
 }
 
 // Endpoints is implemented by the backends whose endpoints have a state

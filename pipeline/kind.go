@@ -6,6 +6,7 @@ import (
 
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/pool"
 	"google.golang.org/grpc"
 )
@@ -43,6 +44,10 @@ type Env struct {
 	// DialOptions are added to the gRPC connections a kind makes (an
 	// external authorizer's).
 	DialOptions []grpc.DialOption
+	// Backend returns the built integration named name (nil when there is
+	// none, or it did not build): for kinds that call an integration of
+	// their own (mirror).
+	Backend func(name string) integrations.Backend
 	// Reserved reports the metadata names policies set for backends (the
 	// caller's identity): no client may send them, and no mapping may
 	// take them from one.

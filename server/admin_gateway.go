@@ -52,7 +52,7 @@ func (g *gatewayView) Current() admin.State {
 		}
 		if es, ok := nb.Backend.(integrations.Endpoints); ok {
 			for _, e := range es.Endpoints() {
-				in.Endpoints = append(in.Endpoints, admin.Endpoint{Name: e.Name, Circuit: e.Circuit})
+				in.Endpoints = append(in.Endpoints, admin.Endpoint{Name: e.Name, Circuit: e.Circuit, State: e.State})
 			}
 		}
 		st.Integrations = append(st.Integrations, in)

@@ -157,6 +157,7 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 	penv := pipeline.Env{
 		Config: cfg, Catalog: cat, Pool: opts.Pool, Logger: opts.Logger, Check: opts.Check,
 		Reserved:  s.reserved,
+		Backend:   func(name string) integrations.Backend { return backends[name] },
 		OnWarning: func(w *config.Error) { s.warnings = append(s.warnings, w) },
 		OnRelease: s.onClose,
 	}

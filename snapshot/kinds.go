@@ -5,6 +5,7 @@ import (
 	"github.com/portico-gw/portico/cache"
 	"github.com/portico-gw/portico/hosts"
 	"github.com/portico-gw/portico/integrations/mapping"
+	"github.com/portico-gw/portico/mirror"
 	"github.com/portico-gw/portico/network"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/ratelimit"
@@ -21,7 +22,7 @@ import (
 //	early gates:   hosts (gRPC door), network rules, client_ip rate limits
 //	gates:         authentication, the other rate limits and plans
 //	interceptors:  response mapping, validation, authorization on request
-//	               fields, the response cache, request mapping
+//	               fields, the response cache, request mapping, mirror
 //
 // The response cache's interceptor runs after every gate (authentication,
 // rate limits: a hit is counted and refused like any call) and after
@@ -39,5 +40,6 @@ var kinds = []pipeline.Kind{
 	{Name: "auth", Build: auth.Build},                    // gate: authentication; then rules on request fields
 	{Name: "rate limits", Build: ratelimit.Build},        // early: client_ip limits; gate: the others, after auth
 	{Name: "response cache", Build: cache.Build},         // after every gate and check: serves hits, keeps misses
-	{Name: "request mapping", Build: mapping.Build},      // innermost: what the backend receives
+	{Name: "request mapping", Build: mapping.Build},      // what the backend receives
+	{Name: "mirror", Build: mirror.Build},                // innermost: copies the call as its backend gets it (a cache hit is not copied)
 }

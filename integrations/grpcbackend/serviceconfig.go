@@ -10,6 +10,7 @@ import (
 
 	"github.com/portico-gw/portico/catalog"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/integrations/outlier"
 	"google.golang.org/grpc/balancer"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -84,34 +85,19 @@ func serviceConfig(g *configv1.GrpcIntegration, retryMethods []string) (string, 
 		if balancer.Get(outlierPolicy) == nil {
 			return "", fmt.Errorf("outlier_detection: grpc-go's %s balancer is not linked into this build", outlierPolicy)
 		}
-		interval := 10 * time.Second
-		if od.Interval != nil {
-			interval = od.GetInterval().AsDuration()
-		}
-		ejection := 30 * time.Second
-		if od.BaseEjectionTime != nil {
-			ejection = od.GetBaseEjectionTime().AsDuration()
-		}
-		threshold := uint32(50)
-		if od.GetFailurePercentage() > 0 {
-			threshold = od.GetFailurePercentage()
-		}
-		volume := uint32(10)
-		if od.GetMinimumRequests() > 0 {
-			volume = od.GetMinimumRequests()
-		}
+		os := outlier.From(od)
 		child = []any{map[string]any{outlierPolicy: map[string]any{
-			"interval":         jsonDuration(interval),
-			"baseEjectionTime": jsonDuration(ejection),
+			"interval":         jsonDuration(os.Interval),
+			"baseEjectionTime": jsonDuration(os.BaseEjection),
 			// A gateway often has a handful of endpoints per backend:
 			// judge from two on (grpc-go's default is five), and let up
 			// to half of them be ejected at once.
-			"maxEjectionPercent": 50,
+			"maxEjectionPercent": outlier.MaxEjectionPercent,
 			"failurePercentageEjection": map[string]any{
-				"threshold":             threshold,
+				"threshold":             os.FailurePercentage,
 				"enforcementPercentage": 100,
 				"minimumHosts":          2,
-				"requestVolume":         volume,
+				"requestVolume":         os.MinimumRequests,
 			},
 			"childPolicy": child,
 		}}}

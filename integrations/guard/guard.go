@@ -161,7 +161,7 @@ func (g *Guard) Admit(ctx context.Context, k int, sampled bool) (done func(err e
 	if g == nil {
 		return noLeave, nil
 	}
-	leave, err := g.Enter(ctx)
+	leave, err := g.Hold(ctx, sampled)
 	if err != nil {
 		return nil, err
 	}
@@ -172,10 +172,23 @@ func (g *Guard) Admit(ctx context.Context, k int, sampled bool) (done func(err e
 	}
 	return func(err error) {
 		finish(err)
-		if !sampled && err == nil {
+		leave(err)
+	}, nil
+}
+
+// Hold is Enter for a call whose endpoints are picked later (Call, once
+// per attempt): leave gives the room back with the call's outcome.
+// sampled is as for Admit.
+func (g *Guard) Hold(ctx context.Context, sampled bool) (leave func(err error), err error) {
+	enter, err := g.Enter(ctx)
+	if err != nil || sampled {
+		return enter, err
+	}
+	return func(err error) {
+		if err == nil {
 			err = errNotSampled
 		}
-		leave(err)
+		enter(err)
 	}, nil
 }
 

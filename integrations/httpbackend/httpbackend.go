@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/portico-gw/portico/catalog"
@@ -29,6 +30,7 @@ import (
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/integrations/clienttls"
 	"github.com/portico-gw/portico/integrations/guard"
+	"github.com/portico-gw/portico/integrations/outlier"
 	"github.com/portico-gw/portico/pool"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -49,9 +51,12 @@ type Integration struct {
 	client     *http.Client
 	rt         *transport
 	release    func() error
-	// guard bounds the calls in flight and holds the URL's circuit
+	// guard bounds the calls in flight and holds each URL's circuit
 	// breaker (nil: none).
 	guard *guard.Guard
+	// set is the URLs and their states; lb sends each attempt to one.
+	set *endpointSet
+	lb  *balancer
 }
 
 var _ integrations.Backend = (*Integration)(nil)
@@ -67,32 +72,24 @@ func (t *transport) Close() error {
 	return nil
 }
 
-// Factory builds an http integration from its config: an absolute http or
-// https URL, TLS files that can be read. An unset timeout means
+// Factory builds an http integration from its config: absolute http or
+// https URLs (url, or several in urls: one scheme and base path, other
+// hosts), TLS files that can be read. An unset timeout means
 // integrations.DefaultTimeout; `timeout: 0s` turns it off. For proto
 // methods the timeout bounds the whole call (a smaller client deadline
 // wins); for routes, the wait for the backend's response headers (a
 // response that has started is not cut).
 func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backend, error) {
 	h := in.GetHttp()
-	if h.GetUrl() == "" {
-		return nil, errors.New("http.url is required")
-	}
 	gs, err := guard.SettingsFrom(h)
 	if err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(h.GetUrl())
+	urls, bases, err := parseURLs(h)
 	if err != nil {
-		return nil, fmt.Errorf("http.url: %v", err)
+		return nil, err
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("http.url: %q is not an absolute http:// or https:// URL", h.GetUrl())
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("http.url: %q: no query, fragment or user info (the base of every call)", h.GetUrl())
-	}
-	if h.GetTls() != nil && u.Scheme != "https" {
+	if h.GetTls() != nil && bases[0].Scheme != "https" {
 		return nil, errors.New("http.tls: set for an http:// URL (use https://)")
 	}
 	timeout := integrations.DefaultTimeout
@@ -106,16 +103,20 @@ func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backe
 		}
 	}
 	open := func() (*transport, error) { return newTransport(tlsSrc, timeout), nil }
-	i := &Integration{name: in.GetName(), base: u, timeout: timeout, timeoutSet: h.Timeout != nil}
+	i := &Integration{name: in.GetName(), base: bases[0], timeout: timeout, timeoutSet: h.Timeout != nil}
 	gp := env.Pool
 	if env.Check {
 		gp = nil
 	}
-	g, releaseGuard, err := guard.Acquire(gp, in.GetName(), []string{h.GetUrl()}, gs)
+	g, releaseGuard, err := guard.Acquire(gp, in.GetName(), urls, gs)
 	if err != nil {
 		return nil, err
 	}
 	i.guard = g
+	set, releaseSet, err := acquireSet(env, in.GetName(), h, urls, bases, tlsSrc)
+	if err != nil {
+		return nil, errors.Join(err, releaseGuard())
+	}
 	if env.Pool == nil {
 		i.rt, _ = open()
 		i.release = i.rt.Close
@@ -130,16 +131,113 @@ func Factory(env integrations.Env, in *configv1.Integration) (integrations.Backe
 		}
 		i.rt, i.release = rt, lease.Release
 	}
-	if release := i.release; !gs.Zero() {
-		i.release = func() error { return errors.Join(release(), releaseGuard()) }
+	release := i.release
+	i.release = func() error { return errors.Join(release(), releaseSet(), releaseGuard()) }
+	i.set = set
+	i.lb = &balancer{rt: i.rt, set: set, guard: g}
+	if r := h.GetRetry(); r != nil {
+		i.lb.retry, _ = retrySettings(r) // checked by acquireSet
 	}
 	i.client = &http.Client{
-		Transport: i.rt,
+		Transport: i.lb,
 		// A backend's redirect is its answer (mapped to a status), not
 		// followed: the gateway does not wander to other hosts.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return i, nil
+}
+
+// parseURLs reads url or urls: each an absolute http(s) URL without
+// query, fragment or user info; several share one scheme and base path.
+func parseURLs(h *configv1.HttpIntegration) ([]string, []*url.URL, error) {
+	field, urls := "http.url", []string{h.GetUrl()}
+	switch {
+	case h.GetUrl() != "" && len(h.GetUrls()) > 0:
+		return nil, nil, errors.New("http: set url or urls, not both")
+	case len(h.GetUrls()) > 0:
+		field, urls = "http.urls", h.GetUrls()
+	case h.GetUrl() == "":
+		return nil, nil, errors.New("http.url is required")
+	}
+	bases := make([]*url.URL, len(urls))
+	for k, raw := range urls {
+		where := field
+		if field == "http.urls" {
+			where = fmt.Sprintf("%s[%d]", field, k)
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %v", where, err)
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, nil, fmt.Errorf("%s: %q is not an absolute http:// or https:// URL", where, raw)
+		}
+		if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return nil, nil, fmt.Errorf("%s: %q: no query, fragment or user info (the base of every call)", where, raw)
+		}
+		if k > 0 && (u.Scheme != bases[0].Scheme || u.EscapedPath() != bases[0].EscapedPath()) {
+			return nil, nil, fmt.Errorf("%s: %q: every URL has the first's scheme and path (%s://…%s): replicas of one backend", where, raw, bases[0].Scheme, bases[0].EscapedPath())
+		}
+		for j := range k {
+			if bases[j].Host == u.Host {
+				return nil, nil, fmt.Errorf("%s: %q: the host is listed twice", where, raw)
+			}
+		}
+		bases[k] = u
+	}
+	return urls, bases, nil
+}
+
+// acquireSet checks the settings of the endpoint set (health check,
+// outlier detection, retry) and returns it from the pool (made and its
+// health checks started once per settings), with its lease's release.
+// A checked build (env.Check) or one without a pool starts nothing that
+// outlives it: without a pool the set is the integration's own.
+func acquireSet(env integrations.Env, name string, h *configv1.HttpIntegration, urls []string, bases []*url.URL, src *clienttls.Source) (*endpointSet, func() error, error) {
+	var (
+		interval, timeout time.Duration
+		err               error
+	)
+	if hc := h.GetHealthCheck(); hc != nil {
+		if interval, timeout, err = healthSettings(hc); err != nil {
+			return nil, nil, err
+		}
+	}
+	if r := h.GetRetry(); r != nil {
+		if _, err := retrySettings(r); err != nil {
+			return nil, nil, err
+		}
+	}
+	open := func() (*endpointSet, error) {
+		s := &endpointSet{name: name, urls: urls, down: make([]atomic.Bool, len(urls)), seen: make([]atomic.Pointer[string], len(urls))}
+		for _, b := range bases {
+			s.hosts = append(s.hosts, b.Host)
+		}
+		if od := h.GetOutlierDetection(); od != nil {
+			s.eject = outlier.NewEjector(len(urls), outlier.From(od), nil, s.healthy)
+		}
+		if h.GetRetry() != nil {
+			s.budget = newBudget()
+		}
+		if h.GetHealthCheck() != nil && !env.Check {
+			s.check = newChecker(newTransport(src, timeout), bases, h.GetHealthCheck().GetPath(), interval, timeout, s.down)
+			s.check.start()
+		}
+		return s, nil
+	}
+	if env.Pool == nil || env.Check {
+		s, _ := open()
+		return s, s.Close, nil
+	}
+	key, err := setKey(name, h, env.Resolve)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, lease, err := pool.Acquire(env.Pool, key, open)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, lease.Release, nil
 }
 
 var _ integrations.Factory = Factory
@@ -165,20 +263,27 @@ func newTransport(src *clienttls.Source, headerTimeout time.Duration) *transport
 
 // poolKey encodes the settings a transport is made with.
 func poolKey(name string, h *configv1.HttpIntegration, timeout time.Duration, resolve func(string) string) (string, error) {
-	shape := &configv1.HttpIntegration{}
-	if h.GetTls() != nil {
-		shape.Tls = proto.Clone(h.GetTls()).(*configv1.ClientTls)
-		for _, f := range []*string{&shape.Tls.CaFile, &shape.Tls.CertFile, &shape.Tls.KeyFile} {
-			if *f != "" && resolve != nil {
-				*f = resolve(*f)
-			}
-		}
-	}
+	shape := &configv1.HttpIntegration{Tls: resolvedTLS(h.GetTls(), resolve)}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(shape)
 	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("http/%s/%s/%d", name, hex.EncodeToString(b), timeout), nil
+}
+
+// resolvedTLS is a copy of t with its files' paths made absolute (nil
+// for nil): what a pool key says of the TLS settings.
+func resolvedTLS(t *configv1.ClientTls, resolve func(string) string) *configv1.ClientTls {
+	if t == nil {
+		return nil
+	}
+	out := proto.Clone(t).(*configv1.ClientTls)
+	for _, f := range []*string{&out.CaFile, &out.CertFile, &out.KeyFile} {
+		if *f != "" && resolve != nil {
+			*f = resolve(*f)
+		}
+	}
+	return out
 }
 
 // Name is the integration's name.
@@ -209,11 +314,13 @@ func (i *Integration) String() string { return fmt.Sprintf("http integration %q"
 
 // Unary sends the call to the backend and decodes its answer.
 func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Message) (_ proto.Message, err error) {
-	done, err := i.guard.Admit(ctx, 0, true)
+	leave, err := i.guard.Hold(ctx, true)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { done(err) }()
+	a := &attempt{}
+	ctx = withAttempt(ctx, a)
+	defer func() { a.end(err); leave(err) }()
 	ctx, cancel := integrations.WithTimeout(ctx, i.CallTimeout(m))
 	defer cancel()
 	resp, err := i.send(ctx, m, req)
@@ -234,11 +341,13 @@ func (i *Integration) Stream(ctx context.Context, m *catalog.Method, ss grpc.Ser
 	if m.Desc().IsStreamingClient() {
 		return status.Error(codes.Unimplemented, "an http integration cannot send a client stream")
 	}
-	done, err := i.guard.Admit(ctx, 0, false)
+	leave, err := i.guard.Hold(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer func() { done(err) }()
+	a := &attempt{}
+	ctx = withAttempt(ctx, a)
+	defer func() { a.end(err); leave(err) }()
 	ctx, cancel := integrations.WithTimeout(ctx, i.CallTimeout(m))
 	defer cancel()
 	req := m.Input().New().Interface()
@@ -271,6 +380,12 @@ func (i *Integration) send(ctx context.Context, m *catalog.Method, req proto.Mes
 	}
 	resp, err := i.client.Do(hreq)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			if _, ok := status.FromError(ue.Err); ok {
+				return nil, ue.Err // a refusal, or no URL to send it to
+			}
+		}
 		return nil, transportError(ctx, err)
 	}
 	return resp, nil
@@ -289,9 +404,10 @@ func transportError(ctx context.Context, err error) error {
 	return integrations.Unavailable
 }
 
-// Endpoints reports the URL's circuit breaker state (nil without a limit
-// or breaker).
-func (i *Integration) Endpoints() []integrations.Endpoint { return i.guard.Endpoints() }
+// Endpoints reports each URL's circuit breaker and state (healthy,
+// ejected, unhealthy); nil for one URL that no breaker, health check or
+// outlier ejection judges.
+func (i *Integration) Endpoints() []integrations.Endpoint { return i.set.endpoints(i.guard) }
 
 // CallTimeout is the deadline a call of a unary method m gets before the
 // client's own: the shortest of the method's, the API's and the

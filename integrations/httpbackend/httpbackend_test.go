@@ -84,7 +84,9 @@ func newIntegration(t *testing.T, url string, h *configv1.HttpIntegration) (*Int
 	if h == nil {
 		h = &configv1.HttpIntegration{}
 	}
-	h.Url = url
+	if len(h.Urls) == 0 {
+		h.Url = url
+	}
 	b, err := Factory(integrations.Env{Pool: pool.New()}, &configv1.Integration{Name: "legacy", Kind: &configv1.Integration_Http{Http: h}})
 	if err != nil {
 		t.Fatalf("Factory: %v", err)

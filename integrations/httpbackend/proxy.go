@@ -85,7 +85,7 @@ func (i *Integration) Proxy(o ProxyOptions) (http.Handler, error) {
 				o.Header(pr.In, pr.Out.Header)
 			}
 		},
-		Transport:      i.rt,
+		Transport:      i.lb,
 		ErrorHandler:   o.OnError,
 		ModifyResponse: o.ModifyResponse,
 	}
@@ -98,22 +98,21 @@ func (i *Integration) Proxy(o ProxyOptions) (http.Handler, error) {
 		if o.StripPrefix != "" {
 			p = p.trimPrefix(strip)
 		}
-		done, err := i.guard.Admit(r.Context(), 0, false)
+		leave, err := i.guard.Hold(r.Context(), false)
 		if err != nil {
 			o.OnError(w, r, err)
 			return
 		}
 		u := *r.URL
 		u.Path, u.RawPath = p.Decoded, p.Escaped
-		r2 := r.WithContext(r.Context())
+		a := &attempt{}
+		r2 := r.WithContext(withAttempt(r.Context(), a))
 		r2.URL = &u
-		if i.guard == nil {
-			rp.ServeHTTP(w, r2)
-			return
-		}
 		sw := &statusWriter{ResponseWriter: w}
 		rp.ServeHTTP(sw, r2)
-		done(proxyOutcome(r.Context(), sw.code))
+		outcome := proxyOutcome(r.Context(), sw.code)
+		a.end(outcome)
+		leave(outcome)
 	}), nil
 }
 

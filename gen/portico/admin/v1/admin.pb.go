@@ -1241,9 +1241,13 @@ type Endpoint struct {
 	// The circuit breaker's state: closed, half_open or open; empty without
 	// a breaker.
 	Circuit string `protobuf:"bytes,2,opt,name=circuit,proto3" json:"circuit,omitempty"`
-	// Ejected as an outlier or failing its health check. Not set yet
-	// (http outlier ejection and health checks are not built): always false.
-	Unavailable   bool `protobuf:"varint,3,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
+	// Ejected as an outlier or failing its health check (http
+	// integrations): the URL gets no calls for now.
+	Unavailable bool `protobuf:"varint,3,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
+	// An http integration URL's state: healthy, ejected (outlier ejection,
+	// for a while) or unhealthy (failing its health check); empty for
+	// endpoints nothing judges.
+	State         string `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1297,6 +1301,13 @@ func (x *Endpoint) GetUnavailable() bool {
 		return x.Unavailable
 	}
 	return false
+}
+
+func (x *Endpoint) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
 }
 
 // ApiKey is an API key as the admin API shows it: never its secret.
@@ -2191,11 +2202,12 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"key_prefix\x18\x02 \x01(\tR\tkeyPrefix\",\n" +
 	"\x12PurgeCacheResponse\x12\x16\n" +
-	"\x06purged\x18\x01 \x01(\x03R\x06purged\"Z\n" +
+	"\x06purged\x18\x01 \x01(\x03R\x06purged\"p\n" +
 	"\bEndpoint\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acircuit\x18\x02 \x01(\tR\acircuit\x12 \n" +
-	"\vunavailable\x18\x03 \x01(\bR\vunavailable\"\xef\x03\n" +
+	"\vunavailable\x18\x03 \x01(\bR\vunavailable\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\"\xef\x03\n" +
 	"\x06ApiKey\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bprovider\x18\x02 \x01(\tR\bprovider\x12\x1c\n" +

@@ -773,22 +773,23 @@ type HttpIntegration struct {
 	// TLS settings for https URLs.
 	Tls *ClientTls `protobuf:"bytes,3,opt,name=tls,proto3" json:"tls,omitempty"`
 	// Several base URLs of one backend (replicas: the same scheme and path,
-	// other hosts); calls are spread over them. Instead of url.
-	// Not implemented yet: a config that sets it is refused.
+	// other hosts); calls are spread over them. Instead of url (both set:
+	// a config error).
 	Urls []string `protobuf:"bytes,4,rep,name=urls,proto3" json:"urls,omitempty"`
-	// How calls are spread over urls: round_robin (the default).
-	// Not implemented yet: a config that sets it is refused.
+	// How calls are spread over urls: round_robin (the default, and the
+	// only policy), skipping URLs that fail their health check, are
+	// ejected or whose circuit breaker is open.
 	LoadBalancing string `protobuf:"bytes,5,opt,name=load_balancing,json=loadBalancing,proto3" json:"load_balancing,omitempty"`
 	// Ask each URL's host for path every interval; one that does not answer
-	// 2xx gets no calls until it does.
-	// Not implemented yet: a config that sets it is refused.
+	// 2xx gets no calls until it does (when every URL fails, calls are
+	// spread over all of them rather than refused).
 	HealthCheck *HttpHealthCheck `protobuf:"bytes,6,opt,name=health_check,json=healthCheck,proto3" json:"health_check,omitempty"`
 	// Retry failed attempts on another URL, for idempotent methods only.
-	// Not implemented yet: a config that sets it is refused.
 	Retry *HttpRetry `protobuf:"bytes,7,opt,name=retry,proto3" json:"retry,omitempty"`
 	// Eject a URL after consecutive failures (consecutive_failures,
-	// base_ejection_time; at most half of the URLs at once).
-	// Not implemented yet: a config that sets it is refused.
+	// base_ejection_time, growing with each ejection without a success in
+	// between; at most half of the URLs at once, never the last one in
+	// rotation).
 	OutlierDetection *OutlierDetection `protobuf:"bytes,8,opt,name=outlier_detection,json=outlierDetection,proto3" json:"outlier_detection,omitempty"`
 	// As grpc.max_in_flight.
 	MaxInFlight uint32 `protobuf:"varint,9,opt,name=max_in_flight,json=maxInFlight,proto3" json:"max_in_flight,omitempty"`
@@ -980,11 +981,14 @@ func (x *HttpHealthCheck) GetTimeout() *durationpb.Duration {
 	return nil
 }
 
-// HttpRetry retries the attempts of idempotent methods (GET, HEAD, PUT,
-// DELETE, OPTIONS, or a proto method marked NO_SIDE_EFFECTS or IDEMPOTENT
-// or bound to GET), on the next URL, within a budget: as gRPC's retry
-// throttling, a share of failing calls turns retries off until calls
-// succeed again.
+// HttpRetry retries the attempts of idempotent requests — by the HTTP
+// method sent: GET, HEAD, PUT, DELETE, OPTIONS; never POST or PATCH, for
+// proto methods and proxied routes alike — on the next URL, within a
+// budget: every call adds 0.2 of a retry (up to 10 saved), every retry
+// spends one, so retries are at most 20% of calls (plus a burst of 10).
+// A body is kept to be sent again up to 4 MiB (a longer one is sent once).
+// The decision is made on the answer's status line: an answer that has
+// started to reach the client is never retried.
 type HttpRetry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Attempts in all, including the first (2 to 5).
