@@ -145,6 +145,15 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 		BaseContext:    func(net.Listener) context.Context { return s.stopCtx },
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	grpcOpts := o.GRPCOptions
+	if tlsConf != nil {
+		grpcOpts = append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(tlsConf))}, grpcOpts...)
+	}
+	// The gRPC door is made even without its listener: gRPC-Web and
+	// Connect calls of the REST listener are served by it.
+	s.grpc = grpcdoor.New(s, grpcdoor.Options{Limits: s.limits, Budget: s.grpcBudget, Stop: s.stopCtx, Logger: log,
+		Health: s.health.server, ServerOptions: grpcOpts})
+	s.rest.grpc = s.grpc.Server()
 	if listen.GRPC != "" {
 		lis, err := net.Listen("tcp", listen.GRPC)
 		if err != nil {
@@ -153,12 +162,6 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 		}
 		s.listeners = append(s.listeners, lis)
 		s.GRPCAddr = lis.Addr().String()
-		grpcOpts := o.GRPCOptions
-		if tlsConf != nil {
-			grpcOpts = append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(tlsConf))}, grpcOpts...)
-		}
-		s.grpc = grpcdoor.New(s, grpcdoor.Options{Limits: s.limits, Budget: s.grpcBudget, Stop: s.stopCtx, Logger: log,
-			Health: s.health.server, ServerOptions: grpcOpts})
 	}
 	if listen.Admin != "" {
 		lis, err := net.Listen("tcp", listen.Admin)
@@ -248,7 +251,7 @@ func (s *Server) Serve() error {
 	i := 0
 	httpLis := s.listeners[i]
 	run(func() error { return s.httpSrv.Serve(httpLis) })
-	if s.grpc != nil {
+	if s.GRPCAddr != "" {
 		i++
 		lis := s.listeners[i]
 		run(func() error { return s.grpc.Server().Serve(lis) })
