@@ -40,12 +40,12 @@ type Server struct {
 	// rest is the REST door's entry; its calls (WebSockets included) are
 	// waited for by Shutdown, since http.Server.Shutdown does not wait
 	// for a hijacked connection.
-	rest                   *restDoor
+	rest *restDoor
 	// grpcWeb serves gRPC-Web and Connect on the gRPC listener's HTTP/1.1
 	// connections (sniff.go); nil without that listener or with TLS.
-	grpcWeb    *restDoor
-	grpcWebSrv *http.Server
-	grpcWebLis net.Listener
+	grpcWeb                *restDoor
+	grpcWebSrv             *http.Server
+	grpcWebLis             net.Listener
 	restBudget, grpcBudget *limits.Budget
 	draining               atomic.Bool
 	// stopCtx is cancelled (cause call.ErrShuttingDown) when the shutdown
