@@ -164,6 +164,7 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 		// Translated from gRPC-Web or Connect: the REST listener's edges
 		// gave the call its ID and put it in the response header.
 		info.SetRequestID(via.RequestIDHeader, via.RequestID)
+		info.Protocol = via.Protocol.String()
 	}
 	err = snap.Admit(info)
 	if id := info.RequestID(); id != "" && via == nil {

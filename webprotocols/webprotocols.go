@@ -57,13 +57,13 @@ func New(cat *catalog.Catalog, c *configv1.Protocols, o Options) (*Edge, error) 
 	for _, sd := range cat.Services() {
 		services = append(services, vanguard.NewServiceWithSchema(sd, target))
 	}
-	vg, err := vanguard.NewTranscoder(services, vanguard.WithDefaultServiceOptions(
+	vg, err := vanguard.NewTranscoder(services, append(codecs(), vanguard.WithDefaultServiceOptions(
 		// The gRPC door speaks gRPC with the proto codec, and takes gzip.
 		vanguard.WithTargetProtocols(vanguard.ProtocolGRPC),
 		vanguard.WithTargetCodecs(vanguard.CodecProto),
 		vanguard.WithTypeResolver(cat.Types()),
 		vanguard.WithMaxMessageBufferBytes(uint32(limit)),
-	))
+	))...)
 	if err != nil {
 		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
 	}
