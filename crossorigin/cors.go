@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 
-	connectcors "connectrpc.com/cors"
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/rs/cors"
@@ -32,11 +31,6 @@ type CORSOptions struct {
 // the method asked for, the headers asked for when all are allowed, and
 // the max-age; before authentication, so it needs no credentials. A
 // disallowed origin gets no CORS header. Every response varies on Origin.
-//
-// The browser RPC protocols (gRPC-Web, Connect) work with any cors
-// section: the request headers their clients send are always allowed, and
-// the response headers they read always exposed (RPCHeaders), beside the
-// config's.
 func NewCORS(c *configv1.Cors, opts CORSOptions) (*cors.Cors, error) {
 	if len(c.GetAllowedOrigins()) == 0 {
 		return nil, nil
@@ -68,13 +62,17 @@ func NewCORS(c *configv1.Cors, opts CORSOptions) (*cors.Cors, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	rpcAllowed, rpcExposed := RPCHeaders()
 	o := cors.Options{
 		AllowedOrigins:   c.GetAllowedOrigins(),
 		AllowedMethods:   opts.Methods,
-		AllowedHeaders:   append(append([]string(nil), c.GetAllowedHeaders()...), rpcAllowed...),
-		ExposedHeaders:   append(append(append([]string(nil), c.GetExposedHeaders()...), opts.Expose...), rpcExposed...),
+		AllowedHeaders:   c.GetAllowedHeaders(),
+		ExposedHeaders:   append(append([]string(nil), c.GetExposedHeaders()...), opts.Expose...),
 		AllowCredentials: c.GetAllowCredentials(),
+	}
+	if len(o.AllowedHeaders) == 0 {
+		// rs/cors's default would allow some headers; the config's empty
+		// list allows only the CORS-safelisted ones.
+		o.AllowedHeaders = []string{"content-type"}
 	}
 	if ma := c.GetMaxAge(); ma != nil {
 		secs := int(ma.AsDuration().Seconds())
@@ -84,17 +82,6 @@ func NewCORS(c *configv1.Cors, opts CORSOptions) (*cors.Cors, error) {
 		o.MaxAge = secs
 	}
 	return cors.New(o), nil
-}
-
-// RPCHeaders are the headers a cors section always allows (sent by
-// gRPC-Web and Connect clients: Content-Type, Connect-Protocol-Version,
-// Connect-Timeout-Ms, Grpc-Timeout, X-Grpc-Web, X-User-Agent) and exposes
-// (read by them: Grpc-Status, Grpc-Message, Grpc-Status-Details-Bin). The
-// lists are the Connect project's (connectrpc.com/cors), kept with its
-// clients; rs/cors's own default (a few common headers) is never used, so
-// an empty allowed_headers allows these and the CORS-safelisted ones only.
-func RPCHeaders() (allowed, exposed []string) {
-	return connectcors.AllowedHeaders(), connectcors.ExposedHeaders()
 }
 
 // checkOrigin accepts an origin as browsers send it — scheme://host[:port],
