@@ -92,6 +92,19 @@ func TestBrowserConnectAndGRPCWeb(t *testing.T) {
 		t.Fatalf("the page's results %q: %v", raw, err)
 	}
 
+	// The last call that reached the backend was gRPC-Web's WatchBooks
+	// (the anonymous ones were refused at the gateway): it got the ID the
+	// page read, and not the session cookie.
+	md := e.rec.lastMD()
+	if gw := results["grpc_web"]; gw != nil {
+		if got := md.Get("x-request-id"); len(got) != 1 || got[0] != gw.StreamRequestID {
+			t.Errorf("the backend got x-request-id %q, want the page's [%q]", got, gw.StreamRequestID)
+		}
+	}
+	if got := md.Get("cookie"); len(got) > 0 {
+		t.Errorf("the backend got cookie %q, want the session cookie withheld", got)
+	}
+
 	wantShelf, wantBooks := grpcReference(t, e.Conn, tok)
 	seen := map[string]string{}
 	for _, transport := range []string{"connect_json", "connect_proto", "grpc_web"} {
