@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -89,8 +88,10 @@ func (p *jwtProvider) token(info *call.Info) (string, bool) {
 			v = info.Header(s.header)
 		case s.query != "" && info.HTTP != nil:
 			v = info.HTTP.URL.Query().Get(s.query)
-		case s.cookie != "":
-			v = cookie(info, s.cookie)
+		case s.cookie != "" && info.HTTP != nil:
+			if c, err := info.HTTP.Cookie(s.cookie); err == nil {
+				v = c.Value
+			}
 		}
 		if v == "" {
 			continue
@@ -147,19 +148,4 @@ func claimText(v any) (string, bool) {
 		}
 	}
 	return s, true
-}
-
-// cookie is the value of the named cookie of a REST request, or of the
-// cookie metadata of a gRPC call (a browser's gRPC-Web or Connect call
-// reaches the gRPC door with its Cookie header as that metadata), parsed
-// by net/http the same way on both doors.
-func cookie(info *call.Info, name string) string {
-	r := info.HTTP
-	if r == nil {
-		r = &http.Request{Header: http.Header{"Cookie": info.Values("cookie")}}
-	}
-	if c, err := r.Cookie(name); err == nil {
-		return c.Value
-	}
-	return ""
 }

@@ -14,7 +14,6 @@ import (
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server/servertest"
 	"github.com/portico-gw/portico/snapshot"
-	"google.golang.org/grpc/codes"
 )
 
 // TestRegressPolicyChallengeKeptOnREST: grpc-gateway's error handler set
@@ -69,38 +68,6 @@ func TestAuthRefusalsLogReasonsNotSecrets(t *testing.T) {
 	for _, secret := range []string{"a-guessed-key", expired, strings.Split(expired, ".")[2]} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log holds a presented secret %.20q...:\n%s", secret, out)
-		}
-	}
-}
-
-// TestRegressCookieTokenOnGRPCDoor (issue 16): a JWT token_sources cookie
-// was read only from REST requests, so a browser's gRPC-Web or Connect
-// call (which reaches the gRPC door with its Cookie header as metadata)
-// was UNAUTHENTICATED with its session cookie. The cookie metadata is
-// read the same way now; the cookie is still withheld from the backend.
-func TestRegressCookieTokenOnGRPCDoor(t *testing.T) {
-	e := startAuth(t, func(c *configv1.Config, _ *authtest.Issuer) {
-		c.Auth.Providers[0].GetJwt().TokenSources = []*configv1.TokenSource{{Kind: &configv1.TokenSource_Cookie{Cookie: "session"}}}
-	})
-	tok := e.iss.Token(t, nil)
-	for _, tc := range []struct {
-		cookie string
-		want   codes.Code
-	}{
-		{"theme=dark; session=" + tok, codes.OK},
-		{"session=" + tok, codes.OK},
-		{"theme=dark", codes.Unauthenticated},
-		{"session=not-a-token", codes.Unauthenticated},
-	} {
-		st, _ := grpcGetBook(t, e.Conn, "shelves/1/books/1", map[string]string{"cookie": tc.cookie})
-		if st.Code() != tc.want {
-			t.Errorf("cookie %.30q: got %v, want %v", tc.cookie, st.Err(), tc.want)
-		}
-		if tc.want != codes.OK {
-			continue
-		}
-		if got := strings.Join(e.rec.lastMD().Get("cookie"), "; "); strings.Contains(got, "session=") || strings.Contains(tc.cookie, "theme=") != strings.Contains(got, "theme=dark") {
-			t.Errorf("cookie %.30q: the backend got cookie %q, want the other cookies without the session", tc.cookie, got)
 		}
 	}
 }
