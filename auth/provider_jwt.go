@@ -88,10 +88,9 @@ func (p *jwtProvider) token(info *call.Info) (string, bool) {
 			v = info.Header(s.header)
 		case s.query != "" && info.HTTP != nil:
 			v = info.HTTP.URL.Query().Get(s.query)
-		case s.cookie != "" && info.HTTP != nil:
-			if c, err := info.HTTP.Cookie(s.cookie); err == nil {
-				v = c.Value
-			}
+		case s.cookie != "":
+			// REST, and browsers' gRPC-Web and Connect calls.
+			v, _ = info.Cookie(s.cookie)
 		}
 		if v == "" {
 			continue

@@ -76,6 +76,10 @@ type Info struct {
 	TLS *tls.ConnectionState
 	// Identity is who called, once a policy has authenticated the call.
 	Identity *Identity
+	// Protocol is the client's protocol when it is not the door's own:
+	// "connect" or "grpc_web" for a gRPC door call translated from them
+	// (webprotocols); empty otherwise.
+	Protocol string
 	// Refusal names the policy that refused the call ("network", "auth",
 	// "rate_limit", "validation", ...), for metrics and logs; empty when
 	// none did.
@@ -165,6 +169,35 @@ func (c *Info) Values(name string) []string {
 		return c.HTTP.Header.Values(name)
 	}
 	return c.MD[strings.ToLower(name)]
+}
+
+// Cookie returns the value of the request cookie name: from the REST
+// request, or from the cookie metadata of a call translated from a
+// browser's protocol (gRPC-Web, Connect). A native gRPC call has no
+// cookies.
+func (c *Info) Cookie(name string) (string, bool) {
+	if c.HTTP != nil {
+		ck, err := c.HTTP.Cookie(name)
+		if err != nil {
+			return "", false
+		}
+		return ck.Value, true
+	}
+	if c.Protocol == "" {
+		return "", false
+	}
+	for _, line := range c.MD["cookie"] {
+		cks, err := http.ParseCookie(line)
+		if err != nil {
+			continue
+		}
+		for _, ck := range cks {
+			if ck.Name == name {
+				return ck.Value, true
+			}
+		}
+	}
+	return "", false
 }
 
 // SetResponseHeader sets a header of the response (REST: an HTTP header as

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/portico-gw/portico/config"
@@ -23,6 +24,9 @@ type CORSOptions struct {
 	// Expose are response headers scripts may read beyond the config's
 	// exposed_headers (the rate-limit headers).
 	Expose []string
+	// Allow are request headers pages may send beyond the config's
+	// allowed_headers (gRPC-Web's and Connect's).
+	Allow []string
 }
 
 // NewCORS returns the CORS handler for the config's cors section, nil
@@ -73,6 +77,9 @@ func NewCORS(c *configv1.Cors, opts CORSOptions) (*cors.Cors, error) {
 		// rs/cors's default would allow some headers; the config's empty
 		// list allows only the CORS-safelisted ones.
 		o.AllowedHeaders = []string{"content-type"}
+	}
+	if !slices.Contains(o.AllowedHeaders, "*") {
+		o.AllowedHeaders = append(slices.Clip(o.AllowedHeaders), opts.Allow...)
 	}
 	if ma := c.GetMaxAge(); ma != nil {
 		secs := int(ma.AsDuration().Seconds())

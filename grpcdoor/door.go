@@ -22,6 +22,7 @@ import (
 	"github.com/portico-gw/portico/limits"
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/snapshot"
+	"github.com/portico-gw/portico/webprotocols"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -158,8 +159,15 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 	info := call.NewGRPC(ctx, full)
 	info.SetAdmission(d.o.Budget.Admit)
 	ctx = call.NewContext(ctx, info)
+	via := webprotocols.From(ctx)
+	if via != nil {
+		// Translated from gRPC-Web or Connect: the REST listener's edges
+		// gave the call its ID and put it in the response header.
+		info.SetRequestID(via.RequestIDHeader, via.RequestID)
+		info.Protocol = via.Protocol.String()
+	}
 	err = snap.Admit(info)
-	if id := info.RequestID(); id != "" {
+	if id := info.RequestID(); id != "" && via == nil {
 		_ = ss.SetHeader(metadata.MD{strings.ToLower(info.RequestIDHeader()): {id}})
 	}
 	if err != nil {

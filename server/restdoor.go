@@ -8,6 +8,7 @@ import (
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/grpcdoor"
 	"github.com/portico-gw/portico/limits"
+	"github.com/portico-gw/portico/webprotocols"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -18,9 +19,15 @@ import (
 // snapshot, its Info in the context, then the snapshot's REST door with
 // its edges.
 type restDoor struct {
-	src      grpcdoor.Snapshots
-	limits   limits.Limits
-	budget   *limits.Budget
+	src    grpcdoor.Snapshots
+	limits limits.Limits
+	budget *limits.Budget
+	// grpc is the gRPC door's handler, where gRPC-Web and Connect calls
+	// go (nil: they are not served).
+	grpc http.Handler
+	// webOnly serves the gRPC listener's HTTP/1.1 connections: gRPC-Web
+	// and Connect, not REST.
+	webOnly  bool
 	inFlight atomic.Int64
 	// calls counts the handlers running, WebSockets included.
 	calls sync.WaitGroup
@@ -55,7 +62,16 @@ func (d *restDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		info = call.NewHTTP(r)
 	}
 	info.SetAdmission(d.budget.Admit)
-	snap.Handler().ServeHTTP(w, r.WithContext(call.NewHTTPContext(r.Context(), info)))
+	ctx := call.NewHTTPContext(r.Context(), info)
+	if d.grpc != nil {
+		// gRPC-Web and Connect calls go on to the gRPC door.
+		ctx = webprotocols.WithTarget(ctx, d.grpc)
+	}
+	h := snap.Handler()
+	if d.webOnly {
+		h = snap.WebHandler()
+	}
+	h.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // headerBytes is the size of a request's header fields as sent ("Name:

@@ -40,7 +40,12 @@ type Server struct {
 	// rest is the REST door's entry; its calls (WebSockets included) are
 	// waited for by Shutdown, since http.Server.Shutdown does not wait
 	// for a hijacked connection.
-	rest                   *restDoor
+	rest *restDoor
+	// grpcWeb serves gRPC-Web and Connect on the gRPC listener's HTTP/1.1
+	// connections (sniff.go); nil without that listener or with TLS.
+	grpcWeb                *restDoor
+	grpcWebSrv             *http.Server
+	grpcWebLis             net.Listener
 	restBudget, grpcBudget *limits.Budget
 	draining               atomic.Bool
 	// stopCtx is cancelled (cause call.ErrShuttingDown) when the shutdown
@@ -129,36 +134,32 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 	s.listeners = append(s.listeners, httpLis)
 	s.HTTPAddr = httpLis.Addr().String()
 	s.rest = &restDoor{src: s, limits: s.limits, budget: s.restBudget}
-	var handler http.Handler = s.rest
-	for i := len(o.HTTPMiddleware) - 1; i >= 0; i-- {
-		handler = o.HTTPMiddleware[i](handler)
+	s.httpSrv = s.newHTTPServer(s.rest, o.HTTPMiddleware)
+	grpcOpts := o.GRPCOptions
+	if tlsConf != nil {
+		grpcOpts = append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(tlsConf))}, grpcOpts...)
 	}
-	s.httpSrv = &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: s.limits.ReadHeaderTimeout,
-		IdleTimeout:       s.limits.IdleTimeout,
-		// net/http answers a request whose head exceeds this with a plain
-		// 431 before any handler runs; the slack lets the door itself
-		// answer a long path (414) or large headers (431) in JSON.
-		MaxHeaderBytes: s.limits.MaxHeaderBytes + s.limits.MaxPathBytes + 64<<10,
-		HTTP2:          &http.HTTP2Config{MaxConcurrentStreams: int(s.limits.MaxConcurrentStreams)},
-		BaseContext:    func(net.Listener) context.Context { return s.stopCtx },
-		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
+	// The gRPC door is made even without its listener: gRPC-Web and
+	// Connect calls of the REST listener are served by it.
+	s.grpc = grpcdoor.New(s, grpcdoor.Options{Limits: s.limits, Budget: s.grpcBudget, Stop: s.stopCtx, Logger: log,
+		Health: s.health.server, ServerOptions: grpcOpts})
+	s.rest.grpc = s.grpc.Server()
 	if listen.GRPC != "" {
 		lis, err := net.Listen("tcp", listen.GRPC)
 		if err != nil {
 			s.closeAll()
 			return nil, fmt.Errorf("listen.grpc: %v", err)
 		}
-		s.listeners = append(s.listeners, lis)
 		s.GRPCAddr = lis.Addr().String()
-		grpcOpts := o.GRPCOptions
-		if tlsConf != nil {
-			grpcOpts = append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(tlsConf))}, grpcOpts...)
+		if tlsConf == nil {
+			// gRPC-Web and Connect over HTTP/1.1 beside gRPC (sniff.go).
+			split := newSplitListener(lis, s.limits.ReadHeaderTimeout)
+			lis = half{split, split.h2}
+			s.grpcWeb = &restDoor{src: s, limits: s.limits, budget: s.restBudget, grpc: s.grpc.Server(), webOnly: true}
+			s.grpcWebSrv = s.newHTTPServer(s.grpcWeb, o.HTTPMiddleware)
+			s.grpcWebLis = half{split, split.web}
 		}
-		s.grpc = grpcdoor.New(s, grpcdoor.Options{Limits: s.limits, Budget: s.grpcBudget, Stop: s.stopCtx, Logger: log,
-			Health: s.health.server, ServerOptions: grpcOpts})
+		s.listeners = append(s.listeners, lis)
 	}
 	if listen.Admin != "" {
 		lis, err := net.Listen("tcp", listen.Admin)
@@ -248,10 +249,13 @@ func (s *Server) Serve() error {
 	i := 0
 	httpLis := s.listeners[i]
 	run(func() error { return s.httpSrv.Serve(httpLis) })
-	if s.grpc != nil {
+	if s.GRPCAddr != "" {
 		i++
 		lis := s.listeners[i]
 		run(func() error { return s.grpc.Server().Serve(lis) })
+	}
+	if s.grpcWebSrv != nil {
+		run(func() error { return s.grpcWebSrv.Serve(s.grpcWebLis) })
 	}
 	if s.adminSrv != nil {
 		i++
@@ -315,6 +319,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			_ = s.httpSrv.Close()
 		}
 	}()
+	if s.grpcWebSrv != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if s.grpcWebSrv.Shutdown(ctx) != nil {
+				_ = s.grpcWebSrv.Close()
+			}
+		}()
+	}
 	if s.grpc != nil {
 		wg.Add(1)
 		go func() {
@@ -334,7 +347,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// grace period too: the cut above ends those still open with
 	// UNAVAILABLE, as it does gRPC streams.
 	handlersDone := make(chan struct{})
-	go func() { s.rest.calls.Wait(); close(handlersDone) }()
+	go func() {
+		s.rest.calls.Wait()
+		if s.grpcWeb != nil {
+			s.grpcWeb.calls.Wait()
+		}
+		close(handlersDone)
+	}()
 	select {
 	case <-handlersDone:
 	case <-ctx.Done():
@@ -364,4 +383,25 @@ func (s *Server) closeAll() {
 		_ = c.Close()
 	}
 	s.health.stop()
+}
+
+// newHTTPServer serves door, wrapped in the middleware, with the
+// listener's limits.
+func (s *Server) newHTTPServer(door http.Handler, middleware []func(http.Handler) http.Handler) *http.Server {
+	handler := door
+	for i := len(middleware) - 1; i >= 0; i-- {
+		handler = middleware[i](handler)
+	}
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: s.limits.ReadHeaderTimeout,
+		IdleTimeout:       s.limits.IdleTimeout,
+		// net/http answers a request whose head exceeds this with a plain
+		// 431 before any handler runs; the slack lets the door itself
+		// answer a long path (414) or large headers (431) in JSON.
+		MaxHeaderBytes: s.limits.MaxHeaderBytes + s.limits.MaxPathBytes + 64<<10,
+		HTTP2:          &http.HTTP2Config{MaxConcurrentStreams: int(s.limits.MaxConcurrentStreams)},
+		BaseContext:    func(net.Listener) context.Context { return s.stopCtx },
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/portico-gw/portico/requestid"
 	"github.com/portico-gw/portico/telemetry"
 	"github.com/portico-gw/portico/transcoder"
+	"github.com/portico-gw/portico/webprotocols"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -171,7 +172,13 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 		problems = append(problems, located(err, "network")...)
 	}
 	s.ids = requestid.New(c.GetRequestId(), s.edge.TrustedPeer)
+	if s.web, err = webprotocols.New(cat, c.GetProtocols(), webprotocols.Options{MaxMessageBytes: s.limits.MaxBodyBytes, OnError: s.rest.WriteError}); err != nil {
+		problems = append(problems, located(err, "protocols")...)
+	}
 	if s.handler, err = restEdges(s); err != nil {
+		problems = append(problems, located(err, "")...)
+	}
+	if s.webHandler, err = webOnly(s); err != nil {
 		problems = append(problems, located(err, "")...)
 	}
 	if len(problems) > 0 {

@@ -2,7 +2,13 @@ package snapshot
 
 import (
 	"net/http"
+	"slices"
 	"sort"
+
+	"github.com/portico-gw/portico/call"
+	"github.com/portico-gw/portico/webprotocols"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/crossorigin"
@@ -74,10 +80,10 @@ func restOptions(opts Options, c *configv1.Config, s *Snapshot, policies []pipel
 // restEdges wraps the REST door in what runs before routing, outermost
 // first: the request ID, the client's address and the global network
 // rules, CORS (a preflight answered before authentication) and the CSRF
-// check, the plain HTTP routes, compression, the API documentation. Each returns what it wraps
+// check, gRPC-Web and Connect (outerEdges), the plain HTTP routes,
+// compression, the API documentation. Each returns what it wraps
 // unchanged when the config does not use it.
 func restEdges(s *Snapshot) (http.Handler, error) {
-	c := s.config.Config
 	onError := s.rest.WriteError
 	next, err := docsEdge(s, s.rest)
 	if err != nil {
@@ -95,7 +101,17 @@ func restEdges(s *Snapshot) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	var expose []string
+	return outerEdges(s, next)
+}
+
+// outerEdges wraps next in the edges every request of both listeners'
+// HTTP doors runs, outermost first: the request ID, the client's address
+// and the global network rules, CORS and CSRF, then gRPC-Web and Connect
+// (handed to the gRPC door), next taking the rest.
+func outerEdges(s *Snapshot, next http.Handler) (http.Handler, error) {
+	c := s.config.Config
+	next = s.web.Handler(next)
+	var expose, allow []string
 	if len(c.GetRateLimits().GetPolicies()) > 0 || len(c.GetUsagePlans()) > 0 {
 		expose = []string{"RateLimit", "RateLimit-Policy", "Retry-After"}
 	}
@@ -103,12 +119,27 @@ func restEdges(s *Snapshot) (http.Handler, error) {
 		// A page's script may read the ID to quote it.
 		expose = append(expose, s.ids.Header())
 	}
-	next, err = crossorigin.NewEdge(c.GetCors(), crossorigin.CORSOptions{Methods: restMethods(s.catalog), Expose: expose}, next, onError)
+	methods := restMethods(s.catalog)
+	if s.web != nil {
+		expose = append(expose, webprotocols.ExposedHeaders()...)
+		allow = webprotocols.AllowedHeaders()
+		methods = slices.Compact(slices.Sorted(slices.Values(append(methods, http.MethodGet, http.MethodPost))))
+	}
+	next, err := crossorigin.NewEdge(c.GetCors(), crossorigin.CORSOptions{Methods: methods, Expose: expose, Allow: allow}, next, s.rest.WriteError)
 	if err != nil {
 		return nil, err
 	}
 	// The request ID first: every answer carries it, refusals included.
-	return s.ids.Handler(s.edge.Handler(next, onError)), nil
+	return s.ids.Handler(s.edge.Handler(next, s.rest.WriteError)), nil
+}
+
+// webOnly is what the gRPC listener's HTTP/1.1 connections get besides
+// gRPC-Web and Connect: a 404 (REST is the REST listener's).
+func webOnly(s *Snapshot) (http.Handler, error) {
+	return outerEdges(s, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.rest.WriteError(w, r, call.WithHTTPStatus(http.StatusNotFound,
+			status.New(codes.NotFound, "this listener serves gRPC, gRPC-Web and Connect; REST is served on listen.http")))
+	}))
 }
 
 // restMethods are the HTTP methods the REST door serves, for CORS

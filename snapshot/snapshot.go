@@ -22,6 +22,7 @@ import (
 	"github.com/portico-gw/portico/pipeline"
 	"github.com/portico-gw/portico/requestid"
 	"github.com/portico-gw/portico/transcoder"
+	"github.com/portico-gw/portico/webprotocols"
 )
 
 // Snapshot is everything built from one config: immutable, checked whole
@@ -33,6 +34,8 @@ type Snapshot struct {
 	policies     []pipeline.Policy
 	rest         *transcoder.Transcoder
 	handler      http.Handler
+	webHandler   http.Handler
+	web          *webprotocols.Edge
 	limits       limits.Limits
 	integrations []NamedBackend
 	warnings     []*config.Error
@@ -82,6 +85,10 @@ func (s *Snapshot) REST() *transcoder.Transcoder { return s.rest }
 // HTTP routes) around the transcoder.
 func (s *Snapshot) Handler() http.Handler { return s.handler }
 
+// WebHandler is what the gRPC listener serves on HTTP/1.1 connections:
+// the same edges as Handler, gRPC-Web and Connect, and a 404 for the rest.
+func (s *Snapshot) WebHandler() http.Handler { return s.webHandler }
+
 // Limits are the edge limits the config sets.
 func (s *Snapshot) Limits() limits.Limits { return s.limits }
 
@@ -123,7 +130,9 @@ func (s *Snapshot) Reserved() func(string) bool { return s.reserved }
 // proxies and the global network rules (network.Edge). Nil when the call
 // may go on.
 func (s *Snapshot) Admit(info *call.Info) error {
-	if s.ids != nil {
+	if s.ids != nil && info.RequestID() == "" {
+		// A call translated from gRPC-Web or Connect has the ID the
+		// REST listener's edges gave it.
 		s.ids.Assign(info)
 	}
 	return s.edge.Admit(info)

@@ -1432,7 +1432,7 @@ const file_example_bookstore_v1_bookstore_proto_rawDesc = "" +
 	"\rGENRE_FICTION\x10\x01\x12\x11\n" +
 	"\rGENRE_SCIENCE\x10\x02\x12\x11\n" +
 	"\rGENRE_HISTORY\x10\x03\x12\x10\n" +
-	"\fGENRE_POETRY\x10\x042\xc3\x10\n" +
+	"\fGENRE_POETRY\x10\x042\xc6\x10\n" +
 	"\x10BookstoreService\x12w\n" +
 	"\vListShelves\x12(.example.bookstore.v1.ListShelvesRequest\x1a).example.bookstore.v1.ListShelvesResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/shelves\x12p\n" +
 	"\vCreateShelf\x12(.example.bookstore.v1.CreateShelfRequest\x1a\x1b.example.bookstore.v1.Shelf\"\x1a\x82\xd3\xe4\x93\x02\x14:\x05shelf\"\v/v1/shelves\x12k\n" +
@@ -1440,8 +1440,8 @@ const file_example_bookstore_v1_bookstore_proto_rawDesc = "" +
 	"\vDeleteShelf\x12(.example.bookstore.v1.DeleteShelfRequest\x1a\x16.google.protobuf.Empty\"\x1b\x82\xd3\xe4\x93\x02\x15*\x13/v1/shelves/{shelf}\x12\xb0\x01\n" +
 	"\tListBooks\x12&.example.bookstore.v1.ListBooksRequest\x1a'.example.bookstore.v1.ListBooksResponse\"R\x82\xd3\xe4\x93\x02LZ,b\x05books\x12#/v1/{parent=shelves/*}/books:titles\x12\x1c/v1/{parent=shelves/*}/books\x12}\n" +
 	"\n" +
-	"CreateBook\x12'.example.bookstore.v1.CreateBookRequest\x1a\x1a.example.bookstore.v1.Book\"*\x82\xd3\xe4\x93\x02$:\x04book\"\x1c/v1/{parent=shelves/*}/books\x12\x88\x01\n" +
-	"\aGetBook\x12$.example.bookstore.v1.GetBookRequest\x1a\x1a.example.bookstore.v1.Book\";\x82\xd3\xe4\x93\x025Z\x15\x12\x13/v1/books/{name=**}\x12\x1c/v1/{name=shelves/*/books/*}\x12\x82\x01\n" +
+	"CreateBook\x12'.example.bookstore.v1.CreateBookRequest\x1a\x1a.example.bookstore.v1.Book\"*\x82\xd3\xe4\x93\x02$:\x04book\"\x1c/v1/{parent=shelves/*}/books\x12\x8b\x01\n" +
+	"\aGetBook\x12$.example.bookstore.v1.GetBookRequest\x1a\x1a.example.bookstore.v1.Book\">\x82\xd3\xe4\x93\x025Z\x15\x12\x13/v1/books/{name=**}\x12\x1c/v1/{name=shelves/*/books/*}\x90\x02\x01\x12\x82\x01\n" +
 	"\n" +
 	"UpdateBook\x12'.example.bookstore.v1.UpdateBookRequest\x1a\x1a.example.bookstore.v1.Book\"/\x82\xd3\xe4\x93\x02):\x04book2!/v1/{book.name=shelves/*/books/*}\x12s\n" +
 	"\n" +

@@ -87,6 +87,8 @@ type Config struct {
 	// Headers on every answer of both doors, and the bodies of the
 	// gateway's own refusals.
 	GatewayResponses *GatewayResponses `protobuf:"bytes,25,opt,name=gateway_responses,json=gatewayResponses,proto3" json:"gateway_responses,omitempty"`
+	// gRPC-Web and Connect, on both listeners.
+	Protocols *Protocols `protobuf:"bytes,21,opt,name=protocols,proto3" json:"protocols,omitempty"`
 	// Compression on every door.
 	Compression *Compression `protobuf:"bytes,22,opt,name=compression,proto3" json:"compression,omitempty"`
 	// Request IDs.
@@ -275,6 +277,13 @@ func (x *Config) GetCache() *Cache {
 func (x *Config) GetGatewayResponses() *GatewayResponses {
 	if x != nil {
 		return x.GatewayResponses
+	}
+	return nil
+}
+
+func (x *Config) GetProtocols() *Protocols {
+	if x != nil {
+		return x.Protocols
 	}
 	return nil
 }
@@ -916,7 +925,7 @@ var File_portico_config_v1_config_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a!portico/config/v1/responses.proto\x1a!portico/config/v1/protocols.proto\x1a\x1fportico/config/v1/traffic.proto\"\x80\n" +
+	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a!portico/config/v1/responses.proto\x1a!portico/config/v1/protocols.proto\x1a\x1fportico/config/v1/traffic.proto\"\xb6\n" +
 	"\n" +
 	"\x06Config\x121\n" +
 	"\x06listen\x18\x01 \x01(\v2\x19.portico.config.v1.ListenR\x06listen\x12.\n" +
@@ -945,10 +954,11 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\rstrict_routes\x18\x13 \x01(\bR\fstrictRoutes\x127\n" +
 	"\bshutdown\x18\x14 \x01(\v2\x1b.portico.config.v1.ShutdownR\bshutdown\x12.\n" +
 	"\x05cache\x18\x18 \x01(\v2\x18.portico.config.v1.CacheR\x05cache\x12P\n" +
-	"\x11gateway_responses\x18\x19 \x01(\v2#.portico.config.v1.GatewayResponsesR\x10gatewayResponses\x12@\n" +
+	"\x11gateway_responses\x18\x19 \x01(\v2#.portico.config.v1.GatewayResponsesR\x10gatewayResponses\x12:\n" +
+	"\tprotocols\x18\x15 \x01(\v2\x1c.portico.config.v1.ProtocolsR\tprotocols\x12@\n" +
 	"\vcompression\x18\x16 \x01(\v2\x1e.portico.config.v1.CompressionR\vcompression\x12;\n" +
 	"\n" +
-	"request_id\x18\x17 \x01(\v2\x1c.portico.config.v1.RequestIdR\trequestIdJ\x04\b\x15\x10\x16\"\xb8\x01\n" +
+	"request_id\x18\x17 \x01(\v2\x1c.portico.config.v1.RequestIdR\trequestId\"\xb8\x01\n" +
 	"\x04Rest\x12O\n" +
 	"\x0fforward_headers\x18\x01 \x03(\tB&\xbaH#\x92\x01 \"\x1er\x1c2\x1a^[A-Za-z0-9][A-Za-z0-9-]*$R\x0eforwardHeaders\x12_\n" +
 	"!http_body_content_security_policy\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^[\\x20-\\x7e]*$R\x1dhttpBodyContentSecurityPolicy\"F\n" +
@@ -1030,14 +1040,15 @@ var file_portico_config_v1_config_proto_goTypes = []any{
 	(*Route)(nil),               // 19: portico.config.v1.Route
 	(*Shutdown)(nil),            // 20: portico.config.v1.Shutdown
 	(*GatewayResponses)(nil),    // 21: portico.config.v1.GatewayResponses
-	(*Compression)(nil),         // 22: portico.config.v1.Compression
-	(*RequestId)(nil),           // 23: portico.config.v1.RequestId
-	(*ApiAuth)(nil),             // 24: portico.config.v1.ApiAuth
-	(*IpRules)(nil),             // 25: portico.config.v1.IpRules
-	(*RequestMapping)(nil),      // 26: portico.config.v1.RequestMapping
-	(*ResponseMapping)(nil),     // 27: portico.config.v1.ResponseMapping
-	(*durationpb.Duration)(nil), // 28: google.protobuf.Duration
-	(*Redis)(nil),               // 29: portico.config.v1.Redis
+	(*Protocols)(nil),           // 22: portico.config.v1.Protocols
+	(*Compression)(nil),         // 23: portico.config.v1.Compression
+	(*RequestId)(nil),           // 24: portico.config.v1.RequestId
+	(*ApiAuth)(nil),             // 25: portico.config.v1.ApiAuth
+	(*IpRules)(nil),             // 26: portico.config.v1.IpRules
+	(*RequestMapping)(nil),      // 27: portico.config.v1.RequestMapping
+	(*ResponseMapping)(nil),     // 28: portico.config.v1.ResponseMapping
+	(*durationpb.Duration)(nil), // 29: google.protobuf.Duration
+	(*Redis)(nil),               // 30: portico.config.v1.Redis
 }
 var file_portico_config_v1_config_proto_depIdxs = []int32{
 	2,  // 0: portico.config.v1.Config.listen:type_name -> portico.config.v1.Listen
@@ -1058,26 +1069,27 @@ var file_portico_config_v1_config_proto_depIdxs = []int32{
 	20, // 15: portico.config.v1.Config.shutdown:type_name -> portico.config.v1.Shutdown
 	7,  // 16: portico.config.v1.Config.cache:type_name -> portico.config.v1.Cache
 	21, // 17: portico.config.v1.Config.gateway_responses:type_name -> portico.config.v1.GatewayResponses
-	22, // 18: portico.config.v1.Config.compression:type_name -> portico.config.v1.Compression
-	23, // 19: portico.config.v1.Config.request_id:type_name -> portico.config.v1.RequestId
-	24, // 20: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
-	4,  // 21: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
-	25, // 22: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
-	26, // 23: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
-	27, // 24: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
-	28, // 25: portico.config.v1.Api.timeout:type_name -> google.protobuf.Duration
-	24, // 26: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
-	28, // 27: portico.config.v1.MethodPolicy.timeout:type_name -> google.protobuf.Duration
-	5,  // 28: portico.config.v1.MethodPolicy.cache:type_name -> portico.config.v1.MethodCache
-	6,  // 29: portico.config.v1.MethodPolicy.mirror:type_name -> portico.config.v1.Mirror
-	28, // 30: portico.config.v1.MethodCache.ttl:type_name -> google.protobuf.Duration
-	28, // 31: portico.config.v1.MethodCache.stale_while_revalidate:type_name -> google.protobuf.Duration
-	29, // 32: portico.config.v1.Cache.redis:type_name -> portico.config.v1.Redis
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	22, // 18: portico.config.v1.Config.protocols:type_name -> portico.config.v1.Protocols
+	23, // 19: portico.config.v1.Config.compression:type_name -> portico.config.v1.Compression
+	24, // 20: portico.config.v1.Config.request_id:type_name -> portico.config.v1.RequestId
+	25, // 21: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
+	4,  // 22: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
+	26, // 23: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
+	27, // 24: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
+	28, // 25: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
+	29, // 26: portico.config.v1.Api.timeout:type_name -> google.protobuf.Duration
+	25, // 27: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
+	29, // 28: portico.config.v1.MethodPolicy.timeout:type_name -> google.protobuf.Duration
+	5,  // 29: portico.config.v1.MethodPolicy.cache:type_name -> portico.config.v1.MethodCache
+	6,  // 30: portico.config.v1.MethodPolicy.mirror:type_name -> portico.config.v1.Mirror
+	29, // 31: portico.config.v1.MethodCache.ttl:type_name -> google.protobuf.Duration
+	29, // 32: portico.config.v1.MethodCache.stale_while_revalidate:type_name -> google.protobuf.Duration
+	30, // 33: portico.config.v1.Cache.redis:type_name -> portico.config.v1.Redis
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_portico_config_v1_config_proto_init() }

@@ -150,6 +150,69 @@ func (x *RequestId) GetTrustIncoming() bool {
 	return false
 }
 
+// Protocols turns the browser and mobile RPC protocols on or off. Both are
+// served on both listeners (docs/protocols.md): a request is Connect when
+// its Content-Type is application/connect+*, or it carries
+// Connect-Protocol-Version: 1, or it is a GET with connect=v1 in its
+// query; it is gRPC-Web when its Content-Type is application/grpc-web*.
+// Every other request of the REST listener is REST, as before.
+type Protocols struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// gRPC-Web (application/grpc-web, +proto, +json and the base64 -text
+	// variants). Default true; false: such requests are handled as REST
+	// (a 404 or 415).
+	GrpcWeb *bool `protobuf:"varint,1,opt,name=grpc_web,json=grpcWeb,proto3,oneof" json:"grpc_web,omitempty"`
+	// Connect (unary POST and GET, streams). Default true; false: such
+	// requests are handled as REST.
+	Connect       *bool `protobuf:"varint,2,opt,name=connect,proto3,oneof" json:"connect,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Protocols) Reset() {
+	*x = Protocols{}
+	mi := &file_portico_config_v1_protocols_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Protocols) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Protocols) ProtoMessage() {}
+
+func (x *Protocols) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_config_v1_protocols_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Protocols.ProtoReflect.Descriptor instead.
+func (*Protocols) Descriptor() ([]byte, []int) {
+	return file_portico_config_v1_protocols_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Protocols) GetGrpcWeb() bool {
+	if x != nil && x.GrpcWeb != nil {
+		return *x.GrpcWeb
+	}
+	return false
+}
+
+func (x *Protocols) GetConnect() bool {
+	if x != nil && x.Connect != nil {
+		return *x.Connect
+	}
+	return false
+}
+
 var File_portico_config_v1_protocols_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_protocols_proto_rawDesc = "" +
@@ -165,7 +228,13 @@ const file_portico_config_v1_protocols_proto_rawDesc = "" +
 	"_min_bytes\"p\n" +
 	"\tRequestId\x12<\n" +
 	"\x06header\x18\x01 \x01(\tB$\xbaH!r\x1f2\x1d^([A-Za-z0-9][A-Za-z0-9-]*)?$R\x06header\x12%\n" +
-	"\x0etrust_incoming\x18\x02 \x01(\bR\rtrustIncomingB>Z<github.com/portico-gw/portico/gen/portico/config/v1;configv1b\x06proto3"
+	"\x0etrust_incoming\x18\x02 \x01(\bR\rtrustIncoming\"c\n" +
+	"\tProtocols\x12\x1e\n" +
+	"\bgrpc_web\x18\x01 \x01(\bH\x00R\agrpcWeb\x88\x01\x01\x12\x1d\n" +
+	"\aconnect\x18\x02 \x01(\bH\x01R\aconnect\x88\x01\x01B\v\n" +
+	"\t_grpc_webB\n" +
+	"\n" +
+	"\b_connectB>Z<github.com/portico-gw/portico/gen/portico/config/v1;configv1b\x06proto3"
 
 var (
 	file_portico_config_v1_protocols_proto_rawDescOnce sync.Once
@@ -179,10 +248,11 @@ func file_portico_config_v1_protocols_proto_rawDescGZIP() []byte {
 	return file_portico_config_v1_protocols_proto_rawDescData
 }
 
-var file_portico_config_v1_protocols_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_portico_config_v1_protocols_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_portico_config_v1_protocols_proto_goTypes = []any{
 	(*Compression)(nil), // 0: portico.config.v1.Compression
 	(*RequestId)(nil),   // 1: portico.config.v1.RequestId
+	(*Protocols)(nil),   // 2: portico.config.v1.Protocols
 }
 var file_portico_config_v1_protocols_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -198,13 +268,14 @@ func file_portico_config_v1_protocols_proto_init() {
 		return
 	}
 	file_portico_config_v1_protocols_proto_msgTypes[0].OneofWrappers = []any{}
+	file_portico_config_v1_protocols_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_config_v1_protocols_proto_rawDesc), len(file_portico_config_v1_protocols_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

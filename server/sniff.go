@@ -1,0 +1,120 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// The gRPC listener serves gRPC-Web and Connect too. grpc-go's transport
+// speaks only HTTP/2 with application/grpc, so each new plaintext
+// connection is told apart by its first bytes: the HTTP/2 client preface
+// goes to grpc-go as before (its zero-copy path unchanged), anything else
+// is HTTP/1.1 and goes to an http.Server with the listener's limits that
+// serves gRPC-Web and Connect (and a 404 for the rest). A connection that
+// sends no byte within the read-header timeout is closed. Hand-written: it
+// is one comparison of at most 24 bytes, and cmux (the library for it)
+// is unmaintained and reads more than it needs.
+
+// h2Preface is what every HTTP/2 connection starts with (RFC 9113 §3.4).
+const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// splitListener sorts the connections l accepts into HTTP/2 (grpc) and
+// the rest (web). Closing either closes l.
+type splitListener struct {
+	l         net.Listener
+	timeout   time.Duration
+	h2, web   chan net.Conn
+	done      chan struct{}
+	closeOnce sync.Once
+	err       error
+}
+
+func newSplitListener(l net.Listener, timeout time.Duration) *splitListener {
+	s := &splitListener{l: l, timeout: timeout, h2: make(chan net.Conn), web: make(chan net.Conn), done: make(chan struct{})}
+	go s.run()
+	return s
+}
+
+func (s *splitListener) run() {
+	for {
+		c, err := s.l.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.err = err
+			s.close()
+			return
+		}
+		go s.sort(c)
+	}
+}
+
+// sort reads c's first bytes as long as they match the HTTP/2 preface.
+func (s *splitListener) sort(c net.Conn) {
+	if s.timeout > 0 {
+		_ = c.SetReadDeadline(time.Now().Add(s.timeout))
+	}
+	buf := make([]byte, 0, len(h2Preface))
+	for len(buf) < len(h2Preface) && bytes.HasPrefix([]byte(h2Preface), buf) {
+		n, err := c.Read(buf[len(buf):cap(buf)][:1])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			_ = c.Close()
+			return
+		}
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	to := s.web
+	if string(buf) == h2Preface {
+		to = s.h2
+	} else if tc, ok := c.(*net.TCPConn); ok {
+		c = &lingerConn{TCPConn: tc} // as the REST listener's (restconn.go)
+	}
+	select {
+	case to <- &prefixedConn{Conn: c, r: io.MultiReader(bytes.NewReader(buf), c)}:
+	case <-s.done:
+		_ = c.Close()
+	}
+}
+
+func (s *splitListener) close() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		_ = s.l.Close()
+	})
+}
+
+// half is one side of a splitListener.
+type half struct {
+	s  *splitListener
+	ch chan net.Conn
+}
+
+func (h half) Accept() (net.Conn, error) {
+	select {
+	case c := <-h.ch:
+		return c, nil
+	case <-h.s.done:
+		if h.s.err != nil {
+			return nil, h.s.err
+		}
+		return nil, net.ErrClosed
+	}
+}
+
+func (h half) Close() error   { h.s.close(); return nil }
+func (h half) Addr() net.Addr { return h.s.l.Addr() }
+
+// prefixedConn is a connection whose first bytes were read already.
+type prefixedConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *prefixedConn) Read(p []byte) (int, error) { return c.r.Read(p) }

@@ -1,0 +1,165 @@
+// Package webprotocols serves gRPC-Web and Connect: requests the
+// classifier (classify.go) says speak them are translated into gRPC by
+// connectrpc.com/vanguard and handed to the gRPC door's own grpc.Server
+// (its ServeHTTP), so every gate, the pipeline, the raw forwarding path
+// and the backend are the gRPC door's. Nothing else reaches vanguard:
+// REST stays the REST door's (transcoder).
+package webprotocols
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+
+	"connectrpc.com/vanguard"
+	"github.com/portico-gw/portico/call"
+	"github.com/portico-gw/portico/catalog"
+	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Options tune the translator.
+type Options struct {
+	// MaxMessageBytes bounds a message vanguard buffers to translate it
+	// (limits.max_body_bytes); a larger one ends the call with
+	// RESOURCE_EXHAUSTED.
+	MaxMessageBytes int64
+	// OnError writes an error the edge answers itself (a request whose
+	// headers name a protocol it cannot serve): the REST door's writer.
+	OnError func(http.ResponseWriter, *http.Request, error)
+}
+
+// Edge sends the requests of the protocols the config turns on to the
+// gRPC door and every other request to what it wraps.
+type Edge struct {
+	grpcWeb, connect bool
+	vg               *vanguard.Transcoder
+	onError          func(http.ResponseWriter, *http.Request, error)
+}
+
+// New builds the translator for the catalog's services (descriptor sets
+// loaded at run time included: it is built per snapshot). It returns nil
+// when the config turns both protocols off.
+func New(cat *catalog.Catalog, c *configv1.Protocols, o Options) (*Edge, error) {
+	e := &Edge{grpcWeb: c == nil || c.GrpcWeb == nil || *c.GrpcWeb, connect: c == nil || c.Connect == nil || *c.Connect, onError: o.OnError}
+	if !e.grpcWeb && !e.connect {
+		return nil, nil
+	}
+	limit := o.MaxMessageBytes
+	if limit <= 0 || limit > math.MaxUint32 {
+		limit = math.MaxUint32
+	}
+	target := http.HandlerFunc(serveTarget)
+	services := make([]*vanguard.Service, 0, len(cat.Services()))
+	for _, sd := range cat.Services() {
+		services = append(services, vanguard.NewServiceWithSchema(sd, target))
+	}
+	vg, err := vanguard.NewTranscoder(services, append(codecs(), vanguard.WithDefaultServiceOptions(
+		// The gRPC door speaks gRPC with the proto codec, and takes gzip.
+		vanguard.WithTargetProtocols(vanguard.ProtocolGRPC),
+		vanguard.WithTargetCodecs(vanguard.CodecProto),
+		vanguard.WithTypeResolver(cat.Types()),
+		vanguard.WithMaxMessageBufferBytes(uint32(limit)),
+	))...)
+	if err != nil {
+		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
+	}
+	e.vg = vg
+	return e, nil
+}
+
+// Handler sends Connect and gRPC-Web requests (those the config turns
+// on) to the gRPC door, and the rest to next. A nil Edge returns next.
+func (e *Edge) Handler(next http.Handler) http.Handler {
+	if e == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := Classify(r)
+		if (p == GRPCWeb && e.grpcWeb) || (p == Connect && e.connect) {
+			if target, _ := r.Context().Value(targetKey{}).(http.Handler); target != nil {
+				e.serve(w, r, p)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// serve hands a request of protocol p to vanguard, as vanguard would
+// classify it too (so it never takes it for REST), with the REST door's
+// call hidden from the gRPC door but its request ID and protocol kept.
+func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
+	if !normalize(r, p) {
+		e.onError(w, r, call.WithHTTPStatus(http.StatusUnsupportedMediaType,
+			status.Newf(codes.InvalidArgument, "%s requests need an application/ content type", p)))
+		return
+	}
+	info := call.FromContext(r.Context())
+	ctx := context.WithValue(r.Context(), viaKey{}, &Via{Protocol: p, RequestID: info.RequestID(), RequestIDHeader: info.RequestIDHeader()})
+	// The gRPC door makes its own call.Info, as for a native client.
+	ctx = call.NewContext(ctx, nil)
+	r = r.WithContext(ctx)
+	if isText(r) {
+		w, r = textAdapter(w, r)
+	}
+	e.vg.ServeHTTP(w, r)
+}
+
+// normalize lower-cases a gRPC-Web or Connect request's content type and
+// reports whether vanguard will classify it as p: otherwise (say a
+// Connect-Protocol-Version header on a text/plain body) vanguard would
+// take it for REST, which is the REST door's alone.
+func normalize(r *http.Request, p Protocol) bool {
+	cts := r.Header.Values("Content-Type")
+	if len(cts) > 1 {
+		return false
+	}
+	if len(cts) == 0 {
+		return p == Connect // a GET, or vanguard's own 415
+	}
+	ct := strings.ToLower(cts[0])
+	r.Header.Set("Content-Type", ct)
+	if p == GRPCWeb {
+		return ct == "application/grpc-web" || strings.HasPrefix(ct, "application/grpc-web+") ||
+			ct == "application/grpc-web-text" || strings.HasPrefix(ct, "application/grpc-web-text+")
+	}
+	return strings.HasPrefix(ct, "application/")
+}
+
+type targetKey struct{}
+
+// WithTarget returns ctx naming the gRPC door's handler (its grpc.Server)
+// as where translated calls go; the listener's door sets it on each
+// request. Without it the edge serves nothing (the requests go on as
+// REST).
+func WithTarget(ctx context.Context, grpcServer http.Handler) context.Context {
+	return context.WithValue(ctx, targetKey{}, grpcServer)
+}
+
+// serveTarget hands a translated call to the gRPC door named in its
+// context.
+func serveTarget(w http.ResponseWriter, r *http.Request) {
+	r.Context().Value(targetKey{}).(http.Handler).ServeHTTP(w, r)
+}
+
+// Via says a gRPC door call was translated from a web protocol.
+type Via struct {
+	// Protocol is the client's protocol.
+	Protocol Protocol
+	// RequestID is the ID the REST listener's edges gave the call (and
+	// already returned in the response header), under RequestIDHeader.
+	RequestID, RequestIDHeader string
+}
+
+type viaKey struct{}
+
+// From returns how the gRPC door call in ctx was translated, or nil for
+// a native gRPC call.
+func From(ctx context.Context) *Via {
+	v, _ := ctx.Value(viaKey{}).(*Via)
+	return v
+}
