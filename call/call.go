@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/portico-gw/portico/catalog"
 	"google.golang.org/grpc/metadata"
@@ -132,6 +133,22 @@ func (c *Info) RequestIDHeader() string {
 	}
 	return c.requestIDHeader
 }
+
+// RequestIDKey is RequestIDHeader lower-cased: its name as gRPC
+// metadata. The lower-cased name is made once per header name (they come
+// from the config), not once per call.
+func (c *Info) RequestIDKey() string {
+	h := c.RequestIDHeader()
+	if k, ok := metadataKeys.Load(h); ok {
+		return k.(string)
+	}
+	k := strings.ToLower(h)
+	metadataKeys.Store(h, k)
+	return k
+}
+
+// metadataKeys maps request ID header names to their lower-cased form.
+var metadataKeys sync.Map
 
 // Identity is an authenticated caller.
 type Identity struct {

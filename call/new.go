@@ -2,6 +2,7 @@ package call
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/netip"
 
@@ -43,6 +44,17 @@ func NewHTTPContext(ctx context.Context, info *Info) context.Context {
 	return ctx
 }
 
+// addrPort reads a peer's address: a TCP one directly (no string made
+// and parsed again per call), any other from its text.
+func addrPort(a net.Addr) (netip.AddrPort, bool) {
+	if t, ok := a.(*net.TCPAddr); ok {
+		ap := t.AddrPort()
+		return ap, ap.IsValid()
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	return ap, err == nil
+}
+
 // netAddr is a net.Addr for a TCP peer.
 type netAddr struct{ ap netip.AddrPort }
 
@@ -67,7 +79,7 @@ func NewGRPC(ctx context.Context, fullMethod string) *Info {
 		info.Authority = vs[0]
 	}
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		if ap, err := netip.ParseAddrPort(p.Addr.String()); err == nil {
+		if ap, ok := addrPort(p.Addr); ok {
 			info.Peer = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 			info.ClientIP = info.Peer.Addr()
 		}

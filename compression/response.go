@@ -69,45 +69,48 @@ func compressible(ct string) bool {
 // the header map and the deadlines are reached without it.
 type trailerGuard struct {
 	http.ResponseWriter
-	h  http.Header
-	rc *http.ResponseController // of the writer under gzhttp's
+	h     http.Header
+	inner http.ResponseWriter // the writer under gzhttp's
 	// mu orders the calls into gzhttp's writer before close, which runs
 	// as the handler returns; after it they do nothing.
-	mu     *sync.RWMutex
-	closed *bool
+	mu     sync.RWMutex
+	closed bool
 }
 
-func newTrailerGuard(w http.ResponseWriter) trailerGuard {
+// newTrailerGuard wraps w: one allocation per request (the guard, its
+// lock and flag together; the ResponseControllers it needs are made on
+// the stack when used).
+func newTrailerGuard(w http.ResponseWriter) *trailerGuard {
 	inner := w
 	if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
 		inner = u.Unwrap()
 	}
-	return trailerGuard{ResponseWriter: w, h: w.Header(), rc: http.NewResponseController(inner), mu: new(sync.RWMutex), closed: new(bool)}
+	return &trailerGuard{ResponseWriter: w, h: w.Header(), inner: inner}
 }
 
 // close ends the use of gzhttp's writer (the handler returned).
-func (t trailerGuard) close() {
+func (t *trailerGuard) close() {
 	t.mu.Lock()
-	*t.closed = true
+	t.closed = true
 	t.mu.Unlock()
 }
 
 // open takes the read lock and reports whether the writer may be used;
 // the caller unlocks.
-func (t trailerGuard) open() bool {
+func (t *trailerGuard) open() bool {
 	t.mu.RLock()
-	return !*t.closed
+	return !t.closed
 }
 
-func (t trailerGuard) Header() http.Header { return t.h }
+func (t *trailerGuard) Header() http.Header { return t.h }
 
-func (t trailerGuard) declare() {
+func (t *trailerGuard) declare() {
 	if len(t.h["Trailer"]) > 0 {
 		t.h.Set(gzhttp.HeaderNoCompression, "1")
 	}
 }
 
-func (t trailerGuard) WriteHeader(code int) {
+func (t *trailerGuard) WriteHeader(code int) {
 	defer t.mu.RUnlock()
 	if t.open() {
 		t.declare()
@@ -115,7 +118,7 @@ func (t trailerGuard) WriteHeader(code int) {
 	}
 }
 
-func (t trailerGuard) Write(b []byte) (int, error) {
+func (t *trailerGuard) Write(b []byte) (int, error) {
 	defer t.mu.RUnlock()
 	if !t.open() {
 		return 0, http.ErrHandlerTimeout
@@ -125,19 +128,19 @@ func (t trailerGuard) Write(b []byte) (int, error) {
 }
 
 // Flush goes through gzhttp: its compressor is flushed first.
-func (t trailerGuard) Flush() {
+func (t *trailerGuard) Flush() {
 	defer t.mu.RUnlock()
 	if t.open() {
 		_ = http.NewResponseController(t.ResponseWriter).Flush()
 	}
 }
 
-func (t trailerGuard) Hijack() (net.Conn, *bufio.ReadWriter, error) { return t.rc.Hijack() }
+func (t *trailerGuard) Hijack() (net.Conn, *bufio.ReadWriter, error) { return http.NewResponseController(t.inner).Hijack() }
 
-func (t trailerGuard) SetReadDeadline(d time.Time) error { return t.rc.SetReadDeadline(d) }
+func (t *trailerGuard) SetReadDeadline(d time.Time) error { return http.NewResponseController(t.inner).SetReadDeadline(d) }
 
-func (t trailerGuard) SetWriteDeadline(d time.Time) error { return t.rc.SetWriteDeadline(d) }
+func (t *trailerGuard) SetWriteDeadline(d time.Time) error { return http.NewResponseController(t.inner).SetWriteDeadline(d) }
 
-func (t trailerGuard) EnableFullDuplex() error { return t.rc.EnableFullDuplex() }
+func (t *trailerGuard) EnableFullDuplex() error { return http.NewResponseController(t.inner).EnableFullDuplex() }
 
-func (t trailerGuard) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+func (t *trailerGuard) Unwrap() http.ResponseWriter { return t.ResponseWriter }

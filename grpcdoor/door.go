@@ -180,7 +180,7 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 	}
 	err = snap.Admit(info)
 	if id = info.RequestID(); id != "" && via == nil {
-		_ = ss.SetHeader(metadata.MD{strings.ToLower(info.RequestIDHeader()): {id}})
+		_ = ss.SetHeader(metadata.MD{info.RequestIDKey(): {id}})
 	}
 	if err != nil {
 		sendPolicyHeaders(ss, info)

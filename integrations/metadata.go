@@ -33,7 +33,7 @@ func WithRequestID(ctx context.Context, md metadata.MD) metadata.MD {
 	if md == nil {
 		md = metadata.MD{}
 	}
-	md[strings.ToLower(info.RequestIDHeader())] = []string{info.RequestID()}
+	md[info.RequestIDKey()] = []string{info.RequestID()}
 	return md
 }
 

@@ -85,13 +85,34 @@ func (hm *headerMap) incoming(ctx context.Context, r *http.Request) (_ context.C
 		}
 	}
 	md := make(metadata.MD, len(r.Header)+2)
+	// Every value goes into one backing array, each key's values a
+	// capacity-capped window of it (an append to a key copies rather than
+	// overwrite a neighbour): one allocation for all the values instead of
+	// one per key.
+	n := 2
+	for _, vals := range r.Header {
+		n += len(vals)
+	}
+	buf := make([]string, 0, n)
+	put := func(key string, from int) {
+		if len(buf) == from {
+			return
+		}
+		if prev, ok := md[key]; ok {
+			md[key] = append(prev, buf[from:]...)
+			return
+		}
+		md[key] = buf[from:len(buf):len(buf)]
+	}
 	// Authorization passes unprefixed too, always first (grpc-gateway's
 	// backwards-compatible rule).
+	from := len(buf)
 	for _, v := range r.Header.Values("Authorization") {
 		if validMetadataText(v) {
-			md["authorization"] = append(md["authorization"], v)
+			buf = append(buf, v)
 		}
 	}
+	put("authorization", from)
 	for key, vals := range r.Header {
 		canon := textproto.CanonicalMIMEHeaderKey(key)
 		if canon == "X-Forwarded-For" || canon == "X-Forwarded-Host" {
@@ -101,6 +122,7 @@ func (hm *headerMap) incoming(ctx context.Context, r *http.Request) (_ context.C
 		if rule.key == "" {
 			continue
 		}
+		from := len(buf)
 		for _, v := range vals {
 			if rule.bin {
 				b, err := decodeBinHeader(v)
@@ -112,30 +134,59 @@ func (hm *headerMap) incoming(ctx context.Context, r *http.Request) (_ context.C
 			} else if !validMetadataText(v) {
 				continue
 			}
-			md[rule.key] = append(md[rule.key], v)
+			buf = append(buf, v)
 		}
+		put(rule.key, from)
 	}
 	// The host the client called, never a client's X-Forwarded-Host
 	// (grpc-gateway passes that on): the backend cannot tell who set it.
 	if r.Host != "" && validMetadataText(r.Host) {
-		md["x-forwarded-host"] = append(md["x-forwarded-host"], r.Host)
+		from := len(buf)
+		buf = append(buf, r.Host)
+		put("x-forwarded-host", from)
 	}
-	var xff []string
-	for _, v := range r.Header.Values("X-Forwarded-For") {
-		if validMetadataText(v) {
-			xff = append(xff, v)
-		}
-	}
-	if ip, _, err := net.SplitHostPort(r.RemoteAddr); r.RemoteAddr != "" && err == nil && validMetadataText(ip) {
-		xff = append(xff, ip)
-	}
-	if len(xff) > 0 {
-		md["x-forwarded-for"] = append(md["x-forwarded-for"], strings.Join(xff, ", "))
+	if xff, ok := forwardedFor(r); ok {
+		from := len(buf)
+		buf = append(buf, xff)
+		put("x-forwarded-for", from)
 	}
 	if len(md) == 0 {
 		return ctx, cancel, nil
 	}
 	return metadata.NewIncomingContext(ctx, md), cancel, nil
+}
+
+// forwardedFor is the X-Forwarded-For a backend gets: the client's
+// (valid) values and the peer's address, joined with ", "; ok is false
+// when there is neither. A single part is used as it is (no allocation).
+func forwardedFor(r *http.Request) (xff string, ok bool) {
+	var b strings.Builder
+	parts := 0
+	add := func(v string) {
+		switch parts {
+		case 0:
+			xff = v
+		case 1:
+			b.WriteString(xff)
+			fallthrough
+		default:
+			b.WriteString(", ")
+			b.WriteString(v)
+		}
+		parts++
+	}
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		if validMetadataText(v) {
+			add(v)
+		}
+	}
+	if ip, _, err := net.SplitHostPort(r.RemoteAddr); r.RemoteAddr != "" && err == nil && validMetadataText(ip) {
+		add(ip)
+	}
+	if parts > 1 {
+		xff = b.String()
+	}
+	return xff, parts > 0
 }
 
 // validMetadataKey: a gRPC header name (0-9 a-z A-Z _ - .).

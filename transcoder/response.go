@@ -48,7 +48,7 @@ func (t *Transcoder) writeResponse(ctx context.Context, w http.ResponseWriter, r
 		}
 	}
 	if err != nil {
-		t.writeError(ctx, w, r, err)
+		t.writeError(runtime.NewServerMetadataContext(ctx, md), w, r, err)
 		return
 	}
 	h.Set("Content-Type", contentType)

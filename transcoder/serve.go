@@ -114,9 +114,11 @@ func (t *Transcoder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tr := &transport{method: rt.m.FullMethod()}
 	resp, err := rt.pm.Unary(grpc.NewContextWithServerTransportStream(ctx, tr), req)
 	md := runtime.ServerMetadata{HeaderMD: httpSafe(tr.header), TrailerMD: httpSafe(tr.trailer)}
-	ctx = runtime.NewServerMetadataContext(ctx, md)
 	if err != nil {
-		t.writeError(ctx, w, r, err)
+		// The error writer reads the backend's metadata from ctx, as
+		// grpc-gateway's does; a response is given md directly (one
+		// context layer fewer per call).
+		t.writeError(runtime.NewServerMetadataContext(ctx, md), w, r, err)
 		return
 	}
 	t.writeResponse(ctx, w, r, rt, md, resp)
