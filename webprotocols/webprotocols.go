@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"connectrpc.com/vanguard"
 	"github.com/portico-gw/portico/call"
@@ -37,6 +38,8 @@ type Options struct {
 type Edge struct {
 	grpcWeb, connect bool
 	vg               *vanguard.Transcoder
+	cat              *catalog.Catalog
+	maxMessage       int64
 	onError          func(http.ResponseWriter, *http.Request, error)
 }
 
@@ -67,7 +70,7 @@ func New(cat *catalog.Catalog, c *configv1.Protocols, o Options) (*Edge, error) 
 	if err != nil {
 		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
 	}
-	e.vg = vg
+	e.vg, e.cat, e.maxMessage = vg, cat, limit
 	return e, nil
 }
 
@@ -99,14 +102,27 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 		return
 	}
 	info := call.FromContext(r.Context())
-	ctx := context.WithValue(r.Context(), viaKey{}, &Via{Protocol: p, RequestID: info.RequestID(), RequestIDHeader: info.RequestIDHeader()})
+	if info != nil {
+		info.Protocol = p.String()
+	}
+	via := &Via{Protocol: p, RequestID: info.RequestID(), RequestIDHeader: info.RequestIDHeader()}
+	ctx := context.WithValue(r.Context(), viaKey{}, via)
 	// The gRPC door makes its own call.Info, as for a native client.
 	ctx = call.NewContext(ctx, nil)
 	r = r.WithContext(ctx)
 	if isText(r) {
 		w, r = textAdapter(w, r)
 	}
+	if enveloped(r) && takesOneMessage(e.cat, r) {
+		if code, err := oneEnvelope(r, e.maxMessage); err != nil {
+			writeEnvelopeError(w, r, code, err)
+			return
+		}
+	}
 	e.vg.ServeHTTP(w, r)
+	if info != nil {
+		info.Delegated = via.reached.Load()
+	}
 }
 
 // normalize lower-cases a gRPC-Web or Connect request's content type and
@@ -128,6 +144,13 @@ func normalize(r *http.Request, p Protocol) bool {
 			ct == "application/grpc-web-text" || strings.HasPrefix(ct, "application/grpc-web-text+")
 	}
 	return strings.HasPrefix(ct, "application/")
+}
+
+// enveloped reports whether r's body is a stream of envelopes (gRPC-Web,
+// Connect streaming), after normalize.
+func enveloped(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	return strings.HasPrefix(ct, "application/grpc-web") || strings.HasPrefix(ct, "application/connect+")
 }
 
 type targetKey struct{}
@@ -153,7 +176,12 @@ type Via struct {
 	// RequestID is the ID the REST listener's edges gave the call (and
 	// already returned in the response header), under RequestIDHeader.
 	RequestID, RequestIDHeader string
+
+	reached atomic.Bool
 }
+
+// Reached records that the gRPC door took the call (and observes it).
+func (v *Via) Reached() { v.reached.Store(true) }
 
 type viaKey struct{}
 
