@@ -75,6 +75,7 @@ type options struct {
 	path        string
 	book        string
 	rest        bool
+	web         bool
 	chain       bool
 	grpc        bool
 	proxies     bool
@@ -100,6 +101,7 @@ func main() {
 	flag.StringVar(&o.path, "path", "/v1/shelves/1/books/1", "REST path to GET (with query, if any)")
 	flag.StringVar(&o.book, "book", "shelves/1/books/1", "book name for the gRPC GetBook comparison and the floor's request")
 	flag.BoolVar(&o.rest, "rest", true, "compare Portico's REST door with grpc-gateway and the floor")
+	flag.BoolVar(&o.web, "web", true, "compare a unary call over Connect JSON and gRPC-Web with the same call over REST")
 	flag.BoolVar(&o.chain, "chain", true, "compare the full policy chain with the bare call")
 	flag.BoolVar(&o.grpc, "grpc", true, "compare Portico's gRPC door with calling the backend directly and with the proxies")
 	flag.BoolVar(&o.proxies, "proxies", true, "with -grpc, add HAProxy, nginx and Caddy in front of the same backend")
@@ -193,7 +195,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	fmt.Fprintf(w, "\n%s, %s/%s, %d CPUs, GOMAXPROCS %d; CPU times from /proc at %d ticks/s (%s)\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), hz, hzSource)
 
-	if o.rest || o.chain || o.grpc {
+	if o.rest || o.web || o.chain || o.grpc {
 		if err := b.stackSections(withDescriptors); err != nil {
 			return err
 		}
@@ -232,6 +234,11 @@ func (b *bench) stackSections(withDescriptors bool) error {
 		s.backendAddr, s.backend.pid(), s.porticoURL, s.porticoGRPCAddr, s.porticoMethods, s.portico.pid(), s.referenceURL, s.reference.pid(), s.floorURL, s.floor.pid())
 	if b.o.rest {
 		if err := b.runREST(s); err != nil {
+			return err
+		}
+	}
+	if b.o.web {
+		if err := b.runWeb(s); err != nil {
 			return err
 		}
 	}

@@ -37,6 +37,8 @@ type Options struct {
 type Edge struct {
 	grpcWeb, connect bool
 	vg               *vanguard.Transcoder
+	cat              *catalog.Catalog
+	maxMessage       int64
 	onError          func(http.ResponseWriter, *http.Request, error)
 }
 
@@ -67,7 +69,7 @@ func New(cat *catalog.Catalog, c *configv1.Protocols, o Options) (*Edge, error) 
 	if err != nil {
 		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
 	}
-	e.vg = vg
+	e.vg, e.cat, e.maxMessage = vg, cat, limit
 	return e, nil
 }
 
@@ -106,6 +108,12 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 	if isText(r) {
 		w, r = textAdapter(w, r)
 	}
+	if enveloped(r) && takesOneMessage(e.cat, r) {
+		if code, err := oneEnvelope(r, e.maxMessage); err != nil {
+			writeEnvelopeError(w, r, code, err)
+			return
+		}
+	}
 	e.vg.ServeHTTP(w, r)
 }
 
@@ -128,6 +136,13 @@ func normalize(r *http.Request, p Protocol) bool {
 			ct == "application/grpc-web-text" || strings.HasPrefix(ct, "application/grpc-web-text+")
 	}
 	return strings.HasPrefix(ct, "application/")
+}
+
+// enveloped reports whether r's body is a stream of envelopes (gRPC-Web,
+// Connect streaming), after normalize.
+func enveloped(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	return strings.HasPrefix(ct, "application/grpc-web") || strings.HasPrefix(ct, "application/connect+")
 }
 
 type targetKey struct{}
