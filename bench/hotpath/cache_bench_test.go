@@ -64,24 +64,10 @@ func BenchmarkCacheInterleaved(b *testing.B) {
 	for _, g := range gateways {
 		g(200) // warm up
 	}
-	const turns = 20
-	per := max(b.N/turns, 1)
-	var cpu [2]time.Duration
-	b.ResetTimer()
-	for s := range turns {
-		for j := range gateways {
-			k := (j + s) % len(gateways)
-			before, _ := processCPU()
-			gateways[k](per)
-			after, _ := processCPU()
-			cpu[k] += after - before
-		}
-	}
-	b.StopTimer()
-	n := float64(per * turns)
-	b.ReportMetric(float64(cpu[0])/n, "uncached-cpu-ns/call")
-	b.ReportMetric(float64(cpu[1])/n, "hit-cpu-ns/call")
-	b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "hit/uncached")
+	cpu := interleave(b, gateways)
+	b.ReportMetric(cpu[0], "uncached-cpu-ns/call")
+	b.ReportMetric(cpu[1], "hit-cpu-ns/call")
+	b.ReportMetric(cpu[1]/cpu[0], "hit/uncached")
 }
 
 // startBookstoreProcess builds the example bookstore's command and runs
