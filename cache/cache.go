@@ -73,7 +73,7 @@ func (c *Cache) interceptor(m *catalog.Method, r *rule) grpc.UnaryServerIntercep
 			telemetry.CacheLookup(ctx, m.FullMethod(), resultMiss)
 			return nil, err
 		}
-		return a.answer(e, resultMiss, now)
+		return a.answer(e, resultMiss, c.now())
 	}
 }
 
