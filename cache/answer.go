@@ -34,7 +34,7 @@ type answerer struct {
 	r    *rule
 }
 
-func (c *Cache) answerer(ctx context.Context, m *catalog.Method, r *rule) answerer {
+func newAnswerer(ctx context.Context, m *catalog.Method, r *rule) answerer {
 	return answerer{ctx: ctx, info: call.FromContext(ctx), m: m, r: r}
 }
 

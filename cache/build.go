@@ -46,6 +46,9 @@ func Build(env pipeline.Env) (pipeline.Policy, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	if len(rules) == 0 && env.Config.Config.GetCache() != nil {
+		env.Warn(&config.Error{Field: "cache", Message: "no method is cached (apis[].methods[].cache): the store is not used"})
+	}
 	if s == nil {
 		return nil, nil
 	}

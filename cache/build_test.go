@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/call"
+	"github.com/portico-gw/portico/config"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 )
@@ -56,12 +57,19 @@ func TestBuildRefuses(t *testing.T) {
 	}
 }
 
-// TestBuildNothingCached: without methods[].cache the kind is not built.
+// TestBuildNothingCached: without methods[].cache the kind is not built;
+// a top-level cache then is warned about, as unused.
 func TestBuildNothingCached(t *testing.T) {
 	cfg := cached("example.bookstore.v1.BookstoreService.GetShelf", nil)
 	cfg.Cache = &configv1.Cache{MaxBytes: "1MiB"}
-	if p, err := Build(env(t, cfg)); p != nil || err != nil {
+	e := env(t, cfg)
+	var warnings []*config.Error
+	e.OnWarning = func(w *config.Error) { warnings = append(warnings, w) }
+	if p, err := Build(e); p != nil || err != nil {
 		t.Errorf("Build = %v, %v; want nil, nil", p, err)
+	}
+	if len(warnings) != 1 || warnings[0].Field != "cache" || !strings.Contains(warnings[0].Message, "no method is cached") {
+		t.Errorf("warnings = %v, want one at cache: no method is cached", warnings)
 	}
 }
 

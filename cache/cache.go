@@ -17,7 +17,7 @@ import (
 
 // Cache is the policy: the rules of the cached methods and the store.
 type Cache struct {
-	store *shared
+	store *pooled
 	rules map[*catalog.Method]*rule
 	cat   *catalog.Catalog
 	log   *slog.Logger
@@ -27,7 +27,7 @@ type Cache struct {
 	now     func() time.Time
 }
 
-func newCache(s *shared, rules map[*catalog.Method]*rule, cat *catalog.Catalog, log *slog.Logger) *Cache {
+func newCache(s *pooled, rules map[*catalog.Method]*rule, cat *catalog.Catalog, log *slog.Logger) *Cache {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -53,7 +53,7 @@ func (c *Cache) interceptor(m *catalog.Method, r *rule) grpc.UnaryServerIntercep
 		if !ok {
 			return next(ctx, req)
 		}
-		a := c.answerer(ctx, m, r)
+		a := newAnswerer(ctx, m, r)
 		key, err := r.key(a.info, msg)
 		if err != nil {
 			return next(ctx, req) // a request that does not marshal is not keyed
@@ -73,7 +73,7 @@ func (c *Cache) interceptor(m *catalog.Method, r *rule) grpc.UnaryServerIntercep
 			telemetry.CacheLookup(ctx, m.FullMethod(), resultMiss)
 			return nil, err
 		}
-		return a.answer(e, resultMiss, now)
+		return a.answer(e, resultMiss, c.now())
 	}
 }
 

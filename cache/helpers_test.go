@@ -137,3 +137,11 @@ func (b *backend) count() int {
 	defer b.mu.Unlock()
 	return b.calls
 }
+
+// firstRule returns a method of c's rules (the tests cache one).
+func firstRule(c *Cache) *catalog.Method {
+	for m := range c.rules {
+		return m
+	}
+	return nil
+}

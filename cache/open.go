@@ -18,8 +18,8 @@ import (
 // defaultMaxBytes bounds the local store when cache.max_bytes is unset.
 const defaultMaxBytes = 64 << 20
 
-// shared is a store with what the snapshots that use it share about it.
-type shared struct {
+// pooled is a store with what the snapshots that use it share about it.
+type pooled struct {
 	Store
 	local *Local // the local store, nil for redis
 	name  string // local or redis, for metrics
@@ -27,7 +27,7 @@ type shared struct {
 
 // Close closes the store when it has something to close (the pool calls
 // it when the last snapshot lets go).
-func (s *shared) Close() error {
+func (s *pooled) Close() error {
 	if c, ok := s.Store.(interface{ Close() error }); ok {
 		return c.Close()
 	}
@@ -37,7 +37,7 @@ func (s *shared) Close() error {
 // openStore checks the top-level cache settings and, when open is set
 // and the gateway is not only checking, acquires the store from the pool
 // (released when the snapshot closes).
-func openStore(env pipeline.Env, open bool) (*shared, config.Errors) {
+func openStore(env pipeline.Env, open bool) (*pooled, config.Errors) {
 	cfg := env.Config.Config
 	c := cfg.GetCache()
 	maxBytes := int64(defaultMaxBytes)
@@ -50,7 +50,7 @@ func openStore(env pipeline.Env, open bool) (*shared, config.Errors) {
 	}
 	var (
 		key  string
-		make func() (*shared, error)
+		make func() (*pooled, error)
 	)
 	switch c.GetStore() {
 	case "", "local":
@@ -58,9 +58,9 @@ func openStore(env pipeline.Env, open bool) (*shared, config.Errors) {
 			return nil, config.Errors{{Field: "cache.redis", Message: "set for the local store: set store: redis, or drop it"}}
 		}
 		key = fmt.Sprintf("cache/local|%d", maxBytes)
-		make = func() (*shared, error) {
+		make = func() (*pooled, error) {
 			l := NewLocal(maxBytes, nil)
-			return &shared{Store: l, local: l, name: "local"}, nil
+			return &pooled{Store: l, local: l, name: "local"}, nil
 		}
 	case "redis":
 		opts, err := redisOptions(env, c.GetRedis(), cfg.GetRateLimits().GetRedis())
@@ -69,7 +69,7 @@ func openStore(env pipeline.Env, open bool) (*shared, config.Errors) {
 		}
 		sum := sha256.Sum256([]byte(opts.Password))
 		key = strings.Join([]string{"cache/redis", opts.Address, fmt.Sprint(opts.DB), opts.KeyPrefix, opts.Timeout.String(), hex.EncodeToString(sum[:8])}, "|")
-		make = func() (*shared, error) { return &shared{Store: NewRedis(opts), name: "redis"}, nil }
+		make = func() (*pooled, error) { return &pooled{Store: NewRedis(opts), name: "redis"}, nil }
 	}
 	if !open || env.Check {
 		return nil, nil

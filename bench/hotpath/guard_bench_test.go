@@ -37,22 +37,8 @@ func BenchmarkGuardInterleaved(b *testing.B) {
 		return call
 	}
 	gateways := [2]func(int){start(false), start(true)}
-	const turns = 20
-	per := max(b.N/turns, 1)
-	var cpu [2]time.Duration
-	b.ResetTimer()
-	for s := range turns {
-		for j := range gateways {
-			k := (j + s) % len(gateways)
-			before, _ := processCPU()
-			gateways[k](per)
-			after, _ := processCPU()
-			cpu[k] += after - before
-		}
-	}
-	b.StopTimer()
-	n := float64(per * turns)
-	b.ReportMetric(float64(cpu[0])/n, "off-cpu-ns/call")
-	b.ReportMetric(float64(cpu[1])/n, "guard-cpu-ns/call")
-	b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "guard/off")
+	cpu := interleave(b, gateways)
+	b.ReportMetric(cpu[0], "off-cpu-ns/call")
+	b.ReportMetric(cpu[1], "guard-cpu-ns/call")
+	b.ReportMetric(cpu[1]/cpu[0], "guard/off")
 }
