@@ -40,9 +40,9 @@ gateway_responses: {headers: {X-Frame-Options: DENY}}
 		got[e.Field] = e.Message
 	}
 	for field, want := range map[string]string{
-		"cache":                                  "not implemented yet",
-		"apis[0].methods[0].cache":               "not implemented yet",
-		"gateway_responses":                      "not implemented yet",
+		"cache":                    "not implemented yet",
+		"apis[0].methods[0].cache": "not implemented yet",
+		"gateway_responses":        "not implemented yet",
 	} {
 		if got[field] != want {
 			t.Errorf("%s: got %q, want %q", field, got[field], want)
