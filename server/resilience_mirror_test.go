@@ -9,12 +9,15 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/auth/apikey"
+	"github.com/portico-gw/portico/auth/authtest"
 	"github.com/portico-gw/portico/config"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
@@ -195,5 +198,34 @@ func TestMirrorBuildErrors(t *testing.T) {
 		if !found {
 			t.Errorf("%s → %s: got %v, want apis[0].methods[0].mirror.integration: …%s…", tc.selector, tc.integration, errs, tc.want)
 		}
+	}
+}
+
+// TestMirrorWithholdsCredentials: the copy of an API-key-authenticated
+// call carries what the real backend gets — the principal, not the key —
+// on the gRPC door, which forwards the client's metadata.
+func TestMirrorWithholdsCredentials(t *testing.T) {
+	shadow := startShelves(t, "shadow")
+	keys := authtest.WriteFile(t, t.TempDir(), "keys.yaml", []byte(fmt.Sprintf("- {id: partner-1, sha256: %s, principal: acme}\n", apikey.Hash("s3cret-one"))))
+	e := startAuth(t, func(c *configv1.Config, _ *authtest.Issuer) {
+		c.Auth.Providers = append(c.Auth.Providers, &configv1.AuthProvider{Name: "partners", Kind: &configv1.AuthProvider_ApiKey{ApiKey: &configv1.ApiKeyProvider{KeysFile: keys}}})
+		c.Apis[0].Auth.Providers = []string{"partners"}
+		c.Integrations = append(c.Integrations, &configv1.Integration{Name: "shadow", Kind: &configv1.Integration_Http{Http: &configv1.HttpIntegration{Url: shadow.url}}})
+		c.Apis[0].Methods = []*configv1.MethodPolicy{{Selector: createShelf, Mirror: &configv1.Mirror{Integration: "shadow", Percent: 100}}}
+	})
+	ctx := metadata.AppendToOutgoingContext(ctxT(t), "x-api-key", "s3cret-one")
+	if _, err := bookstorev1.NewBookstoreServiceClient(e.Conn).CreateShelf(ctx, &bookstorev1.CreateShelfRequest{Shelf: &bookstorev1.Shelf{Theme: "keyed"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.rec.lastMD().Get("x-api-key"); len(got) != 0 {
+		t.Fatalf("the real backend got the key %q", got)
+	}
+	eventually(t, "the copy at the mirror", func() bool { return shadow.hits.Load() == 1 })
+	h := shadow.requests()[0].header
+	if got := h.Values("X-Api-Key"); len(got) != 0 {
+		t.Errorf("copy: got the API key %q, want it withheld as from the real backend", got)
+	}
+	if got := h.Get("X-Portico-Principal"); got != "acme" {
+		t.Errorf("copy: principal %q, want acme (as the real backend gets it)", got)
 	}
 }
