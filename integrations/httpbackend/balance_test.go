@@ -14,6 +14,7 @@ import (
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/integrations/outlier"
+	"github.com/portico-gw/portico/pool"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -294,5 +295,43 @@ func TestFactoryErrorsSeveralURLs(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: got %v, want an error containing %q", c.h, err, c.want)
 		}
+	}
+}
+
+// TestEndpointSetSurvivesReload: two builds of one config (a reload)
+// share the URLs' state — the health checks are not restarted, an
+// ejection not forgotten — and the checks stop when the last build is
+// closed.
+func TestEndpointSetSurvivesReload(t *testing.T) {
+	a := newReplica(t, "a", nil, nil)
+	p := pool.New()
+	build := func() *Integration {
+		h := &configv1.HttpIntegration{Urls: []string{a.url}, HealthCheck: &configv1.HttpHealthCheck{Path: "/healthz", Interval: durationpb.New(time.Hour)}}
+		b, err := Factory(integrations.Env{Pool: p}, &configv1.Integration{Name: "legacy", Kind: &configv1.Integration_Http{Http: h}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.(*Integration)
+	}
+	old, cur := build(), build()
+	if old.set != cur.set {
+		t.Fatal("a reload with the same settings made a second endpoint set (the health checks restarted)")
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if cur.set.check.ctx.Err() != nil {
+		t.Error("closing the old build stopped the checks the new one uses")
+	}
+	if err := cur.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-cur.set.check.done:
+	default:
+		t.Error("closing the last build left the health checks running")
+	}
+	if n := p.Len(); n != 0 {
+		t.Errorf("pool after both closed: %d entries, want 0", n)
 	}
 }

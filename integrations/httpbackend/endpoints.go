@@ -84,7 +84,7 @@ func (s *endpointSet) inRotation(k int) bool { return !s.down[k].Load() && !s.ej
 // skipped; when every one is, the call is refused (guard.AllOpen).
 func (s *endpointSet) pick(ctx context.Context, g *guard.Guard, tried []bool) (int, func(error), error) {
 	n := len(s.urls)
-	start := int(s.next.Add(1)-1) % n
+	start := int((s.next.Add(1) - 1) % uint64(n))
 	open := false
 	for pass := 0; pass < 3; pass++ {
 		for j := 0; j < n; j++ {
