@@ -22,10 +22,10 @@ import (
 	"google.golang.org/grpc/metadata"
 )
 
-// auditedGateway serves the config file at path (written by write) with
-// admin.audit_log at logPath, rebuilding from the file on reload as
-// `portico serve` does. The caller shuts it down.
-func auditedGateway(t *testing.T, path string) (*server.Server, <-chan error) {
+// serveConfigFile serves the config file at path, rebuilding from the
+// file on reload as `portico serve` does. The caller shuts it down and
+// waits for done.
+func serveConfigFile(t *testing.T, path string) (*server.Server, <-chan error) {
 	t.Helper()
 	f, err := config.Load(path)
 	if err != nil {
@@ -103,7 +103,7 @@ apis:
 		}
 	}
 	write("bookstore", "")
-	srv, done := auditedGateway(t, path)
+	srv, done := serveConfigFile(t, path)
 	first := srv.Snapshot().Hash()
 
 	write("bookstore", "    default_bindings: true\n")
