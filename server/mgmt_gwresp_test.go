@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server/servertest"
@@ -103,6 +104,23 @@ func TestGatewayResponsesHeaders(t *testing.T) {
 			t.Fatalf("GetShelf call %d: got %d %s, want %d", i+1, got.status, got.body, want)
 		}
 		wantGatewayHeaders(t, "GetShelf", got.header)
+	}
+
+	// A WebSocket's handshake (101) too, and the stream works through it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(env.URL, "http")+"/v1/shelves/1/books:watch",
+		&websocket.DialOptions{HTTPHeader: http.Header{"X-Api-Key": {"good-key"}}})
+	if err != nil {
+		t.Fatalf("WebSocket: %v", err)
+	}
+	defer ws.CloseNow()
+	wantGatewayHeaders(t, "WebSocket handshake", resp.Header)
+	if err := ws.Write(ctx, websocket.MessageText, nil); err != nil {
+		t.Fatalf("WebSocket write: %v", err)
+	}
+	if _, msg, err := ws.Read(ctx); err != nil || !strings.Contains(string(msg), "{") {
+		t.Errorf("WebSocket read: got %s, %v; want a message", msg, err)
 	}
 
 	// The gRPC door: header metadata, lower-cased, on a success and on a
