@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -15,12 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/examples/bookstore"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
-	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/server"
-	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -85,33 +81,7 @@ func startReloadEnv(t *testing.T, target string) *reloadEnv {
 	t.Helper()
 	e := &reloadEnv{path: filepath.Join(t.TempDir(), "portico.yaml")}
 	e.write(t, target, "")
-	f, err := config.Load(e.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	states := pool.New()
-	log := slog.New(slog.DiscardHandler)
-	build := func(f *config.File) (*snapshot.Snapshot, error) {
-		return snapshot.Build(f, snapshot.Options{Logger: log, Pool: states})
-	}
-	snap, err := build(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := f.Config.GetListen()
-	srv, err := server.New(snap, server.Listen{HTTP: l.GetHttp(), GRPC: l.GetGrpc(), Admin: l.GetAdmin()}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetRebuild(func(context.Context, *snapshot.Snapshot) (*snapshot.Snapshot, error) {
-		next, err := config.Load(e.path)
-		if err != nil {
-			return nil, err
-		}
-		return build(next)
-	})
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve() }()
+	srv, done := serveConfigFile(t, e.path)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -29,7 +29,12 @@ type GatewayResponses struct {
 	// Headers set on every answer of the REST door (and sent as response
 	// metadata, lower-cased, on the gRPC door), e.g.
 	// {Strict-Transport-Security: "max-age=63072000", X-Frame-Options: DENY}.
-	// A header a policy or backend sets for one call replaces it.
+	// On the REST door a header a policy or backend sets for one call
+	// replaces it; on the gRPC door a backend's metadata of the same name
+	// is sent beside it. Names: letters, digits, '-', '_', '.'; framing,
+	// hop-by-hop, Set-Cookie, per-answer (WWW-Authenticate, Retry-After,
+	// RateLimit*, Vary, Access-Control-*), grpc-*, -bin and the request ID's
+	// header are refused. Values: printable ASCII.
 	Headers map[string]string `protobuf:"bytes,1,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// The gateway's own refusals (unknown route, bad request, failed
 	// authentication, rate limits, a backend it could not reach, ...), by
@@ -93,9 +98,11 @@ type GatewayError struct {
 	// table: UNAUTHENTICATED is 401, RESOURCE_EXHAUSTED 429, ...).
 	Status uint32 `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
 	// The REST door's body: JSON once the placeholders are replaced (their
-	// values are JSON-escaped, so they go inside strings).
+	// values are JSON-escaped, so they go inside strings; ${status} is a
+	// number). Checked when the config is loaded.
 	Json string `protobuf:"bytes,2,opt,name=json,proto3" json:"json,omitempty"`
-	// The body's Content-Type. Default application/json.
+	// The body's Content-Type: application/json (default) or another JSON
+	// type (application/problem+json, ...).
 	ContentType string `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
 	// The gRPC door's status message (plain text); empty: unchanged.
 	GrpcMessage   string `protobuf:"bytes,4,opt,name=grpc_message,json=grpcMessage,proto3" json:"grpc_message,omitempty"`
