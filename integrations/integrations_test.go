@@ -2,6 +2,7 @@ package integrations_test
 
 import (
 	"errors"
+	"github.com/portico-gw/portico/call"
 	"io"
 	"slices"
 	"sort"
@@ -85,14 +86,16 @@ func TestSanitize(t *testing.T) {
 		answered bool
 		wantCode codes.Code
 		wantMsg  string
-		same     bool // the error is returned unchanged
+		same     bool // the error is returned as it is (or marked: it wraps it)
+		backend  bool // marked as the backend's own (call.IsFromBackend)
 	}{
-		{"backend status, answered", status.Error(codes.NotFound, "shelf 9 not found"), true, codes.NotFound, "shelf 9 not found", true},
-		{"non-unavailable status, not answered", status.Error(codes.DeadlineExceeded, "context deadline exceeded"), false, codes.DeadlineExceeded, "context deadline exceeded", true},
-		{"unavailable, answered", detailed.Err(), true, codes.Unavailable, "shard 3 is draining", true},
-		{"unavailable, not answered", status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: dial tcp 10.1.2.3:9000: connect: connection refused\""), false, codes.Unavailable, "backend unavailable", false},
-		{"not a status", errors.New("dial tcp 10.1.2.3:9000: refused"), true, codes.Unavailable, "backend unavailable", false},
-		{"not a status, not answered", io.ErrUnexpectedEOF, false, codes.Unavailable, "backend unavailable", false},
+		{"backend status, answered", status.Error(codes.NotFound, "shelf 9 not found"), true, codes.NotFound, "shelf 9 not found", true, true},
+		{"non-unavailable status, not answered", status.Error(codes.DeadlineExceeded, "context deadline exceeded"), false, codes.DeadlineExceeded, "context deadline exceeded", true, false},
+		{"deadline, answered", status.Error(codes.DeadlineExceeded, "context deadline exceeded"), true, codes.DeadlineExceeded, "context deadline exceeded", true, false},
+		{"unavailable, answered", detailed.Err(), true, codes.Unavailable, "shard 3 is draining", true, true},
+		{"unavailable, not answered", status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: dial tcp 10.1.2.3:9000: connect: connection refused\""), false, codes.Unavailable, "backend unavailable", false, false},
+		{"not a status", errors.New("dial tcp 10.1.2.3:9000: refused"), true, codes.Unavailable, "backend unavailable", false, false},
+		{"not a status, not answered", io.ErrUnexpectedEOF, false, codes.Unavailable, "backend unavailable", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,8 +107,11 @@ func TestSanitize(t *testing.T) {
 			if st.Code() != tt.wantCode || st.Message() != tt.wantMsg {
 				t.Errorf("got %v %q, want %v %q", st.Code(), st.Message(), tt.wantCode, tt.wantMsg)
 			}
-			if tt.same && got != tt.err {
-				t.Errorf("got a new error %v, want the backend's error unchanged", got)
+			if tt.same && !errors.Is(got, tt.err) {
+				t.Errorf("got a new error %v, want the backend's error kept", got)
+			}
+			if call.IsFromBackend(got) != tt.backend {
+				t.Errorf("call.IsFromBackend = %v, want %v", call.IsFromBackend(got), tt.backend)
 			}
 		})
 	}

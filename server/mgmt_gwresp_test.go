@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,9 +14,11 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/portico-gw/portico/config"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -244,5 +247,31 @@ func TestGatewayResponsesErrors(t *testing.T) {
 	_, err = client.ListShelves(failing, &bookstorev1.ListShelvesRequest{})
 	if st := status.Convert(err); st.Code() != codes.Unauthenticated || strings.Contains(st.Message(), "sign in first") {
 		t.Errorf("a backend's UNAUTHENTICATED on the gRPC door: got %v %q, want the backend's message", st.Code(), st.Message())
+	}
+}
+
+// TestGatewayResponsesConfigErrors: bad gateway_responses settings are
+// refused when the snapshot is built, each at its key, all in one run.
+func TestGatewayResponsesConfigErrors(t *testing.T) {
+	cfg := servertest.BookstoreConfig("127.0.0.1:1")
+	cfg.GatewayResponses = &configv1.GatewayResponses{
+		Headers: map[string]string{"Connection": "close"},
+		Errors:  []*configv1.GatewayError{{Status: 429, Json: `{"id": "${request}"}`}},
+	}
+	_, err := snapshot.Build(&config.File{Config: cfg, Dir: t.TempDir()}, snapshot.Options{Check: true})
+	var errs config.Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("Build: got %v, want config errors", err)
+	}
+	want := map[string]bool{`gateway_responses.headers["Connection"]`: false, "gateway_responses.errors[0].json": false}
+	for _, e := range errs {
+		if _, ok := want[e.Field]; ok {
+			want[e.Field] = true
+		}
+	}
+	for field, found := range want {
+		if !found {
+			t.Errorf("Build errors %v: none at %s", errs, field)
+		}
 	}
 }

@@ -69,15 +69,7 @@ func (t *Transcoder) writeError(ctx context.Context, w http.ResponseWriter, r *h
 // writeShaped writes the gateway's own refusal err as gateway_responses
 // shapes its HTTP status, and reports whether one does.
 func (t *Transcoder) writeShaped(ctx context.Context, w http.ResponseWriter, err error) bool {
-	code := 0
-	var rhe *runtime.HTTPStatusError
-	if errors.As(err, &rhe) {
-		code, err = rhe.HTTPStatus, rhe.Err
-	}
-	st := status.Convert(err)
-	if code == 0 {
-		code = call.HTTPStatusFromCode(st.Code())
-	}
+	code, st := httpStatusOf(err)
 	body, ctype, ok := t.opts.Gateway.Body(code, st, call.FromContext(ctx).RequestID())
 	if !ok {
 		return false
@@ -122,15 +114,7 @@ func (t *Transcoder) httpStatus(m *catalog.Method, code codes.Code) int {
 // Grpc-Metadata-* headers, and as Grpc-Trailer-* trailers when the client
 // accepts them.
 func (t *Transcoder) writeProblem(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) {
-	code := 0
-	var rhe *runtime.HTTPStatusError
-	if errors.As(err, &rhe) {
-		code, err = rhe.HTTPStatus, rhe.Err
-	}
-	st := status.Convert(err)
-	if code == 0 {
-		code = call.HTTPStatusFromCode(st.Code())
-	}
+	code, st := httpStatusOf(err)
 	problem := responsemap.NewProblem(st, code, func(a *anypb.Any) ([]byte, error) {
 		return t.marshaler.Marshal(a)
 	})
@@ -159,6 +143,21 @@ func (t *Transcoder) writeProblem(ctx context.Context, w http.ResponseWriter, r 
 	if trailers {
 		writeTrailers(h, md)
 	}
+}
+
+// httpStatusOf is the HTTP status writeError settled on for err (a
+// *runtime.HTTPStatusError's, else grpc-gateway's table) and its status.
+func httpStatusOf(err error) (int, *status.Status) {
+	code := 0
+	var rhe *runtime.HTTPStatusError
+	if errors.As(err, &rhe) {
+		code, err = rhe.HTTPStatus, rhe.Err
+	}
+	st := status.Convert(err)
+	if code == 0 {
+		code = call.HTTPStatusFromCode(st.Code())
+	}
+	return code, st
 }
 
 // policyHeaderWriter writes the policy headers again just before the
