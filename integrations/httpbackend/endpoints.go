@@ -131,6 +131,9 @@ func (s *endpointSet) record(ctx context.Context, k int) {
 		return
 	}
 	now := s.state(k)
+	if old := s.seen[k].Load(); old != nil && *old == now {
+		return // the common case: nothing changed, nothing allocated
+	}
 	if old := s.seen[k].Swap(&now); old == nil || *old != now {
 		telemetry.EndpointState(ctx, s.name, s.urls[k], now)
 	}
