@@ -96,13 +96,13 @@ func (s *endpointSet) pick(ctx context.Context, g *guard.Guard, tried []bool) (i
 				open = true
 				continue
 			}
-			done, err := g.Call(ctx, k)
-			if guard.Refused(err) {
+			done, _, ok := g.TryCall(ctx, k)
+			if !ok { // half-open, its probes taken: another URL, or AllOpen
 				open = true
 				continue
 			}
 			s.record(ctx, k)
-			return k, done, err
+			return k, done, nil
 		}
 	}
 	if open {
