@@ -207,20 +207,31 @@ func (g *Guard) Usable(k int) bool {
 // refuses it (CircuitOpen), with the time left before it half-opens as
 // Retry-After.
 func (g *Guard) Call(ctx context.Context, k int) (done func(err error), err error) {
+	done, after, ok := g.TryCall(ctx, k)
+	if !ok {
+		return nil, refuse(ctx, CircuitOpen, after)
+	}
+	return done, nil
+}
+
+// TryCall is Call that marks nothing on a call its breaker does not let
+// through (ok false, with the time before it half-opens): for a caller
+// that tries another endpoint then.
+func (g *Guard) TryCall(ctx context.Context, k int) (done func(err error), after time.Duration, ok bool) {
 	if g == nil || g.breakers == nil {
-		return noLeave, nil
+		return noLeave, 0, true
 	}
 	b := g.breakers[k]
 	before := b.state()
 	d, after, ok := b.allow()
 	if !ok {
 		g.observe(ctx, k, before)
-		return nil, refuse(ctx, CircuitOpen, after)
+		return nil, after, false
 	}
 	return func(err error) {
 		d(err)
 		g.observe(ctx, k, before)
-	}, nil
+	}, 0, true
 }
 
 // observe reports endpoint k's breaker state to telemetry when it is not

@@ -96,13 +96,13 @@ func (s *endpointSet) pick(ctx context.Context, g *guard.Guard, tried []bool) (i
 				open = true
 				continue
 			}
-			done, err := g.Call(ctx, k)
-			if guard.Refused(err) {
+			done, _, ok := g.TryCall(ctx, k)
+			if !ok { // half-open, its probes taken: another URL, or AllOpen
 				open = true
 				continue
 			}
 			s.record(ctx, k)
-			return k, done, err
+			return k, done, nil
 		}
 	}
 	if open {
@@ -131,6 +131,9 @@ func (s *endpointSet) record(ctx context.Context, k int) {
 		return
 	}
 	now := s.state(k)
+	if old := s.seen[k].Load(); old != nil && *old == now {
+		return // the common case: nothing changed, nothing allocated
+	}
 	if old := s.seen[k].Swap(&now); old == nil || *old != now {
 		telemetry.EndpointState(ctx, s.name, s.urls[k], now)
 	}

@@ -1,12 +1,18 @@
 package httpbackend
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog/httprule"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
+	"github.com/portico-gw/portico/integrations"
+	"github.com/portico-gw/portico/integrations/guard"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -101,5 +107,37 @@ func TestRegressEncodedDotSegmentsInPathVariables(t *testing.T) {
 	msg := &bookstorev1.CreateBookRequest{Parent: `a/b\c..d`}
 	if got, err := expandPath(one, msg.ProtoReflect()); err != nil || got != "/v1/a%2Fb%5Cc..d:go" {
 		t.Errorf("got %q, %v; want /v1/a%%2Fb%%5Cc..d:go", got, err)
+	}
+}
+
+// TestRegressHalfOpenURLSkippedUnmarked: a URL whose half-open breaker
+// has no probe left is skipped for the next URL without marking the
+// call refused (before the fix, the call another URL served carried
+// refusal "circuit_open" and a Retry-After).
+func TestRegressHalfOpenURLSkippedUnmarked(t *testing.T) {
+	const openFor = 5 * time.Millisecond
+	g := guard.New("legacy", []string{"http://a", "http://b"}, guard.Settings{Breaker: &guard.BreakerSettings{
+		FailureRatio: 0.5, MinimumCalls: 1, Window: time.Minute, OpenFor: openFor, HalfOpenCalls: 1}})
+	done, err := g.Call(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done(integrations.Unavailable) // opens a's breaker
+	time.Sleep(2 * openFor)        // waiting out open_for, not a server
+	probe, err := g.Call(context.Background(), 0)
+	if err != nil {
+		t.Fatalf("half-open probe: %v", err)
+	}
+	defer probe(nil)
+	s := &endpointSet{name: "legacy", urls: []string{"http://a", "http://b"}, hosts: []string{"a", "b"},
+		down: make([]atomic.Bool, 2), seen: make([]atomic.Pointer[string], 2)}
+	info := &call.Info{Door: call.REST}
+	k, finish, err := s.pick(call.NewContext(context.Background(), info), g, make([]bool, 2))
+	if err != nil || k != 1 {
+		t.Fatalf("pick: got URL %d, %v; want URL 1 (b)", k, err)
+	}
+	finish(nil)
+	if info.Refusal != "" || info.ResponseHeader().Get("Retry-After") != "" {
+		t.Errorf("a call b serves: refusal %q, Retry-After %q; want neither", info.Refusal, info.ResponseHeader().Get("Retry-After"))
 	}
 }

@@ -15,8 +15,9 @@ import (
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 )
 
-// Retry budget: every call adds budgetRatio of a token (up to
-// budgetBurst tokens), every retry takes one. So, over time, retries are
+// Retry budget: every call that may be retried (an idempotent one) adds
+// budgetRatio of a token (up to budgetBurst tokens), every retry takes
+// one. So, over time, retries are
 // at most 20% of the calls (plus a burst of 10): a backend in an outage
 // gets at most 1.2× the calls it would get without retries, never
 // max_attempts×.

@@ -984,8 +984,9 @@ func (x *HttpHealthCheck) GetTimeout() *durationpb.Duration {
 // HttpRetry retries the attempts of idempotent requests — by the HTTP
 // method sent: GET, HEAD, PUT, DELETE, OPTIONS; never POST or PATCH, for
 // proto methods and proxied routes alike — on the next URL, within a
-// budget: every call adds 0.2 of a retry (up to 10 saved), every retry
-// spends one, so retries are at most 20% of calls (plus a burst of 10).
+// budget: every idempotent call adds 0.2 of a retry (up to 10 saved),
+// every retry spends one, so retries are at most 20% of those calls (plus
+// a burst of 10).
 // A body is kept to be sent again up to 4 MiB (a longer one is sent once).
 // The decision is made on the answer's status line: an answer that has
 // started to reach the client is never retried.
