@@ -18,10 +18,10 @@ import (
 	"connectrpc.com/connect"
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/examples/bookstore"
-	"github.com/portico-gw/portico/server"
-	"github.com/portico-gw/portico/snapshot"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
+	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/protobuf/proto"
 )
 
