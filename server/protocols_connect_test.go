@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,8 +16,12 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/examples/bookstore"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
+	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -153,5 +158,94 @@ func TestConnectGoServerStream(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// protoSeen records the HTTP version of the answers it got.
+type protoSeen struct {
+	rt    http.RoundTripper
+	mu    sync.Mutex
+	major int
+}
+
+func (p *protoSeen) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := p.rt.RoundTrip(r)
+	if err == nil {
+		p.mu.Lock()
+		p.major = resp.ProtoMajor
+		p.mu.Unlock()
+	}
+	return resp, err
+}
+
+// TestConnectGoHTTP2: over TLS the REST listener speaks HTTP/2, and
+// gRPC-Web and Connect calls work over it (unary and server stream).
+func TestConnectGoHTTP2(t *testing.T) {
+	s := newTLSSetup(t)
+	_, addr := startRecorder(t)
+	cfg := s.config(addr, false)
+	cfg.Auth, cfg.Apis[0].Auth = nil, nil
+	srv := startTLSGateway(t, cfg, s.dir)
+	seen := &protoSeen{rt: httpsClient(s.clientTLS()).Transport}
+	hc := &http.Client{Transport: seen, Timeout: 10 * time.Second}
+	for _, c := range connectClients {
+		if strings.HasSuffix(c.name, "GET") {
+			continue
+		}
+		cl := connect.NewClient[bookstorev1.GetBookRequest, bookstorev1.Book](hc, "https://"+srv.HTTPAddr+bookstoreSvc+"GetBook", c.opts...)
+		if _, err := cl.CallUnary(callCtx(t), connect.NewRequest(&bookstorev1.GetBookRequest{Name: "shelves/1/books/1"})); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if seen.major != 2 {
+			t.Errorf("%s: answered over HTTP/%d, want HTTP/2", c.name, seen.major)
+		}
+		st, err := connect.NewClient[bookstorev1.WatchBooksRequest, bookstorev1.Book](hc, "https://"+srv.HTTPAddr+bookstoreSvc+"WatchBooks", c.opts...).
+			CallServerStream(callCtx(t), connect.NewRequest(&bookstorev1.WatchBooksRequest{Parent: "shelves/1"}))
+		if err != nil {
+			t.Fatalf("%s: WatchBooks: %v", c.name, err)
+		}
+		n := 0
+		for st.Receive() {
+			n++
+		}
+		if st.Err() != nil || n != 2 {
+			t.Errorf("%s: WatchBooks: got %d books, %v; want 2", c.name, n, st.Err())
+		}
+		st.Close()
+	}
+}
+
+// TestGRPCListenerShutdown: the gRPC listener's two servers (grpc-go and
+// the HTTP/1.1 one for gRPC-Web and Connect) stop cleanly, in whatever
+// order: Serve returns nil.
+func TestGRPCListenerShutdown(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := bookstore.NewServer().Serve(lis)
+	t.Cleanup(gs.Stop)
+	cfg := servertest.BookstoreConfig(lis.Addr().String())
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(snap, server.Listen{HTTP: "127.0.0.1:0", GRPC: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }()
+	cl := getBookClient("http://"+srv.GRPCAddr, connect.WithGRPCWeb())
+	if _, err := cl.CallUnary(callCtx(t), connect.NewRequest(&bookstorev1.GetBookRequest{Name: "shelves/1/books/1"})); err != nil {
+		t.Errorf("gRPC-Web on the gRPC listener: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Serve: got %v, want nil", err)
 	}
 }
