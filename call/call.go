@@ -80,6 +80,10 @@ type Info struct {
 	// "connect" or "grpc_web" for a gRPC door call translated from them
 	// (webprotocols); empty otherwise.
 	Protocol string
+	// Delegated says the REST listener handed the call to the gRPC door
+	// (gRPC-Web, Connect), which observes it: telemetry counts and logs
+	// it there, once.
+	Delegated bool
 	// Refusal names the policy that refused the call ("network", "auth",
 	// "rate_limit", "validation", ...), for metrics and logs; empty when
 	// none did.

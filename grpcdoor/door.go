@@ -165,6 +165,7 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 		// gave the call its ID and put it in the response header.
 		info.SetRequestID(via.RequestIDHeader, via.RequestID)
 		info.Protocol = via.Protocol.String()
+		via.Reached()
 	}
 	err = snap.Admit(info)
 	if id := info.RequestID(); id != "" && via == nil {

@@ -155,3 +155,57 @@ func TestConnectGoServerStream(t *testing.T) {
 		}
 	}
 }
+
+// protoSeen records the HTTP version of the answers it got.
+type protoSeen struct {
+	rt    http.RoundTripper
+	mu    sync.Mutex
+	major int
+}
+
+func (p *protoSeen) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := p.rt.RoundTrip(r)
+	if err == nil {
+		p.mu.Lock()
+		p.major = resp.ProtoMajor
+		p.mu.Unlock()
+	}
+	return resp, err
+}
+
+// TestConnectGoHTTP2: over TLS the REST listener speaks HTTP/2, and
+// gRPC-Web and Connect calls work over it (unary and server stream).
+func TestConnectGoHTTP2(t *testing.T) {
+	s := newTLSSetup(t)
+	_, addr := startRecorder(t)
+	cfg := s.config(addr, false)
+	cfg.Auth, cfg.Apis[0].Auth = nil, nil
+	srv := startTLSGateway(t, cfg, s.dir)
+	seen := &protoSeen{rt: httpsClient(s.clientTLS()).Transport}
+	hc := &http.Client{Transport: seen, Timeout: 10 * time.Second}
+	for _, c := range connectClients {
+		if strings.HasSuffix(c.name, "GET") {
+			continue
+		}
+		cl := connect.NewClient[bookstorev1.GetBookRequest, bookstorev1.Book](hc, "https://"+srv.HTTPAddr+bookstoreSvc+"GetBook", c.opts...)
+		if _, err := cl.CallUnary(callCtx(t), connect.NewRequest(&bookstorev1.GetBookRequest{Name: "shelves/1/books/1"})); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if seen.major != 2 {
+			t.Errorf("%s: answered over HTTP/%d, want HTTP/2", c.name, seen.major)
+		}
+		st, err := connect.NewClient[bookstorev1.WatchBooksRequest, bookstorev1.Book](hc, "https://"+srv.HTTPAddr+bookstoreSvc+"WatchBooks", c.opts...).
+			CallServerStream(callCtx(t), connect.NewRequest(&bookstorev1.WatchBooksRequest{Parent: "shelves/1"}))
+		if err != nil {
+			t.Fatalf("%s: WatchBooks: %v", c.name, err)
+		}
+		n := 0
+		for st.Receive() {
+			n++
+		}
+		if st.Err() != nil || n != 2 {
+			t.Errorf("%s: WatchBooks: got %d books, %v; want 2", c.name, n, st.Err())
+		}
+		st.Close()
+	}
+}

@@ -150,3 +150,44 @@ func TestProtocolsClassification(t *testing.T) {
 		t.Errorf("grpc_web: false: a gRPC-Web call succeeded")
 	}
 }
+
+// TestProtocolsCORS: with cors set, a page's preflight for a gRPC-Web or
+// Connect call is granted their headers, and the status is exposed.
+func TestProtocolsCORS(t *testing.T) {
+	const origin = "https://app.example.com"
+	env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Cors = &configv1.Cors{AllowedOrigins: []string{origin}}
+	}})
+	req, _ := http.NewRequest(http.MethodOptions, env.URL+bookstoreSvc+"GetBook", nil)
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "connect-protocol-version,connect-timeout-ms,content-type,x-grpc-web,x-user-agent") // sorted, as browsers send it
+	resp, body := do(t, req)
+	allowed := strings.ToLower(strings.Join(resp.Header.Values("Access-Control-Allow-Headers"), ","))
+	for _, h := range []string{"x-grpc-web", "x-user-agent", "connect-protocol-version", "connect-timeout-ms", "content-type"} {
+		if !strings.Contains(allowed, h) {
+			t.Errorf("preflight: %s not allowed (got %d, %v) %s", h, resp.StatusCode, resp.Header, body)
+		}
+	}
+	req = connectRequest(t, env.URL)
+	req.Header.Set("Origin", origin)
+	resp, _ = do(t, req)
+	exposed := strings.ToLower(strings.Join(resp.Header.Values("Access-Control-Expose-Headers"), ","))
+	for _, h := range []string{"grpc-status", "grpc-message", "x-request-id"} {
+		if !strings.Contains(exposed, h) {
+			t.Errorf("answer: %s not exposed (Access-Control-Expose-Headers %q)", h, exposed)
+		}
+	}
+}
+
+// connectRequest is a Connect JSON GetBook request.
+func connectRequest(t *testing.T, base string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+bookstoreSvc+"GetBook", strings.NewReader(`{"name":"shelves/1/books/1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Connect-Protocol-Version", "1")
+	return req
+}

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
@@ -59,6 +60,13 @@ func wireCall(t *testing.T, url string, headers map[string]string, body []byte) 
 	for _, h := range []string{"Content-Type", "Content-Encoding", "Connect-Content-Encoding", "Grpc-Status", "Grpc-Message", "X-Request-Id"} {
 		if vs := resp.Header.Values(h); len(vs) > 0 {
 			fmt.Fprintf(&b, "%s: %s\n", h, strings.Join(vs, ", "))
+		}
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		// protojson varies its spaces from build to build on purpose.
+		var c bytes.Buffer
+		if json.Compact(&c, out) == nil {
+			out = c.Bytes()
 		}
 	}
 	fmt.Fprintf(&b, "body: %q\n", out)

@@ -110,6 +110,10 @@ func (r *record) finish(ctx context.Context, span trace.Span, o outcome) {
 	if span.IsRecording() {
 		r.annotate(span, o, route)
 	}
+	if info.Delegated {
+		// The gRPC door's record counts and logs it.
+		return
+	}
 	if m := r.t.m; m != nil {
 		m.request.Record(ctx, elapsed.Seconds(), m.requestAttrs.get(attrKey{door, api, method, route, status}, func() attribute.Set {
 			return attribute.NewSet(
@@ -173,6 +177,9 @@ func (r *record) annotate(span trace.Span, o outcome, route string) {
 	if id := info.RequestID(); id != "" {
 		attrs = append(attrs, requestIDKey.String(id))
 	}
+	if info.Protocol != "" {
+		attrs = append(attrs, protocolKey.String(info.Protocol))
+	}
 	span.SetAttributes(attrs...)
 }
 
@@ -183,6 +190,9 @@ var (
 	rpcGRPCStatusCode = attribute.Key("rpc.grpc.status_code")
 	refusalKey        = attribute.Key("portico.refusal")
 	requestIDKey      = attribute.Key("portico.request_id")
+	// protocolKey is the client's protocol when it is not the door's own
+	// (connect, grpc_web).
+	protocolKey = attribute.Key("portico.protocol")
 )
 
 // httpMethodName is the method for span names: a client may send any
@@ -228,6 +238,9 @@ func (r *record) log(ctx context.Context, span trace.Span, o outcome, elapsed ti
 	}
 	if id := info.RequestID(); id != "" {
 		attrs = append(attrs, slog.String("request_id", id))
+	}
+	if info.Protocol != "" {
+		attrs = append(attrs, slog.String("protocol", info.Protocol))
 	}
 	if sc := span.SpanContext(); sc.HasTraceID() {
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))

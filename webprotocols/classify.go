@@ -58,10 +58,11 @@ func hasPrefixFold(s, prefix string) bool {
 }
 
 // AllowedHeaders are the request headers gRPC-Web and Connect clients
-// send, which a page on another origin may send once cors allows it.
+// send, which a page on another origin may send once cors allows it
+// (lower-cased, as rs/cors compares them).
 func AllowedHeaders() []string {
-	return []string{"Connect-Protocol-Version", "Connect-Timeout-Ms", "Connect-Content-Encoding", "Connect-Accept-Encoding",
-		"X-Grpc-Web", "X-User-Agent", "Grpc-Timeout", "Grpc-Encoding", "Grpc-Accept-Encoding"}
+	return []string{"connect-protocol-version", "connect-timeout-ms", "connect-content-encoding", "connect-accept-encoding",
+		"x-grpc-web", "x-user-agent", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding"}
 }
 
 // ExposedHeaders are the response headers a page's gRPC-Web or Connect

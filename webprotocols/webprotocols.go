@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"connectrpc.com/vanguard"
 	"github.com/portico-gw/portico/call"
@@ -101,7 +102,11 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 		return
 	}
 	info := call.FromContext(r.Context())
-	ctx := context.WithValue(r.Context(), viaKey{}, &Via{Protocol: p, RequestID: info.RequestID(), RequestIDHeader: info.RequestIDHeader()})
+	if info != nil {
+		info.Protocol = p.String()
+	}
+	via := &Via{Protocol: p, RequestID: info.RequestID(), RequestIDHeader: info.RequestIDHeader()}
+	ctx := context.WithValue(r.Context(), viaKey{}, via)
 	// The gRPC door makes its own call.Info, as for a native client.
 	ctx = call.NewContext(ctx, nil)
 	r = r.WithContext(ctx)
@@ -115,6 +120,9 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 		}
 	}
 	e.vg.ServeHTTP(w, r)
+	if info != nil {
+		info.Delegated = via.reached.Load()
+	}
 }
 
 // normalize lower-cases a gRPC-Web or Connect request's content type and
@@ -168,7 +176,12 @@ type Via struct {
 	// RequestID is the ID the REST listener's edges gave the call (and
 	// already returned in the response header), under RequestIDHeader.
 	RequestID, RequestIDHeader string
+
+	reached atomic.Bool
 }
+
+// Reached records that the gRPC door took the call (and observes it).
+func (v *Via) Reached() { v.reached.Store(true) }
 
 type viaKey struct{}
 
