@@ -17,15 +17,6 @@ import (
 	"github.com/portico-gw/portico/server/servertest"
 )
 
-// envelope frames a message as Connect streams and gRPC-Web do: a flags
-// byte (1: compressed) and the length, big-endian.
-func envelope(flags byte, msg []byte) []byte {
-	out := make([]byte, 5, 5+len(msg))
-	out[0] = flags
-	binary.BigEndian.PutUint32(out[1:], uint32(len(msg)))
-	return append(out, msg...)
-}
-
 // envelopes splits a Connect stream or gRPC-Web body into its frames.
 func envelopes(t *testing.T, body []byte) (flags []byte, msgs [][]byte) {
 	t.Helper()

@@ -10,11 +10,11 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// TestProtocolsCORS: with cors set, the gateway grants the preflights of
+// TestBrowserCORSCredentials: with cors set, the gateway grants the preflights of
 // gRPC-Web and Connect pages (their request headers, with credentials)
 // and exposes what their clients read (the gRPC status headers, the
 // request ID); with both protocols off, their headers are not granted.
-func TestProtocolsCORS(t *testing.T) {
+func TestBrowserCORSCredentials(t *testing.T) {
 	const origin = "https://app.example.com"
 	start := func(on bool) *servertest.Env {
 		return servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
