@@ -98,14 +98,6 @@ func (t *Transcoder) setWriteDeadline(w http.ResponseWriter) {
 	}
 }
 
-func writeHeaderMD(h http.Header, md runtime.ServerMetadata) {
-	for k, vs := range md.HeaderMD {
-		for _, v := range vs {
-			h.Add(runtime.MetadataHeaderPrefix+k, v)
-		}
-	}
-}
-
 func acceptsTrailers(r *http.Request) bool {
 	return strings.Contains(strings.ToLower(r.Header.Get("TE")), "trailers")
 }
