@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,8 +16,12 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/examples/bookstore"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
+	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -207,5 +212,40 @@ func TestConnectGoHTTP2(t *testing.T) {
 			t.Errorf("%s: WatchBooks: got %d books, %v; want 2", c.name, n, st.Err())
 		}
 		st.Close()
+	}
+}
+
+// TestGRPCListenerShutdown: the gRPC listener's two servers (grpc-go and
+// the HTTP/1.1 one for gRPC-Web and Connect) stop cleanly, in whatever
+// order: Serve returns nil.
+func TestGRPCListenerShutdown(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := bookstore.NewServer().Serve(lis)
+	t.Cleanup(gs.Stop)
+	cfg := servertest.BookstoreConfig(lis.Addr().String())
+	snap, err := snapshot.Build(&config.File{Config: cfg, Dir: "."}, snapshot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(snap, server.Listen{HTTP: "127.0.0.1:0", GRPC: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }()
+	cl := getBookClient("http://"+srv.GRPCAddr, connect.WithGRPCWeb())
+	if _, err := cl.CallUnary(callCtx(t), connect.NewRequest(&bookstorev1.GetBookRequest{Name: "shelves/1/books/1"})); err != nil {
+		t.Errorf("gRPC-Web on the gRPC listener: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Serve: got %v, want nil", err)
 	}
 }

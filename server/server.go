@@ -154,10 +154,10 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 		if tlsConf == nil {
 			// gRPC-Web and Connect over HTTP/1.1 beside gRPC (sniff.go).
 			split := newSplitListener(lis, s.limits.ReadHeaderTimeout)
-			lis = half{split, split.h2}
+			lis = split.h2
 			s.grpcWeb = &restDoor{src: s, limits: s.limits, budget: s.restBudget, grpc: s.grpc.Server(), webOnly: true}
 			s.grpcWebSrv = s.newHTTPServer(s.grpcWeb, o.HTTPMiddleware)
-			s.grpcWebLis = half{split, split.web}
+			s.grpcWebLis = split.web
 		}
 		s.listeners = append(s.listeners, lis)
 	}
@@ -378,6 +378,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) closeAll() {
 	for _, l := range s.listeners {
 		_ = l.Close()
+	}
+	if s.grpcWebLis != nil {
+		_ = s.grpcWebLis.Close()
 	}
 	for _, c := range s.closers {
 		_ = c.Close()

@@ -23,18 +23,23 @@ import (
 const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 // splitListener sorts the connections l accepts into HTTP/2 (grpc) and
-// the rest (web). Closing either closes l.
+// the rest (web). l is closed once both halves are: each server stops its
+// own half, in any order.
 type splitListener struct {
-	l         net.Listener
-	timeout   time.Duration
-	h2, web   chan net.Conn
-	done      chan struct{}
-	closeOnce sync.Once
-	err       error
+	l        net.Listener
+	timeout  time.Duration
+	h2, web  *half
+	done     chan struct{} // closed when l fails or both halves are closed
+	mu       sync.Mutex
+	open     int
+	err      error
+	doneOnce sync.Once
 }
 
 func newSplitListener(l net.Listener, timeout time.Duration) *splitListener {
-	s := &splitListener{l: l, timeout: timeout, h2: make(chan net.Conn), web: make(chan net.Conn), done: make(chan struct{})}
+	s := &splitListener{l: l, timeout: timeout, done: make(chan struct{}), open: 2}
+	s.h2 = &half{s: s, ch: make(chan net.Conn), closed: make(chan struct{})}
+	s.web = &half{s: s, ch: make(chan net.Conn), closed: make(chan struct{})}
 	go s.run()
 	return s
 }
@@ -47,8 +52,10 @@ func (s *splitListener) run() {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
+			s.mu.Lock()
 			s.err = err
-			s.close()
+			s.mu.Unlock()
+			s.finish()
 			return
 		}
 		go s.sort(c)
@@ -77,14 +84,17 @@ func (s *splitListener) sort(c net.Conn) {
 		c = &lingerConn{TCPConn: tc} // as the REST listener's (restconn.go)
 	}
 	select {
-	case to <- &prefixedConn{Conn: c, r: io.MultiReader(bytes.NewReader(buf), c)}:
+	case to.ch <- &prefixedConn{Conn: c, r: io.MultiReader(bytes.NewReader(buf), c)}:
+	case <-to.closed:
+		_ = c.Close()
 	case <-s.done:
 		_ = c.Close()
 	}
 }
 
-func (s *splitListener) close() {
-	s.closeOnce.Do(func() {
+// finish closes l and ends both halves' Accept.
+func (s *splitListener) finish() {
+	s.doneOnce.Do(func() {
 		close(s.done)
 		_ = s.l.Close()
 	})
@@ -92,24 +102,43 @@ func (s *splitListener) close() {
 
 // half is one side of a splitListener.
 type half struct {
-	s  *splitListener
-	ch chan net.Conn
+	s         *splitListener
+	ch        chan net.Conn
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
-func (h half) Accept() (net.Conn, error) {
+func (h *half) Accept() (net.Conn, error) {
 	select {
 	case c := <-h.ch:
 		return c, nil
+	case <-h.closed:
+		return nil, net.ErrClosed
 	case <-h.s.done:
-		if h.s.err != nil {
+		h.s.mu.Lock()
+		defer h.s.mu.Unlock()
+		if h.s.err != nil && !errors.Is(h.s.err, net.ErrClosed) {
 			return nil, h.s.err
 		}
 		return nil, net.ErrClosed
 	}
 }
 
-func (h half) Close() error   { h.s.close(); return nil }
-func (h half) Addr() net.Addr { return h.s.l.Addr() }
+func (h *half) Close() error {
+	h.closeOnce.Do(func() {
+		close(h.closed)
+		h.s.mu.Lock()
+		h.s.open--
+		last := h.s.open == 0
+		h.s.mu.Unlock()
+		if last {
+			h.s.finish()
+		}
+	})
+	return nil
+}
+
+func (h *half) Addr() net.Addr { return h.s.l.Addr() }
 
 // prefixedConn is a connection whose first bytes were read already.
 type prefixedConn struct {
