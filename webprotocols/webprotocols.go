@@ -56,8 +56,12 @@ func New(cat *catalog.Catalog, c *configv1.Protocols, o Options) (*Edge, error) 
 		limit = math.MaxUint32
 	}
 	target := http.HandlerFunc(serveTarget)
-	services := make([]*vanguard.Service, 0, len(cat.Services()))
-	for _, sd := range cat.Services() {
+	sds, err := schemas(cat)
+	if err != nil {
+		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
+	}
+	services := make([]*vanguard.Service, 0, len(sds))
+	for _, sd := range sds {
 		services = append(services, vanguard.NewServiceWithSchema(sd, target))
 	}
 	vg, err := vanguard.NewTranscoder(services, append(codecs(), vanguard.WithDefaultServiceOptions(
