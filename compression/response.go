@@ -135,12 +135,20 @@ func (t *trailerGuard) Flush() {
 	}
 }
 
-func (t *trailerGuard) Hijack() (net.Conn, *bufio.ReadWriter, error) { return http.NewResponseController(t.inner).Hijack() }
+func (t *trailerGuard) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(t.inner).Hijack()
+}
 
-func (t *trailerGuard) SetReadDeadline(d time.Time) error { return http.NewResponseController(t.inner).SetReadDeadline(d) }
+func (t *trailerGuard) SetReadDeadline(d time.Time) error {
+	return http.NewResponseController(t.inner).SetReadDeadline(d)
+}
 
-func (t *trailerGuard) SetWriteDeadline(d time.Time) error { return http.NewResponseController(t.inner).SetWriteDeadline(d) }
+func (t *trailerGuard) SetWriteDeadline(d time.Time) error {
+	return http.NewResponseController(t.inner).SetWriteDeadline(d)
+}
 
-func (t *trailerGuard) EnableFullDuplex() error { return http.NewResponseController(t.inner).EnableFullDuplex() }
+func (t *trailerGuard) EnableFullDuplex() error {
+	return http.NewResponseController(t.inner).EnableFullDuplex()
+}
 
 func (t *trailerGuard) Unwrap() http.ResponseWriter { return t.ResponseWriter }

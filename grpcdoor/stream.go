@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/portico-gw/portico/call"
@@ -33,6 +34,10 @@ type doorStream struct {
 	in    protoreflect.MessageDescriptor // the request type, for Check
 	limit int
 	held  func() // the budget taken for the message last received
+	// waiting, when set, is told when a received message starts and
+	// stops waiting for the door's budget (recvUnary pauses its receive
+	// timer meanwhile: the budget bounds its own wait).
+	waiting func(bool)
 }
 
 // releaseHeld gives back the budget taken for the last message.
@@ -81,6 +86,10 @@ func (d *doorStream) RecvMsg(m any) error {
 // giving back what the previous one held.
 func (d *doorStream) admit(cost int64) error {
 	d.releaseHeld()
+	if d.waiting != nil {
+		d.waiting(true)
+		defer d.waiting(false)
+	}
 	release, err := d.info.Admit(d.ctx, cost)
 	if err != nil {
 		return err
@@ -138,10 +147,28 @@ func (d *doorStream) recvUnary(req any, timeout time.Duration) error {
 	if timeout <= 0 {
 		return recv()
 	}
-	done := make(chan error, 1)
-	go func() { done <- recv() }()
+	// The timer bounds the receive only: while a message that arrived
+	// waits for the door's budget, it is paused, so a call refused by the
+	// budget ends with the budget's RESOURCE_EXHAUSTED, not with
+	// DEADLINE_EXCEEDED (regress: TestRegressBudgetRefusalCodeUnary).
 	t := time.NewTimer(timeout)
 	defer t.Stop()
+	var mu sync.Mutex
+	deadline := time.Now().Add(timeout)
+	var left time.Duration
+	d.waiting = func(start bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if start {
+			left = time.Until(deadline)
+			t.Stop()
+			return
+		}
+		deadline = time.Now().Add(left)
+		t.Reset(left)
+	}
+	done := make(chan error, 1)
+	go func() { done <- recv() }()
 	select {
 	case err := <-done:
 		return err

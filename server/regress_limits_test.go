@@ -6,6 +6,7 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -174,4 +177,20 @@ func TestRegressTooLargeCodePlainRoute(t *testing.T) {
 			t.Errorf("%s: got %d %s, want 413 with code 8 (RESOURCE_EXHAUSTED)", name, resp.StatusCode, out)
 		}
 	}
+}
+
+// TestRegressBudgetRefusalCodeUnary: a unary gRPC call whose message
+// arrived in time but found no room in the door's budget was refused with
+// DEADLINE_EXCEEDED "request message not received in time": the receive
+// timer (body_timeout) kept running while the message waited for the
+// budget (body_timeout too) and won the race. The budget's refusal,
+// RESOURCE_EXHAUSTED, is the call's answer now.
+func TestRegressBudgetRefusalCodeUnary(t *testing.T) {
+	msg := protowire.AppendVarint([]byte{0x3a}, budgetBodySize)
+	msg = append(msg, bytes.Repeat([]byte("a"), budgetBodySize)...)
+	env, backend := startBudgetGateway(t)
+	budgetSequence(t, backend, grpcBudgetCall(env, msg, "identity"), func(err error) bool {
+		s, _ := status.FromError(err)
+		return s.Code() == codes.ResourceExhausted && strings.Contains(s.Message(), "too many large requests")
+	})
 }
