@@ -31,8 +31,26 @@ func (c *Compression) Handler(next http.Handler, onError func(http.ResponseWrite
 		defer g.close()
 		next.ServeHTTP(g, r)
 	})
+	return c.answers(decoded)
+}
+
+// Answers wraps a handler whose requests are decoded elsewhere (Connect's
+// unary calls, whose Content-Encoding the translator reads itself) so
+// that its answers are compressed as the REST door's are. An answer that
+// already has a Content-Encoding (a compressed call answered in its own
+// coding) is left as it is.
+func (c *Compression) Answers(next http.Handler) (http.Handler, error) {
+	return c.answers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g := newTrailerGuard(w)
+		defer g.close()
+		next.ServeHTTP(g, r)
+	}))
+}
+
+// answers compresses what next writes, by the client's Accept-Encoding.
+func (c *Compression) answers(next http.Handler) (http.Handler, error) {
 	if c == nil || len(c.algorithms) == 0 {
-		return decoded, nil
+		return next, nil
 	}
 	wrap, err := gzhttp.NewWrapper(
 		gzhttp.MinSize(c.minBytes),
@@ -45,7 +63,7 @@ func (c *Compression) Handler(next http.Handler, onError func(http.ResponseWrite
 	if err != nil {
 		return nil, err
 	}
-	return wrap(decoded), nil
+	return wrap(next), nil
 }
 
 // compressible reports whether a response of content type ct is

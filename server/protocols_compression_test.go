@@ -14,6 +14,7 @@ import (
 
 	"connectrpc.com/connect"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
+	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/server/servertest"
 )
 
@@ -101,5 +102,48 @@ func wantGzip(t *testing.T, what string, e *encodingsSeen) {
 	}
 	if len(got) != 1 || got[0] != "gzip" {
 		t.Errorf("%s: answered with %s %q, want [gzip]", what, e.header, got)
+	}
+}
+
+// TestConnectUnaryAnswersCompressed: a Connect unary call sent as it is
+// (as browsers send theirs) by a client that accepts gzip is answered
+// gzip-compressed once the answer reaches compression.min_bytes, and as
+// it is below, on both listeners. Before, its answer was never compressed:
+// the gRPC door answers an uncompressed call uncompressed, and the
+// translator keeps the door's coding (found by the browser tests).
+func TestConnectUnaryAnswersCompressed(t *testing.T) {
+	for _, minBytes := range []uint32{1, 1 << 20} {
+		env := servertest.Start(t, servertest.Options{Config: func(c *configv1.Config) {
+			c.Compression = &configv1.Compression{Algorithms: []string{"gzip"}, MinBytes: proto32(minBytes)}
+		}})
+		want := "gzip"
+		if minBytes > 1 {
+			want = ""
+		}
+		for _, base := range []string{env.URL, "http://" + env.Server.GRPCAddr} {
+			for _, tc := range []struct {
+				name string
+				opts []connect.ClientOption
+			}{
+				{"connect+json", []connect.ClientOption{connect.WithProtoJSON()}},
+				{"connect+proto", nil},
+			} {
+				seen := &encodingsSeen{header: "Content-Encoding"}
+				cl := connect.NewClient[bookstorev1.GetBookRequest, bookstorev1.Book](
+					&http.Client{Transport: seen, Timeout: 10 * time.Second}, base+bookstoreSvc+"GetBook", tc.opts...)
+				resp, err := cl.CallUnary(callCtx(t), connect.NewRequest(&bookstorev1.GetBookRequest{Name: "shelves/1/books/1"}))
+				if err != nil {
+					t.Fatalf("%s GetBook (min_bytes %d): %v", tc.name, minBytes, err)
+				}
+				if got := resp.Msg.GetName(); got != "shelves/1/books/1" {
+					t.Errorf("%s GetBook: got %q, want shelves/1/books/1", tc.name, got)
+				}
+				sent, got := seen.seen()
+				if len(sent) != 1 || sent[0] != "" || len(got) != 1 || got[0] != want {
+					t.Errorf("%s %s GetBook, min_bytes %d: sent Content-Encoding %q, answered %q; want sent as it is, answered %q",
+						base, tc.name, minBytes, sent, got, want)
+				}
+			}
+		}
 	}
 }

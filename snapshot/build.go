@@ -181,7 +181,7 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 		problems = append(problems, located(err, "network")...)
 	}
 	s.ids = requestid.New(c.GetRequestId(), s.edge.TrustedPeer)
-	if s.web, err = webprotocols.New(cat, c.GetProtocols(), webprotocols.Options{MaxMessageBytes: s.limits.MaxBodyBytes, OnError: s.rest.WriteError}); err != nil {
+	if s.web, err = webprotocols.New(cat, c.GetProtocols(), webprotocols.Options{MaxMessageBytes: s.limits.MaxBodyBytes, OnError: s.rest.WriteError, Compression: s.compress}); err != nil {
 		problems = append(problems, located(err, "protocols")...)
 	}
 	if s.handler, err = restEdges(s); err != nil {

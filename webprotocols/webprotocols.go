@@ -17,6 +17,7 @@ import (
 	"connectrpc.com/vanguard"
 	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/compression"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -31,6 +32,11 @@ type Options struct {
 	// OnError writes an error the edge answers itself (a request whose
 	// headers name a protocol it cannot serve): the REST door's writer.
 	OnError func(http.ResponseWriter, *http.Request, error)
+	// Compression compresses the answers of Connect's unary calls, which
+	// use HTTP's content codings, as the REST door's answers are (the
+	// gRPC door answers an uncompressed call uncompressed). Nil: as they
+	// come.
+	Compression *compression.Compression
 }
 
 // Edge sends the requests of the protocols the config turns on to the
@@ -38,6 +44,7 @@ type Options struct {
 type Edge struct {
 	grpcWeb, connect bool
 	vg               *vanguard.Transcoder
+	unary            http.Handler // vg, its answers compressed by Accept-Encoding
 	cat              *catalog.Catalog
 	maxMessage       int64
 	onError          func(http.ResponseWriter, *http.Request, error)
@@ -75,6 +82,9 @@ func New(cat *catalog.Catalog, c *configv1.Protocols, o Options) (*Edge, error) 
 		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
 	}
 	e.vg, e.cat, e.maxMessage = vg, cat, limit
+	if e.unary, err = o.Compression.Answers(vg); err != nil {
+		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
+	}
 	return e, nil
 }
 
@@ -123,7 +133,11 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 			return
 		}
 	}
-	e.vg.ServeHTTP(w, r)
+	if p == Connect && !enveloped(r) {
+		e.unary.ServeHTTP(w, r) // a unary call: its answer by Accept-Encoding
+	} else {
+		e.vg.ServeHTTP(w, r)
+	}
 	if info != nil {
 		info.Delegated = via.reached.Load()
 	}
