@@ -42,7 +42,7 @@ type Server struct {
 	// for a hijacked connection.
 	rest *restDoor
 	// grpcWeb serves gRPC-Web and Connect on the gRPC listener's HTTP/1.1
-	// connections (sniff.go); nil without that listener or with TLS.
+	// connections (sniff.go); nil without that listener.
 	grpcWeb                *restDoor
 	grpcWebSrv             *http.Server
 	grpcWebLis             net.Listener
@@ -139,7 +139,11 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 	s.httpSrv = s.newHTTPServer(s.rest, o.HTTPMiddleware)
 	grpcOpts := o.GRPCOptions
 	if tlsConf != nil {
-		grpcOpts = append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(tlsConf))}, grpcOpts...)
+		creds := credentials.NewTLS(tlsConf)
+		if listen.GRPC != "" {
+			creds = newHandshaken(tlsConf) // the listener does the handshake (sniff.go)
+		}
+		grpcOpts = append([]grpc.ServerOption{grpc.Creds(creds)}, grpcOpts...)
 	}
 	// The gRPC door is made even without its listener: gRPC-Web and
 	// Connect calls of the REST listener are served by it.
@@ -153,14 +157,16 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 			return nil, fmt.Errorf("listen.grpc: %v", err)
 		}
 		s.GRPCAddr = lis.Addr().String()
-		if tlsConf == nil {
-			// gRPC-Web and Connect over HTTP/1.1 beside gRPC (sniff.go).
-			split := newSplitListener(lis, s.limits.ReadHeaderTimeout)
-			lis = split.h2
-			s.grpcWeb = &restDoor{src: s, limits: s.limits, budget: s.restBudget, grpc: s.grpc.Server(), webOnly: true}
-			s.grpcWebSrv = s.newHTTPServer(s.grpcWeb, o.HTTPMiddleware)
-			s.grpcWebLis = split.web
+		// gRPC-Web and Connect over HTTP/1.1 beside gRPC (sniff.go).
+		var splitTLS *tls.Config
+		if tlsConf != nil {
+			splitTLS = tlsConf.Clone()
 		}
+		split := newSplitListener(lis, s.limits.ReadHeaderTimeout, splitTLS)
+		lis = split.h2
+		s.grpcWeb = &restDoor{src: s, limits: s.limits, budget: s.restBudget, grpc: s.grpc.Server(), webOnly: true}
+		s.grpcWebSrv = s.newHTTPServer(s.grpcWeb, o.HTTPMiddleware)
+		s.grpcWebLis = split.web
 		s.listeners = append(s.listeners, lis)
 	}
 	if listen.Admin != "" {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -18,6 +19,14 @@ import (
 // sends no byte within the read-header timeout is closed. Hand-written: it
 // is one comparison of at most 24 bytes, and cmux (the library for it)
 // is unmaintained and reads more than it needs.
+//
+// With tls: set, the listener does the handshake itself (within the same
+// timeout) and the protocol the client chose by ALPN decides: "h2" goes
+// to grpc-go, which takes the connection as it is (handshaken, below),
+// anything else (http/1.1, or no ALPN) to the HTTP server, which sees the
+// *tls.Conn and so the client's certificate. A browser that chooses h2
+// reaches grpc-go, which answers only application/grpc: over TLS,
+// browsers use the REST listener (docs/protocols.md).
 
 // h2Preface is what every HTTP/2 connection starts with (RFC 9113 §3.4).
 const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -28,6 +37,7 @@ const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 type splitListener struct {
 	l        net.Listener
 	timeout  time.Duration
+	tls      *tls.Config // nil: plaintext, sorted by the preface
 	h2, web  *half
 	done     chan struct{} // closed when l fails or both halves are closed
 	mu       sync.Mutex
@@ -36,8 +46,8 @@ type splitListener struct {
 	doneOnce sync.Once
 }
 
-func newSplitListener(l net.Listener, timeout time.Duration) *splitListener {
-	s := &splitListener{l: l, timeout: timeout, done: make(chan struct{}), open: 2}
+func newSplitListener(l net.Listener, timeout time.Duration, conf *tls.Config) *splitListener {
+	s := &splitListener{l: l, timeout: timeout, tls: conf, done: make(chan struct{}), open: 2}
 	s.h2 = &half{s: s, ch: make(chan net.Conn), closed: make(chan struct{})}
 	s.web = &half{s: s, ch: make(chan net.Conn), closed: make(chan struct{})}
 	go s.run()
@@ -62,10 +72,15 @@ func (s *splitListener) run() {
 	}
 }
 
-// sort reads c's first bytes as long as they match the HTTP/2 preface.
+// sort reads c's first bytes as long as they match the HTTP/2 preface,
+// or with TLS does the handshake and reads the protocol it chose.
 func (s *splitListener) sort(c net.Conn) {
 	if s.timeout > 0 {
 		_ = c.SetReadDeadline(time.Now().Add(s.timeout))
+	}
+	if s.tls != nil {
+		s.sortTLS(c)
+		return
 	}
 	buf := make([]byte, 0, len(h2Preface))
 	for len(buf) < len(h2Preface) && bytes.HasPrefix([]byte(h2Preface), buf) {
@@ -83,8 +98,33 @@ func (s *splitListener) sort(c net.Conn) {
 	} else if tc, ok := c.(*net.TCPConn); ok {
 		c = &lingerConn{TCPConn: tc} // as the REST listener's (restconn.go)
 	}
+	s.hand(to, &prefixedConn{Conn: c, r: io.MultiReader(bytes.NewReader(buf), c)})
+}
+
+// sortTLS does c's handshake and sorts it by the protocol chosen by ALPN.
+// Every TLS connection lingers on close, as the REST listener's do: which
+// server gets it is known only after the handshake.
+func (s *splitListener) sortTLS(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		c = &lingerConn{TCPConn: tc}
+	}
+	tc := tls.Server(c, s.tls)
+	if err := tc.Handshake(); err != nil {
+		_ = tc.Close()
+		return
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	to := s.web
+	if tc.ConnectionState().NegotiatedProtocol == "h2" {
+		to = s.h2
+	}
+	s.hand(to, tc)
+}
+
+// hand gives c to one half, or closes it when that half or l is closed.
+func (s *splitListener) hand(to *half, c net.Conn) {
 	select {
-	case to.ch <- &prefixedConn{Conn: c, r: io.MultiReader(bytes.NewReader(buf), c)}:
+	case to.ch <- c:
 	case <-to.closed:
 		_ = c.Close()
 	case <-s.done:
