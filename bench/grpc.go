@@ -37,17 +37,14 @@ func (b *bench) runGRPC(s *stack) error {
 	var proxies []started
 	variantAdmin := ""
 	if b.o.variant != "" {
-		name, flags, _ := strings.Cut(b.o.variant, "=")
-		g, err := startGateway(b.ctx, b.bins, b.dir, gatewayConfig{name: "variant", descriptors: true, admin: true, flags: strings.Fields(flags)}, s.backendAddr)
+		g, name, err := b.startVariant(s, doorName)
 		if err != nil {
 			return err
 		}
-		s.procs = append(s.procs, g.proc)
 		if err := waitGRPC(b.ctx, "variant", g.grpcAddr, b.o.book); err != nil {
 			return err
 		}
-		name = doorName + " [" + name + "]"
-		fmt.Fprintf(b.w, "%s %s: bench/gateway %s (pid %d)\n", name, g.grpcAddr, flags, g.proc.pid())
+		fmt.Fprintf(b.w, "%s %s: bench/gateway (pid %d)\n", name, g.grpcAddr, g.proc.pid())
 		proxies = append(proxies, started{proxy{name: name}, g.proc, g.grpcAddr})
 		variantAdmin = g.admin
 	}
@@ -125,4 +122,16 @@ func (b *bench) runGRPC(s *stack) error {
 		noiseWarning(b.w, sums...)
 	}
 	return nil
+}
+
+// startVariant starts the -variant's Portico (bench/gateway with its
+// flags) beside the stack's; its target is named after base.
+func (b *bench) startVariant(s *stack, base string) (*gateway, string, error) {
+	name, flags, _ := strings.Cut(b.o.variant, "=")
+	g, err := startGateway(b.ctx, b.bins, b.dir, gatewayConfig{name: "variant", descriptors: true, admin: true, flags: strings.Fields(flags)}, s.backendAddr)
+	if err != nil {
+		return nil, "", err
+	}
+	s.procs = append(s.procs, g.proc)
+	return g, base + " [" + name + "]", nil
 }

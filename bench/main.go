@@ -114,7 +114,7 @@ func main() {
 	flag.BoolVar(&o.generated, "generated", false, "measure cmd/portico with the bookstore's generated code linked, instead of bench/gateway serving everything from the descriptor set")
 	flag.StringVar(&o.postPath, "post-path", "/v1/shelves/1/books/1:move", "REST path to POST (body \"*\"); empty: no POST comparison")
 	flag.StringVar(&o.postBody, "post-body", `{"otherShelf":"shelves/1"}`, "JSON body of the POST")
-	flag.StringVar(&o.variant, "variant", "", "NAME=FLAGS: with -grpc, add a second Portico started with bench/gateway's FLAGS (grpc-go levers, space-separated) as a target beside the door, to measure a lever in alternating rounds")
+	flag.StringVar(&o.variant, "variant", "", "NAME=FLAGS: with -grpc (and -rest, on its GET), add a second Portico started with bench/gateway's FLAGS (levers, space-separated) as a target beside the door, to measure a lever in alternating rounds")
 	flag.StringVar(&o.profile, "profile", "", "folder: write a CPU profile of each Portico target's first measured round there (go tool pprof reads them)")
 	flag.Parse()
 	if o.duration <= 0 || o.rounds < 1 || o.concurrency < 1 || o.warmup < 0 || !strings.HasPrefix(o.path, "/") ||

@@ -49,12 +49,33 @@ func (b *bench) runREST(s *stack) error {
 		return err
 	}
 	defer flo.close()
-	rounds, err := b.compare(s, []*target{ref, por, flo})
+	targets := []*target{ref, por, flo}
+	var variant *target
+	if o.variant != "" { // the same GET on a Portico with the -variant's flags
+		g, name, err := b.startVariant(s, porticoName)
+		if err != nil {
+			return err
+		}
+		if variant, err = newHTTPTarget(b.ctx, name, g.proc, g.url+o.path, o.concurrency); err != nil {
+			return err
+		}
+		defer variant.close()
+		variant.admin = g.admin
+		targets = append(targets, variant)
+	}
+	rounds, err := b.compare(s, targets)
 	if err != nil {
 		return err
 	}
 	refSum, porSum, floSum := summarize(referenceName, rounds), summarize(porticoName, rounds), summarize(floorName, rounds)
-	printSummary(b.w, refSum, porSum, floSum)
+	if variant != nil {
+		varSum := summarize(variant.name, rounds)
+		printSummary(b.w, refSum, porSum, floSum, varSum)
+		fmt.Fprintf(b.w, "portico / %s:\n  %-48s %8.3fx\n  %-48s %8.3fx   (the variant vs the floor)\n", variant.name,
+			"GET: gateway CPU per request", cpuRatio(porSum, varSum), "GET: gateway CPU per request", cpuRatio(varSum, floSum))
+	} else {
+		printSummary(b.w, refSum, porSum, floSum)
+	}
 	b.vsReference("GET", rounds, refSum, porSum, wantGetThroughput, wantGetCPU)
 	fmt.Fprintln(b.w, "portico / floor:")
 	floor := cpuRatio(porSum, floSum)

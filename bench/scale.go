@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/portico-gw/portico/bench/scalegen"
@@ -52,8 +53,8 @@ func (b *bench) runScale() error {
 		load time.Duration
 		rss  int64
 	}
-	start := func(name string, n int) (started, error) {
-		set := name + ".binpb"
+	start := func(name string, n int, flags ...string) (started, error) {
+		set := fmt.Sprintf("scale-%d.binpb", n)
 		t0 := time.Now()
 		if err := writeScaleSet(filepath.Join(b.dir, set), n); err != nil {
 			return started{}, err
@@ -64,7 +65,7 @@ func (b *bench) runScale() error {
 			return started{}, err
 		}
 		t0 = time.Now()
-		bin, args := b.bins.gateway, []string{"-c", cfg}
+		bin, args := b.bins.gateway, append([]string{"-c", cfg}, flags...)
 		if bin == "" { // -generated: cmd/portico
 			bin, args = b.bins.portico, []string{"serve", "-c", cfg}
 		}
@@ -95,6 +96,15 @@ func (b *bench) runScale() error {
 	if err != nil {
 		return err
 	}
+	var variant *started
+	if b.o.variant != "" && b.bins.gateway != "" { // the large catalog again, with the -variant's flags
+		name, flags, _ := strings.Cut(b.o.variant, "=")
+		v, err := start("scale-large-"+name, n, strings.Fields(flags)...)
+		if err != nil {
+			return err
+		}
+		variant = &v
+	}
 
 	spread := func(t *target, routes int) {
 		for i, c := range t.callers {
@@ -118,12 +128,31 @@ func (b *bench) runScale() error {
 	spread(largeT, n)
 	largeT.admin = large.g.admin
 	fmt.Fprintf(b.w, "GET a route of its own per connection, %d connections, %d rounds of %v each, alternating\n", b.o.concurrency, b.o.rounds, b.o.duration)
-	rounds, err := b.compare(s, []*target{smallT, largeT})
+	targets := []*target{smallT, largeT}
+	if variant != nil {
+		name, _, _ := strings.Cut(b.o.variant, "=")
+		vt, err := newHTTPTarget(b.ctx, "scale large ["+name+"]", variant.g.proc, variant.g.url+"/", b.o.concurrency)
+		if err != nil {
+			return err
+		}
+		defer vt.close()
+		spread(vt, n)
+		vt.admin = variant.g.admin
+		targets = append(targets, vt)
+	}
+	rounds, err := b.compare(s, targets)
 	if err != nil {
 		return err
 	}
 	smallSum, largeSum := summarize(smallT.name, rounds), summarize(largeT.name, rounds)
-	printSummary(b.w, smallSum, largeSum)
+	if variant != nil {
+		varSum := summarize(targets[2].name, rounds)
+		printSummary(b.w, smallSum, largeSum, varSum)
+		fmt.Fprintf(b.w, "%s / %s: gateway CPU per request %.3fx; load %.2f s vs %.2f s; RSS %d vs %d KB\n", largeT.name, targets[2].name,
+			cpuRatio(largeSum, varSum), large.load.Seconds(), variant.load.Seconds(), large.rss>>10, variant.rss>>10)
+	} else {
+		printSummary(b.w, smallSum, largeSum)
+	}
 
 	fmt.Fprintf(b.w, "reload of the %d-route catalog under load (%d reloads in one round):\n", n, scaleReloads)
 	reloaded, r, err := b.reloadUnderLoad(s, largeT, large.g.admin, b.o.duration+scaleReloads*3*large.load/2)

@@ -67,6 +67,8 @@ type Server struct {
 	reload reloader
 	// started is the config the listeners were made from.
 	started *configv1.Config
+	// retired is Options.Retired (nil: none).
+	retired func(serving *snapshot.Snapshot)
 }
 
 // Listen addresses; empty GRPC or Admin means that listener is off.
@@ -82,6 +84,11 @@ type Options struct {
 	HTTPMiddleware []func(http.Handler) http.Handler
 	// AccessLog is where telemetry.access_log: json writes. Default os.Stdout.
 	AccessLog io.Writer
+	// Retired is called, with the snapshot now serving, after a
+	// replaced snapshot is closed (a reload or Swap): what only the old
+	// one held can be measured as gone (the command's memory policy,
+	// package gcpolicy, measures the process again there).
+	Retired func(serving *snapshot.Snapshot)
 }
 
 // New binds the listeners for snap. Nothing is served until Serve. The
@@ -97,6 +104,9 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 		if x.AccessLog != nil {
 			o.AccessLog = x.AccessLog
 		}
+		if x.Retired != nil {
+			o.Retired = x.Retired
+		}
 	}
 	tele, err := newTelemetry(snap.Config(), listen, log, o.AccessLog)
 	if err != nil {
@@ -107,7 +117,7 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 		o.GRPCOptions = append(o.GRPCOptions, x.GRPCOptions...)
 		o.HTTPMiddleware = append(o.HTTPMiddleware, x.HTTPMiddleware...)
 	}
-	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits(), health: newHealthState(), tele: tele, started: snap.Config().Config}
+	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits(), health: newHealthState(), tele: tele, started: snap.Config().Config, retired: o.Retired}
 	s.restBudget = limits.NewBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
 	s.grpcBudget = limits.NewBudget(s.limits.MaxBodyBytesInFlight, s.limits.BodyTimeout)
 	s.closers = append(s.closers, tele)
@@ -239,6 +249,9 @@ func (s *Server) retire(ctx context.Context, old *snapshot.Snapshot) {
 	}
 	if err := old.Close(); err != nil {
 		s.log.Warn("closing the replaced snapshot", "err", err)
+	}
+	if s.retired != nil {
+		s.retired(s.Snapshot())
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/compression"
 	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/gcpolicy"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/limits"
 	"github.com/portico-gw/portico/network"
@@ -110,6 +111,9 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 	}
 	if s.gateway, err = gatewayresponses.New(c.GetGatewayResponses(), idHeader); err != nil {
 		problems = append(problems, located(err, "gateway_responses")...)
+	}
+	if s.runtime, err = gcpolicy.FromConfig(c.GetRuntime()); err != nil {
+		problems = append(problems, located(err, "runtime")...)
 	}
 	if s.compress, err = compression.New(c.GetCompression()); err != nil {
 		problems = append(problems, located(err, "compression")...)

@@ -17,6 +17,7 @@ import (
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/compression"
 	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/gcpolicy"
 	"github.com/portico-gw/portico/integrations"
 	"github.com/portico-gw/portico/limits"
 	"github.com/portico-gw/portico/network"
@@ -49,6 +50,7 @@ type Snapshot struct {
 	gateway      *gatewayresponses.Responses
 	reserved     func(string) bool
 	reflect      *reflectionFiles
+	runtime      gcpolicy.Settings
 
 	// closers run when the snapshot is closed, after its integrations
 	// (policies and edges release their pooled state there).
@@ -94,6 +96,10 @@ func (s *Snapshot) Handler() http.Handler { return s.handler }
 // WebHandler is what the gRPC listener serves on HTTP/1.1 connections:
 // the same edges as Handler, gRPC-Web and Connect, and a 404 for the rest.
 func (s *Snapshot) WebHandler() http.Handler { return s.webHandler }
+
+// Runtime is the runtime section's memory policy (applied to the
+// process by the command that serves, through a gcpolicy.Governor).
+func (s *Snapshot) Runtime() gcpolicy.Settings { return s.runtime }
 
 // Limits are the edge limits the config sets.
 func (s *Snapshot) Limits() limits.Limits { return s.limits }

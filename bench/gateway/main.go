@@ -19,8 +19,10 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/gcpolicy"
 	"github.com/portico-gw/portico/internal/lifecycle"
 	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/snapshot"
@@ -39,6 +41,7 @@ type levers struct {
 	clientWriteBuffer  int
 	initialWindowBytes int
 	gcPercent          int
+	goDefaults         bool
 }
 
 func main() {
@@ -52,7 +55,8 @@ func main() {
 	flag.IntVar(&l.clientReadBuffer, "backend-read-buffer", -1, "backends: grpc.WithReadBufferSize (-1: default)")
 	flag.IntVar(&l.clientWriteBuffer, "backend-write-buffer", -1, "backends: grpc.WithWriteBufferSize (-1: default)")
 	flag.IntVar(&l.initialWindowBytes, "grpc-initial-window", 0, "gRPC door: grpc.InitialWindowSize and InitialConnWindowSize (0: default)")
-	flag.IntVar(&l.gcPercent, "gogc", 0, "the Go runtime's GC percent (debug.SetGCPercent; 0: GOGC or 100)")
+	flag.IntVar(&l.gcPercent, "gogc", 0, "the Go runtime's GC percent (debug.SetGCPercent, as GOGC would: the memory policy leaves it; 0: GOGC or the policy's)")
+	flag.BoolVar(&l.goDefaults, "go-memory-defaults", false, "skip the memory policy (package gcpolicy): Go's default GC percent and no memory limit, as before it")
 	flag.Parse()
 	if l.gcPercent > 0 {
 		debug.SetGCPercent(l.gcPercent)
@@ -109,20 +113,42 @@ func run(path string, l levers) error {
 	if err != nil {
 		return err
 	}
+	// The memory policy, as cmd/portico applies it (-gogc counts as GOGC).
+	memory := gcpolicy.New(func(name string) (string, bool) {
+		if name == "GOGC" && l.gcPercent > 0 {
+			return strconv.Itoa(l.gcPercent), true
+		}
+		return os.LookupEnv(name)
+	})
+	apply := func(s *snapshot.Snapshot) {
+		if !l.goDefaults {
+			memory.Apply(s.Runtime()).Log(log)
+		}
+	}
+	apply(snap)
 	ls := cfg.Config.GetListen()
 	srv, err := server.New(snap, server.Listen{HTTP: ls.GetHttp(), GRPC: ls.GetGrpc(), Admin: ls.GetAdmin()}, log,
-		server.Options{GRPCOptions: l.server()})
+		server.Options{GRPCOptions: l.server(), Retired: apply})
 	if err != nil {
 		return err
 	}
 	// POST /reload on the admin listener builds the config again, as
 	// cmd/portico does (go run ./bench reloads a large catalog under load).
-	srv.SetRebuild(func(context.Context, *snapshot.Snapshot) (*snapshot.Snapshot, error) {
+	srv.SetRebuild(func(_ context.Context, current *snapshot.Snapshot) (*snapshot.Snapshot, error) {
 		next, err := config.Load(path)
 		if err != nil {
 			return nil, err
 		}
-		return snapshot.Build(next, snapshot.Options{Logger: log, DialOptions: l.dial()})
+		if !l.goDefaults {
+			memory.Expect()
+		}
+		s, err := snapshot.Build(next, snapshot.Options{Logger: log, DialOptions: l.dial()})
+		if err != nil {
+			apply(current)
+			return nil, err
+		}
+		apply(s)
+		return s, nil
 	})
 	// The line go run ./bench waits for, as cmd/portico prints it.
 	admin := ""

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/portico-gw/portico/config"
+	"github.com/portico-gw/portico/gcpolicy"
 	"github.com/portico-gw/portico/pool"
 	"github.com/portico-gw/portico/server"
 	"github.com/portico-gw/portico/snapshot"
@@ -45,6 +46,11 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 	for _, w := range snap.Warnings() {
 		log.Warn(w.Error())
 	}
+	// The runtime's memory policy (runtime: in the config; GOGC and
+	// GOMEMLIMIT win): measured and applied now, when a reload has built
+	// its snapshot, and again when the replaced one is closed.
+	memory := gcpolicy.New(os.LookupEnv)
+	memory.Apply(snap.Runtime()).Log(log)
 	l := cfg.Config.GetListen()
 	listen := server.Listen{HTTP: l.GetHttp(), GRPC: l.GetGrpc(), Admin: l.GetAdmin()}
 	if over.http != "" {
@@ -56,7 +62,9 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 	if over.admin != "" {
 		listen.Admin = over.admin
 	}
-	srv, err := server.New(snap, listen, log)
+	srv, err := server.New(snap, listen, log, server.Options{
+		Retired: func(serving *snapshot.Snapshot) { memory.Apply(serving.Runtime()).Log(log) },
+	})
 	if err != nil {
 		_ = snap.Close()
 		fmt.Fprintf(stderr, "portico: %v\n", err)
@@ -68,10 +76,13 @@ func serve(cfg *config.File, over overrides, stdout, stderr io.Writer) int {
 			if err != nil {
 				return nil, err
 			}
+			memory.Expect() // room for the new snapshot beside the serving one
 			s, err := build(next)
 			if err != nil {
+				memory.Apply(current.Runtime()).Log(log)
 				return nil, next.Join(nil, err)
 			}
+			memory.Apply(s.Runtime()).Log(log)
 			return s, nil
 		})
 	}

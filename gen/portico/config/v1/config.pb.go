@@ -92,7 +92,10 @@ type Config struct {
 	// Compression on every door.
 	Compression *Compression `protobuf:"bytes,22,opt,name=compression,proto3" json:"compression,omitempty"`
 	// Request IDs.
-	RequestId     *RequestId `protobuf:"bytes,23,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId *RequestId `protobuf:"bytes,23,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The Go runtime's memory policy: how often the garbage collector runs
+	// and the soft memory limit that bounds the heap under hostile load.
+	Runtime       *Runtime `protobuf:"bytes,26,opt,name=runtime,proto3" json:"runtime,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -298,6 +301,13 @@ func (x *Config) GetCompression() *Compression {
 func (x *Config) GetRequestId() *RequestId {
 	if x != nil {
 		return x.RequestId
+	}
+	return nil
+}
+
+func (x *Config) GetRuntime() *Runtime {
+	if x != nil {
+		return x.Runtime
 	}
 	return nil
 }
@@ -927,7 +937,7 @@ var File_portico_config_v1_config_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a!portico/config/v1/responses.proto\x1a!portico/config/v1/protocols.proto\x1a\x1fportico/config/v1/traffic.proto\"\xb6\n" +
+	"\x1eportico/config/v1/config.proto\x12\x11portico.config.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cportico/config/v1/auth.proto\x1a$portico/config/v1/integrations.proto\x1a\"portico/config/v1/operations.proto\x1a!portico/config/v1/responses.proto\x1a!portico/config/v1/protocols.proto\x1a\x1fportico/config/v1/traffic.proto\"\xec\n" +
 	"\n" +
 	"\x06Config\x121\n" +
 	"\x06listen\x18\x01 \x01(\v2\x19.portico.config.v1.ListenR\x06listen\x12.\n" +
@@ -960,7 +970,8 @@ const file_portico_config_v1_config_proto_rawDesc = "" +
 	"\tprotocols\x18\x15 \x01(\v2\x1c.portico.config.v1.ProtocolsR\tprotocols\x12@\n" +
 	"\vcompression\x18\x16 \x01(\v2\x1e.portico.config.v1.CompressionR\vcompression\x12;\n" +
 	"\n" +
-	"request_id\x18\x17 \x01(\v2\x1c.portico.config.v1.RequestIdR\trequestId\"\xb8\x01\n" +
+	"request_id\x18\x17 \x01(\v2\x1c.portico.config.v1.RequestIdR\trequestId\x124\n" +
+	"\aruntime\x18\x1a \x01(\v2\x1a.portico.config.v1.RuntimeR\aruntime\"\xb8\x01\n" +
 	"\x04Rest\x12O\n" +
 	"\x0fforward_headers\x18\x01 \x03(\tB&\xbaH#\x92\x01 \"\x1er\x1c2\x1a^[A-Za-z0-9][A-Za-z0-9-]*$R\x0eforwardHeaders\x12_\n" +
 	"!http_body_content_security_policy\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^[\\x20-\\x7e]*$R\x1dhttpBodyContentSecurityPolicy\"F\n" +
@@ -1045,12 +1056,13 @@ var file_portico_config_v1_config_proto_goTypes = []any{
 	(*Protocols)(nil),           // 22: portico.config.v1.Protocols
 	(*Compression)(nil),         // 23: portico.config.v1.Compression
 	(*RequestId)(nil),           // 24: portico.config.v1.RequestId
-	(*ApiAuth)(nil),             // 25: portico.config.v1.ApiAuth
-	(*IpRules)(nil),             // 26: portico.config.v1.IpRules
-	(*RequestMapping)(nil),      // 27: portico.config.v1.RequestMapping
-	(*ResponseMapping)(nil),     // 28: portico.config.v1.ResponseMapping
-	(*durationpb.Duration)(nil), // 29: google.protobuf.Duration
-	(*Redis)(nil),               // 30: portico.config.v1.Redis
+	(*Runtime)(nil),             // 25: portico.config.v1.Runtime
+	(*ApiAuth)(nil),             // 26: portico.config.v1.ApiAuth
+	(*IpRules)(nil),             // 27: portico.config.v1.IpRules
+	(*RequestMapping)(nil),      // 28: portico.config.v1.RequestMapping
+	(*ResponseMapping)(nil),     // 29: portico.config.v1.ResponseMapping
+	(*durationpb.Duration)(nil), // 30: google.protobuf.Duration
+	(*Redis)(nil),               // 31: portico.config.v1.Redis
 }
 var file_portico_config_v1_config_proto_depIdxs = []int32{
 	2,  // 0: portico.config.v1.Config.listen:type_name -> portico.config.v1.Listen
@@ -1074,24 +1086,25 @@ var file_portico_config_v1_config_proto_depIdxs = []int32{
 	22, // 18: portico.config.v1.Config.protocols:type_name -> portico.config.v1.Protocols
 	23, // 19: portico.config.v1.Config.compression:type_name -> portico.config.v1.Compression
 	24, // 20: portico.config.v1.Config.request_id:type_name -> portico.config.v1.RequestId
-	25, // 21: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
-	4,  // 22: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
-	26, // 23: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
-	27, // 24: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
-	28, // 25: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
-	29, // 26: portico.config.v1.Api.timeout:type_name -> google.protobuf.Duration
-	25, // 27: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
-	29, // 28: portico.config.v1.MethodPolicy.timeout:type_name -> google.protobuf.Duration
-	5,  // 29: portico.config.v1.MethodPolicy.cache:type_name -> portico.config.v1.MethodCache
-	6,  // 30: portico.config.v1.MethodPolicy.mirror:type_name -> portico.config.v1.Mirror
-	29, // 31: portico.config.v1.MethodCache.ttl:type_name -> google.protobuf.Duration
-	29, // 32: portico.config.v1.MethodCache.stale_while_revalidate:type_name -> google.protobuf.Duration
-	30, // 33: portico.config.v1.Cache.redis:type_name -> portico.config.v1.Redis
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	25, // 21: portico.config.v1.Config.runtime:type_name -> portico.config.v1.Runtime
+	26, // 22: portico.config.v1.Api.auth:type_name -> portico.config.v1.ApiAuth
+	4,  // 23: portico.config.v1.Api.methods:type_name -> portico.config.v1.MethodPolicy
+	27, // 24: portico.config.v1.Api.network:type_name -> portico.config.v1.IpRules
+	28, // 25: portico.config.v1.Api.request:type_name -> portico.config.v1.RequestMapping
+	29, // 26: portico.config.v1.Api.response:type_name -> portico.config.v1.ResponseMapping
+	30, // 27: portico.config.v1.Api.timeout:type_name -> google.protobuf.Duration
+	26, // 28: portico.config.v1.MethodPolicy.auth:type_name -> portico.config.v1.ApiAuth
+	30, // 29: portico.config.v1.MethodPolicy.timeout:type_name -> google.protobuf.Duration
+	5,  // 30: portico.config.v1.MethodPolicy.cache:type_name -> portico.config.v1.MethodCache
+	6,  // 31: portico.config.v1.MethodPolicy.mirror:type_name -> portico.config.v1.Mirror
+	30, // 32: portico.config.v1.MethodCache.ttl:type_name -> google.protobuf.Duration
+	30, // 33: portico.config.v1.MethodCache.stale_while_revalidate:type_name -> google.protobuf.Duration
+	31, // 34: portico.config.v1.Cache.redis:type_name -> portico.config.v1.Redis
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_portico_config_v1_config_proto_init() }

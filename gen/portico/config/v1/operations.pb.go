@@ -365,6 +365,76 @@ func (x *Shutdown) GetGracePeriod() *durationpb.Duration {
 	return nil
 }
 
+// Runtime is the Go runtime's memory policy (docs/performance.md,
+// "Memory policy"). The gateway collects garbage less often than Go's
+// default (gc_percent) and sets a soft memory limit that follows the
+// catalog: after each snapshot is built (at start and on every reload) it
+// measures the memory the runtime holds after a full collection (the
+// catalog, the descriptors, the connections' state) and sets the limit to
+// that plus the larger of memory_headroom and the measured memory itself,
+// so that a burst of large requests is collected before the process grows
+// past it, and a large catalog is never collected more often than Go's
+// default (GOGC=100) would. Go's own environment variables win: with GOGC
+// set, gc_percent is not applied; with GOMEMLIMIT set, no limit is set;
+// with GOGC=off and no GOMEMLIMIT, no limit either.
+type Runtime struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The garbage collector's target percentage (Go's GOGC): the heap may
+	// grow by this share of the live heap before the next collection.
+	// Default 400 (0: the default).
+	GcPercent uint32 `protobuf:"varint,1,opt,name=gc_percent,json=gcPercent,proto3" json:"gc_percent,omitempty"`
+	// The room above the measured memory the soft limit leaves for calls,
+	// e.g. 128MiB (IEC units, as cache.max_bytes). At least 16MiB.
+	// Default 128MiB.
+	MemoryHeadroom string `protobuf:"bytes,2,opt,name=memory_headroom,json=memoryHeadroom,proto3" json:"memory_headroom,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Runtime) Reset() {
+	*x = Runtime{}
+	mi := &file_portico_config_v1_operations_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Runtime) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Runtime) ProtoMessage() {}
+
+func (x *Runtime) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_config_v1_operations_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Runtime.ProtoReflect.Descriptor instead.
+func (*Runtime) Descriptor() ([]byte, []int) {
+	return file_portico_config_v1_operations_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Runtime) GetGcPercent() uint32 {
+	if x != nil {
+		return x.GcPercent
+	}
+	return 0
+}
+
+func (x *Runtime) GetMemoryHeadroom() string {
+	if x != nil {
+		return x.MemoryHeadroom
+	}
+	return ""
+}
+
 var File_portico_config_v1_operations_proto protoreflect.FileDescriptor
 
 const file_portico_config_v1_operations_proto_rawDesc = "" +
@@ -395,7 +465,11 @@ const file_portico_config_v1_operations_proto_rawDesc = "" +
 	"token_file\x18\x01 \x01(\tR\ttokenFile\x12\x1b\n" +
 	"\taudit_log\x18\x02 \x01(\tR\bauditLog\"R\n" +
 	"\bShutdown\x12F\n" +
-	"\fgrace_period\x18\x01 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\vgracePeriodB>Z<github.com/portico-gw/portico/gen/portico/config/v1;configv1b\x06proto3"
+	"\fgrace_period\x18\x01 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\vgracePeriod\"[\n" +
+	"\aRuntime\x12'\n" +
+	"\n" +
+	"gc_percent\x18\x01 \x01(\rB\b\xbaH\x05*\x03\x18\x90NR\tgcPercent\x12'\n" +
+	"\x0fmemory_headroom\x18\x02 \x01(\tR\x0ememoryHeadroomB>Z<github.com/portico-gw/portico/gen/portico/config/v1;configv1b\x06proto3"
 
 var (
 	file_portico_config_v1_operations_proto_rawDescOnce sync.Once
@@ -409,7 +483,7 @@ func file_portico_config_v1_operations_proto_rawDescGZIP() []byte {
 	return file_portico_config_v1_operations_proto_rawDescData
 }
 
-var file_portico_config_v1_operations_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_portico_config_v1_operations_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_portico_config_v1_operations_proto_goTypes = []any{
 	(*Telemetry)(nil),           // 0: portico.config.v1.Telemetry
 	(*Traces)(nil),              // 1: portico.config.v1.Traces
@@ -417,12 +491,13 @@ var file_portico_config_v1_operations_proto_goTypes = []any{
 	(*Docs)(nil),                // 3: portico.config.v1.Docs
 	(*Admin)(nil),               // 4: portico.config.v1.Admin
 	(*Shutdown)(nil),            // 5: portico.config.v1.Shutdown
-	(*durationpb.Duration)(nil), // 6: google.protobuf.Duration
+	(*Runtime)(nil),             // 6: portico.config.v1.Runtime
+	(*durationpb.Duration)(nil), // 7: google.protobuf.Duration
 }
 var file_portico_config_v1_operations_proto_depIdxs = []int32{
 	1, // 0: portico.config.v1.Telemetry.traces:type_name -> portico.config.v1.Traces
 	2, // 1: portico.config.v1.Telemetry.metrics:type_name -> portico.config.v1.Metrics
-	6, // 2: portico.config.v1.Shutdown.grace_period:type_name -> google.protobuf.Duration
+	7, // 2: portico.config.v1.Shutdown.grace_period:type_name -> google.protobuf.Duration
 	3, // [3:3] is the sub-list for method output_type
 	3, // [3:3] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
@@ -442,7 +517,7 @@ func file_portico_config_v1_operations_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_config_v1_operations_proto_rawDesc), len(file_portico_config_v1_operations_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
