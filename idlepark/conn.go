@@ -1,0 +1,154 @@
+package idlepark
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// step is where a connection is on its way to being parked (see the
+// package comment); any call out of order sets it back to serving.
+type step uint8
+
+const (
+	serving      step = iota
+	idle              // ConnState(StateIdle) came
+	idleDeadline      // then its SetReadDeadline
+	parking           // then the 4096-byte Read, failed: the next Close parks
+)
+
+// conn is a connection of a Listener.
+type conn struct {
+	net.Conn
+	l *Listener
+
+	mu      sync.Mutex
+	step    step
+	checked bool // the first bytes were looked at
+	never   bool // not an HTTP/1 connection, or hijacked: never parked
+	// replay is what the parked goroutine read, served before the socket.
+	replay []byte
+	peek   [4]byte
+}
+
+func (c *conn) onState(s http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case s == http.StateIdle && !c.never:
+		c.step = idle
+	case s == http.StateHijacked:
+		c.never = true
+		c.step = serving
+	default:
+		c.step = serving
+	}
+}
+
+func (c *conn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	if len(c.replay) > 0 {
+		n := copy(p, c.replay)
+		c.replay = c.replay[n:]
+		c.mu.Unlock()
+		return n, nil
+	}
+	if c.step == idleDeadline && len(p) == bufSize && !c.never {
+		c.step = parking
+		c.mu.Unlock()
+		return 0, errParked
+	}
+	c.step = serving
+	check := !c.checked
+	c.mu.Unlock()
+	n, err := c.Conn.Read(p)
+	if check && n > 0 {
+		c.look(p[:n])
+	}
+	return n, err
+}
+
+// look marks a connection whose first bytes are not an HTTP/1 request
+// line's never to be parked.
+func (c *conn) look(first []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.checked = true
+	if first[0] < 'A' || first[0] > 'Z' || (len(first) >= 3 && string(first[:3]) == "PRI") || (len(first) < 3 && string(first) == "PRI"[:len(first)]) {
+		c.never = true
+	}
+}
+
+func (c *conn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	if c.step == idle {
+		c.step = idleDeadline
+	} else if c.step != parking {
+		c.step = serving
+	}
+	c.mu.Unlock()
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *conn) SetDeadline(t time.Time) error {
+	c.disarm()
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *conn) Write(p []byte) (int, error) {
+	c.disarm()
+	return c.Conn.Write(p)
+}
+
+// ReadFrom keeps net/http's sendfile path when the connection has one.
+func (c *conn) ReadFrom(r io.Reader) (int64, error) {
+	c.disarm()
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+// CloseWrite keeps net/http's half-close (closeWriteAndWait) when the
+// connection has one.
+func (c *conn) CloseWrite() error {
+	c.disarm()
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+func (c *conn) disarm() {
+	c.mu.Lock()
+	if c.step != parking {
+		c.step = serving
+	}
+	c.mu.Unlock()
+}
+
+// Close parks the connection when net/http lets it go because of the
+// parking read; it closes it otherwise.
+func (c *conn) Close() error {
+	c.mu.Lock()
+	park := c.step == parking
+	c.step = serving
+	c.mu.Unlock()
+	if park {
+		c.l.park(c)
+		return nil
+	}
+	return c.Conn.Close()
+}
+
+// woken is c as a new connection for net/http (a new value: net/http's
+// hooks may still report the old one closed), its first n peeked bytes
+// served first. The idle deadline goes: net/http sets its own.
+func (c *conn) woken(n int) *conn {
+	_ = c.Conn.SetReadDeadline(time.Time{})
+	w := &conn{Conn: c.Conn, l: c.l, checked: true, peek: c.peek}
+	w.replay = w.peek[:n]
+	return w
+}
