@@ -17,6 +17,7 @@ import (
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/grpcdoor"
+	"github.com/portico-gw/portico/idlepark"
 	"github.com/portico-gw/portico/limits"
 	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
@@ -130,13 +131,22 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 		return nil, fmt.Errorf("listen.http: %v", err)
 	}
 	httpLis = lingerListener{httpLis} // closes gracefully (restconn.go)
+	var parked *idlepark.Listener
 	if tlsConf != nil {
 		httpLis = tls.NewListener(httpLis, tlsConf.Clone())
+	} else {
+		// Idle keep-alive connections leave net/http's buffers and
+		// goroutine (package idlepark); not under TLS.
+		parked = idlepark.New(httpLis)
+		httpLis = parked
 	}
 	s.listeners = append(s.listeners, httpLis)
 	s.HTTPAddr = httpLis.Addr().String()
 	s.rest = &restDoor{src: s, limits: s.limits, budget: s.restBudget}
 	s.httpSrv = s.newHTTPServer(s.rest, o.HTTPMiddleware)
+	if parked != nil {
+		s.httpSrv.ConnState = parked.ConnState
+	}
 	grpcOpts := o.GRPCOptions
 	if tlsConf != nil {
 		grpcOpts = append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(tlsConf))}, grpcOpts...)
@@ -159,7 +169,9 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 			lis = split.h2
 			s.grpcWeb = &restDoor{src: s, limits: s.limits, budget: s.restBudget, grpc: s.grpc.Server(), webOnly: true}
 			s.grpcWebSrv = s.newHTTPServer(s.grpcWeb, o.HTTPMiddleware)
-			s.grpcWebLis = split.web
+			web := idlepark.New(split.web) // as the REST listener's
+			s.grpcWebSrv.ConnState = web.ConnState
+			s.grpcWebLis = web
 		}
 		s.listeners = append(s.listeners, lis)
 	}
