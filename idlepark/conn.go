@@ -26,6 +26,8 @@ type conn struct {
 
 	mu      sync.Mutex
 	step    step
+	first   [3]byte // the connection's first bytes, for look
+	nfirst  int
 	checked bool // the first bytes were looked at
 	never   bool // not an HTTP/1 connection, or hijacked: never parked
 	// replay is what the parked goroutine read, served before the socket.
@@ -55,13 +57,13 @@ func (c *conn) Read(p []byte) (int, error) {
 		c.mu.Unlock()
 		return n, nil
 	}
-	if c.step == idleDeadline && len(p) == bufSize && !c.never {
+	if c.step == idleDeadline && len(p) == bufSize && c.checked && !c.never {
 		c.step = parking
 		c.mu.Unlock()
 		return 0, errParked
 	}
 	c.step = serving
-	check := !c.checked
+	check := !c.checked && !c.never
 	c.mu.Unlock()
 	n, err := c.Conn.Read(p)
 	if check && n > 0 {
@@ -70,14 +72,22 @@ func (c *conn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// look marks a connection whose first bytes are not an HTTP/1 request
-// line's never to be parked.
-func (c *conn) look(first []byte) {
+// look gathers a connection's first 3 bytes and decides whether it may
+// ever be parked: not when the first is not an ASCII capital letter (a
+// TLS handshake, anything but a request line) or they are "PRI" (the
+// HTTP/2 preface).
+func (c *conn) look(got []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.checked = true
-	if first[0] < 'A' || first[0] > 'Z' || (len(first) >= 3 && string(first[:3]) == "PRI") || (len(first) < 3 && string(first) == "PRI"[:len(first)]) {
+	c.nfirst += copy(c.first[c.nfirst:], got)
+	if c.first[0] < 'A' || c.first[0] > 'Z' {
 		c.never = true
+	}
+	if c.nfirst == len(c.first) {
+		c.checked = true
+		if string(c.first[:]) == "PRI" {
+			c.never = true
+		}
 	}
 }
 

@@ -2,6 +2,8 @@ package idlepark
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -180,5 +182,39 @@ func TestHijackedConnectionNeverParked(t *testing.T) {
 	c.send("ping\n")
 	if got := c.closed(5 * time.Second); got != "ping\n" {
 		t.Fatalf("got %q from the hijacked connection, want %q", got, "ping\n")
+	}
+}
+
+func TestHTTP2ConnectionNeverParked(t *testing.T) {
+	var protos http.Protocols
+	protos.SetHTTP1(true)
+	protos.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Handler: echo, Protocols: &protos}
+	idle := make(chan struct{}, 10)
+	srv.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateIdle {
+			idle <- struct{}{}
+		}
+	}
+	l, addr := serve(t, srv, true)
+	var cp http.Protocols
+	cp.SetUnencryptedHTTP2(true)
+	tr := &http.Transport{Protocols: &cp}
+	t.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Transport: tr}
+	for i := range 3 {
+		resp, err := hc.Post("http://"+addr+"/h2", "text/plain", strings.NewReader(strings.Repeat("q", 4096*i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 || string(b) != "POST /h2 "+strconv.Itoa(4096*i) {
+			t.Fatalf("got HTTP/%d %q, want HTTP/2 %q", resp.ProtoMajor, b, "POST /h2 "+strconv.Itoa(4096*i))
+		}
+		<-idle // the HTTP/2 server reports the connection idle too
+		if got := l.Parked(); got != 0 {
+			t.Fatalf("got %d parked HTTP/2 connections, want 0", got)
+		}
 	}
 }
