@@ -129,8 +129,10 @@ func (l *Listener) Accept() (net.Conn, error) {
 }
 
 // pump accepts the inner listener's connections for Accept, which also
-// waits for parked connections. It ends when the inner listener fails
-// for good (after handing over the error) or is closed.
+// waits for parked connections. Every error goes to Accept (net/http
+// retries the temporary ones, such as running out of file descriptors,
+// and closes the listener on the others); it ends when the inner
+// listener or the Listener is closed.
 func (l *Listener) pump() {
 	for {
 		c, err := l.inner.Accept()
@@ -142,8 +144,7 @@ func (l *Listener) pump() {
 			}
 			return
 		}
-		var ne net.Error
-		if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+		if errors.Is(err, net.ErrClosed) {
 			return
 		}
 	}
