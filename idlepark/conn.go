@@ -33,6 +33,12 @@ type conn struct {
 	// replay is what the parked goroutine read, served before the socket.
 	replay []byte
 	peek   [4]byte
+	// idleUntil is the idle deadline net/http set before its idle wait.
+	idleUntil time.Time
+	// watched (under the Listener's mu): parked in the poller, with timer
+	// closing it at idleUntil.
+	watched bool
+	timer   *time.Timer
 }
 
 func (c *conn) onState(s http.ConnState) {
@@ -95,6 +101,7 @@ func (c *conn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	if c.step == idle {
 		c.step = idleDeadline
+		c.idleUntil = t
 	} else if c.step != parking {
 		c.step = serving
 	}

@@ -3,13 +3,18 @@
 // While net/http waits for the next request on a keep-alive connection it
 // holds a 4 KB bufio.Reader, a 4 KB bufio.Writer and a goroutine whose
 // stack grew while it served the last request. A Listener takes such a
-// connection away from net/http once it is idle: it "parks" it on a small
-// goroutine blocked reading the next request's first bytes, and net/http
-// frees its buffers and its goroutine. When the bytes arrive, the
-// connection comes back out of Accept as a new connection, the bytes read
-// served first; when the idle deadline net/http set passes first, or the
-// client closes, or the Listener is closed (http.Server.Shutdown and Close
-// close their listeners), the connection is closed, as net/http would have.
+// connection away from net/http once it is idle ("parks" it) until the
+// next request's first bytes come, and net/http frees its buffers and its
+// goroutine. On Linux a parked socket holds no goroutine at all: one
+// epoll set and one goroutine watch them all (poller_linux.go), a timer
+// closes it at its idle deadline, and only once it is readable does a
+// goroutine read it; elsewhere, and for connections that do not expose
+// their socket (syscall.Conn), it waits on a goroutine of its own. When
+// the bytes arrive, the connection comes back out of Accept as a new
+// connection, the bytes read served first; when the idle deadline
+// net/http set passes first, or the client closes, or the Listener is
+// closed (http.Server.Shutdown and Close close their listeners), the
+// connection is closed, as net/http would have.
 //
 // # When a connection is parked, and why no byte is lost
 //
@@ -56,6 +61,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // bufSize is the size of net/http's per-connection bufio.Reader
@@ -72,6 +78,8 @@ var errParked = errors.New("idlepark: connection parked")
 type Listener struct {
 	inner    net.Listener
 	pumpOnce sync.Once
+	pollOnce sync.Once
+	poll     *poller       // nil: a goroutine per parked connection
 	accepted chan accepted // from the inner listener
 	woken    chan *conn    // parked connections with a request coming
 	done     chan struct{} // closed by Close
@@ -162,10 +170,20 @@ func (l *Listener) Close() error {
 	close(l.done)
 	parked := l.parked
 	l.parked = nil
+	for c := range parked {
+		c.watched = false
+		if c.timer != nil {
+			c.timer.Stop()
+		}
+	}
 	l.closeErr = l.inner.Close()
 	l.mu.Unlock()
 	for c := range parked {
-		_ = c.Conn.Close() // its goroutine's read fails and it ends
+		_ = c.Conn.Close() // a goroutine reading it ends
+	}
+	l.pollOnce.Do(func() {}) // no poller from now on
+	if l.poll != nil {
+		l.poll.close()
 	}
 	return l.closeErr
 }
@@ -189,9 +207,11 @@ func (l *Listener) ConnState(nc net.Conn, s http.ConnState) {
 	c.onState(s)
 }
 
-// park takes c from net/http: it waits on its own goroutine for the next
-// request's first bytes.
+// park takes c from net/http: it waits for the next request's first
+// bytes in the poller (Linux) or on a goroutine of its own, until the
+// idle deadline net/http set.
 func (l *Listener) park(c *conn) {
+	l.pollOnce.Do(l.startPoller)
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -199,8 +219,60 @@ func (l *Listener) park(c *conn) {
 		return
 	}
 	l.parked[c] = struct{}{}
+	watch := l.poll != nil
+	c.watched = watch
+	l.mu.Unlock()
+	if watch && l.poll.add(c) {
+		if !c.idleUntil.IsZero() {
+			l.mu.Lock()
+			if c.watched {
+				c.timer = time.AfterFunc(time.Until(c.idleUntil), func() { l.expire(c) })
+			}
+			l.mu.Unlock()
+		}
+		return
+	}
+	l.mu.Lock()
+	c.watched = false
 	l.mu.Unlock()
 	go l.wait(c)
+}
+
+func (l *Listener) startPoller() {
+	l.poll = newPoller()
+	if l.poll != nil {
+		go l.poll.run(l.ready)
+	}
+}
+
+// ready: c's client sent something (or closed); a goroutine reads it.
+func (l *Listener) ready(c *conn) {
+	l.mu.Lock()
+	if !c.watched {
+		l.mu.Unlock()
+		return
+	}
+	c.watched = false
+	t := c.timer
+	l.mu.Unlock()
+	if t != nil {
+		t.Stop()
+	}
+	go l.wait(c)
+}
+
+// expire closes c at its idle deadline when nothing came.
+func (l *Listener) expire(c *conn) {
+	l.mu.Lock()
+	if !c.watched {
+		l.mu.Unlock()
+		return
+	}
+	c.watched = false
+	delete(l.parked, c)
+	l.mu.Unlock()
+	l.poll.forget(c)
+	_ = c.Conn.Close()
 }
 
 // wait reads as net/http's Peek(4) would have, under the idle deadline

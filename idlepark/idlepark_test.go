@@ -218,3 +218,36 @@ func TestHTTP2ConnectionNeverParked(t *testing.T) {
 		}
 	}
 }
+
+// opaque hides the socket (no SyscallConn): such connections wait on a
+// goroutine each instead of the poller.
+type opaque struct{ net.Listener }
+
+func (o opaque) Accept() (net.Conn, error) {
+	c, err := o.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return struct{ net.Conn }{c}, nil
+}
+
+func TestParksWithoutPoller(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := New(opaque{inner})
+	srv := &http.Server{Handler: echo, IdleTimeout: 300 * time.Millisecond}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = l.Serve(srv) }()
+	t.Cleanup(func() { _ = srv.Close(); <-done })
+	c := dial(t, inner.Addr().String())
+	c.send(get("/a"))
+	c.want("GET /a 0")
+	parkedAre(t, l, 1)
+	c.send(get("/b"))
+	c.want("GET /b 0")
+	parkedAre(t, l, 1)
+	c.closed(10 * time.Second) // the idle timeout
+	parkedAre(t, l, 0)
+}
