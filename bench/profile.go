@@ -26,10 +26,15 @@ func profileRound(ctx context.Context, admin string, d time.Duration, dir, name 
 
 // saveHeld writes the heap (after a GC) and goroutine profiles of the
 // Portico whose admin listener is at admin to dir/name-heap.pprof and
-// dir/name-goroutine.pprof: what its held connections are made of.
+// dir/name-goroutine.pprof, and its runtime.MemStats (the text heap
+// profile's end: stacks, heap, spans in use) to dir/name-memstats.pprof:
+// what its held connections are made of.
 func saveHeld(ctx context.Context, admin, dir, name string) error {
-	for _, p := range []string{"heap?gc=1", "goroutine"} {
+	for _, p := range []string{"heap?gc=1", "goroutine", "heap?debug=1"} {
 		kind, _, _ := strings.Cut(p, "?")
+		if strings.HasSuffix(p, "debug=1") {
+			kind = "memstats"
+		}
 		if err := fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/%s", admin, p), filepath.Join(dir, profileName(name+"-"+kind))); err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/portico-gw/portico/config"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
 	"github.com/portico-gw/portico/grpcdoor"
+	"github.com/portico-gw/portico/idlepark"
 	"github.com/portico-gw/portico/limits"
 	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
@@ -140,13 +141,22 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 		return nil, fmt.Errorf("listen.http: %v", err)
 	}
 	httpLis = lingerListener{httpLis} // closes gracefully (restconn.go)
+	var parked *idlepark.Listener
 	if tlsConf != nil {
 		httpLis = tls.NewListener(httpLis, tlsConf.Clone())
+	} else {
+		// Idle keep-alive connections leave net/http's buffers and
+		// goroutine (package idlepark); not under TLS.
+		parked = idlepark.New(httpLis)
+		httpLis = parked
 	}
 	s.listeners = append(s.listeners, httpLis)
 	s.HTTPAddr = httpLis.Addr().String()
 	s.rest = &restDoor{src: s, limits: s.limits, budget: s.restBudget}
 	s.httpSrv = s.newHTTPServer(s.rest, o.HTTPMiddleware)
+	if parked != nil {
+		s.httpSrv.ConnState = parked.ConnState
+	}
 	grpcOpts := o.GRPCOptions
 	if tlsConf != nil {
 		creds := credentials.NewTLS(tlsConf)
@@ -177,6 +187,14 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 		s.grpcWeb = &restDoor{src: s, limits: s.limits, budget: s.restBudget, grpc: s.grpc.Server(), webOnly: true}
 		s.grpcWebSrv = s.newHTTPServer(s.grpcWeb, o.HTTPMiddleware)
 		s.grpcWebLis = split.web
+		if splitTLS == nil {
+			// Idle keep-alive connections parked, as the REST listener's
+			// (idlepark); not under TLS, where net/http must see the
+			// *tls.Conn.
+			web := idlepark.New(split.web)
+			s.grpcWebSrv.ConnState = web.ConnState
+			s.grpcWebLis = web
+		}
 		s.listeners = append(s.listeners, lis)
 	}
 	if listen.Admin != "" {

@@ -1,0 +1,171 @@
+package idlepark
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// step is where a connection is on its way to being parked (see the
+// package comment); any call out of order sets it back to serving.
+type step uint8
+
+const (
+	serving      step = iota
+	idle              // ConnState(StateIdle) came
+	idleDeadline      // then its SetReadDeadline
+	parking           // then the 4096-byte Read, failed: the next Close parks
+)
+
+// conn is a connection of a Listener.
+type conn struct {
+	net.Conn
+	l *Listener
+
+	mu      sync.Mutex
+	step    step
+	first   [3]byte // the connection's first bytes, for look
+	nfirst  int
+	checked bool // the first bytes were looked at
+	never   bool // not an HTTP/1 connection, or hijacked: never parked
+	// replay is what the parked goroutine read, served before the socket.
+	replay []byte
+	peek   [4]byte
+	// idleUntil is the idle deadline net/http set before its idle wait.
+	idleUntil time.Time
+	// watched (under the Listener's mu): parked in the poller, with timer
+	// closing it at idleUntil.
+	watched bool
+	timer   *time.Timer
+}
+
+func (c *conn) onState(s http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case s == http.StateIdle && !c.never:
+		c.step = idle
+	case s == http.StateHijacked:
+		c.never = true
+		c.step = serving
+	default:
+		c.step = serving
+	}
+}
+
+func (c *conn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	if len(c.replay) > 0 {
+		n := copy(p, c.replay)
+		c.replay = c.replay[n:]
+		c.mu.Unlock()
+		return n, nil
+	}
+	if c.step == idleDeadline && len(p) == bufSize && c.checked && !c.never {
+		c.step = parking
+		c.mu.Unlock()
+		return 0, errParked
+	}
+	c.step = serving
+	check := !c.checked && !c.never
+	c.mu.Unlock()
+	n, err := c.Conn.Read(p)
+	if check && n > 0 {
+		c.look(p[:n])
+	}
+	return n, err
+}
+
+// look gathers a connection's first 3 bytes and decides whether it may
+// ever be parked: not when the first is not an ASCII capital letter (a
+// TLS handshake, anything but a request line) or they are "PRI" (the
+// HTTP/2 preface).
+func (c *conn) look(got []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nfirst += copy(c.first[c.nfirst:], got)
+	if c.first[0] < 'A' || c.first[0] > 'Z' {
+		c.never = true
+	}
+	if c.nfirst == len(c.first) {
+		c.checked = true
+		if string(c.first[:]) == "PRI" {
+			c.never = true
+		}
+	}
+}
+
+func (c *conn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	if c.step == idle {
+		c.step = idleDeadline
+		c.idleUntil = t
+	} else if c.step != parking {
+		c.step = serving
+	}
+	c.mu.Unlock()
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *conn) SetDeadline(t time.Time) error {
+	c.disarm()
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *conn) Write(p []byte) (int, error) {
+	c.disarm()
+	return c.Conn.Write(p)
+}
+
+// ReadFrom keeps net/http's sendfile path when the connection has one.
+func (c *conn) ReadFrom(r io.Reader) (int64, error) {
+	c.disarm()
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+// CloseWrite keeps net/http's half-close (closeWriteAndWait) when the
+// connection has one.
+func (c *conn) CloseWrite() error {
+	c.disarm()
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+func (c *conn) disarm() {
+	c.mu.Lock()
+	if c.step != parking {
+		c.step = serving
+	}
+	c.mu.Unlock()
+}
+
+// Close parks the connection when net/http lets it go because of the
+// parking read; it closes it otherwise.
+func (c *conn) Close() error {
+	c.mu.Lock()
+	park := c.step == parking
+	c.step = serving
+	c.mu.Unlock()
+	if park {
+		c.l.park(c)
+		return nil
+	}
+	return c.Conn.Close()
+}
+
+// woken is c as a new connection for net/http (a new value: net/http's
+// hooks may still report the old one closed), its first n peeked bytes
+// served first. The idle deadline goes: net/http sets its own.
+func (c *conn) woken(n int) *conn {
+	_ = c.Conn.SetReadDeadline(time.Time{})
+	w := &conn{Conn: c.Conn, l: c.l, checked: true, peek: c.peek}
+	w.replay = w.peek[:n]
+	return w
+}
