@@ -75,6 +75,7 @@ type httpStream struct {
 	header  metadata.MD
 	trailer metadata.MD
 	wrote   bool          // response started (NDJSON)
+	ended   bool          // finish ran: the response is net/http's again
 	opened  bool          // the backend stream was opened
 	buf     []byte        // reused for each NDJSON line
 	single  proto.Message // the one response of a client-streaming call
@@ -117,7 +118,10 @@ func (s *httpStream) RecvMsg(m any) error {
 	err := s.dec.Decode(dst)
 	if s.dec.broken {
 		s.mu.Lock()
-		if !s.wrote {
+		// A read that ends after finish (a backend stream's pump still
+		// reading when the client went away) must not touch the headers:
+		// net/http and the edges write them once the handler returned.
+		if !s.wrote && !s.ended {
 			closeAfter(s.w, s.r) // see withBody
 		}
 		s.mu.Unlock()
@@ -187,6 +191,7 @@ func (s *httpStream) SendMsg(m any) error {
 func (s *httpStream) finish(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ended = true
 	s.t.setWriteDeadline(s.w) // the last chunk, and the end of the body
 	err = shutdownError(s.ctx, err)
 	md := runtime.ServerMetadata{HeaderMD: httpSafe(s.header), TrailerMD: httpSafe(s.trailer)}
