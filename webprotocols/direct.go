@@ -1,0 +1,152 @@
+package webprotocols
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/portico-gw/portico/call"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// The direct path: a unary Connect call (POST, application/json or
+// application/proto, uncompressed) or a unary gRPC-Web call (binary or
+// text, +proto, uncompressed envelope) is decoded here and handed to the
+// gRPC door's handler through a Stream of the edge's own (stream.go),
+// without vanguard and without grpc-go's HTTP transport: both cost CPU a
+// unary call does not need (docs/performance.md). Everything else —
+// streams, GET, compressed requests, gRPC-Web +json — goes through
+// vanguard as before.
+
+// Stream is a call served on the direct path, as the gRPC door's handler
+// sees it: the request is read and the answer written in the client's
+// protocol by the edge.
+type Stream interface {
+	grpc.ServerStream
+	// Method is the call's full method name (/pkg.Service/Method).
+	Method() string
+	// TransportStream is what grpc.NewContextWithServerTransportStream
+	// needs (grpc.MethodFromServerStream, grpc.SetHeader on the context).
+	TransportStream() grpc.ServerTransportStream
+	// End writes the call's end: err's status (nil: OK) with the
+	// trailers set, in the client's protocol.
+	End(err error)
+	// Sizes are the request's and the answer's message bytes.
+	Sizes() (in, out int)
+}
+
+// Direct serves one call from a Stream on the gRPC door (its stats
+// handlers, gates and pipeline): grpcdoor.Door.Serve.
+type Direct func(Stream)
+
+type directKey struct{}
+
+// WithDirect returns ctx naming the gRPC door's direct entry, beside
+// WithTarget. Without it every call goes through vanguard.
+func WithDirect(ctx context.Context, d Direct) context.Context {
+	return context.WithValue(ctx, directKey{}, d)
+}
+
+// direct reports whether r is a call the direct path serves (after
+// normalize).
+func (e *Edge) direct(r *http.Request, p Protocol) bool {
+	if e.vanguardOnly || r.Method != http.MethodPost {
+		return false
+	}
+	if d, _ := r.Context().Value(directKey{}).(Direct); d == nil {
+		return false
+	}
+	m := e.cat.Method(r.URL.Path)
+	if m == nil || m.Desc().IsStreamingClient() || m.Desc().IsStreamingServer() {
+		return false
+	}
+	ct := r.Header.Get("Content-Type")
+	switch p {
+	case Connect:
+		if (ct != "application/json" && ct != "application/proto" && ct != "application/json; charset=utf-8") ||
+			!identity(r.Header.Values("Content-Encoding")) {
+			return false
+		}
+	case GRPCWeb:
+		ct = strings.Replace(ct, textPrefix, "application/grpc-web", 1)
+		if (ct != "application/grpc-web" && ct != "application/grpc-web+proto") || !identity(r.Header.Values("Grpc-Encoding")) {
+			return false
+		}
+	}
+	return true
+}
+
+// identity reports whether a content coding header says the body is
+// as it is.
+func identity(vs []string) bool {
+	return len(vs) == 0 || len(vs) == 1 && (vs[0] == "" || strings.EqualFold(vs[0], "identity"))
+}
+
+// serveDirect serves r on the direct path.
+func (e *Edge) serveDirect(w http.ResponseWriter, r *http.Request) {
+	p := From(r.Context()).Protocol
+	d := r.Context().Value(directKey{}).(Direct)
+	if p == GRPCWeb && isText(r) {
+		w, r = textAdapter(w, r)
+	}
+	s := &stream{w: w, protocol: p, method: r.URL.Path, types: e.cat.Types(), limit: e.maxMessage,
+		json: p == Connect && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json")}
+	s.in = e.cat.Method(r.URL.Path).Desc().Input()
+	s.out = e.cat.Method(r.URL.Path).Desc().Output()
+	ctx, cancel, err := incoming(r, p)
+	if err == nil {
+		defer cancel()
+		s.body, err = e.readOne(r, p)
+	}
+	s.ctx = ctx
+	if err != nil {
+		// Refused before the door: nothing reaches it (as vanguard
+		// refused it before the gRPC door).
+		s.End(err)
+		return
+	}
+	d(s)
+}
+
+// readOne reads r's one request message, bounded by the message limit.
+func (e *Edge) readOne(r *http.Request, p Protocol) ([]byte, error) {
+	if p == GRPCWeb {
+		code, err := oneEnvelope(r, e.maxMessage)
+		if err != nil {
+			return nil, status.Error(code, err.Error())
+		}
+		b, _ := io.ReadAll(r.Body) // the bytes oneEnvelope kept
+		if b[0] != 0 {
+			return nil, status.Error(codes.Internal, "grpc: compressed flag set with identity or empty encoding")
+		}
+		return b[5:], nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, e.maxMessage+1))
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, status.FromContextError(err).Err()
+		}
+		return nil, status.Error(codes.Canceled, err.Error())
+	}
+	if int64(len(b)) > e.maxMessage {
+		return nil, status.Errorf(codes.ResourceExhausted, "message is larger than configured max %d", e.maxMessage)
+	}
+	return b, nil
+}
+
+// viaContext is r's context as the gRPC door takes it: the REST door's
+// call hidden, its request ID and protocol kept.
+func viaContext(r *http.Request, p Protocol) (context.Context, *Via, *call.Info) {
+	info := call.FromContext(r.Context())
+	if info != nil {
+		info.Protocol = p.String()
+	}
+	via := &Via{Protocol: p, RequestID: info.RequestID(), RequestIDHeader: info.RequestIDHeader()}
+	ctx := context.WithValue(r.Context(), viaKey{}, via)
+	// The gRPC door makes its own call.Info, as for a native client.
+	return call.NewContext(ctx, nil), via, info
+}
