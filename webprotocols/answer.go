@@ -118,10 +118,12 @@ func grpcStatus(h http.Header, st *status.Status) {
 }
 
 // reservedAnswer reports metadata keys grpc-go never sends as response
-// headers or trailers (its transport's own).
+// headers or trailers (its transport's own), and the status details,
+// written from the status.
 func reservedAnswer(k string) bool {
 	switch k {
-	case "content-type", "user-agent", "grpc-message-type", "grpc-encoding", "grpc-message", "grpc-status", "grpc-timeout", "te":
+	case "content-type", "user-agent", "grpc-message-type", "grpc-encoding", "grpc-message", "grpc-status", "grpc-timeout", "te",
+		"grpc-status-details-bin":
 		return true
 	}
 	return false

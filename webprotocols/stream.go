@@ -65,6 +65,9 @@ func (s *stream) RecvMsg(m any) error {
 	}
 	s.read = true
 	b := s.body
+	if s.json && len(b) == 0 {
+		return io.EOF // no message (as vanguard sends it)
+	}
 	if s.json {
 		msg, err := s.message(s.in)
 		if err != nil {

@@ -1,0 +1,163 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/portico-gw/portico/server/servertest"
+	"github.com/portico-gw/portico/snapshot"
+)
+
+// The direct path (webprotocols/direct.go) serves unary Connect and
+// gRPC-Web calls without vanguard; these tests hold it against vanguard
+// (snapshot.Options.WebVanguardOnly) on the same requests, valid and
+// malformed: the client must see the same status, headers and body.
+
+// webCall is one request of a web protocol.
+type webCall struct {
+	name    string
+	path    string
+	headers map[string]string
+	body    []byte
+}
+
+
+func startDirectPair(t testing.TB) (direct, vanguard *servertest.Env) {
+	direct = servertest.Start(t, servertest.Options{})
+	vanguard = servertest.Start(t, servertest.Options{Build: func(o *snapshot.Options) { o.WebVanguardOnly = true }})
+	return direct, vanguard
+}
+
+func connectJSON(name, path, body string, extra ...string) webCall {
+	h := map[string]string{"Content-Type": "application/json", "Connect-Protocol-Version": "1"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		h[extra[i]] = extra[i+1]
+	}
+	return webCall{name, path, h, []byte(body)}
+}
+
+func webCalls(t *testing.T) []webCall {
+	msg := getBookProto(t)
+	get := bookstoreSvc + "GetBook"
+	gw := func(name string, body []byte, extra ...string) webCall {
+		h := map[string]string{"Content-Type": "application/grpc-web+proto", "X-Grpc-Web": "1"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			h[extra[i]] = extra[i+1]
+		}
+		return webCall{name, get, h, body}
+	}
+	return []webCall{
+		connectJSON("connect json", get, `{"name":"shelves/1/books/1"}`),
+		connectJSON("connect json charset", get, `{"name":"shelves/1/books/1"}`, "Content-Type", "application/json; charset=utf-8"),
+		connectJSON("connect json unknown field", get, `{"name":"shelves/1/books/1","nope":1}`),
+		connectJSON("connect json not found", get, `{"name":"shelves/1/books/999"}`),
+		connectJSON("connect json bad name", get, `{"name":"nope"}`),
+		connectJSON("connect json malformed", get, `{"name":`),
+		connectJSON("connect json wrong type", get, `{"name":5}`),
+		connectJSON("connect json empty", get, ``),
+		connectJSON("connect json timeout", get, `{"name":"shelves/1/books/1"}`, "Connect-Timeout-Ms", "5000"),
+		connectJSON("connect json metadata", get, `{"name":"shelves/1/books/1"}`, "X-Custom", "v", "Thing-Bin", "AAEC"),
+		connectJSON("connect json echo", get, `{"name":"shelves/1/books/1"}`, "X-Echo", "hello"),
+		connectJSON("connect json fail", get, `{"name":"shelves/1/books/1"}`, "X-Fail", "FAILED_PRECONDITION"),
+		connectJSON("connect json fail unavailable", get, `{"name":"shelves/1/books/1"}`, "X-Fail", "14"),
+		connectJSON("connect json deadline", get, `{"name":"shelves/1/books/1"}`, "X-Delay", "2s", "Connect-Timeout-Ms", "50"),
+		connectJSON("connect json list", bookstoreSvc+"ListShelves", `{}`),
+		connectJSON("connect json create", bookstoreSvc+"CreateShelf", `{"shelf":{"theme":"poetry"}}`),
+		{"connect proto", get, map[string]string{"Content-Type": "application/proto", "Connect-Protocol-Version": "1"}, msg},
+		{"connect proto malformed", get, map[string]string{"Content-Type": "application/proto", "Connect-Protocol-Version": "1"}, []byte{0xff, 0xff, 0xff}},
+		{"connect proto empty", get, map[string]string{"Content-Type": "application/proto", "Connect-Protocol-Version": "1"}, nil},
+		gw("grpc-web", envelope(0, msg)),
+		gw("grpc-web no codec", envelope(0, msg), "Content-Type", "application/grpc-web"),
+		gw("grpc-web not found", envelope(0, []byte("\n\x13shelves/1/books/999"))),
+		gw("grpc-web malformed", envelope(0, []byte{0xff, 0xff, 0xff})),
+		gw("grpc-web truncated", envelope(0, msg)[:8]),
+		gw("grpc-web two", append(envelope(0, msg), envelope(0, msg)...)),
+		gw("grpc-web empty", nil),
+		gw("grpc-web compressed flag", envelope(1, msg)),
+		gw("grpc-web echo", envelope(0, msg), "X-Echo", "hello"),
+		gw("grpc-web fail", envelope(0, msg), "X-Fail", "NOT_FOUND"),
+		gw("grpc-web deadline", envelope(0, msg), "X-Delay", "2s", "Grpc-Timeout", "50m"),
+		gw("grpc-web timeout", envelope(0, msg), "Grpc-Timeout", "5S"),
+		gw("grpc-web text", []byte(base64.StdEncoding.EncodeToString(envelope(0, msg))), "Content-Type", "application/grpc-web-text"),
+		gw("grpc-web text bad base64", []byte("!!!!"), "Content-Type", "application/grpc-web-text+proto"),
+	}
+}
+
+// seen is what a client sees of an answer, the request ID masked and a
+// JSON body in a canonical form.
+func seen(t testing.TB, base string, c webCall) string {
+	req, _ := http.NewRequest(http.MethodPost, base+c.path, bytes.NewReader(c.body))
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := servertest.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", c.name, err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	out := body.Bytes()
+	var b strings.Builder
+	fmt.Fprintf(&b, "status: %d\n", resp.StatusCode)
+	keys := make([]string, 0, len(resp.Header))
+	for k := range resp.Header {
+		switch k {
+		case "Date", "Content-Length":
+			continue
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %s\n", k, strings.Join(resp.Header.Values(k), ", "))
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		var v any
+		if json.Unmarshal(out, &v) == nil {
+			out, _ = json.Marshal(v) // sorted keys, no spacing
+		}
+	}
+	fmt.Fprintf(&b, "body: %q\n", out)
+	return requestIDPattern.ReplaceAllString(b.String(), "<request-id>")
+}
+
+func TestDirectMatchesVanguard(t *testing.T) {
+	direct, vanguard := startDirectPair(t)
+	for _, c := range webCalls(t) {
+		t.Run(c.name, func(t *testing.T) {
+			got, want := seen(t, direct.URL, c), seen(t, vanguard.URL, c)
+			if got != want {
+				t.Errorf("direct:\n%s\nvanguard:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestDirectBadTimeout: a malformed Connect-Timeout-Ms or grpc-timeout is
+// the protocol's INVALID_ARGUMENT on the direct path (vanguard answers a
+// text/plain 400, in no protocol: a deliberate difference).
+func TestDirectBadTimeout(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{})
+	get := bookstoreSvc + "GetBook"
+	c := connectJSON("connect", get, `{"name":"shelves/1/books/1"}`, "Connect-Timeout-Ms", "soon")
+	got := seen(t, env.URL, c)
+	want := "status: 400\nContent-Type: application/json\nVary: Accept-Encoding\nX-Request-Id: <request-id>\n" +
+		`body: "{\"code\":\"invalid_argument\",\"message\":\"invalid Connect-Timeout-Ms: \\\"soon\\\"\"}"` + "\n"
+	if got != want {
+		t.Errorf("Connect: got\n%s\nwant\n%s", got, want)
+	}
+	for _, tm := range []string{"5X", "S", "-1S", "99999999999999999999S"} {
+		gw := webCall{"grpc-web", get, map[string]string{"Content-Type": "application/grpc-web+proto", "Grpc-Timeout": tm}, envelope(0, getBookProto(t))}
+		got = seen(t, env.URL, gw)
+		if !strings.Contains(got, "status: 200\n") || !strings.Contains(got, "Grpc-Status: 3\n") || !strings.Contains(got, `body: ""`) {
+			t.Errorf("gRPC-Web, grpc-timeout %q: got\n%s\nwant a trailers-only INVALID_ARGUMENT", tm, got)
+		}
+	}
+}
