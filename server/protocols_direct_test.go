@@ -27,7 +27,6 @@ type webCall struct {
 	body    []byte
 }
 
-
 func startDirectPair(t testing.TB) (direct, vanguard *servertest.Env) {
 	direct = servertest.Start(t, servertest.Options{})
 	vanguard = servertest.Start(t, servertest.Options{Build: func(o *snapshot.Options) { o.WebVanguardOnly = true }})
