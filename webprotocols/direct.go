@@ -93,7 +93,7 @@ func (e *Edge) serveDirect(w http.ResponseWriter, r *http.Request) {
 	if p == GRPCWeb && isText(r) {
 		w, r = textAdapter(w, r)
 	}
-	s := &stream{w: w, protocol: p, method: r.URL.Path, types: e.cat.Types(), limit: e.maxMessage,
+	s := &stream{w: w, protocol: p, method: r.URL.Path, types: e.cat.Types(), enc: e.enc, limit: e.maxMessage,
 		json: p == Connect && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json")}
 	s.in = e.cat.Method(r.URL.Path).Desc().Input()
 	s.out = e.cat.Method(r.URL.Path).Desc().Output()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/codec"
+	"github.com/portico-gw/portico/transcoder/jsonenc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -28,6 +29,7 @@ type stream struct {
 	json     bool // Connect with application/json
 	method   string
 	types    *catalog.TypeResolver
+	enc      *jsonenc.Encoder
 	in, out  protoreflect.MessageDescriptor
 	limit    int64
 
@@ -121,7 +123,8 @@ func (s *stream) SendMsg(m any) error {
 		if err := proto.Unmarshal(b, msg); err != nil {
 			return status.Errorf(codes.Internal, "decoding the answer: %v", err)
 		}
-		if b, err = (protojson.MarshalOptions{Resolver: s.types, EmitUnpopulated: true}).Marshal(msg); err != nil {
+		// protojson's output with EmitUnpopulated (vanguard's), faster.
+		if b, err = s.enc.Append(nil, msg.ProtoReflect()); err != nil {
 			return status.Errorf(codes.Internal, "encoding the answer: %v", err)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/compression"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/transcoder/jsonenc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -52,6 +53,7 @@ type Edge struct {
 	cat              *catalog.Catalog
 	maxMessage       int64
 	vanguardOnly     bool
+	enc              *jsonenc.Encoder // Connect JSON answers on the direct path
 	onError          func(http.ResponseWriter, *http.Request, error)
 }
 
@@ -87,6 +89,7 @@ func New(cat *catalog.Catalog, c *configv1.Protocols, o Options) (*Edge, error) 
 		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
 	}
 	e.vg, e.cat, e.maxMessage, e.vanguardOnly = vg, cat, limit, o.VanguardOnly
+	e.enc = jsonenc.NewWithResolver(cat.Types())
 	if e.unary, err = o.Compression.Answers(vg); err != nil {
 		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
 	}
