@@ -22,7 +22,7 @@ func TestRegressDirectBadTimeout(t *testing.T) {
 		t.Errorf("Connect: got\n%s\nwant\n%s", got, want)
 	}
 	for _, tm := range []string{"5X", "S", "-1S", "99999999999999999999S"} {
-		gw := webCall{"grpc-web", get, map[string]string{"Content-Type": "application/grpc-web+proto", "Grpc-Timeout": tm}, envelope(0, getBookProto(t))}
+		gw := webCall{name: "grpc-web", path: get, headers: map[string]string{"Content-Type": "application/grpc-web+proto", "Grpc-Timeout": tm}, body: envelope(0, getBookProto(t))}
 		got = seen(t, env.URL, gw)
 		if !strings.Contains(got, "status: 200\n") || !strings.Contains(got, "Grpc-Status: 3\n") || !strings.Contains(got, `body: ""`) {
 			t.Errorf("gRPC-Web, grpc-timeout %q: got\n%s\nwant a trailers-only INVALID_ARGUMENT", tm, got)
