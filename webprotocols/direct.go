@@ -3,7 +3,6 @@ package webprotocols
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 
@@ -95,8 +94,8 @@ func (e *Edge) serveDirect(w http.ResponseWriter, r *http.Request) {
 	}
 	s := &stream{w: w, protocol: p, method: r.URL.Path, types: e.cat.Types(), enc: e.enc, limit: e.maxMessage,
 		json: p == Connect && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json")}
-	s.in = e.cat.Method(r.URL.Path).Desc().Input()
-	s.out = e.cat.Method(r.URL.Path).Desc().Output()
+	md := e.cat.Method(r.URL.Path).Desc()
+	s.in, s.out = md.Input(), md.Output()
 	ctx, cancel, err := incoming(r, p)
 	if err == nil {
 		defer cancel()
@@ -115,17 +114,16 @@ func (e *Edge) serveDirect(w http.ResponseWriter, r *http.Request) {
 // readOne reads r's one request message, bounded by the message limit.
 func (e *Edge) readOne(r *http.Request, p Protocol) ([]byte, error) {
 	if p == GRPCWeb {
-		code, err := oneEnvelope(r, e.maxMessage)
+		b, code, err := readEnvelope(r, e.maxMessage)
 		if err != nil {
 			return nil, status.Error(code, err.Error())
 		}
-		b, _ := io.ReadAll(r.Body) // the bytes oneEnvelope kept
 		if b[0] != 0 {
 			return nil, status.Error(codes.Internal, "grpc: compressed flag set with identity or empty encoding")
 		}
 		return b[5:], nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, e.maxMessage+1))
+	b, err := readBounded(r, e.maxMessage+1)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, status.FromContextError(err).Err()
