@@ -26,7 +26,10 @@ func (d *Door) Serve(s webprotocols.Stream) {
 	if p == nil {
 		p = &peer.Peer{}
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
+	var md metadata.MD
+	if len(d.o.Stats) > 0 {
+		md, _ = metadata.FromIncomingContext(ctx)
+	}
 	begin := time.Now()
 	for _, sh := range d.o.Stats {
 		ctx = sh.TagConn(ctx, &stats.ConnTagInfo{RemoteAddr: p.Addr, LocalAddr: p.LocalAddr})

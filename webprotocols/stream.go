@@ -2,7 +2,6 @@ package webprotocols
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 
@@ -105,31 +104,46 @@ func (s *stream) SendMsg(m any) error {
 	var err error
 	switch m := m.(type) {
 	case *codec.Frame:
+		if s.json {
+			b, err = s.frameJSON(m.Bytes())
+			break
+		}
 		b = append([]byte(nil), m.Bytes()...) // the frame is freed after SendMsg
 	case proto.Message:
-		b, err = proto.Marshal(m)
+		if s.json {
+			// protojson's output with EmitUnpopulated (vanguard's), faster.
+			if b, err = s.enc.Append(nil, m.ProtoReflect()); err != nil {
+				err = status.Errorf(codes.Internal, "encoding the answer: %v", err)
+			}
+			break
+		}
+		if b, err = proto.Marshal(m); err != nil {
+			err = status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
+		}
 	default:
-		err = errors.New("not a message")
+		err = status.Errorf(codes.Internal, "grpc: error while marshaling: %T is not a message", m)
 	}
 	if err != nil {
-		return status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
+		return err
 	}
 	s.outN = len(b)
-	if s.json {
-		msg, err := s.message(s.out)
-		if err != nil {
-			return err
-		}
-		if err := proto.Unmarshal(b, msg); err != nil {
-			return status.Errorf(codes.Internal, "decoding the answer: %v", err)
-		}
-		// protojson's output with EmitUnpopulated (vanguard's), faster.
-		if b, err = s.enc.Append(nil, msg.ProtoReflect()); err != nil {
-			return status.Errorf(codes.Internal, "encoding the answer: %v", err)
-		}
-	}
 	s.answer, s.answered = b, true
 	return nil
+}
+
+// frameJSON is a response message's wire bytes as JSON.
+func (s *stream) frameJSON(b []byte) ([]byte, error) {
+	msg, err := s.message(s.out)
+	if err != nil {
+		return nil, err
+	}
+	if err := proto.Unmarshal(b, msg); err != nil {
+		return nil, status.Errorf(codes.Internal, "decoding the answer: %v", err)
+	}
+	if b, err = s.enc.Append(nil, msg.ProtoReflect()); err != nil {
+		return nil, status.Errorf(codes.Internal, "encoding the answer: %v", err)
+	}
+	return b, nil
 }
 
 // message makes an empty message of type md.
