@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/portico-gw/portico/server/servertest"
 	"github.com/portico-gw/portico/snapshot"
 )
@@ -150,5 +151,31 @@ func TestDirectMatchesVanguard(t *testing.T) {
 				t.Errorf("direct:\n%s\nvanguard:\n%s", got, want)
 			}
 		})
+	}
+}
+
+// TestDirectZstdRequest: a Connect unary body in zstd (which vanguard does
+// not take) is decoded on the direct path; one that does not decompress
+// is INVALID_ARGUMENT and reaches nothing.
+func TestDirectZstdRequest(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{})
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	get := bookstoreSvc + "GetBook"
+	c := connectJSON("zstd", get, "", "Content-Encoding", "zstd")
+	c.body = enc.EncodeAll([]byte(`{"name":"shelves/1/books/1"}`), nil)
+	if got := seen(t, env.URL, c); !strings.HasPrefix(got, "status: 200\n") || !strings.Contains(got, "The Left Hand of Darkness") {
+		t.Errorf("zstd body: got\n%s\nwant 200 with the book", got)
+	}
+	before := env.Backend.Calls()
+	c.body = []byte("not zstd at all")
+	if got := seen(t, env.URL, c); !strings.HasPrefix(got, "status: 400\n") || !strings.Contains(got, `invalid_argument`) {
+		t.Errorf("corrupt zstd body: got\n%s\nwant 400 invalid_argument", got)
+	}
+	if env.Backend.Calls() != before {
+		t.Error("a body that does not decompress reached the backend")
 	}
 }

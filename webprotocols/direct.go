@@ -2,23 +2,23 @@ package webprotocols
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/portico-gw/portico/call"
+	"github.com/portico-gw/portico/compression"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
 // The direct path: a unary Connect call (POST, application/json or
-// application/proto, uncompressed) or a unary gRPC-Web call (binary or
+// application/proto, uncompressed or zstd) or a unary gRPC-Web call (binary or
 // text, +proto, uncompressed envelope) is decoded here and handed to the
 // gRPC door's handler through a Stream of the edge's own (stream.go),
 // without vanguard and without grpc-go's HTTP transport: both cost CPU a
 // unary call does not need (docs/performance.md). Everything else —
-// streams, GET, compressed requests, gRPC-Web +json — goes through
+// streams, GET, gzip requests, gRPC-Web +json — goes through
 // vanguard as before.
 
 // Stream is a call served on the direct path, as the gRPC door's handler
@@ -67,7 +67,7 @@ func (e *Edge) direct(r *http.Request, p Protocol) bool {
 	switch p {
 	case Connect:
 		if (ct != "application/json" && ct != "application/proto" && ct != "application/json; charset=utf-8") ||
-			!identity(r.Header.Values("Content-Encoding")) {
+			!decodable(r.Header.Values("Content-Encoding")) {
 			return false
 		}
 	case GRPCWeb:
@@ -77,6 +77,14 @@ func (e *Edge) direct(r *http.Request, p Protocol) bool {
 		}
 	}
 	return true
+}
+
+// decodable reports whether a Connect unary body's Content-Encoding is
+// one the direct path decodes itself (bounded): none, identity or zstd
+// (which vanguard does not take). A gzip body stays vanguard's, whose
+// answer to it is gzip-compressed whatever its size.
+func decodable(vs []string) bool {
+	return identity(vs) || len(vs) == 1 && strings.EqualFold(vs[0], compression.Zstd)
 }
 
 // identity reports whether a content coding header says the body is
@@ -123,10 +131,20 @@ func (e *Edge) readOne(r *http.Request, p Protocol) ([]byte, error) {
 		}
 		return b[5:], nil
 	}
+	encoded := !identity(r.Header.Values("Content-Encoding"))
+	if encoded {
+		// zstd: max_body_bytes bounds the decompressed bytes read.
+		if err := compression.DecodeRequest(r); err != nil {
+			return nil, status.Convert(err).Err()
+		}
+	}
 	b, err := readBounded(r, e.maxMessage+1)
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return nil, status.FromContextError(err).Err()
+		switch ctxErr := r.Context().Err(); {
+		case ctxErr != nil:
+			return nil, status.FromContextError(ctxErr).Err()
+		case encoded:
+			return nil, status.Errorf(codes.InvalidArgument, "the request body does not decompress: %v", err)
 		}
 		return nil, status.Error(codes.Canceled, err.Error())
 	}
