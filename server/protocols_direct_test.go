@@ -93,6 +93,7 @@ func webCalls(t *testing.T) []webCall {
 		racy(gw("grpc-web deadline", envelope(0, msg), "X-Delay", "2s", "Grpc-Timeout", "50m")),
 		gw("grpc-web timeout", envelope(0, msg), "Grpc-Timeout", "5S"),
 		gw("grpc-web text", []byte(base64.StdEncoding.EncodeToString(envelope(0, msg))), "Content-Type", "application/grpc-web-text"),
+		gw("grpc-web text truncated", []byte("MA=="), "Content-Type", "application/grpc-web-text"),
 		gw("grpc-web text bad base64", []byte("!!!!"), "Content-Type", "application/grpc-web-text+proto"),
 	}
 }

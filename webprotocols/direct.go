@@ -104,10 +104,20 @@ func (e *Edge) serveDirect(w http.ResponseWriter, r *http.Request) {
 		json: p == Connect && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json")}
 	md := e.cat.Method(r.URL.Path).Desc()
 	s.in, s.out = md.Input(), md.Output()
+	var env []byte
+	if p == GRPCWeb {
+		// Checked first and answered as on vanguard's path (envelope.go).
+		var code codes.Code
+		var err error
+		if env, code, err = readEnvelope(r, e.maxMessage); err != nil {
+			writeEnvelopeError(w, r, code, err)
+			return
+		}
+	}
 	ctx, cancel, err := incoming(r, p)
 	if err == nil {
 		defer cancel()
-		s.body, err = e.readOne(r, p)
+		s.body, err = e.readOne(r, p, env)
 	}
 	s.ctx = ctx
 	if err != nil {
@@ -119,13 +129,10 @@ func (e *Edge) serveDirect(w http.ResponseWriter, r *http.Request) {
 	d(s)
 }
 
-// readOne reads r's one request message, bounded by the message limit.
-func (e *Edge) readOne(r *http.Request, p Protocol) ([]byte, error) {
+// readOne reads r's one request message, bounded by the message limit
+// (gRPC-Web's from its envelope, read already).
+func (e *Edge) readOne(r *http.Request, p Protocol, b []byte) ([]byte, error) {
 	if p == GRPCWeb {
-		b, code, err := readEnvelope(r, e.maxMessage)
-		if err != nil {
-			return nil, status.Error(code, err.Error())
-		}
 		if b[0] != 0 {
 			return nil, status.Error(codes.Internal, "grpc: compressed flag set with identity or empty encoding")
 		}
