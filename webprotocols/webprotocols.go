@@ -1,9 +1,12 @@
 // Package webprotocols serves gRPC-Web and Connect: requests the
-// classifier (classify.go) says speak them are translated into gRPC by
-// connectrpc.com/vanguard and handed to the gRPC door's own grpc.Server
-// (its ServeHTTP), so every gate, the pipeline, the raw forwarding path
-// and the backend are the gRPC door's. Nothing else reaches vanguard:
-// REST stays the REST door's (transcoder).
+// classifier (classify.go) says speak them are served by the gRPC door,
+// so every gate, the pipeline, the raw forwarding path and the backend
+// are the gRPC door's. Unary calls take the direct path (direct.go): the
+// edge decodes them and hands them to the door's handler through a
+// stream of its own. The rest is translated into gRPC by
+// connectrpc.com/vanguard and handed to the door's grpc.Server (its
+// ServeHTTP). Nothing else reaches either: REST stays the REST door's
+// (transcoder).
 package webprotocols
 
 import (
