@@ -12,12 +12,12 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
-// decodeRequest replaces r's body, sent with a Content-Encoding of gzip or
+// DecodeRequest replaces r's body, sent with a Content-Encoding of gzip or
 // zstd, by its decompressed stream (read as the door reads it: the door's
 // body limit bounds what is decompressed) and drops the header and the
 // length, which described the compressed bytes. It refuses (415) an
 // encoding it does not know; identity, or none, leaves r alone.
-func decodeRequest(r *http.Request) error {
+func DecodeRequest(r *http.Request) error {
 	ce := strings.ToLower(strings.TrimSpace(strings.Join(r.Header.Values("Content-Encoding"), ",")))
 	switch ce {
 	case "", Identity:

@@ -23,7 +23,7 @@ import (
 // own messages (gRPC, gRPC-Web, Connect streams) are left alone.
 func (c *Compression) Handler(next http.Handler, onError func(http.ResponseWriter, *http.Request, error)) (http.Handler, error) {
 	decoded := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := decodeRequest(r); err != nil {
+		if err := DecodeRequest(r); err != nil {
 			onError(w, r, err)
 			return
 		}

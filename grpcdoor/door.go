@@ -31,6 +31,7 @@ import (
 	"google.golang.org/grpc/reflection"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
 
@@ -61,8 +62,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Health serves grpc.health.v1.
 	Health healthpb.HealthServer
-	// ServerOptions are added to the door's (TLS, a stats handler).
+	// ServerOptions are added to the door's (TLS).
 	ServerOptions []grpc.ServerOption
+	// Stats see every call (telemetry.ServerHandler): grpc-go's and those
+	// Serve takes from the REST listener's direct path.
+	Stats []stats.Handler
 }
 
 // streamWorkers is the size of the door's pool of call goroutines.
@@ -109,6 +113,9 @@ func New(src Snapshots, o Options) *Door {
 	}
 	if lim.ReadHeaderTimeout > 0 {
 		opts = append(opts, grpc.ConnectionTimeout(lim.ReadHeaderTimeout))
+	}
+	for _, sh := range o.Stats {
+		opts = append(opts, grpc.StatsHandler(sh))
 	}
 	opts = append(opts, o.ServerOptions...)
 	srv := grpc.NewServer(opts...)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/portico-gw/portico/server/servertest"
 )
 
@@ -51,7 +52,16 @@ type webBombCall struct {
 func TestCompressionBombWebProtocols(t *testing.T) {
 	env := servertest.StartHostile(t, servertest.Options{})
 	b := bomb(t)
+	zb := zstdBomb(t)
 	for _, tc := range []webBombCall{{
+		name:        "connect unary zstd",
+		path:        hostile + "Put",
+		contentType: "application/proto",
+		headers:     map[string]string{"Connect-Protocol-Version": "1", "Content-Encoding": "zstd"},
+		body:        func([]byte) []byte { return zb },
+		code:        connectUnaryCode,
+		want:        "resource_exhausted",
+	}, {
 		name:        "connect unary",
 		path:        hostile + "Put",
 		contentType: "application/proto",
@@ -153,4 +163,16 @@ func grpcWebCode(t *testing.T, resp *http.Response, body []byte) string {
 	}
 	t.Errorf("gRPC-Web answer without grpc-status: % x", body)
 	return ""
+}
+
+// zstdBomb is zstd that expands to 1 GiB of zeros: 1024 frames of 1 MiB
+// each (a decoder reads them as one stream).
+func zstdBomb(t *testing.T) []byte {
+	t.Helper()
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	return bytes.Repeat(enc.EncodeAll(make([]byte, 1<<20), nil), 1024)
 }

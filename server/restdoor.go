@@ -25,6 +25,9 @@ type restDoor struct {
 	// grpc is the gRPC door's handler, where gRPC-Web and Connect calls
 	// go (nil: they are not served).
 	grpc http.Handler
+	// direct serves the unary gRPC-Web and Connect calls webprotocols
+	// decodes itself (with grpc).
+	direct webprotocols.Direct
 	// webOnly serves the gRPC listener's HTTP/1.1 connections: gRPC-Web
 	// and Connect, not REST.
 	webOnly  bool
@@ -66,6 +69,9 @@ func (d *restDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d.grpc != nil {
 		// gRPC-Web and Connect calls go on to the gRPC door.
 		ctx = webprotocols.WithTarget(ctx, d.grpc)
+		if d.direct != nil {
+			ctx = webprotocols.WithDirect(ctx, d.direct)
+		}
 	}
 	h := snap.Handler()
 	if d.webOnly {

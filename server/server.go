@@ -22,6 +22,7 @@ import (
 	"github.com/portico-gw/portico/snapshot"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/stats"
 )
 
 // Server runs the doors over the current snapshot.
@@ -79,8 +80,12 @@ type Listen struct {
 
 // Options adjust a Server.
 type Options struct {
-	// GRPCOptions are added to the gRPC door's (a stats handler, TLS).
+	// GRPCOptions are added to the gRPC door's (TLS, ...).
 	GRPCOptions []grpc.ServerOption
+	// GRPCStats see every call of the gRPC door, those of gRPC-Web and
+	// Connect clients included (a grpc.StatsHandler in GRPCOptions would
+	// miss the calls the REST listener serves directly).
+	GRPCStats []stats.Handler
 	// HTTPMiddleware wraps the REST door's handler (outermost first).
 	HTTPMiddleware []func(http.Handler) http.Handler
 	// AccessLog is where telemetry.access_log: json writes. Default os.Stdout.
@@ -116,6 +121,7 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 	opts = append([]Options{tele.hooks()}, opts...)
 	for _, x := range opts {
 		o.GRPCOptions = append(o.GRPCOptions, x.GRPCOptions...)
+		o.GRPCStats = append(o.GRPCStats, x.GRPCStats...)
 		o.HTTPMiddleware = append(o.HTTPMiddleware, x.HTTPMiddleware...)
 	}
 	s := &Server{log: log, errs: make(chan error, 3), limits: snap.Limits(), health: newHealthState(), tele: tele, started: snap.Config().Config, retired: o.Retired}
@@ -168,8 +174,8 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 	// The gRPC door is made even without its listener: gRPC-Web and
 	// Connect calls of the REST listener are served by it.
 	s.grpc = grpcdoor.New(s, grpcdoor.Options{Limits: s.limits, Budget: s.grpcBudget, Stop: s.stopCtx, Logger: log,
-		Health: s.health.server, ServerOptions: grpcOpts})
-	s.rest.grpc = s.grpc.Server()
+		Health: s.health.server, ServerOptions: grpcOpts, Stats: o.GRPCStats})
+	s.rest.grpc, s.rest.direct = s.grpc.Server(), s.grpc.Serve
 	if listen.GRPC != "" {
 		lis, err := net.Listen("tcp", listen.GRPC)
 		if err != nil {
@@ -184,7 +190,7 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 		}
 		split := newSplitListener(lis, s.limits.ReadHeaderTimeout, splitTLS)
 		lis = split.h2
-		s.grpcWeb = &restDoor{src: s, limits: s.limits, budget: s.restBudget, grpc: s.grpc.Server(), webOnly: true}
+		s.grpcWeb = &restDoor{src: s, limits: s.limits, budget: s.restBudget, grpc: s.grpc.Server(), direct: s.grpc.Serve, webOnly: true}
 		s.grpcWebSrv = s.newHTTPServer(s.grpcWeb, o.HTTPMiddleware)
 		s.grpcWebLis = split.web
 		if splitTLS == nil {

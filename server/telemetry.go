@@ -9,6 +9,7 @@ import (
 	"github.com/portico-gw/portico/config"
 	"github.com/portico-gw/portico/telemetry"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
 )
 
 // serverTelemetry is a Server's telemetry (telemetry:): built once, at
@@ -48,8 +49,8 @@ func (st *serverTelemetry) hooks() Options {
 	}
 	return Options{
 		HTTPMiddleware: []func(http.Handler) http.Handler{st.t.Middleware},
+		GRPCStats:      []stats.Handler{st.t.ServerHandler()},
 		GRPCOptions: []grpc.ServerOption{
-			grpc.StatsHandler(st.t.ServerHandler()),
 			// A call's record (span, metrics, log line) is made when the
 			// stats handler sees it end, just after its status is sent:
 			// the drain waits for that, so the exporters, closed after it,

@@ -78,7 +78,7 @@ func startTrafficGateway(t testing.TB, target string, o gatewayOptions) *traffic
 	}
 	var sopts []server.Options
 	if o.identities {
-		sopts = append(sopts, server.Options{GRPCOptions: []grpc.ServerOption{grpc.StatsHandler(identityFromMetadata{})}})
+		sopts = append(sopts, server.Options{GRPCStats: []stats.Handler{identityFromMetadata{}}})
 	}
 	l := cfg.GetListen()
 	srv, err := server.New(snap, server.Listen{HTTP: l.GetHttp(), GRPC: l.GetGrpc()}, log, sopts...)

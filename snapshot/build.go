@@ -36,6 +36,10 @@ type Options struct {
 	DialOptions []grpc.DialOption
 	// REST tunes the REST door beyond what the config sets.
 	REST transcoder.Options
+	// WebVanguardOnly serves every gRPC-Web and Connect call through
+	// vanguard, none on webprotocols' direct path (tests hold one against
+	// the other).
+	WebVanguardOnly bool
 	// Pool holds state that outlives a snapshot; a reload passes the
 	// running snapshot's pool so what did not change is reused. Nil: a
 	// pool of the snapshot's own.
@@ -185,7 +189,7 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 		problems = append(problems, located(err, "network")...)
 	}
 	s.ids = requestid.New(c.GetRequestId(), s.edge.TrustedPeer)
-	if s.web, err = webprotocols.New(cat, c.GetProtocols(), webprotocols.Options{MaxMessageBytes: s.limits.MaxBodyBytes, OnError: s.rest.WriteError, Compression: s.compress}); err != nil {
+	if s.web, err = webprotocols.New(cat, c.GetProtocols(), webprotocols.Options{MaxMessageBytes: s.limits.MaxBodyBytes, OnError: s.rest.WriteError, Compression: s.compress, VanguardOnly: opts.WebVanguardOnly}); err != nil {
 		problems = append(problems, located(err, "protocols")...)
 	}
 	if s.handler, err = restEdges(s); err != nil {

@@ -2,17 +2,12 @@ package transcoder
 
 import (
 	"context"
-	"encoding/base64"
-	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"net/textproto"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/portico-gw/portico/call"
@@ -76,7 +71,7 @@ func (hm *headerMap) rule(canon string) headerRule {
 func (hm *headerMap) incoming(ctx context.Context, r *http.Request) (_ context.Context, cancel context.CancelFunc, _ error) {
 	cancel = func() {}
 	if tm := r.Header.Get("Grpc-Timeout"); tm != "" {
-		d, err := decodeTimeout(tm)
+		d, err := call.DecodeTimeout(tm)
 		if err != nil {
 			return nil, nil, status.Errorf(codes.InvalidArgument, "invalid grpc-timeout: %s", tm)
 		}
@@ -125,7 +120,7 @@ func (hm *headerMap) incoming(ctx context.Context, r *http.Request) (_ context.C
 		from := len(buf)
 		for _, v := range vals {
 			if rule.bin {
-				b, err := decodeBinHeader(v)
+				b, err := call.DecodeBinHeader(v)
 				if err != nil {
 					cancel()
 					return nil, nil, status.Errorf(codes.InvalidArgument, "invalid binary header %s: %s", canon, err)
@@ -208,43 +203,4 @@ func validMetadataText(v string) bool {
 		}
 	}
 	return true
-}
-
-func decodeBinHeader(v string) ([]byte, error) {
-	if len(v)%4 == 0 {
-		return base64.StdEncoding.DecodeString(v)
-	}
-	return base64.RawStdEncoding.DecodeString(v)
-}
-
-// decodeTimeout reads a gRPC timeout ("100m", "5S"): digits then a unit.
-func decodeTimeout(s string) (time.Duration, error) {
-	if len(s) < 2 {
-		return 0, fmt.Errorf("timeout string is too short: %q", s)
-	}
-	var unit time.Duration
-	switch s[len(s)-1] {
-	case 'H':
-		unit = time.Hour
-	case 'M':
-		unit = time.Minute
-	case 'S':
-		unit = time.Second
-	case 'm':
-		unit = time.Millisecond
-	case 'u':
-		unit = time.Microsecond
-	case 'n':
-		unit = time.Nanosecond
-	default:
-		return 0, fmt.Errorf("timeout unit is not recognized: %q", s)
-	}
-	n, err := strconv.ParseUint(s[:len(s)-1], 10, 64)
-	if err != nil {
-		return 0, err
-	}
-	if n > uint64(math.MaxInt64)/uint64(unit) {
-		return time.Duration(math.MaxInt64), nil
-	}
-	return unit * time.Duration(n), nil
 }

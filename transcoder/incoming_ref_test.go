@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico-gw/portico/call"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -37,7 +38,7 @@ func referenceIncoming(hm *headerMap, r *http.Request) (metadata.MD, error) {
 		}
 		for _, v := range vals {
 			if rule.bin {
-				b, err := decodeBinHeader(v)
+				b, err := call.DecodeBinHeader(v)
 				if err != nil {
 					return nil, status.Errorf(codes.InvalidArgument, "invalid binary header %s: %s", canon, err)
 				}

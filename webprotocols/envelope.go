@@ -29,21 +29,42 @@ var errTruncated = errors.New("the body is not one whole message envelope")
 // oneEnvelope reads r's body (at most limit message bytes) and checks it
 // is one envelope; the body is replaced by the bytes read.
 func oneEnvelope(r *http.Request, limit int64) (codes.Code, error) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+6))
+	b, code, err := readEnvelope(r, limit)
 	if err != nil {
-		if errors.Is(err, errBadBase64) {
-			return codes.InvalidArgument, err
-		}
-		return codes.Canceled, err
-	}
-	if int64(len(b)) > limit+5 {
-		return codes.ResourceExhausted, fmt.Errorf("the message is larger than %d bytes", limit)
-	}
-	if len(b) < 5 || b[0]&^1 != 0 || int(binary.BigEndian.Uint32(b[1:5])) != len(b)-5 {
-		return codes.InvalidArgument, errTruncated
+		return code, err
 	}
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	return codes.OK, nil
+}
+
+// readEnvelope reads r's body (at most limit message bytes) and checks
+// it is one envelope, which it returns.
+func readEnvelope(r *http.Request, limit int64) ([]byte, codes.Code, error) {
+	b, err := readBounded(r, limit+6)
+	if err != nil {
+		if errors.Is(err, errBadBase64) {
+			return nil, codes.InvalidArgument, err
+		}
+		return nil, codes.Canceled, err
+	}
+	if int64(len(b)) > limit+5 {
+		return nil, codes.ResourceExhausted, fmt.Errorf("the message is larger than %d bytes", limit)
+	}
+	if len(b) < 5 || b[0]&^1 != 0 || int(binary.BigEndian.Uint32(b[1:5])) != len(b)-5 {
+		return nil, codes.InvalidArgument, errTruncated
+	}
+	return b, codes.OK, nil
+}
+
+// readBounded reads at most n bytes of r's body, in one allocation when
+// the body's length is known.
+func readBounded(r *http.Request, n int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if r.ContentLength > 0 && r.ContentLength < n {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, n))
+	return buf.Bytes(), err
 }
 
 // takesOneMessage reports whether the method at r's path takes a single

@@ -1,9 +1,12 @@
 // Package webprotocols serves gRPC-Web and Connect: requests the
-// classifier (classify.go) says speak them are translated into gRPC by
-// connectrpc.com/vanguard and handed to the gRPC door's own grpc.Server
-// (its ServeHTTP), so every gate, the pipeline, the raw forwarding path
-// and the backend are the gRPC door's. Nothing else reaches vanguard:
-// REST stays the REST door's (transcoder).
+// classifier (classify.go) says speak them are served by the gRPC door,
+// so every gate, the pipeline, the raw forwarding path and the backend
+// are the gRPC door's. Unary calls take the direct path (direct.go): the
+// edge decodes them and hands them to the door's handler through a
+// stream of its own. The rest is translated into gRPC by
+// connectrpc.com/vanguard and handed to the door's grpc.Server (its
+// ServeHTTP). Nothing else reaches either: REST stays the REST door's
+// (transcoder).
 package webprotocols
 
 import (
@@ -19,6 +22,7 @@ import (
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/compression"
 	configv1 "github.com/portico-gw/portico/gen/portico/config/v1"
+	"github.com/portico-gw/portico/transcoder/jsonenc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -37,6 +41,9 @@ type Options struct {
 	// gRPC door answers an uncompressed call uncompressed). Nil: as they
 	// come.
 	Compression *compression.Compression
+	// VanguardOnly serves every call through vanguard, none on the direct
+	// path (direct.go): for tests that hold one against the other.
+	VanguardOnly bool
 }
 
 // Edge sends the requests of the protocols the config turns on to the
@@ -45,8 +52,11 @@ type Edge struct {
 	grpcWeb, connect bool
 	vg               *vanguard.Transcoder
 	unary            http.Handler // vg, its answers compressed by Accept-Encoding
+	directUnary      http.Handler // serveDirect, its answers compressed by Accept-Encoding
 	cat              *catalog.Catalog
 	maxMessage       int64
+	vanguardOnly     bool
+	enc              *jsonenc.Encoder // Connect JSON answers on the direct path
 	onError          func(http.ResponseWriter, *http.Request, error)
 }
 
@@ -81,8 +91,12 @@ func New(cat *catalog.Catalog, c *configv1.Protocols, o Options) (*Edge, error) 
 	if err != nil {
 		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
 	}
-	e.vg, e.cat, e.maxMessage = vg, cat, limit
+	e.vg, e.cat, e.maxMessage, e.vanguardOnly = vg, cat, limit, o.VanguardOnly
+	e.enc = jsonenc.NewWithResolver(cat.Types())
 	if e.unary, err = o.Compression.Answers(vg); err != nil {
+		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
+	}
+	if e.directUnary, err = o.Compression.Answers(http.HandlerFunc(e.serveDirect)); err != nil {
 		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
 	}
 	return e, nil
@@ -106,24 +120,29 @@ func (e *Edge) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// serve hands a request of protocol p to vanguard, as vanguard would
-// classify it too (so it never takes it for REST), with the REST door's
-// call hidden from the gRPC door but its request ID and protocol kept.
+// serve hands a request of protocol p to the direct path (direct.go) or
+// to vanguard, as vanguard would classify it too (so it never takes it for
+// REST), with the REST door's call hidden from the gRPC door but its
+// request ID and protocol kept.
 func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 	if !normalize(r, p) {
 		e.onError(w, r, call.WithHTTPStatus(http.StatusUnsupportedMediaType,
 			status.Newf(codes.InvalidArgument, "%s requests need an application/ content type", p)))
 		return
 	}
-	info := call.FromContext(r.Context())
-	if info != nil {
-		info.Protocol = p.String()
-	}
-	via := &Via{Protocol: p, RequestID: info.RequestID(), RequestIDHeader: info.RequestIDHeader()}
-	ctx := context.WithValue(r.Context(), viaKey{}, via)
-	// The gRPC door makes its own call.Info, as for a native client.
-	ctx = call.NewContext(ctx, nil)
+	ctx, via, info := viaContext(r, p)
 	r = r.WithContext(ctx)
+	if info != nil {
+		defer func() { info.Delegated = via.reached.Load() }()
+	}
+	if e.direct(r, p) {
+		if p == Connect {
+			e.directUnary.ServeHTTP(w, r) // its answer by Accept-Encoding
+		} else {
+			e.serveDirect(w, r)
+		}
+		return
+	}
 	if isText(r) {
 		w, r = textAdapter(w, r)
 	}
@@ -137,9 +156,6 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 		e.unary.ServeHTTP(w, r) // a unary call: its answer by Accept-Encoding
 	} else {
 		e.vg.ServeHTTP(w, r)
-	}
-	if info != nil {
-		info.Delegated = via.reached.Load()
 	}
 }
 

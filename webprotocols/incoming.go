@@ -1,0 +1,118 @@
+package webprotocols
+
+import (
+	"context"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portico-gw/portico/call"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+// incoming returns r's context as grpc-go's HTTP transport would make it
+// for the gRPC door, from the headers vanguard would forward: the
+// incoming metadata (grpc-go's rules: lower-case keys, reserved names
+// dropped, -bin values decoded), the peer and the deadline
+// (Connect-Timeout-Ms or grpc-timeout). cancel releases the deadline.
+func incoming(r *http.Request, p Protocol) (_ context.Context, cancel context.CancelFunc, _ error) {
+	ctx := r.Context()
+	timeout, set, err := requestTimeout(r, p)
+	if err != nil {
+		return ctx, nil, err
+	}
+	md := make(metadata.MD, len(r.Header)+2)
+	md["content-type"] = []string{"application/grpc+proto"}
+	if r.Host != "" {
+		md[":authority"] = []string{r.Host}
+	}
+	for k, vs := range r.Header {
+		k = strings.ToLower(k)
+		if !forwarded(k) {
+			continue
+		}
+		for _, v := range vs {
+			if strings.HasSuffix(k, "-bin") {
+				b, err := call.DecodeBinHeader(v)
+				if err != nil {
+					return ctx, nil, status.Errorf(codes.InvalidArgument, "malformed binary metadata %q in header %q: %v", v, k, err)
+				}
+				v = string(b)
+			}
+			md[k] = append(md[k], v)
+		}
+	}
+	ctx = metadata.NewIncomingContext(ctx, md)
+	ctx = peer.NewContext(ctx, peerOf(r))
+	if set {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		return ctx, cancel, nil
+	}
+	return ctx, func() {}, nil
+}
+
+// forwarded reports whether a request header (lower-cased) becomes
+// metadata: not grpc-go's reserved names (user-agent apart), nor the
+// protocol's own headers, which vanguard consumes.
+func forwarded(k string) bool {
+	switch k {
+	case "content-type", "grpc-message-type", "grpc-encoding", "grpc-message", "grpc-status", "grpc-timeout", "te",
+		"grpc-accept-encoding", "content-encoding", "accept-encoding", "content-length",
+		"connect-protocol-version", "connect-timeout-ms", "connect-content-encoding", "connect-accept-encoding":
+		return false
+	}
+	return k != "" && k[0] != ':'
+}
+
+// requestTimeout reads the call's timeout: Connect-Timeout-Ms (Connect,
+// milliseconds, at most the largest duration) or grpc-timeout (gRPC-Web).
+func requestTimeout(r *http.Request, p Protocol) (time.Duration, bool, error) {
+	if p == Connect {
+		v := r.Header.Get("Connect-Timeout-Ms")
+		if v == "" {
+			return 0, false, nil
+		}
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || ms < 0 {
+			return 0, false, status.Errorf(codes.InvalidArgument, "invalid Connect-Timeout-Ms: %q", v)
+		}
+		if ms > math.MaxInt64/int64(time.Millisecond) {
+			return time.Duration(math.MaxInt64), true, nil
+		}
+		return time.Duration(ms) * time.Millisecond, true, nil
+	}
+	v := r.Header.Get("Grpc-Timeout")
+	if v == "" {
+		return 0, false, nil
+	}
+	d, err := call.DecodeTimeout(v)
+	if err != nil {
+		return 0, false, status.Errorf(codes.InvalidArgument, "invalid grpc-timeout: %q", v)
+	}
+	return d, true, nil
+}
+
+// peerOf is the client as grpc-go's HTTP transport names it.
+func peerOf(r *http.Request) *peer.Peer {
+	p := &peer.Peer{Addr: remoteAddr(r.RemoteAddr)}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		p.LocalAddr = la
+	}
+	if r.TLS != nil {
+		p.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
+	}
+	return p
+}
+
+// remoteAddr is an http.Request's RemoteAddr as a net.Addr.
+type remoteAddr string
+
+func (remoteAddr) Network() string  { return "tcp" }
+func (a remoteAddr) String() string { return string(a) }

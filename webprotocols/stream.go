@@ -1,0 +1,166 @@
+package webprotocols
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/portico-gw/portico/catalog"
+	"github.com/portico-gw/portico/codec"
+	"github.com/portico-gw/portico/transcoder/jsonenc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// stream is a unary call on the direct path: its one request, decoded
+// from the client's protocol, and its answer, kept until End writes it
+// with the headers and trailers set meanwhile (a Connect unary answer
+// carries its trailers as headers).
+type stream struct {
+	ctx      context.Context
+	w        http.ResponseWriter
+	protocol Protocol
+	json     bool // Connect with application/json
+	method   string
+	types    *catalog.TypeResolver
+	enc      *jsonenc.Encoder
+	in, out  protoreflect.MessageDescriptor
+	limit    int64
+
+	body            []byte // the request message as the client sent it
+	read            bool
+	header, trailer metadata.MD
+	answer          []byte // the response message, encoded for the client
+	answered        bool
+	inN, outN       int
+}
+
+var _ Stream = (*stream)(nil)
+
+func (s *stream) Context() context.Context { return s.ctx }
+func (s *stream) Method() string           { return s.method }
+func (s *stream) Sizes() (int, int)        { return s.inN, s.outN }
+
+func (s *stream) SetHeader(md metadata.MD) error {
+	if s.answered {
+		return status.Error(codes.Internal, "headers already sent")
+	}
+	s.header = metadata.Join(s.header, md)
+	return nil
+}
+
+func (s *stream) SendHeader(md metadata.MD) error { return s.SetHeader(md) }
+
+func (s *stream) SetTrailer(md metadata.MD) { s.trailer = metadata.Join(s.trailer, md) }
+
+// RecvMsg gives the request once (as wire bytes in a codec.Frame, or
+// decoded), then io.EOF.
+func (s *stream) RecvMsg(m any) error {
+	if s.read {
+		return io.EOF
+	}
+	s.read = true
+	b := s.body
+	if s.json && len(b) == 0 {
+		return io.EOF // no message (as vanguard sends it)
+	}
+	if s.json {
+		msg, err := s.message(s.in)
+		if err != nil {
+			return err
+		}
+		if err := (protojson.UnmarshalOptions{Resolver: s.types, DiscardUnknown: true}).Unmarshal(b, msg); err != nil {
+			return status.Error(codes.InvalidArgument, err.Error())
+		}
+		if b, err = proto.Marshal(msg); err != nil {
+			return status.Error(codes.InvalidArgument, err.Error())
+		}
+	}
+	s.inN = len(b)
+	if int64(len(b)) > s.limit {
+		return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", len(b), s.limit)
+	}
+	switch m := m.(type) {
+	case *codec.Frame:
+		*m = *codec.NewFrame(b)
+		return nil
+	case proto.Message:
+		return codec.Decode(b, m, codec.DefaultRecursionLimit)
+	}
+	return status.Errorf(codes.Internal, "cannot receive a %T", m)
+}
+
+// SendMsg encodes the answer for the client (written by End).
+func (s *stream) SendMsg(m any) error {
+	if s.answered {
+		return status.Error(codes.Internal, "a unary call answers one message")
+	}
+	var b []byte
+	var err error
+	switch m := m.(type) {
+	case *codec.Frame:
+		if s.json {
+			b, err = s.frameJSON(m.Bytes())
+			break
+		}
+		b = append([]byte(nil), m.Bytes()...) // the frame is freed after SendMsg
+	case proto.Message:
+		if s.json {
+			// protojson's output with EmitUnpopulated (vanguard's), faster.
+			if b, err = s.enc.Append(nil, m.ProtoReflect()); err != nil {
+				err = status.Errorf(codes.Internal, "encoding the answer: %v", err)
+			}
+			break
+		}
+		if b, err = proto.Marshal(m); err != nil {
+			err = status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
+		}
+	default:
+		err = status.Errorf(codes.Internal, "grpc: error while marshaling: %T is not a message", m)
+	}
+	if err != nil {
+		return err
+	}
+	s.outN = len(b)
+	s.answer, s.answered = b, true
+	return nil
+}
+
+// frameJSON is a response message's wire bytes as JSON.
+func (s *stream) frameJSON(b []byte) ([]byte, error) {
+	msg, err := s.message(s.out)
+	if err != nil {
+		return nil, err
+	}
+	if err := proto.Unmarshal(b, msg); err != nil {
+		return nil, status.Errorf(codes.Internal, "decoding the answer: %v", err)
+	}
+	if b, err = s.enc.Append(nil, msg.ProtoReflect()); err != nil {
+		return nil, status.Errorf(codes.Internal, "encoding the answer: %v", err)
+	}
+	return b, nil
+}
+
+// message makes an empty message of type md.
+func (s *stream) message(md protoreflect.MessageDescriptor) (proto.Message, error) {
+	mt, err := s.types.FindMessageByName(md.FullName())
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "message type %s: %v", md.FullName(), err)
+	}
+	return mt.New().Interface(), nil
+}
+
+// TransportStream is the stream as grpc.ServerTransportStream.
+func (s *stream) TransportStream() grpc.ServerTransportStream { return transportStream{s} }
+
+type transportStream struct{ s *stream }
+
+func (t transportStream) Method() string                  { return t.s.method }
+func (t transportStream) SetHeader(md metadata.MD) error  { return t.s.SetHeader(md) }
+func (t transportStream) SendHeader(md metadata.MD) error { return t.s.SendHeader(md) }
+func (t transportStream) SetTrailer(md metadata.MD) error { t.s.SetTrailer(md); return nil }
