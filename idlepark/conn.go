@@ -1,9 +1,11 @@
 package idlepark
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 )
@@ -64,6 +66,20 @@ func (c *conn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	if c.step == idleDeadline && len(p) == bufSize && c.checked && !c.never {
+		until := c.idleUntil
+		if grace := time.Duration(c.l.after.Load()); grace > 0 {
+			// Wait as net/http would, for at most the grace period (or
+			// its own idle deadline, if sooner): a request that comes
+			// is net/http's at once; only a connection still idle then
+			// is parked. Serving meanwhile: a Close (Shutdown closing
+			// idle connections) closes it.
+			c.step = serving
+			c.mu.Unlock()
+			if n, err, done := c.graceRead(p, until, grace); done {
+				return n, err
+			}
+			c.mu.Lock()
+		}
 		c.step = parking
 		c.mu.Unlock()
 		return 0, errParked
@@ -76,6 +92,25 @@ func (c *conn) Read(p []byte) (int, error) {
 		c.look(p[:n])
 	}
 	return n, err
+}
+
+// graceRead reads p for at most grace (or until net/http's idle deadline
+// until, if sooner). done is false when nothing came within grace: the
+// connection is to be parked. Either way net/http's deadline is set again
+// (the parked wait keeps it; net/http replaces it once Peek has its
+// bytes), and otherwise n, err are the read's.
+func (c *conn) graceRead(p []byte, until time.Time, grace time.Duration) (n int, err error, done bool) {
+	end := time.Now().Add(grace)
+	if !until.IsZero() && !end.Before(until) {
+		return 0, nil, false // net/http's own deadline comes first: park now
+	}
+	_ = c.Conn.SetReadDeadline(end)
+	n, err = c.Conn.Read(p)
+	_ = c.Conn.SetReadDeadline(until)
+	if n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, nil, false
+	}
+	return n, err, true
 }
 
 // look gathers a connection's first 3 bytes and decides whether it may

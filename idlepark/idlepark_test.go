@@ -251,3 +251,32 @@ func TestParksWithoutPoller(t *testing.T) {
 	c.closed(10 * time.Second) // the idle timeout
 	parkedAre(t, l, 0)
 }
+
+// TestBusyConnectionNotParkedWithinGrace: with SetParkAfter, a
+// connection whose next request comes within the grace period stays
+// net/http's (never parked: parking at once on every request cost the
+// REST door about 1.5× its CPU per call under closed-loop load), and
+// one left idle longer is parked, then served again.
+func TestBusyConnectionNotParkedWithinGrace(t *testing.T) {
+	l, addr := serve(t, &http.Server{Handler: echo}, true)
+	l.SetParkAfter(2 * time.Second)
+	c := dial(t, addr)
+	for i := range 50 {
+		c.send(post("/busy", strings.Repeat("x", i)))
+		c.want("POST /busy " + strconv.Itoa(i))
+	}
+	if got := l.parks.Load(); got != 0 {
+		t.Fatalf("a connection busy within the grace period: parked %d times, want 0", got)
+	}
+	start := time.Now()
+	parkedAre(t, l, 1)
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("parked %v after its last answer, want the 2s grace period first", d)
+	}
+	c.send(get("/again"))
+	c.want("GET /again 0")
+	parkedAre(t, l, 1)
+	if got := l.parks.Load(); got != 2 {
+		t.Errorf("parks: got %d, want 2 (once after each idle grace period)", got)
+	}
+}

@@ -154,6 +154,7 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 		// Idle keep-alive connections leave net/http's buffers and
 		// goroutine (package idlepark); not under TLS.
 		parked = idlepark.New(httpLis)
+		parked.SetParkAfter(parkAfter)
 		httpLis = parked
 	}
 	s.listeners = append(s.listeners, httpLis)
@@ -198,6 +199,7 @@ func New(snap *snapshot.Snapshot, listen Listen, log *slog.Logger, opts ...Optio
 			// (idlepark); not under TLS, where net/http must see the
 			// *tls.Conn.
 			web := idlepark.New(split.web)
+			web.SetParkAfter(parkAfter)
 			s.grpcWebSrv.ConnState = web.ConnState
 			s.grpcWebLis = web
 		}
