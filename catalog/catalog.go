@@ -7,7 +7,8 @@ package catalog
 import (
 	"fmt"
 	"maps"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/portico-gw/portico/catalog/httprule"
 	"github.com/portico-gw/portico/config"
@@ -19,6 +20,7 @@ import (
 // Catalog is the set of exposed methods. It is immutable once built.
 type Catalog struct {
 	methods  map[string]*Method // by gRPC path ("/package.Service/Method")
+	list     []*Method          // the same, sorted by gRPC path once (see MethodList)
 	services []protoreflect.ServiceDescriptor
 	files    Resolver
 	types    *TypeResolver
@@ -147,6 +149,7 @@ func New(opts Options) (*Catalog, error) {
 	b.checkUnusedRules()
 	b.resolveOverrides()
 	b.addRoutes()
+	c.list = sortedMethods(c.methods)
 	if err := b.errs.err(); err != nil {
 		if b.opts.Partial {
 			c.warnings = b.warns.list()
@@ -259,13 +262,19 @@ func (b *builder) exposeMethod(md protoreflect.MethodDescriptor, api *API, where
 	b.cat.methods[m.fullMethod] = m
 }
 
-// MethodList returns the methods sorted by gRPC path.
-func (c *Catalog) MethodList() []*Method {
-	out := make([]*Method, 0, len(c.methods))
-	for _, m := range c.methods {
+// MethodList returns the methods sorted by gRPC path (a copy: the
+// catalog stays as built). The order is computed once, when the catalog
+// is built: every policy kind and both doors ask for it, and sorting a
+// large catalog each time cost more than building its methods (issue 19).
+func (c *Catalog) MethodList() []*Method { return slices.Clone(c.list) }
+
+// sortedMethods lists methods by gRPC path.
+func sortedMethods(methods map[string]*Method) []*Method {
+	out := make([]*Method, 0, len(methods))
+	for _, m := range methods {
 		out = append(out, m)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].fullMethod < out[j].fullMethod })
+	slices.SortFunc(out, func(a, b *Method) int { return strings.Compare(a.fullMethod, b.fullMethod) })
 	return out
 }
 

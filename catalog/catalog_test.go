@@ -166,6 +166,13 @@ func TestMethodList(t *testing.T) {
 			t.Errorf("%s: listed method is not the catalog's", m.fullMethod)
 		}
 	}
+	// The order is kept from the build: a caller's edit of its list must
+	// not reach the next caller's.
+	first := list[0]
+	list[0] = nil
+	if got := c.MethodList()[0]; got != first {
+		t.Errorf("MethodList after a caller changed its copy: got first %v, want %s", got, first.fullMethod)
+	}
 	if len(c.services) != 2 || c.services[0].FullName() != bookstoreService || c.services[1].FullName() != messagingService {
 		t.Errorf("got services %v, want bookstore then messaging (config order)", c.services)
 	}
