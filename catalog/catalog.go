@@ -242,8 +242,12 @@ func (b *builder) exposeMethod(md protoreflect.MethodDescriptor, api *API, where
 	if r, ok := b.opts.Rules[string(md.FullName())]; ok {
 		b.usedRules[string(md.FullName())] = true
 		src.rule, src.file = r.HTTP, r
-	} else {
-		src.rule = annotationRule(md)
+	} else if src.rule, err = annotationRule(md); err != nil {
+		b.errs.add(where, "method %s: %v", md.FullName(), err)
+		if b.opts.Partial {
+			b.cat.methods[m.fullMethod] = m // without bindings (see Options.Partial)
+		}
+		return
 	}
 	bindings, berr := bindingsFor(m, src, api.DefaultBindings)
 	if berr != nil {
