@@ -59,19 +59,29 @@ func annotationRule(md protoreflect.MethodDescriptor) (*annotations.HttpRule, er
 		rule, _ := proto.GetExtension(opts, annotations.E_Http).(*annotations.HttpRule)
 		return rule, nil
 	}
-	raw := opts.ProtoReflect().GetUnknown()
-	if len(raw) == 0 {
-		return nil, nil
+	// The option's bytes, merged when given twice as the protobuf
+	// encoding says (as when the set was read).
+	num := protowire.Number(annotations.E_Http.TypeDescriptor().Number())
+	var rule *annotations.HttpRule
+	for raw := opts.ProtoReflect().GetUnknown(); len(raw) > 0; {
+		n, typ, tagLen := protowire.ConsumeTag(raw)
+		if tagLen < 0 {
+			return nil, fmt.Errorf("google.api.http option: %v", protowire.ParseError(tagLen))
+		}
+		fieldLen := protowire.ConsumeFieldValue(n, typ, raw[tagLen:])
+		if fieldLen < 0 {
+			return nil, fmt.Errorf("google.api.http option: %v", protowire.ParseError(fieldLen))
+		}
+		if n == num && typ == protowire.BytesType {
+			b, _ := protowire.ConsumeBytes(raw[tagLen:])
+			if rule == nil {
+				rule = &annotations.HttpRule{}
+			}
+			if err := (proto.UnmarshalOptions{Merge: true}).Unmarshal(b, rule); err != nil {
+				return nil, fmt.Errorf("google.api.http option: %v", err)
+			}
+		}
+		raw = raw[tagLen+fieldLen:]
 	}
-	// Parsed as options, so that the option given twice merges as the
-	// protobuf encoding says, exactly as when the set was read.
-	parsed := &descriptorpb.MethodOptions{}
-	if err := proto.Unmarshal(raw, parsed); err != nil {
-		return nil, fmt.Errorf("google.api.http option: %v", err)
-	}
-	if !proto.HasExtension(parsed, annotations.E_Http) {
-		return nil, nil
-	}
-	rule, _ := proto.GetExtension(parsed, annotations.E_Http).(*annotations.HttpRule)
 	return rule, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -138,4 +139,39 @@ func FuzzRawHTTPRule(f *testing.F) {
 		}
 		sameAsParsed(t, fmd.(protoreflect.MethodDescriptor), smd.(protoreflect.MethodDescriptor))
 	})
+}
+
+// TestRawHTTPRuleTwiceMerges: an option given twice in the bytes merges,
+// as parsing the options does.
+func TestRawHTTPRuleTwiceMerges(t *testing.T) {
+	num := protowire.Number(annotations.E_Http.TypeDescriptor().Number())
+	var raw []byte
+	for _, r := range []*annotations.HttpRule{
+		{Pattern: &annotations.HttpRule_Get{Get: "/v1/a"}, ResponseBody: "text"},
+		{Body: "*", AdditionalBindings: []*annotations.HttpRule{{Pattern: &annotations.HttpRule_Get{Get: "/v1/b"}}}},
+	} {
+		b, err := proto.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = protowire.AppendBytes(protowire.AppendTag(raw, num, protowire.BytesType), b)
+	}
+	fdp := annotatedFile(nil, false)
+	fdp.Service[0].Method[0].Options.ProtoReflect().SetUnknown(raw)
+	md, err := registry(t, fdp).FindDescriptorByName("portico.test.v1.PingService.Ping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := annotationRule(md.(protoreflect.MethodDescriptor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed := &descriptorpb.MethodOptions{}
+	if err := proto.Unmarshal(raw, parsed); err != nil {
+		t.Fatal(err)
+	}
+	want := proto.GetExtension(parsed, annotations.E_Http).(*annotations.HttpRule)
+	if !proto.Equal(got, want) || want.GetBody() != "*" || want.GetGet() != "/v1/a" {
+		t.Errorf("rule: got %v, want %v (both parts)", got, want)
+	}
 }
