@@ -174,6 +174,22 @@ type builder struct {
 	bindings []*Binding
 	// apis are the exposed APIs, as the methods point to them.
 	apis []*API
+	// descs holds each binding origin's words once: every method of a
+	// file without source positions has the same ("google.api.http
+	// annotation in f.proto"), a string per route otherwise.
+	descs map[string]string
+}
+
+// intern returns s, or the equal string it returned before.
+func (b *builder) intern(s string) string {
+	if v, ok := b.descs[s]; ok {
+		return v
+	}
+	if b.descs == nil {
+		b.descs = map[string]string{}
+	}
+	b.descs[s] = s
+	return s
 }
 
 // warn records a warning, or an error in strict mode.
@@ -260,6 +276,9 @@ func (b *builder) exposeMethod(md protoreflect.MethodDescriptor, api *API, where
 			b.cat.methods[m.fullMethod] = m // without bindings (see Options.Partial)
 		}
 		return
+	}
+	for _, bd := range bindings {
+		bd.Origin.Desc = b.intern(bd.Origin.Desc)
 	}
 	m.bindings = bindings
 	b.bindings = append(b.bindings, bindings...)
