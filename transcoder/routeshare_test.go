@@ -1,29 +1,17 @@
 package transcoder
 
 import (
-	"context"
-	"errors"
 	"reflect"
 	"testing"
 
 	"github.com/portico-gw/portico/bench/scalegen"
 	"github.com/portico-gw/portico/catalog"
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// idleBackend is never called: routes are only compiled.
-type idleBackend struct{}
-
-func (idleBackend) Unary(context.Context, *catalog.Method, proto.Message) (proto.Message, error) {
-	return nil, errors.New("not called")
-}
-
-func (idleBackend) Stream(context.Context, *catalog.Method, grpc.ServerStream) error {
-	return errors.New("not called")
-}
+// idleBackend serves nothing: the catalog only stores it (a call would panic).
+type idleBackend struct{ catalog.Backend }
 
 // queryPaths are query parameter names a route's filter is asked about:
 // every field of md and of its message fields, one level down, and a
