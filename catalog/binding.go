@@ -9,7 +9,6 @@ import (
 	"github.com/portico-gw/portico/catalog/httprule"
 	"github.com/portico-gw/portico/config"
 	"google.golang.org/genproto/googleapis/api/annotations"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -107,16 +106,6 @@ func annotationPlace(md protoreflect.MethodDescriptor, extra int) string {
 		}
 	}
 	return fmt.Sprintf("at %s:%d:%d", file.Path(), loc.StartLine+1, loc.StartColumn+1)
-}
-
-// annotationRule returns the method's google.api.http option, or nil.
-func annotationRule(md protoreflect.MethodDescriptor) *annotations.HttpRule {
-	opts := md.Options()
-	if opts == nil || !proto.HasExtension(opts, annotations.E_Http) {
-		return nil
-	}
-	rule, _ := proto.GetExtension(opts, annotations.E_Http).(*annotations.HttpRule)
-	return rule
 }
 
 // bindingError is a rule's problem and the part of the rule it is about.

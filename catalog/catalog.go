@@ -7,7 +7,8 @@ package catalog
 import (
 	"fmt"
 	"maps"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/portico-gw/portico/catalog/httprule"
 	"github.com/portico-gw/portico/config"
@@ -19,6 +20,7 @@ import (
 // Catalog is the set of exposed methods. It is immutable once built.
 type Catalog struct {
 	methods  map[string]*Method // by gRPC path ("/package.Service/Method")
+	list     []*Method          // the same, sorted by gRPC path once (see MethodList)
 	services []protoreflect.ServiceDescriptor
 	files    Resolver
 	types    *TypeResolver
@@ -147,6 +149,7 @@ func New(opts Options) (*Catalog, error) {
 	b.checkUnusedRules()
 	b.resolveOverrides()
 	b.addRoutes()
+	c.list = sortedMethods(c.methods)
 	if err := b.errs.err(); err != nil {
 		if b.opts.Partial {
 			c.warnings = b.warns.list()
@@ -171,6 +174,22 @@ type builder struct {
 	bindings []*Binding
 	// apis are the exposed APIs, as the methods point to them.
 	apis []*API
+	// descs holds each binding origin's words once: every method of a
+	// file without source positions has the same ("google.api.http
+	// annotation in f.proto"), a string per route otherwise.
+	descs map[string]string
+}
+
+// intern returns s, or the equal string it returned before.
+func (b *builder) intern(s string) string {
+	if v, ok := b.descs[s]; ok {
+		return v
+	}
+	if b.descs == nil {
+		b.descs = map[string]string{}
+	}
+	b.descs[s] = s
+	return s
 }
 
 // warn records a warning, or an error in strict mode.
@@ -239,8 +258,12 @@ func (b *builder) exposeMethod(md protoreflect.MethodDescriptor, api *API, where
 	if r, ok := b.opts.Rules[string(md.FullName())]; ok {
 		b.usedRules[string(md.FullName())] = true
 		src.rule, src.file = r.HTTP, r
-	} else {
-		src.rule = annotationRule(md)
+	} else if src.rule, err = annotationRule(md); err != nil {
+		b.errs.add(where, "method %s: %v", md.FullName(), err)
+		if b.opts.Partial {
+			b.cat.methods[m.fullMethod] = m // without bindings (see Options.Partial)
+		}
+		return
 	}
 	bindings, berr := bindingsFor(m, src, api.DefaultBindings)
 	if berr != nil {
@@ -254,18 +277,27 @@ func (b *builder) exposeMethod(md protoreflect.MethodDescriptor, api *API, where
 		}
 		return
 	}
+	for _, bd := range bindings {
+		bd.Origin.Desc = b.intern(bd.Origin.Desc)
+	}
 	m.bindings = bindings
 	b.bindings = append(b.bindings, bindings...)
 	b.cat.methods[m.fullMethod] = m
 }
 
-// MethodList returns the methods sorted by gRPC path.
-func (c *Catalog) MethodList() []*Method {
-	out := make([]*Method, 0, len(c.methods))
-	for _, m := range c.methods {
+// MethodList returns the methods sorted by gRPC path (a copy: the
+// catalog stays as built). The order is computed once, when the catalog
+// is built: every policy kind and both doors ask for it, and sorting a
+// large catalog each time cost more than building its methods (issue 19).
+func (c *Catalog) MethodList() []*Method { return slices.Clone(c.list) }
+
+// sortedMethods lists methods by gRPC path.
+func sortedMethods(methods map[string]*Method) []*Method {
+	out := make([]*Method, 0, len(methods))
+	for _, m := range methods {
 		out = append(out, m)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].fullMethod < out[j].fullMethod })
+	slices.SortFunc(out, func(a, b *Method) int { return strings.Compare(a.fullMethod, b.fullMethod) })
 	return out
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	_ "github.com/portico-gw/portico/gen/example/messaging/v1" // linked: a service that exists but is not exposed
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 const (
@@ -166,6 +168,13 @@ func TestMethodList(t *testing.T) {
 			t.Errorf("%s: listed method is not the catalog's", m.fullMethod)
 		}
 	}
+	// The order is kept from the build: a caller's edit of its list must
+	// not reach the next caller's.
+	first := list[0]
+	list[0] = nil
+	if got := c.MethodList()[0]; got != first {
+		t.Errorf("MethodList after a caller changed its copy: got first %v, want %s", got, first.fullMethod)
+	}
 	if len(c.services) != 2 || c.services[0].FullName() != bookstoreService || c.services[1].FullName() != messagingService {
 		t.Errorf("got services %v, want bookstore then messaging (config order)", c.services)
 	}
@@ -175,5 +184,24 @@ func TestNewEmpty(t *testing.T) {
 	c := mustNew(t, Options{})
 	if len(c.methods) != 0 || len(c.services) != 0 || len(c.MethodList()) != 0 {
 		t.Errorf("got %d methods and %d services, want none", len(c.methods), len(c.services))
+	}
+}
+
+// TestOriginWordsShared: the methods of a file without source positions
+// share one string for their bindings' origin (a string a route before).
+func TestOriginWordsShared(t *testing.T) {
+	fdp := annotatedFile(&annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/a/{text}"}}, false)
+	second := proto.Clone(fdp.Service[0].Method[0]).(*descriptorpb.MethodDescriptorProto)
+	second.Name = proto.String("Pong")
+	proto.SetExtension(second.Options, annotations.E_Http, &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/b/{text}"}})
+	fdp.Service[0].Method = append(fdp.Service[0].Method, second)
+	c := mustNew(t, Options{Files: registry(t, fdp), APIs: []API{{Where: "apis[0]", Services: []string{"portico.test.v1.PingService"}, Backend: &fakeBackend{}}}})
+	a := c.Method("/portico.test.v1.PingService/Ping").Bindings()[0].Origin.Desc
+	b := c.Method("/portico.test.v1.PingService/Pong").Bindings()[0].Origin.Desc
+	if a != "google.api.http annotation in portico/test/v1/ping.proto" || a != b {
+		t.Fatalf("origins: got %q and %q, want both the annotation in ping.proto", a, b)
+	}
+	if unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Error("origins: got two copies of the same words, want one string")
 	}
 }

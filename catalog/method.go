@@ -21,8 +21,8 @@ type Method struct {
 	backendName string
 	bindings    []*Binding
 	streamDesc  grpc.StreamDesc
-	unaryInfo   *grpc.UnaryServerInfo
-	streamInfo  *grpc.StreamServerInfo
+	unaryInfo   grpc.UnaryServerInfo // in the method: one allocation a method
+	streamInfo  grpc.StreamServerInfo
 	api         *API
 	overrides   []Override
 }
@@ -72,10 +72,10 @@ func (m *Method) StreamDesc() *grpc.StreamDesc { return &m.streamDesc }
 
 // UnaryInfo and StreamInfo are handed to interceptors; their Server field
 // is this *Method, so interceptors can read prepared policy.
-func (m *Method) UnaryInfo() *grpc.UnaryServerInfo { return m.unaryInfo }
+func (m *Method) UnaryInfo() *grpc.UnaryServerInfo { return &m.unaryInfo }
 
 // StreamInfo: see UnaryInfo.
-func (m *Method) StreamInfo() *grpc.StreamServerInfo { return m.streamInfo }
+func (m *Method) StreamInfo() *grpc.StreamServerInfo { return &m.streamInfo }
 
 // API returns the apis[] entry that exposes the method (nil for a method
 // made outside a catalog).
@@ -99,7 +99,7 @@ func newMethod(md protoreflect.MethodDescriptor, api *API, types *typeResolver) 
 	if err != nil {
 		return nil, fmt.Errorf("method %s: %v", md.FullName(), err)
 	}
-	full := fmt.Sprintf("/%s/%s", md.Parent().FullName(), md.Name())
+	full := "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
 	m := &Method{
 		desc:        md,
 		fullMethod:  full,
@@ -115,8 +115,8 @@ func newMethod(md protoreflect.MethodDescriptor, api *API, types *typeResolver) 
 		},
 	}
 	m.response = types.responseType(md.Output(), out)
-	m.unaryInfo = &grpc.UnaryServerInfo{Server: m, FullMethod: full}
-	m.streamInfo = &grpc.StreamServerInfo{
+	m.unaryInfo = grpc.UnaryServerInfo{Server: m, FullMethod: full}
+	m.streamInfo = grpc.StreamServerInfo{
 		FullMethod:     full,
 		IsClientStream: md.IsStreamingClient(),
 		IsServerStream: md.IsStreamingServer(),

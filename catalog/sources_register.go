@@ -25,6 +25,10 @@ func (l *loader) addSet(field, path string) {
 		return
 	}
 	for _, f := range set.GetFile() {
+		if err := keepHTTPRulesRaw(f); err != nil {
+			l.probs.add(field, "%s: %s: %v", path, f.GetName(), err)
+			continue
+		}
 		l.addFile(field, f)
 	}
 }

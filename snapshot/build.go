@@ -21,7 +21,6 @@ import (
 	"github.com/portico-gw/portico/requestid"
 	"github.com/portico-gw/portico/telemetry"
 	"github.com/portico-gw/portico/transcoder"
-	"github.com/portico-gw/portico/webprotocols"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -159,6 +158,7 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 	}
 	s.catalog = cat
 	s.warnings = append(s.warnings, cat.Warnings()...)
+	web := buildWeb(s, cat, c.GetProtocols(), opts.WebVanguardOnly)
 	checkProblems, notServed := checkMethods(c, cat)
 	problems = append(problems, checkProblems...)
 	s.warnings = append(s.warnings, notServed...)
@@ -189,7 +189,7 @@ func Build(cfg *config.File, opts Options) (_ *Snapshot, err error) {
 		problems = append(problems, located(err, "network")...)
 	}
 	s.ids = requestid.New(c.GetRequestId(), s.edge.TrustedPeer)
-	if s.web, err = webprotocols.New(cat, c.GetProtocols(), webprotocols.Options{MaxMessageBytes: s.limits.MaxBodyBytes, OnError: s.rest.WriteError, Compression: s.compress, VanguardOnly: opts.WebVanguardOnly}); err != nil {
+	if s.web, err = web.wait(); err != nil {
 		problems = append(problems, located(err, "protocols")...)
 	}
 	if s.handler, err = restEdges(s); err != nil {

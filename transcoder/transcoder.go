@@ -169,6 +169,7 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 	t.params = params.Limits{MaxParams: opts.MaxQueryParams, MaxDepth: opts.RecursionLimit, JSON: t.checkJSONText}
 	var errs config.Errors
 	t.ws = acceptOptions(opts.WebSocketOrigins)
+	var compiled sharedRoutes
 	for _, m := range cat.MethodList() {
 		if opts.Response != nil && len(m.Bindings()) > 0 {
 			if rm := opts.Response(m); rm.REST() {
@@ -179,7 +180,7 @@ func New(cat *catalog.Catalog, p *pipeline.Pipeline, opts Options) (*Transcoder,
 			}
 		}
 		for _, b := range m.Bindings() {
-			rt, err := compileRoute(b)
+			rt, err := compiled.compile(b)
 			if err != nil {
 				errs = append(errs, b.Origin.Errorf("method %s: %s %s: %v", m.Desc().FullName(), b.HTTPMethod, b.Template.Raw, err))
 				continue
