@@ -27,6 +27,7 @@ func buildWeb(s *Snapshot, cat *catalog.Catalog, c *configv1.Protocols, vanguard
 	w := &webBuild{done: make(chan struct{})}
 	opts := webprotocols.Options{
 		MaxMessageBytes: s.limits.MaxBodyBytes,
+		BodyTimeout:     s.limits.BodyTimeout,
 		// The REST door is built meanwhile; the edge calls its writer
 		// only when serving, after Build.
 		OnError:      func(rw http.ResponseWriter, r *http.Request, err error) { s.rest.WriteError(rw, r, err) },

@@ -2,6 +2,7 @@ package webprotocols
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -148,6 +149,8 @@ func (e *Edge) readOne(r *http.Request, p Protocol, b []byte) ([]byte, error) {
 	b, err := readBounded(r, e.maxMessage+1)
 	if err != nil {
 		switch ctxErr := r.Context().Err(); {
+		case errors.Is(err, errBodyTimeout):
+			return nil, status.Error(codes.DeadlineExceeded, errBodyTimeout.Message())
 		case ctxErr != nil:
 			return nil, status.FromContextError(ctxErr).Err()
 		case encoded:

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"connectrpc.com/connect"
 	"github.com/portico-gw/portico/catalog"
 	"google.golang.org/grpc/codes"
 )
@@ -42,8 +43,11 @@ func oneEnvelope(r *http.Request, limit int64) (codes.Code, error) {
 func readEnvelope(r *http.Request, limit int64) ([]byte, codes.Code, error) {
 	b, err := readBounded(r, limit+6)
 	if err != nil {
-		if errors.Is(err, errBadBase64) {
+		switch {
+		case errors.Is(err, errBadBase64):
 			return nil, codes.InvalidArgument, err
+		case errors.Is(err, errBodyTimeout):
+			return nil, codes.DeadlineExceeded, errBodyTimeout.Unwrap()
 		}
 		return nil, codes.Canceled, err
 	}
@@ -96,12 +100,4 @@ func writeEnvelopeError(w http.ResponseWriter, r *http.Request, code codes.Code,
 }
 
 // connectCode is a code's name in Connect: snake case.
-func connectCode(c codes.Code) string {
-	switch c {
-	case codes.ResourceExhausted:
-		return "resource_exhausted"
-	case codes.Canceled:
-		return "canceled"
-	}
-	return "invalid_argument"
-}
+func connectCode(c codes.Code) string { return connect.Code(c).String() }

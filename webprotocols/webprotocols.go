@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"connectrpc.com/vanguard"
 	"github.com/portico-gw/portico/call"
@@ -33,6 +34,9 @@ type Options struct {
 	// (limits.max_body_bytes); a larger one ends the call with
 	// RESOURCE_EXHAUSTED.
 	MaxMessageBytes int64
+	// BodyTimeout bounds reading the body of a call whose method takes
+	// one message (limits.body_timeout; bodytime.go). 0: no bound.
+	BodyTimeout time.Duration
 	// OnError writes an error the edge answers itself (a request whose
 	// headers name a protocol it cannot serve): the REST door's writer.
 	OnError func(http.ResponseWriter, *http.Request, error)
@@ -55,6 +59,7 @@ type Edge struct {
 	directUnary      http.Handler // serveDirect, its answers compressed by Accept-Encoding
 	cat              *catalog.Catalog
 	maxMessage       int64
+	bodyTimeout      time.Duration
 	vanguardOnly     bool
 	enc              *jsonenc.Encoder // Connect JSON answers on the direct path
 	onError          func(http.ResponseWriter, *http.Request, error)
@@ -92,6 +97,7 @@ func New(cat *catalog.Catalog, c *configv1.Protocols, o Options) (*Edge, error) 
 		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
 	}
 	e.vg, e.cat, e.maxMessage, e.vanguardOnly = vg, cat, limit, o.VanguardOnly
+	e.bodyTimeout = o.BodyTimeout
 	e.enc = jsonenc.NewWithResolver(cat.Types())
 	if e.unary, err = o.Compression.Answers(vg); err != nil {
 		return nil, fmt.Errorf("gRPC-Web and Connect: %v", err)
@@ -135,6 +141,11 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 	if info != nil {
 		defer func() { info.Delegated = via.reached.Load() }()
 	}
+	disarm := func() {}
+	if takesOneMessage(e.cat, r) {
+		disarm = e.timeBody(w, r)
+		defer disarm()
+	}
 	if e.direct(r, p) {
 		if p == Connect {
 			e.directUnary.ServeHTTP(w, r) // its answer by Accept-Encoding
@@ -147,12 +158,20 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 		w, r = textAdapter(w, r)
 	}
 	if enveloped(r) && takesOneMessage(e.cat, r) {
-		if code, err := oneEnvelope(r, e.maxMessage); err != nil {
+		code, err := oneEnvelope(r, e.maxMessage)
+		disarm()
+		if err != nil {
 			writeEnvelopeError(w, r, code, err)
 			return
 		}
 	}
 	if p == Connect && !enveloped(r) {
+		if err := e.readUnary(r); err != nil {
+			disarm()
+			(&stream{w: w, protocol: Connect}).End(err)
+			return
+		}
+		disarm()
 		e.unary.ServeHTTP(w, r) // a unary call: its answer by Accept-Encoding
 	} else {
 		e.vg.ServeHTTP(w, r)
