@@ -208,6 +208,9 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 	}
 	ds := &doorStream{ServerStream: ss, ctx: ctx, info: info, in: pm.Desc().Input(), limit: snap.Limits().RecursionLimit()}
 	defer ds.releaseHeld()
+	if pm.Streaming() && !pm.Desc().IsStreamingClient() {
+		ds.firstWithin = snap.Limits().BodyTimeout
+	}
 	if raw, ok := pm.Backend().(integrations.Raw); ok && pm.Opaque() {
 		return ds.forwardRaw(raw, pm, snap.Limits().BodyTimeout)
 	}

@@ -38,6 +38,9 @@ type doorStream struct {
 	// stops waiting for the door's budget (recvUnary pauses its receive
 	// timer meanwhile: the budget bounds its own wait).
 	waiting func(bool)
+	// firstWithin bounds the wait for a server stream's one request
+	// message (limits.body_timeout), as recvUnary bounds a unary call's.
+	firstWithin time.Duration
 }
 
 // releaseHeld gives back the budget taken for the last message.
@@ -50,7 +53,17 @@ func (d *doorStream) releaseHeld() {
 
 func (d *doorStream) Context() context.Context { return d.ctx }
 
+// RecvMsg receives a request message; the first of a server stream
+// within firstWithin.
 func (d *doorStream) RecvMsg(m any) error {
+	if t := d.firstWithin; t > 0 {
+		d.firstWithin = 0
+		return d.within(t, func() error { return d.recvMsg(m) })
+	}
+	return d.recvMsg(m)
+}
+
+func (d *doorStream) recvMsg(m any) error {
 	if f, ok := m.(*codec.Frame); ok {
 		// Zero-copy: the frame goes on as it came, once its encoding is
 		// checked (nothing malformed reaches a backend, nothing is
@@ -125,8 +138,8 @@ func (d *doorStream) forwardRaw(raw integrations.Raw, pm *pipeline.Method, timeo
 // client that sends its message a byte at a time, or never, is let go.
 // A unary call with no message, or with two, is INVALID_ARGUMENT.
 func (d *doorStream) recvUnary(req any, timeout time.Duration) error {
-	recv := func() error {
-		if err := d.RecvMsg(req); err != nil {
+	return d.within(timeout, func() error {
+		if err := d.recvMsg(req); err != nil {
 			if errors.Is(err, io.EOF) {
 				return status.Error(codes.InvalidArgument, "missing request message")
 			}
@@ -143,8 +156,15 @@ func (d *doorStream) recvUnary(req any, timeout time.Duration) error {
 		default:
 			return err
 		}
-	}
-	if timeout <= 0 {
+	})
+}
+
+// within runs recv, a receive, bounded by timeout (0: no bound). A
+// stream whose message is in memory already (the direct path's: the
+// edge read it within its own bound) is received on the caller's
+// goroutine, with no timer.
+func (d *doorStream) within(timeout time.Duration, recv func() error) error {
+	if _, read := d.ServerStream.(*directStream); read || timeout <= 0 {
 		return recv()
 	}
 	// The timer bounds the receive only: while a message that arrived
@@ -171,6 +191,7 @@ func (d *doorStream) recvUnary(req any, timeout time.Duration) error {
 	go func() { done <- recv() }()
 	select {
 	case err := <-done:
+		d.waiting = nil // the receive is over: later ones are not timed
 		return err
 	case <-t.C:
 		// Returning ends the call; grpc-go then cancels the stream, which

@@ -194,3 +194,31 @@ func TestRegressBudgetRefusalCodeUnary(t *testing.T) {
 		return s.Code() == codes.ResourceExhausted && strings.Contains(s.Message(), "too many large requests")
 	})
 }
+
+// TestRegressSlowGRPCStreamRequest: the sibling of
+// TestRegressSlowGRPCMessage for server streams. The gRPC door waited for
+// a server stream's one request message for ever, holding the call's
+// room under max_in_flight; it must arrive within limits.body_timeout
+// too, and nothing reaches the backend.
+func TestRegressSlowGRPCStreamRequest(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{Config: func(c *configv1.Config) {
+		c.Limits = &configv1.Limits{BodyTimeout: durationpb.New(300 * time.Millisecond)}
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	desc := grpc.StreamDesc{ServerStreams: true}
+	cs, err := env.Conn.NewStream(ctx, &desc, hostile+"Watch", grpc.ForceCodecV2(codec.Client{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f codec.Frame
+	err = cs.RecvMsg(&f) // no message sent, no half-close
+	wantCode(t, "call", err, codes.DeadlineExceeded)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("ended after %v, want about the 300ms body timeout", d)
+	}
+	if n := env.Mirror.Calls(); n != 0 {
+		t.Errorf("backend calls: got %d, want 0", n)
+	}
+}
