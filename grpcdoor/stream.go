@@ -82,6 +82,11 @@ func (d *doorStream) recvMsg(m any) error {
 	if !ok {
 		return d.ServerStream.RecvMsg(m)
 	}
+	if ds, ok := d.ServerStream.(*directStream); ok {
+		// Decoded by the stream itself (Connect JSON: from the JSON),
+		// with the same budget and nesting bound.
+		return ds.Decode(msg, d.limit, func(n int) error { return d.admit(int64(n) * binaryCostFactor) })
+	}
 	var f codec.Frame
 	if err := d.ServerStream.RecvMsg(&f); err != nil {
 		return err

@@ -188,3 +188,31 @@ func TestDirectZstdRequest(t *testing.T) {
 		t.Error("a body that does not decompress reached the backend")
 	}
 }
+
+// TestDirectMatchesVanguardNesting: Connect JSON decoded straight into
+// the request (not through wire bytes) is held to the gRPC door's
+// nesting bound as the wire counts it — a Struct level is three there,
+// one in protojson — so a message nested just within or just past it is
+// answered as on vanguard's path, where the door decodes wire bytes.
+func TestDirectMatchesVanguardNesting(t *testing.T) {
+	direct := servertest.StartHostile(t, servertest.Options{})
+	vanguard := servertest.StartHostile(t, servertest.Options{Build: func(o *snapshot.Options) { o.WebVanguardOnly = true }})
+	refused := 0
+	for n := 38; n <= 46; n++ {
+		attrs := strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n)
+		list := `{"a":` + strings.Repeat("[", 2*n) + "1" + strings.Repeat("]", 2*n) + "}"
+		for _, body := range []string{`{"name":"x","attrs":` + attrs + `}`, `{"name":"x","attrs":` + list + `}`, `{"name":"x","value":` + attrs + `}`} {
+			c := connectJSON("nested", hostile+"Put", body)
+			got, want := seen(t, direct.URL, c), seen(t, vanguard.URL, c)
+			if got != want {
+				t.Fatalf("%d levels: direct:\n%s\nvanguard:\n%s", n, got, want)
+			}
+			if strings.Contains(got, "recursion depth") {
+				refused++
+			}
+		}
+	}
+	if refused == 0 || refused == 27 {
+		t.Errorf("%d of 27 bodies refused for their nesting: the bound is not between 38 and 46 levels", refused)
+	}
+}

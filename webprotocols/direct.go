@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // The direct path: a unary Connect call (POST, application/json or
@@ -37,6 +38,12 @@ type Stream interface {
 	End(err error)
 	// Sizes are the request's and the answer's message bytes.
 	Sizes() (in, out int)
+	// Decode decodes the request message into m, for a door that needs
+	// the message rather than its wire bytes: Connect JSON straight from
+	// the JSON, not through wire bytes decoded again. admit is called
+	// first with the bytes received, to take the room decoding them
+	// needs; limit bounds nesting. io.EOF: there is no message.
+	Decode(m proto.Message, limit int, admit func(n int) error) error
 }
 
 // Direct serves one call from a Stream on the gRPC door (its stats

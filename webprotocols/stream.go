@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/codec"
@@ -93,6 +94,49 @@ func (s *stream) RecvMsg(m any) error {
 		return codec.Decode(b, m, codec.DefaultRecursionLimit)
 	}
 	return status.Errorf(codes.Internal, "cannot receive a %T", m)
+}
+
+// Decode decodes the request into m (Stream.Decode), once; then io.EOF.
+func (s *stream) Decode(m proto.Message, limit int, admit func(n int) error) error {
+	if !s.json {
+		var f codec.Frame
+		if err := s.RecvMsg(&f); err != nil {
+			return err
+		}
+		if err := admit(f.Len()); err != nil {
+			return err
+		}
+		return codec.Decode(f.Bytes(), m, limit)
+	}
+	if s.read {
+		return io.EOF
+	}
+	s.read = true
+	b := s.body
+	if len(b) == 0 {
+		return io.EOF // no message (as vanguard sends it)
+	}
+	if err := admit(len(b)); err != nil {
+		return err
+	}
+	// protojson counts nesting its own way (a Struct level is one level
+	// there, three on the wire): its bound only keeps its recursion short,
+	// and CheckDepth then holds the message to the wire's, as on
+	// vanguard's path, where the door decodes the message's wire bytes.
+	if err := (protojson.UnmarshalOptions{Resolver: s.types, DiscardUnknown: true, RecursionLimit: limit + 2}).Unmarshal(b, m); err != nil {
+		if strings.Contains(err.Error(), "exceeded max recursion depth") {
+			return codec.ErrTooDeep
+		}
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	if err := codec.CheckDepth(m.ProtoReflect(), limit); err != nil {
+		return err
+	}
+	s.inN = proto.Size(m)
+	if int64(s.inN) > s.limit {
+		return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", s.inN, s.limit)
+	}
+	return nil
 }
 
 // SendMsg encodes the answer for the client (written by End).
