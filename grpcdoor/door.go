@@ -167,12 +167,18 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 		_ = ss.SetHeader(md)
 	}
 
-	ctx, cancel := context.WithCancel(ss.Context())
-	defer cancel()
-	// At the end of the shutdown grace period, calls still running are
-	// cut short with a status rather than dropped with their connection.
-	stop := context.AfterFunc(d.o.Stop, cancel)
-	defer stop()
+	ctx := ss.Context()
+	if _, direct := ss.(*directStream); !direct {
+		// At the end of the shutdown grace period, calls still running
+		// are cut short with a status rather than dropped with their
+		// connection. (A direct call's context is its HTTP request's,
+		// which ends with Stop already: Serve.)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		stop := context.AfterFunc(d.o.Stop, cancel)
+		defer stop()
+	}
 	defer func() { err = d.shutdownError(err) }()
 
 	info := call.NewGRPC(ctx, full)

@@ -18,7 +18,9 @@ import (
 // handler happens here too: the stats handlers see the call (TagConn,
 // TagRPC, InHeader, Begin, payloads, End with its status — once), and
 // the method is on the context's transport stream. The stream's context
-// already holds the incoming metadata, the peer and the deadline.
+// already holds the incoming metadata, the peer and the deadline, and
+// must end when Options.Stop does (the server's HTTP listeners derive
+// every request's context from it): the door adds no cancel of its own.
 func (d *Door) Serve(s webprotocols.Stream) {
 	ctx := s.Context()
 	method := s.Method()

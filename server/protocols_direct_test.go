@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/portico-gw/portico/server/servertest"
@@ -214,5 +216,39 @@ func TestDirectMatchesVanguardNesting(t *testing.T) {
 	}
 	if refused == 0 || refused == 27 {
 		t.Errorf("%d of 27 bodies refused for their nesting: the bound is not between 38 and 46 levels", refused)
+	}
+}
+
+// TestDirectCallCutAtShutdown: a unary Connect or gRPC-Web call on the
+// direct path still running when the shutdown grace period ends is cut
+// short with UNAVAILABLE "server shutting down", in its protocol, as a
+// native gRPC call is (the door relies on the HTTP request's context,
+// which the listener derives from the server's stop context).
+func TestDirectCallCutAtShutdown(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{})
+	calls := []webCall{
+		connectJSON("connect", bookstoreSvc+"GetBook", `{"name":"shelves/1/books/1"}`, "X-Delay", "30s"),
+		{name: "grpc-web", path: bookstoreSvc + "GetBook", headers: map[string]string{"Content-Type": "application/grpc-web+proto", "X-Delay": "30s"}, body: envelope(0, getBookProto(t))},
+	}
+	got := make(chan string, len(calls))
+	for _, c := range calls {
+		go func() { got <- seen(t, env.URL, c) }()
+	}
+	waitFor(t, func() bool { return env.Backend.Calls() == int64(len(calls)) })
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_ = env.Server.Shutdown(ctx)
+	for range calls {
+		select {
+		case out := <-got:
+			connect := strings.Contains(out, `\"code\":\"unavailable\",\"message\":\"server shutting down\"`) && strings.HasPrefix(out, "status: 503\n")
+			grpcWeb := strings.Contains(out, "Grpc-Status: 14\n") && strings.Contains(out, "Grpc-Message: server shutting down\n")
+			if !connect && !grpcWeb {
+				t.Errorf("got\n%s\nwant UNAVAILABLE server shutting down", out)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("a call still running %v after the shutdown began", time.Since(start))
+		}
 	}
 }
