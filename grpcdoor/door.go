@@ -228,12 +228,36 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 	if err := ds.recvUnary(req, snap.Limits().BodyTimeout); err != nil {
 		return err
 	}
+	if raw, ok := pm.Backend().(integrations.Raw); ok && pm.WireResponse() && wireAnswer(ss) {
+		// Nothing reads the response: it goes back as the backend sent
+		// it, not decoded and encoded again.
+		out, err := pm.UnaryVia(ctx, req, func(ctx context.Context, req any) (any, error) {
+			return raw.UnaryRaw(ctx, pm.Method, req)
+		})
+		sendPolicyHeaders(ss, info)
+		if err != nil {
+			return err
+		}
+		if f, ok := out.(*codec.Frame); ok {
+			defer f.Free()
+		}
+		return ss.SendMsg(out)
+	}
 	resp, err := pm.Unary(ctx, req)
 	sendPolicyHeaders(ss, info)
 	if err != nil {
 		return err
 	}
 	return ss.SendMsg(resp)
+}
+
+// wireAnswer reports whether ss answers in protobuf wire bytes: a gRPC
+// client's stream, or a direct call's but for Connect JSON.
+func wireAnswer(ss grpc.ServerStream) bool {
+	if ds, ok := ss.(*directStream); ok {
+		return ds.Binary()
+	}
+	return true
 }
 
 // shutdownError words a call cut short by the end of the shutdown grace

@@ -35,7 +35,9 @@ type Backend interface {
 // (*codec.Frame), decoding nothing: the gRPC door uses it for methods no
 // interceptor needs to see (pipeline.Method.Opaque).
 type Raw interface {
-	UnaryRaw(ctx context.Context, m *catalog.Method, req *codec.Frame) (*codec.Frame, error)
+	// UnaryRaw sends req — a *codec.Frame as it came, or a decoded
+	// proto.Message — and returns the response frame undecoded.
+	UnaryRaw(ctx context.Context, m *catalog.Method, req any) (*codec.Frame, error)
 	// StreamRaw proxies a streaming call whose ss receives and sends
 	// *codec.Frame.
 	StreamRaw(ctx context.Context, m *catalog.Method, ss grpc.ServerStream) error

@@ -43,6 +43,10 @@ type Stage struct {
 	// Unary and Stream run on the decoded request.
 	Unary  grpc.UnaryServerInterceptor
 	Stream grpc.StreamServerInterceptor
+	// RequestOnly says Unary reads the request alone and returns the
+	// response its handler returned, as it is (validation): the response
+	// may then stay wire bytes (Method.WireResponse).
+	RequestOnly bool
 }
 
 // Policy is one kind of policy. For each method it returns its Stage, or
@@ -105,6 +109,7 @@ func New(methods []*catalog.Method, opts Options, policies ...Policy) (*Pipeline
 		pm := &Method{Method: m, log: opts.Logger}
 		var unary []grpc.UnaryServerInterceptor
 		var stream []grpc.StreamServerInterceptor
+		pm.wireResponse = true
 		for _, pol := range policies {
 			st, err := pol.Stage(m)
 			if err != nil {
@@ -114,6 +119,7 @@ func New(methods []*catalog.Method, opts Options, policies ...Policy) (*Pipeline
 			pm.gates.add(st)
 			if st.Unary != nil {
 				unary = append(unary, st.Unary)
+				pm.wireResponse = pm.wireResponse && st.RequestOnly
 			}
 			if st.Stream != nil {
 				stream = append(stream, st.Stream)
@@ -184,6 +190,8 @@ type Method struct {
 	unary  grpc.UnaryServerInterceptor
 	stream grpc.StreamServerInterceptor
 	log    *slog.Logger
+	// wireResponse: no unary interceptor reads or replaces the response.
+	wireResponse bool
 }
 
 // HasGate reports whether any policy gates the method.
@@ -193,6 +201,12 @@ func (m *Method) HasGate() bool { return m.gates.any() }
 // gates (which read headers, peer and method) apply to it. Such a call
 // can be forwarded as wire bytes, decoding nothing.
 func (m *Method) Opaque() bool { return m.unary == nil && m.stream == nil }
+
+// WireResponse reports whether no unary interceptor reads or replaces
+// the method's response (each is Stage.RequestOnly, or there is none): a
+// door that answers in wire bytes may have the backend's response
+// forwarded as it came (UnaryVia), not decoded and encoded again.
+func (m *Method) WireResponse() bool { return m.wireResponse }
 
 // Gate runs the method's gates in order (the early ones first); the
 // first refusal ends the call.
@@ -223,6 +237,23 @@ func (m *Method) Unary(ctx context.Context, req proto.Message) (resp proto.Messa
 		return nil, errNoResponse
 	}
 	return msg, nil
+}
+
+// UnaryVia runs a unary call whose request a door has decoded through
+// the interceptors to backend, which calls the backend its own way (the
+// gRPC door: the response as wire bytes, when WireResponse). The result
+// is backend's, or a status error.
+func (m *Method) UnaryVia(ctx context.Context, req proto.Message, backend grpc.UnaryHandler) (out any, err error) {
+	defer m.recoverInto(&err)
+	if m.unary == nil {
+		out, err = backend(ctx, req)
+	} else {
+		out, err = m.unary(ctx, req, m.UnaryInfo(), backend)
+	}
+	if err == nil && out == nil {
+		return nil, errNoResponse
+	}
+	return out, err
 }
 
 // Stream runs a streaming call over ss.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/portico-gw/portico/call"
 	"github.com/portico-gw/portico/catalog"
 	bookstorev1 "github.com/portico-gw/portico/gen/example/bookstore/v1"
 	"github.com/portico-gw/portico/pipeline"
@@ -403,5 +404,61 @@ func TestRecoverInInterceptor(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "assignment to entry in nil map") {
 		t.Errorf("log %q does not name the runtime panic", buf.String())
+	}
+}
+
+// TestWireResponse: a method's response may stay wire bytes only when
+// every unary interceptor says it reads the request alone
+// (Stage.RequestOnly); UnaryVia runs them around the door's own backend
+// call, whose result comes back as it is.
+func TestWireResponse(t *testing.T) {
+	tr := &trace{}
+	m := newMethod(&fakeBackend{tr: tr})
+	only := pipeline.PolicyFunc(func(*catalog.Method) (pipeline.Stage, error) {
+		return pipeline.Stage{Unary: unaryInterceptor(tr, "validate", m), RequestOnly: true}, nil
+	})
+	reads := pipeline.PolicyFunc(func(*catalog.Method) (pipeline.Stage, error) {
+		return pipeline.Stage{Unary: unaryInterceptor(tr, "map", m)}, nil
+	})
+	gate := pipeline.PolicyFunc(func(*catalog.Method) (pipeline.Stage, error) {
+		return pipeline.Stage{Gate: func(ctx context.Context, _ *call.Info) (context.Context, error) { return ctx, nil }}, nil
+	})
+	for _, tt := range []struct {
+		name     string
+		policies []pipeline.Policy
+		want     bool
+	}{
+		{"none", nil, true},
+		{"a gate", []pipeline.Policy{gate}, true},
+		{"request only", []pipeline.Policy{only, gate}, true},
+		{"one reads the response", []pipeline.Policy{only, reads}, false},
+		{"the reader first", []pipeline.Policy{reads, only}, false},
+	} {
+		p, err := pipeline.New([]*catalog.Method{m}, pipeline.Options{}, tt.policies...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Method(m.FullMethod()).WireResponse(); got != tt.want {
+			t.Errorf("%s: WireResponse() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	p, err := pipeline.New([]*catalog.Method{m}, pipeline.Options{}, only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire := []byte{0x08, 0x07}
+	out, err := p.Method(m.FullMethod()).UnaryVia(context.Background(), &bookstorev1.GetShelfRequest{Shelf: 7}, func(_ context.Context, req any) (any, error) {
+		tr.add("raw backend")
+		return wire, nil
+	})
+	if b, ok := out.([]byte); err != nil || !ok || !bytes.Equal(b, wire) {
+		t.Errorf("UnaryVia: got %v, %v, want the door's backend's bytes", out, err)
+	}
+	if got, want := tr.get(), []string{"validate>", "raw backend", "<validate"}; !slices.Equal(got, want) {
+		t.Errorf("got order %q, want %q", got, want)
+	}
+	_, err = p.Method(m.FullMethod()).UnaryVia(context.Background(), &bookstorev1.GetShelfRequest{}, func(context.Context, any) (any, error) { return nil, nil })
+	if status.Code(err) != codes.Internal {
+		t.Errorf("UnaryVia with no response: got %v, want INTERNAL", err)
 	}
 }

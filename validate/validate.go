@@ -65,9 +65,9 @@ func (ic *Interceptor) Stage(m *catalog.Method) (pipeline.Stage, error) {
 	}
 	if u := updateMaskOf(m); u != nil {
 		c := &masked{ic: ic, u: u}
-		return pipeline.Stage{Unary: c.unary, Stream: c.stream}, nil
+		return pipeline.Stage{Unary: c.unary, Stream: c.stream, RequestOnly: true}, nil
 	}
-	return pipeline.Stage{Unary: ic.Unary, Stream: ic.Stream}, nil
+	return pipeline.Stage{Unary: ic.Unary, Stream: ic.Stream, RequestOnly: true}, nil
 }
 
 // masked validates a partial update (a request with an update_mask) only

@@ -44,6 +44,9 @@ type Stream interface {
 	// first with the bytes received, to take the room decoding them
 	// needs; limit bounds nesting. io.EOF: there is no message.
 	Decode(m proto.Message, limit int, admit func(n int) error) error
+	// Binary reports whether the answer goes to the client as protobuf
+	// wire bytes (not Connect JSON): SendMsg takes a *codec.Frame as it is.
+	Binary() bool
 }
 
 // Direct serves one call from a Stream on the gRPC door (its stats

@@ -46,6 +46,7 @@ var _ Stream = (*stream)(nil)
 func (s *stream) Context() context.Context { return s.ctx }
 func (s *stream) Method() string           { return s.method }
 func (s *stream) Sizes() (int, int)        { return s.inN, s.outN }
+func (s *stream) Binary() bool             { return !s.json }
 
 func (s *stream) SetHeader(md metadata.MD) error {
 	if s.answered {

@@ -291,10 +291,11 @@ func (i *Integration) Unary(ctx context.Context, m *catalog.Method, req proto.Me
 	return resp.(proto.Message), nil
 }
 
-// UnaryRaw is Unary on wire bytes: the request frame is sent as it came,
-// and the response frame comes back undecoded (the gRPC door's zero-copy
-// path).
-func (i *Integration) UnaryRaw(ctx context.Context, m *catalog.Method, req *codec.Frame) (*codec.Frame, error) {
+// UnaryRaw is Unary with the response as wire bytes: it comes back
+// undecoded. A request frame is sent as it came (the gRPC door's
+// zero-copy path), a message encoded (a validated request whose response
+// nothing reads: pipeline.Method.WireResponse).
+func (i *Integration) UnaryRaw(ctx context.Context, m *catalog.Method, req any) (*codec.Frame, error) {
 	resp, err := i.unary(ctx, m, req, true)
 	if err != nil {
 		return nil, err
