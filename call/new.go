@@ -66,6 +66,14 @@ func (a netAddr) String() string  { return a.ap.String() }
 // state. An Info a stats handler already put in ctx is completed, not
 // replaced.
 func NewGRPC(ctx context.Context, fullMethod string) *Info {
+	md, _ := metadata.FromIncomingContext(ctx)
+	return NewGRPCWith(ctx, fullMethod, md)
+}
+
+// NewGRPCWith is NewGRPC with the call's incoming metadata given: a door
+// that built it keeps it as it is (grpc-go's FromIncomingContext copies
+// it on every call). Nothing may modify md afterwards.
+func NewGRPCWith(ctx context.Context, fullMethod string, md metadata.MD) *Info {
 	info := FromContext(ctx)
 	if info == nil {
 		info = &Info{}
@@ -74,7 +82,7 @@ func NewGRPC(ctx context.Context, fullMethod string) *Info {
 	info.Route = fullMethod
 	info.Path = fullMethod
 	info.HTTPMethod = "POST"
-	info.MD, _ = metadata.FromIncomingContext(ctx)
+	info.MD = md
 	if vs := info.MD[":authority"]; len(vs) > 0 {
 		info.Authority = vs[0]
 	}

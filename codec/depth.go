@@ -26,6 +26,9 @@ func CheckDepth(m protoreflect.Message, limit int) error {
 	if limit <= 0 {
 		limit = DefaultRecursionLimit
 	}
+	if !nests(m.Descriptor()) {
+		return nil // no message below it (no walk, nothing allocated)
+	}
 	if depth(m, limit) >= limit {
 		return ErrTooDeep
 	}
@@ -62,6 +65,18 @@ func depth(m protoreflect.Message, max int) int {
 		return deepest <= max
 	})
 	return deepest
+}
+
+// nests reports whether a message of type md can hold another: a
+// message field, or a map (whose entries are messages).
+func nests(md protoreflect.MessageDescriptor) bool {
+	fs := md.Fields()
+	for i := range fs.Len() {
+		if fs.Get(i).Message() != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func max1(a, b int) int {

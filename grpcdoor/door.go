@@ -181,7 +181,12 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 	}
 	defer func() { err = d.shutdownError(err) }()
 
-	info := call.NewGRPC(ctx, full)
+	var info *call.Info
+	if ds, ok := ss.(*directStream); ok {
+		info = call.NewGRPCWith(ctx, full, ds.Incoming())
+	} else {
+		info = call.NewGRPC(ctx, full)
+	}
 	info.SetAdmission(d.o.Budget.Admit)
 	ctx = call.NewContext(ctx, info)
 	via := webprotocols.From(ctx)

@@ -46,6 +46,9 @@ func (d *Door) Serve(s webprotocols.Stream) {
 		err = status.FromContextError(err).Err()
 	}
 	s.End(err)
+	if len(d.o.Stats) == 0 {
+		return
+	}
 	in, out := s.Sizes()
 	end := &stats.End{BeginTime: begin, EndTime: time.Now(), Error: err}
 	for _, sh := range d.o.Stats {

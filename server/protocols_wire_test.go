@@ -35,7 +35,7 @@ func envelope(flags byte, msg []byte) []byte {
 	return append(out, msg...)
 }
 
-func getBookProto(t *testing.T) []byte {
+func getBookProto(t testing.TB) []byte {
 	b, err := proto.Marshal(&bookstorev1.GetBookRequest{Name: "shelves/1/books/1"})
 	if err != nil {
 		t.Fatal(err)

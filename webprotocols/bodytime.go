@@ -30,30 +30,30 @@ var errBodyTimeout = connect.NewError(connect.CodeDeadlineExceeded, errors.New("
 // timedBody is a request body read under a deadline.
 type timedBody struct {
 	io.ReadCloser
-	rc    *http.ResponseController
+	rc    http.ResponseController
 	w     http.ResponseWriter
 	r     *http.Request
 	armed bool
 }
 
-// timeBody arms w's read deadline for r's body and returns the function
-// that clears it (r.Body clears it too when it ends). A request without
-// a body, or a writer that cannot set a deadline, is left alone.
-func (e *Edge) timeBody(w http.ResponseWriter, r *http.Request) (disarm func()) {
+// timeBody arms w's read deadline for r's body, which it wraps, and
+// returns the body, whose disarm clears the deadline (it clears it
+// itself when it ends). A request without a body, or a writer that
+// cannot set a deadline, is left alone: nil (whose disarm does nothing).
+func (e *Edge) timeBody(w http.ResponseWriter, r *http.Request) *timedBody {
 	if e.bodyTimeout <= 0 || r.Body == nil || r.Body == http.NoBody {
-		return func() {}
+		return nil
 	}
 	dl := time.Now().Add(e.bodyTimeout)
 	if cdl, ok := r.Context().Deadline(); ok && cdl.Before(dl) {
 		dl = cdl
 	}
-	rc := http.NewResponseController(w)
-	if rc.SetReadDeadline(dl) != nil {
-		return func() {}
+	b := &timedBody{ReadCloser: r.Body, rc: *http.NewResponseController(w), w: w, r: r, armed: true}
+	if b.rc.SetReadDeadline(dl) != nil {
+		return nil
 	}
-	b := &timedBody{ReadCloser: r.Body, rc: rc, w: w, r: r, armed: true}
 	r.Body = b
-	return b.disarm
+	return b
 }
 
 func (b *timedBody) Read(p []byte) (int, error) {
@@ -76,7 +76,7 @@ func (b *timedBody) Read(p []byte) (int, error) {
 
 // disarm clears the read deadline, once.
 func (b *timedBody) disarm() {
-	if b.armed {
+	if b != nil && b.armed {
 		b.armed = false
 		_ = b.rc.SetReadDeadline(time.Time{})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/portico-gw/portico/compression"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
@@ -44,6 +45,9 @@ type Stream interface {
 	// first with the bytes received, to take the room decoding them
 	// needs; limit bounds nesting. io.EOF: there is no message.
 	Decode(m proto.Message, limit int, admit func(n int) error) error
+	// Incoming is the call's incoming metadata, as its context holds it
+	// (built by the edge: not to be modified).
+	Incoming() metadata.MD
 	// Binary reports whether the answer goes to the client as protobuf
 	// wire bytes (not Connect JSON): SendMsg takes a *codec.Frame as it is.
 	Binary() bool
@@ -113,8 +117,8 @@ func (e *Edge) serveDirect(w http.ResponseWriter, r *http.Request) {
 	}
 	s := &stream{w: w, protocol: p, method: r.URL.Path, types: e.cat.Types(), enc: e.enc, limit: e.maxMessage,
 		json: p == Connect && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json")}
-	md := e.cat.Method(r.URL.Path).Desc()
-	s.in, s.out = md.Input(), md.Output()
+	desc := e.cat.Method(r.URL.Path).Desc()
+	s.in, s.out = desc.Input(), desc.Output()
 	var env []byte
 	if p == GRPCWeb {
 		// Checked first and answered as on vanguard's path (envelope.go).
@@ -125,12 +129,12 @@ func (e *Edge) serveDirect(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ctx, cancel, err := incoming(r, p)
+	ctx, md, cancel, err := incoming(r, p)
 	if err == nil {
 		defer cancel()
 		s.body, err = e.readOne(r, p, env)
 	}
-	s.ctx = ctx
+	s.ctx, s.md = ctx, md
 	if err != nil {
 		// Refused before the door: nothing reaches it (as vanguard
 		// refused it before the gRPC door).

@@ -21,12 +21,13 @@ import (
 // for the gRPC door, from the headers vanguard would forward: the
 // incoming metadata (grpc-go's rules: lower-case keys, reserved names
 // dropped, -bin values decoded), the peer and the deadline
-// (Connect-Timeout-Ms or grpc-timeout). cancel releases the deadline.
-func incoming(r *http.Request, p Protocol) (_ context.Context, cancel context.CancelFunc, _ error) {
+// (Connect-Timeout-Ms or grpc-timeout), and the metadata. cancel releases
+// the deadline.
+func incoming(r *http.Request, p Protocol) (_ context.Context, _ metadata.MD, cancel context.CancelFunc, _ error) {
 	ctx := r.Context()
 	timeout, set, err := requestTimeout(r, p)
 	if err != nil {
-		return ctx, nil, err
+		return ctx, nil, nil, err
 	}
 	md := make(metadata.MD, len(r.Header)+2)
 	md["content-type"] = []string{"application/grpc+proto"}
@@ -34,6 +35,9 @@ func incoming(r *http.Request, p Protocol) (_ context.Context, cancel context.Ca
 		md[":authority"] = []string{r.Host}
 	}
 	for k, vs := range r.Header {
+		if protocolHeader(k) {
+			continue // the common case, decided without lower-casing
+		}
 		k = strings.ToLower(k)
 		if !forwarded(k) {
 			continue
@@ -42,7 +46,7 @@ func incoming(r *http.Request, p Protocol) (_ context.Context, cancel context.Ca
 			if strings.HasSuffix(k, "-bin") {
 				b, err := call.DecodeBinHeader(v)
 				if err != nil {
-					return ctx, nil, status.Errorf(codes.InvalidArgument, "malformed binary metadata %q in header %q: %v", v, k, err)
+					return ctx, nil, nil, status.Errorf(codes.InvalidArgument, "malformed binary metadata %q in header %q: %v", v, k, err)
 				}
 				v = string(b)
 			}
@@ -53,9 +57,9 @@ func incoming(r *http.Request, p Protocol) (_ context.Context, cancel context.Ca
 	ctx = peer.NewContext(ctx, peerOf(r))
 	if set {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
-		return ctx, cancel, nil
+		return ctx, md, cancel, nil
 	}
-	return ctx, func() {}, nil
+	return ctx, md, func() {}, nil
 }
 
 // forwarded reports whether a request header (lower-cased) becomes
@@ -69,6 +73,18 @@ func forwarded(k string) bool {
 		return false
 	}
 	return k != "" && k[0] != ':'
+}
+
+// protocolHeader reports, for the canonical names net/http gives the
+// headers a web protocol client sends on every call, those forwarded
+// reports false for.
+func protocolHeader(k string) bool {
+	switch k {
+	case "Content-Type", "Content-Length", "Accept-Encoding", "Content-Encoding", "Te",
+		"Connect-Protocol-Version", "Connect-Timeout-Ms", "Grpc-Timeout", "Grpc-Encoding", "Grpc-Accept-Encoding":
+		return true
+	}
+	return false
 }
 
 // requestTimeout reads the call's timeout: Connect-Timeout-Ms (Connect,

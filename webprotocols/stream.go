@@ -33,32 +33,52 @@ type stream struct {
 	in, out  protoreflect.MessageDescriptor
 	limit    int64
 
-	body            []byte // the request message as the client sent it
+	md              metadata.MD // the incoming metadata
+	body            []byte      // the request message as the client sent it
 	read            bool
 	header, trailer metadata.MD
 	answer          []byte // the response message, encoded for the client
 	answered        bool
 	inN, outN       int
+	decoded         proto.Message // decoded from JSON; its size not measured yet
 }
 
 var _ Stream = (*stream)(nil)
 
 func (s *stream) Context() context.Context { return s.ctx }
 func (s *stream) Method() string           { return s.method }
-func (s *stream) Sizes() (int, int)        { return s.inN, s.outN }
-func (s *stream) Binary() bool             { return !s.json }
+
+// Sizes are the request's and the answer's message bytes (a message
+// decoded from Connect JSON measured now: only the stats handlers ask).
+func (s *stream) Sizes() (int, int) {
+	if s.decoded != nil {
+		s.inN, s.decoded = proto.Size(s.decoded), nil
+	}
+	return s.inN, s.outN
+}
+func (s *stream) Incoming() metadata.MD { return s.md }
+func (s *stream) Binary() bool          { return !s.json }
 
 func (s *stream) SetHeader(md metadata.MD) error {
 	if s.answered {
 		return status.Error(codes.Internal, "headers already sent")
 	}
-	s.header = metadata.Join(s.header, md)
+	s.header = join(s.header, md)
 	return nil
 }
 
 func (s *stream) SendHeader(md metadata.MD) error { return s.SetHeader(md) }
 
-func (s *stream) SetTrailer(md metadata.MD) { s.trailer = metadata.Join(s.trailer, md) }
+func (s *stream) SetTrailer(md metadata.MD) { s.trailer = join(s.trailer, md) }
+
+// join is metadata.Join without a copy for the first md: the stream only
+// reads what it is given, and a later one is joined into a new map.
+func join(held, md metadata.MD) metadata.MD {
+	if held == nil {
+		return md
+	}
+	return metadata.Join(held, md)
+}
 
 // RecvMsg gives the request once (as wire bytes in a codec.Frame, or
 // decoded), then io.EOF.
@@ -133,12 +153,21 @@ func (s *stream) Decode(m proto.Message, limit int, admit func(n int) error) err
 	if err := codec.CheckDepth(m.ProtoReflect(), limit); err != nil {
 		return err
 	}
-	s.inN = proto.Size(m)
-	if int64(s.inN) > s.limit {
-		return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", s.inN, s.limit)
+	s.decoded = m
+	// Its wire size is only worth measuring when it could pass the limit:
+	// a JSON byte is at most a few on the wire (a "0," in a ListValue is
+	// 11 bytes).
+	if int64(len(b))*maxWirePerJSONByte > s.limit {
+		if n := proto.Size(m); int64(n) > s.limit {
+			return status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", n, s.limit)
+		}
 	}
 	return nil
 }
+
+// maxWirePerJSONByte bounds the wire bytes one byte of Connect JSON
+// decodes to.
+const maxWirePerJSONByte = 8
 
 // SendMsg encodes the answer for the client (written by End).
 func (s *stream) SendMsg(m any) error {

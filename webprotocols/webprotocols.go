@@ -141,10 +141,10 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 	if info != nil {
 		defer func() { info.Delegated = via.reached.Load() }()
 	}
-	disarm := func() {}
+	var body *timedBody
 	if takesOneMessage(e.cat, r) {
-		disarm = e.timeBody(w, r)
-		defer disarm()
+		body = e.timeBody(w, r)
+		defer body.disarm()
 	}
 	if e.direct(r, p) {
 		if p == Connect {
@@ -159,7 +159,7 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 	}
 	if enveloped(r) && takesOneMessage(e.cat, r) {
 		code, err := oneEnvelope(r, e.maxMessage)
-		disarm()
+		body.disarm()
 		if err != nil {
 			writeEnvelopeError(w, r, code, err)
 			return
@@ -167,11 +167,11 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 	}
 	if p == Connect && !enveloped(r) {
 		if err := e.readUnary(r); err != nil {
-			disarm()
+			body.disarm()
 			(&stream{w: w, protocol: Connect}).End(err)
 			return
 		}
-		disarm()
+		body.disarm()
 		e.unary.ServeHTTP(w, r) // a unary call: its answer by Accept-Encoding
 	} else {
 		e.vg.ServeHTTP(w, r)
