@@ -142,6 +142,7 @@ func (e *Edge) serveDirect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d(s)
+	s.release() // End wrote the answer
 }
 
 // readOne reads r's one request message, bounded by the message limit

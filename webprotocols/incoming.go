@@ -30,9 +30,18 @@ func incoming(r *http.Request, p Protocol) (_ context.Context, _ metadata.MD, ca
 		return ctx, nil, nil, err
 	}
 	md := make(metadata.MD, len(r.Header)+2)
-	md["content-type"] = []string{"application/grpc+proto"}
+	md["content-type"] = grpcContentType
+	// Every value in one backing array, each key's values a window of it
+	// capped at its end (an append copies rather than overwrite the next
+	// key's): one allocation for the values, not one per key.
+	n := 1
+	for _, vs := range r.Header {
+		n += len(vs)
+	}
+	buf := make([]string, 0, n)
 	if r.Host != "" {
-		md[":authority"] = []string{r.Host}
+		buf = append(buf, r.Host)
+		md[":authority"] = buf[0:1:1]
 	}
 	for k, vs := range r.Header {
 		if protocolHeader(k) {
@@ -42,6 +51,7 @@ func incoming(r *http.Request, p Protocol) (_ context.Context, _ metadata.MD, ca
 		if !forwarded(k) {
 			continue
 		}
+		from := len(buf)
 		for _, v := range vs {
 			if strings.HasSuffix(k, "-bin") {
 				b, err := call.DecodeBinHeader(v)
@@ -50,8 +60,16 @@ func incoming(r *http.Request, p Protocol) (_ context.Context, _ metadata.MD, ca
 				}
 				v = string(b)
 			}
-			md[k] = append(md[k], v)
+			buf = append(buf, v)
 		}
+		if len(buf) == from {
+			continue
+		}
+		if prev, ok := md[k]; ok { // two spellings of one name
+			md[k] = append(prev, buf[from:]...)
+			continue
+		}
+		md[k] = buf[from:len(buf):len(buf)]
 	}
 	ctx = metadata.NewIncomingContext(ctx, md)
 	ctx = peer.NewContext(ctx, peerOf(r))
@@ -61,6 +79,10 @@ func incoming(r *http.Request, p Protocol) (_ context.Context, _ metadata.MD, ca
 	}
 	return ctx, md, func() {}, nil
 }
+
+// grpcContentType is the content type a gRPC call's metadata holds
+// (shared: a window with no room left, which an append copies).
+var grpcContentType = []string{"application/grpc+proto"}[:1:1]
 
 // forwarded reports whether a request header (lower-cased) becomes
 // metadata: not grpc-go's reserved names (user-agent apart), nor the

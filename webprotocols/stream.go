@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/portico-gw/portico/catalog"
 	"github.com/portico-gw/portico/codec"
@@ -37,7 +38,8 @@ type stream struct {
 	body            []byte      // the request message as the client sent it
 	read            bool
 	header, trailer metadata.MD
-	answer          []byte // the response message, encoded for the client
+	answer          []byte  // the response message, encoded for the client
+	pooled          *[]byte // the pool's buffer answer was built in
 	answered        bool
 	inN, outN       int
 	decoded         proto.Message // decoded from JSON; its size not measured yet
@@ -182,16 +184,16 @@ func (s *stream) SendMsg(m any) error {
 			b, err = s.frameJSON(m.Bytes())
 			break
 		}
-		b = append([]byte(nil), m.Bytes()...) // the frame is freed after SendMsg
+		b = append(s.buffer(), m.Bytes()...) // the frame is freed after SendMsg
 	case proto.Message:
 		if s.json {
 			// protojson's output with EmitUnpopulated (vanguard's), faster.
-			if b, err = s.enc.Append(nil, m.ProtoReflect()); err != nil {
+			if b, err = s.enc.Append(s.buffer(), m.ProtoReflect()); err != nil {
 				err = status.Errorf(codes.Internal, "encoding the answer: %v", err)
 			}
 			break
 		}
-		if b, err = proto.Marshal(m); err != nil {
+		if b, err = (proto.MarshalOptions{}).MarshalAppend(s.buffer(), m); err != nil {
 			err = status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
 		}
 	default:
@@ -205,6 +207,33 @@ func (s *stream) SendMsg(m any) error {
 	return nil
 }
 
+// answers holds answer buffers between calls.
+var answers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// buffer is an empty buffer from the pool for the answer, given back by
+// release once End wrote it.
+func (s *stream) buffer() []byte {
+	if s.pooled == nil {
+		s.pooled = answers.Get().(*[]byte)
+	}
+	return (*s.pooled)[:0]
+}
+
+// release gives the answer's buffer back to the pool (unless it grew
+// large: one big answer should not pin its memory for good).
+func (s *stream) release() {
+	if s.pooled == nil {
+		return
+	}
+	if cap(s.answer) <= 64<<10 {
+		if cap(s.answer) > 0 {
+			*s.pooled = s.answer[:0]
+		}
+		answers.Put(s.pooled)
+	}
+	s.pooled, s.answer = nil, nil
+}
+
 // frameJSON is a response message's wire bytes as JSON.
 func (s *stream) frameJSON(b []byte) ([]byte, error) {
 	msg, err := s.message(s.out)
@@ -214,7 +243,7 @@ func (s *stream) frameJSON(b []byte) ([]byte, error) {
 	if err := proto.Unmarshal(b, msg); err != nil {
 		return nil, status.Errorf(codes.Internal, "decoding the answer: %v", err)
 	}
-	if b, err = s.enc.Append(nil, msg.ProtoReflect()); err != nil {
+	if b, err = s.enc.Append(s.buffer(), msg.ProtoReflect()); err != nil {
 		return nil, status.Errorf(codes.Internal, "encoding the answer: %v", err)
 	}
 	return b, nil
