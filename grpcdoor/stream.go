@@ -85,7 +85,7 @@ func (d *doorStream) recvMsg(m any) error {
 	if ds, ok := d.ServerStream.(*directStream); ok {
 		// Decoded by the stream itself (Connect JSON: from the JSON),
 		// with the same budget and nesting bound.
-		return ds.Decode(msg, d.limit, func(n int) error { return d.admit(int64(n) * binaryCostFactor) })
+		return ds.Decode(msg, d.limit, d)
 	}
 	var f codec.Frame
 	if err := d.ServerStream.RecvMsg(&f); err != nil {
@@ -99,6 +99,10 @@ func (d *doorStream) recvMsg(m any) error {
 	}
 	return codec.Decode(f.Bytes(), msg, d.limit)
 }
+
+// AdmitBytes takes room in the door's budget for n message bytes about to
+// be decoded (webprotocols.Admitter).
+func (d *doorStream) AdmitBytes(n int) error { return d.admit(int64(n) * binaryCostFactor) }
 
 // admit takes room in the door's budget for the message just received,
 // giving back what the previous one held.
@@ -143,25 +147,31 @@ func (d *doorStream) forwardRaw(raw integrations.Raw, pm *pipeline.Method, timeo
 // client that sends its message a byte at a time, or never, is let go.
 // A unary call with no message, or with two, is INVALID_ARGUMENT.
 func (d *doorStream) recvUnary(req any, timeout time.Duration) error {
-	return d.within(timeout, func() error {
-		if err := d.recvMsg(req); err != nil {
-			if errors.Is(err, io.EOF) {
-				return status.Error(codes.InvalidArgument, "missing request message")
-			}
-			return err
+	if _, read := d.ServerStream.(*directStream); read {
+		return d.recvOne(req) // in memory already: no timer (within)
+	}
+	return d.within(timeout, func() error { return d.recvOne(req) })
+}
+
+// recvOne receives a unary call's one request message, and its end.
+func (d *doorStream) recvOne(req any) error {
+	if err := d.recvMsg(req); err != nil {
+		if errors.Is(err, io.EOF) {
+			return status.Error(codes.InvalidArgument, "missing request message")
 		}
-		var extra codec.Frame
-		err := d.ServerStream.RecvMsg(&extra)
-		extra.Free()
-		switch {
-		case errors.Is(err, io.EOF):
-			return nil
-		case err == nil:
-			return status.Error(codes.InvalidArgument, "a unary call carries one request message, got more")
-		default:
-			return err
-		}
-	})
+		return err
+	}
+	var extra codec.Frame
+	err := d.ServerStream.RecvMsg(&extra)
+	extra.Free()
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err == nil:
+		return status.Error(codes.InvalidArgument, "a unary call carries one request message, got more")
+	default:
+		return err
+	}
 }
 
 // within runs recv, a receive, bounded by timeout (0: no bound). A

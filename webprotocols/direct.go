@@ -41,16 +41,22 @@ type Stream interface {
 	Sizes() (in, out int)
 	// Decode decodes the request message into m, for a door that needs
 	// the message rather than its wire bytes: Connect JSON straight from
-	// the JSON, not through wire bytes decoded again. admit is called
-	// first with the bytes received, to take the room decoding them
-	// needs; limit bounds nesting. io.EOF: there is no message.
-	Decode(m proto.Message, limit int, admit func(n int) error) error
+	// the JSON, not through wire bytes decoded again. admit is told first
+	// of the bytes received, to take the room decoding them needs; limit
+	// bounds nesting. io.EOF: there is no message.
+	Decode(m proto.Message, limit int, admit Admitter) error
 	// Incoming is the call's incoming metadata, as its context holds it
 	// (built by the edge: not to be modified).
 	Incoming() metadata.MD
 	// Binary reports whether the answer goes to the client as protobuf
 	// wire bytes (not Connect JSON): SendMsg takes a *codec.Frame as it is.
 	Binary() bool
+}
+
+// Admitter takes room in the door's budget for n bytes of a request
+// message about to be decoded.
+type Admitter interface {
+	AdmitBytes(n int) error
 }
 
 // Direct serves one call from a Stream on the gRPC door (its stats

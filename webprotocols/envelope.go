@@ -61,14 +61,28 @@ func readEnvelope(r *http.Request, limit int64) ([]byte, codes.Code, error) {
 }
 
 // readBounded reads at most n bytes of r's body, in one allocation when
-// the body's length is known.
+// the body's length is known (and its end with the last bytes: net/http
+// says EOF with them).
 func readBounded(r *http.Request, n int64) ([]byte, error) {
-	var buf bytes.Buffer
-	if r.ContentLength > 0 && r.ContentLength < n {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	size := int64(512)
+	if r.ContentLength >= 0 && r.ContentLength < n {
+		size = r.ContentLength + 1
 	}
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, n))
-	return buf.Bytes(), err
+	buf := make([]byte, 0, min(size, n))
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		m, err := r.Body.Read(buf[len(buf):min(int64(cap(buf)), n)])
+		buf = buf[:len(buf)+m]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // takesOneMessage reports whether the method at r's path takes a single

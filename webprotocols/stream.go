@@ -120,13 +120,13 @@ func (s *stream) RecvMsg(m any) error {
 }
 
 // Decode decodes the request into m (Stream.Decode), once; then io.EOF.
-func (s *stream) Decode(m proto.Message, limit int, admit func(n int) error) error {
+func (s *stream) Decode(m proto.Message, limit int, admit Admitter) error {
 	if !s.json {
 		var f codec.Frame
 		if err := s.RecvMsg(&f); err != nil {
 			return err
 		}
-		if err := admit(f.Len()); err != nil {
+		if err := admit.AdmitBytes(f.Len()); err != nil {
 			return err
 		}
 		return codec.Decode(f.Bytes(), m, limit)
@@ -139,7 +139,7 @@ func (s *stream) Decode(m proto.Message, limit int, admit func(n int) error) err
 	if len(b) == 0 {
 		return io.EOF // no message (as vanguard sends it)
 	}
-	if err := admit(len(b)); err != nil {
+	if err := admit.AdmitBytes(len(b)); err != nil {
 		return err
 	}
 	// protojson counts nesting its own way (a Struct level is one level
