@@ -98,3 +98,30 @@ func mapNested(t *testing.T, n int) proto.Message {
 	m.Mutable(md.Fields().ByName("m")).Map().Set(protoreflect.ValueOfString("k").MapKey(), protoreflect.ValueOfString("v"))
 	return top
 }
+
+// FuzzCheckDepthMatchesDecode: for any Struct (any nesting of maps,
+// lists and values) and any limit, CheckDepth refuses exactly what
+// Decode refuses for its nesting.
+func FuzzCheckDepthMatchesDecode(f *testing.F) {
+	f.Add([]byte(`{"a":{"b":[1,[2,{"c":null}]]}}`), uint8(7))
+	f.Add([]byte(`{"a":[[[[[[[[[[1]]]]]]]]]]}`), uint8(20))
+	f.Add([]byte(`{"":{"":{"":{}}}}`), uint8(9))
+	f.Fuzz(func(t *testing.T, j []byte, lim uint8) {
+		var s structpb.Struct
+		if (protojson.UnmarshalOptions{RecursionLimit: 10000}).Unmarshal(j, &s) != nil {
+			return
+		}
+		b, err := proto.Marshal(&s)
+		if err != nil {
+			return
+		}
+		limit := int(lim)
+		decodeErr := Decode(b, &structpb.Struct{}, limit)
+		if decodeErr != nil && decodeErr.Error() != ErrTooDeep.Error() {
+			t.Fatalf("Decode refused for another reason: %v", decodeErr)
+		}
+		if checkErr := CheckDepth(s.ProtoReflect(), limit); (checkErr == nil) != (decodeErr == nil) {
+			t.Fatalf("limit %d, %s: Decode %v, CheckDepth %v", limit, j, decodeErr, checkErr)
+		}
+	})
+}
