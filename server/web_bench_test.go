@@ -22,7 +22,7 @@ func BenchmarkWebUnary(b *testing.B) {
 	get := bookstoreSvc + "GetBook"
 	for _, c := range []struct {
 		name, method, path, ct string
-		body               []byte
+		body                   []byte
 	}{
 		{"rest", "GET", "/v1/shelves/1/books/1", "", nil},
 		{"connect-json", "POST", get, "application/json", []byte(`{"name":"shelves/1/books/1"}`)},
