@@ -40,6 +40,10 @@ type target struct {
 	// admin is the gateway's admin listener (host:port) when it is a
 	// Portico with one: -profile reads its CPU profile.
 	admin string
+	// interval, when set, paces each caller to one call per interval
+	// (open loop: a fixed offered rate), instead of calling again as soon
+	// as a call returns (closed loop).
+	interval time.Duration
 }
 
 // close releases the target's connections.
@@ -234,7 +238,17 @@ func drive(ctx context.Context, clock cpuClock, s *stack, t *target, round int, 
 	for i, c := range t.callers {
 		w := workers[i]
 		wg.Go(func() {
+			// Paced callers start staggered over one interval.
+			next := start.Add(t.interval * time.Duration(i) / time.Duration(len(t.callers)))
 			for !stop.Load() && ctx.Err() == nil {
+				if t.interval > 0 {
+					if wait := time.Until(next); wait > 0 {
+						time.Sleep(wait)
+					} else if -wait > t.interval {
+						next = time.Now() // fallen behind: no burst to catch up
+					}
+					next = next.Add(t.interval)
+				}
 				t0 := time.Now()
 				err := c.call(ctx)
 				lat := time.Since(t0)
