@@ -86,33 +86,39 @@ func TestCompressionBombWebProtocols(t *testing.T) {
 		code:        grpcWebCode,
 		want:        "8",
 	}} {
-		t.Run(tc.name, func(t *testing.T) {
-			before := env.Mirror.Calls()
-			wire := tc.body(b)
-			var resp *http.Response
-			var rb []byte
-			alloc := allocatedDuring(func() {
-				req, _ := http.NewRequest("POST", env.URL+tc.path, bytes.NewReader(wire))
-				req.Header.Set("Content-Type", tc.contentType)
-				for k, v := range tc.headers {
-					req.Header.Set(k, v)
-				}
-				resp, rb = do(t, req)
-			})
-			if resp.StatusCode >= 500 {
-				t.Errorf("bomb: got HTTP %d %s, want no 5xx", resp.StatusCode, truncate(rb))
-			}
-			if got := tc.code(t, resp, rb); got != tc.want {
-				t.Errorf("bomb: got code %q (HTTP %d, %s), want %q", got, resp.StatusCode, truncate(rb), tc.want)
-			}
-			t.Logf("bomb refused; %d MiB allocated meanwhile", alloc>>20)
-			if alloc > bombBound {
-				t.Errorf("bomb: %d MiB allocated, want at most %d MiB", alloc>>20, bombBound>>20)
-			}
-			if env.Mirror.Calls() != before {
-				t.Error("the bomb reached the backend")
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { refusesBomb(t, env, b, tc) })
+	}
+}
+
+// refusesBomb sends tc's bomb (b, 1 MiB of gzip expanding to 1 GiB) and
+// checks it is refused in tc's protocol, in bounded memory, reaching no
+// backend.
+func refusesBomb(t *testing.T, env *servertest.HostileEnv, b []byte, tc webBombCall) {
+	t.Helper()
+	before := env.Mirror.Calls()
+	wire := tc.body(b)
+	var resp *http.Response
+	var rb []byte
+	alloc := allocatedDuring(func() {
+		req, _ := http.NewRequest("POST", env.URL+tc.path, bytes.NewReader(wire))
+		req.Header.Set("Content-Type", tc.contentType)
+		for k, v := range tc.headers {
+			req.Header.Set(k, v)
+		}
+		resp, rb = do(t, req)
+	})
+	if resp.StatusCode >= 500 {
+		t.Errorf("bomb: got HTTP %d %s, want no 5xx", resp.StatusCode, truncate(rb))
+	}
+	if got := tc.code(t, resp, rb); got != tc.want {
+		t.Errorf("bomb: got code %q (HTTP %d, %s), want %q", got, resp.StatusCode, truncate(rb), tc.want)
+	}
+	t.Logf("bomb refused; %d MiB allocated meanwhile", alloc>>20)
+	if alloc > bombBound {
+		t.Errorf("bomb: %d MiB allocated, want at most %d MiB", alloc>>20, bombBound>>20)
+	}
+	if env.Mirror.Calls() != before {
+		t.Error("the bomb reached the backend")
 	}
 }
 

@@ -38,3 +38,42 @@ func TestRegressGRPCWebTruncatedEnvelope(t *testing.T) {
 		t.Errorf("the backend got %d calls, want 0", n)
 	}
 }
+
+// TestRegressWebJSONGzipBomb: vanguard decompresses a gzip message itself
+// when it must transcode it — Connect JSON, unary and streaming, and
+// gRPC-Web +json — and its own decompressor read to the end: a 1 MiB
+// gzip bomb made the gateway allocate 4 GiB for one Connect JSON stream
+// (15 to 41 s a call). Its gzip is now bounded at max_body_bytes
+// (webprotocols/gunzip.go): RESOURCE_EXHAUSTED in bounded memory, as on
+// every other path (TestCompressionBombWebProtocols), nothing forwarded.
+func TestRegressWebJSONGzipBomb(t *testing.T) {
+	env := servertest.StartHostile(t, servertest.Options{})
+	b := bomb(t)
+	for _, tc := range []webBombCall{{
+		name:        "connect unary json",
+		path:        hostile + "Put",
+		contentType: "application/json",
+		headers:     map[string]string{"Connect-Protocol-Version": "1", "Content-Encoding": "gzip"},
+		body:        func(b []byte) []byte { return b },
+		code:        connectUnaryCode,
+		want:        "resource_exhausted",
+	}, {
+		name:        "connect stream json",
+		path:        hostile + "Watch",
+		contentType: "application/connect+json",
+		headers:     map[string]string{"Connect-Protocol-Version": "1", "Connect-Content-Encoding": "gzip"},
+		body:        func(b []byte) []byte { return envelope(1, b) },
+		code:        connectStreamCode,
+		want:        "resource_exhausted",
+	}, {
+		name:        "grpc-web json",
+		path:        hostile + "Put",
+		contentType: "application/grpc-web+json",
+		headers:     map[string]string{"X-Grpc-Web": "1", "Grpc-Encoding": "gzip"},
+		body:        func(b []byte) []byte { return envelope(1, b) },
+		code:        grpcWebCode,
+		want:        "8",
+	}} {
+		t.Run(tc.name, func(t *testing.T) { refusesBomb(t, env, b, tc) })
+	}
+}

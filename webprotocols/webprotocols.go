@@ -86,7 +86,7 @@ func New(cat *catalog.Catalog, c *configv1.Protocols, o Options) (*Edge, error) 
 	for _, sd := range sds {
 		services = append(services, vanguard.NewServiceWithSchema(sd, target))
 	}
-	vg, err := vanguard.NewTranscoder(services, append(codecs(), vanguard.WithDefaultServiceOptions(
+	vg, err := vanguard.NewTranscoder(services, append(codecs(), boundedGzip(limit), vanguard.WithDefaultServiceOptions(
 		// The gRPC door speaks gRPC with the proto codec, and takes gzip.
 		vanguard.WithTargetProtocols(vanguard.ProtocolGRPC),
 		vanguard.WithTargetCodecs(vanguard.CodecProto),
