@@ -168,7 +168,8 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 	}
 
 	ctx := ss.Context()
-	if _, direct := ss.(*directStream); !direct {
+	direct, isDirect := ss.(*directStream)
+	if !isDirect {
 		// At the end of the shutdown grace period, calls still running
 		// are cut short with a status rather than dropped with their
 		// connection. (A direct call's context is its HTTP request's,
@@ -182,8 +183,8 @@ func (d *Door) handle(_ any, ss grpc.ServerStream) (err error) {
 	defer func() { err = d.shutdownError(err) }()
 
 	var info *call.Info
-	if ds, ok := ss.(*directStream); ok {
-		info = call.NewGRPCWith(ctx, full, ds.Incoming())
+	if isDirect {
+		info = call.NewGRPCWith(ctx, full, direct.Incoming())
 	} else {
 		info = call.NewGRPC(ctx, full)
 	}

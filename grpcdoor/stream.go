@@ -174,12 +174,9 @@ func (d *doorStream) recvOne(req any) error {
 	}
 }
 
-// within runs recv, a receive, bounded by timeout (0: no bound). A
-// stream whose message is in memory already (the direct path's: the
-// edge read it within its own bound) is received on the caller's
-// goroutine, with no timer.
+// within runs recv, a receive, bounded by timeout (0: no bound).
 func (d *doorStream) within(timeout time.Duration, recv func() error) error {
-	if _, read := d.ServerStream.(*directStream); read || timeout <= 0 {
+	if timeout <= 0 {
 		return recv()
 	}
 	// The timer bounds the receive only: while a message that arrived
